@@ -1,0 +1,334 @@
+//! Random access to the named members of an image archive: a tar file read
+//! once for its index (bodies are skipped by seeking), or an unpacked
+//! directory. Member names are validated so that nothing a manifest names can
+//! reach outside the archive.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where a member's bytes live in the outer tar.
+#[derive(Debug, Clone)]
+struct Member {
+    offset: u64,
+    size: u64,
+}
+
+#[derive(Debug)]
+enum Backing {
+    Tar {
+        file_path: PathBuf,
+        members: HashMap<String, Member>,
+        symlinks: HashMap<String, String>,
+    },
+    Dir {
+        root: PathBuf,
+    },
+}
+
+/// A set of named members.
+#[derive(Debug)]
+pub struct Store {
+    /// What the user named (shown in messages); `-` for stdin.
+    pub display: PathBuf,
+    backing: Backing,
+}
+
+/// Normalise a member name as written in an archive or manifest: strip `./`
+/// and leading `/`, resolve `..`. Returns None when it would leave the root.
+pub(crate) fn clean_member_name(name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A name a manifest may reference: relative, no `..`, not empty.
+fn checked_reference(name: &str) -> std::result::Result<String, String> {
+    if name.starts_with('/') {
+        return Err(format!("refers to an absolute path {name:?}"));
+    }
+    if name.split('/').any(|p| p == "..") {
+        return Err(format!("refers to a path outside the archive {name:?}"));
+    }
+    match clean_member_name(name) {
+        Some(n) if !n.is_empty() => Ok(n),
+        _ => Err(format!("refers to an invalid path {name:?}")),
+    }
+}
+
+impl Store {
+    /// Index an uncompressed tar file without reading member bodies.
+    pub fn open_tar(display: &Path, file_path: &Path) -> Result<Store> {
+        let io_err = |source| Error::Io {
+            path: display.to_path_buf(),
+            source,
+        };
+        let file = File::open(file_path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
+        let fmt = |msg: String| Error::Format {
+            path: display.to_path_buf(),
+            msg,
+        };
+        if file_len == 0 {
+            return Err(fmt("empty file, not an image archive".into()));
+        }
+        let mut archive = tar::Archive::new(file);
+        let mut members = HashMap::new();
+        let mut symlinks = HashMap::new();
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| fmt(format!("not a tar archive: {e}")))?;
+        for (i, entry) in entries.enumerate() {
+            let entry = entry.map_err(|e| {
+                if i == 0 {
+                    fmt(format!("not an image archive (not a tar file: {e})"))
+                } else {
+                    fmt(format!("bad tar entry #{}: {e}", i + 1))
+                }
+            })?;
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let Some(name) = clean_member_name(&raw) else {
+                // An outer member that escapes the root is never referenced
+                // legitimately; ignore it rather than index it.
+                continue;
+            };
+            let kind = entry.header().entry_type();
+            let offset = entry.raw_file_position();
+            let size = entry.size();
+            if kind.is_file() || kind == tar::EntryType::Continuous {
+                if offset.saturating_add(size) > file_len {
+                    return Err(fmt(format!(
+                        "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
+                    )));
+                }
+                members.insert(name, Member { offset, size });
+            } else if kind.is_symlink() || kind.is_hard_link() {
+                if let Some(target) = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                {
+                    let base = if kind.is_symlink() {
+                        match name.rfind('/') {
+                            Some(p) => format!("{}/{}", &name[..p], target),
+                            None => target,
+                        }
+                    } else {
+                        target
+                    };
+                    if let Some(t) = clean_member_name(&base) {
+                        symlinks.insert(name, t);
+                    }
+                }
+            }
+        }
+        if members.is_empty() {
+            return Err(fmt("not an image archive: the tar holds no files".into()));
+        }
+        Ok(Store {
+            display: display.to_path_buf(),
+            backing: Backing::Tar {
+                file_path: file_path.to_path_buf(),
+                members,
+                symlinks,
+            },
+        })
+    }
+
+    /// Use an unpacked directory (OCI layout or extracted docker save).
+    pub fn open_dir(display: &Path) -> Result<Store> {
+        let root = display.canonicalize().map_err(|source| Error::Io {
+            path: display.to_path_buf(),
+            source,
+        })?;
+        Ok(Store {
+            display: display.to_path_buf(),
+            backing: Backing::Dir { root },
+        })
+    }
+
+    fn fmt_err(&self, member: &str, msg: String) -> Error {
+        Error::Member {
+            path: self.display.clone(),
+            member: member.to_string(),
+            msg,
+        }
+    }
+
+    /// Resolve a name to a tar member, following in-archive links a few times.
+    fn tar_member<'a>(
+        members: &'a HashMap<String, Member>,
+        symlinks: &HashMap<String, String>,
+        name: &str,
+    ) -> Option<&'a Member> {
+        let mut cur = name.to_string();
+        for _ in 0..8 {
+            if let Some(m) = members.get(&cur) {
+                return Some(m);
+            }
+            cur = symlinks.get(&cur)?.clone();
+        }
+        None
+    }
+
+    fn dir_path(&self, root: &Path, name: &str) -> Result<Option<PathBuf>> {
+        let rel = Path::new(name);
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(self.fmt_err(name, "path outside the layout directory".into()));
+        }
+        let p = root.join(rel);
+        match p.canonicalize() {
+            Ok(real) => {
+                if !real.starts_with(root) {
+                    return Err(
+                        self.fmt_err(name, "symlink points outside the layout directory".into())
+                    );
+                }
+                if real.is_file() {
+                    Ok(Some(real))
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Does the archive hold this member? `name` must already be checked.
+    pub fn contains(&self, name: &str) -> bool {
+        match &self.backing {
+            Backing::Tar {
+                members, symlinks, ..
+            } => Self::tar_member(members, symlinks, name).is_some(),
+            Backing::Dir { root } => matches!(self.dir_path(root, name), Ok(Some(_))),
+        }
+    }
+
+    /// Validate a name taken from a manifest and return its clean form.
+    pub fn reference(&self, what: &str, name: &str) -> Result<String> {
+        checked_reference(name).map_err(|m| self.fmt_err(what, m))
+    }
+
+    /// Size of a member in bytes.
+    pub fn size(&self, name: &str) -> Result<u64> {
+        match &self.backing {
+            Backing::Tar {
+                members, symlinks, ..
+            } => Self::tar_member(members, symlinks, name)
+                .map(|m| m.size)
+                .ok_or_else(|| self.fmt_err(name, "missing from the archive".into())),
+            Backing::Dir { root } => {
+                let p = self
+                    .dir_path(root, name)?
+                    .ok_or_else(|| self.fmt_err(name, "missing from the layout".into()))?;
+                std::fs::metadata(&p)
+                    .map(|m| m.len())
+                    .map_err(|e| self.fmt_err(name, e.to_string()))
+            }
+        }
+    }
+
+    /// Open a member for streaming. Each call gets its own file handle, so
+    /// members can be read in parallel.
+    pub fn open(&self, name: &str) -> Result<Box<dyn Read + Send>> {
+        match &self.backing {
+            Backing::Tar {
+                file_path,
+                members,
+                symlinks,
+            } => {
+                let m = Self::tar_member(members, symlinks, name)
+                    .ok_or_else(|| self.fmt_err(name, "missing from the archive".into()))?;
+                let mut f = File::open(file_path).map_err(|source| Error::Io {
+                    path: self.display.clone(),
+                    source,
+                })?;
+                f.seek(SeekFrom::Start(m.offset))
+                    .map_err(|e| self.fmt_err(name, e.to_string()))?;
+                Ok(Box::new(ExactReader {
+                    inner: f.take(m.size),
+                    remaining: m.size,
+                }))
+            }
+            Backing::Dir { root } => {
+                let p = self
+                    .dir_path(root, name)?
+                    .ok_or_else(|| self.fmt_err(name, "missing from the layout".into()))?;
+                let f = File::open(&p).map_err(|e| self.fmt_err(name, e.to_string()))?;
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                Ok(Box::new(ExactReader {
+                    inner: f.take(len),
+                    remaining: len,
+                }))
+            }
+        }
+    }
+
+    /// Read a small member (JSON) whole, refusing absurd sizes.
+    pub fn read_small(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
+        let size = self.size(name)?;
+        if size > limit {
+            return Err(self.fmt_err(
+                name,
+                format!("is {size} bytes, larger than the {limit}-byte limit for metadata"),
+            ));
+        }
+        let mut buf = Vec::with_capacity(size as usize);
+        self.open(name)?
+            .read_to_end(&mut buf)
+            .map_err(|e| self.fmt_err(name, crate::error::describe_io(&e)))?;
+        Ok(buf)
+    }
+}
+
+/// A reader that must deliver exactly `remaining` bytes: a short file is an
+/// error (truncation), never a silent end.
+struct ExactReader<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R: Read> Read for ExactReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "unexpected end of file (truncated archive)",
+            ));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_are_normalised_and_confined() {
+        assert_eq!(clean_member_name("./a/b/../c").as_deref(), Some("a/c"));
+        assert_eq!(clean_member_name("/x//y/").as_deref(), Some("x/y"));
+        assert_eq!(clean_member_name("../etc/passwd"), None);
+        assert!(checked_reference("../x").is_err());
+        assert!(checked_reference("/etc/passwd").is_err());
+        assert_eq!(
+            checked_reference("blobs/sha256/ab").as_deref(),
+            Ok("blobs/sha256/ab")
+        );
+    }
+}

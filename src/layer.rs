@@ -1,0 +1,453 @@
+//! Streaming one layer blob: compression picked by magic bytes (checked
+//! against the media type), digests computed on the fly (blob and diff ID),
+//! and tar entries turned into [`RawEntry`] values with normalised paths and
+//! whiteouts recognised. Nothing is held beyond one entry's header; file
+//! bodies are hashed as they pass.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Layer compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// Decide from the first bytes of a stream.
+    pub fn detect(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// What a media type claims, if it says anything.
+    pub fn from_media_type(mt: &str) -> Option<Compression> {
+        if mt.ends_with("+gzip") || mt.ends_with(".gzip") || mt.ends_with("tar.gzip") {
+            Some(Compression::Gzip)
+        } else if mt.ends_with("+zstd") || mt.ends_with(".zstd") {
+            Some(Compression::Zstd)
+        } else if mt.ends_with(".tar") || mt.ends_with("diff.tar") {
+            Some(Compression::None)
+        } else {
+            None
+        }
+    }
+
+    /// The OCI media type for a layer of this compression.
+    pub fn oci_media_type(self) -> &'static str {
+        match self {
+            Compression::None => "application/vnd.oci.image.layer.v1.tar",
+            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        }
+    }
+}
+
+/// Type of a tree entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    Other,
+}
+
+impl Kind {
+    /// One letter, as `ls -l` shows it.
+    pub fn letter(self) -> char {
+        match self {
+            Kind::File => '-',
+            Kind::Dir => 'd',
+            Kind::Symlink => 'l',
+            Kind::Hardlink => 'h',
+            Kind::CharDevice => 'c',
+            Kind::BlockDevice => 'b',
+            Kind::Fifo => 'p',
+            Kind::Other => '?',
+        }
+    }
+}
+
+/// What a tar entry means for the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create or replace the path.
+    Put,
+    /// `.wh.NAME`: delete the path (the entry's `path` is NAME's path).
+    Whiteout,
+    /// `.wh..wh..opq`: hide everything below the directory from lower layers
+    /// (the entry's `path` is the directory).
+    Opaque,
+}
+
+/// One tar entry of a layer, normalised.
+#[derive(Debug, Clone)]
+pub struct RawEntry {
+    /// Path components below the image root; empty for the root itself.
+    pub path: Vec<Box<[u8]>>,
+    pub action: Action,
+    pub kind: Kind,
+    /// Size from the tar header (0 for links and directories).
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: u64,
+    /// Symlink target as written, or hardlink target normalised.
+    pub link: Option<Box<[u8]>>,
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// Per-layer reading switches.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanOptions {
+    /// Hash regular file contents (needed to tell modified from unchanged).
+    pub hash_files: bool,
+    pub max_entries: u64,
+    pub max_path_bytes: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            hash_files: true,
+            max_entries: 10_000_000,
+            max_path_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// The result of streaming a layer.
+#[derive(Debug)]
+pub struct LayerScan {
+    pub entries: Vec<RawEntry>,
+    pub compression: Compression,
+    /// `sha256:` of the stored bytes.
+    pub blob_digest: String,
+    pub blob_bytes: u64,
+    /// `sha256:` of the uncompressed tar stream.
+    pub diff_id: String,
+    pub tar_bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+/// A pass-through reader that hashes and counts what it delivers, and reports
+/// progress every so often.
+pub struct HashingReader<R, F: FnMut(u64)> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+    unreported: u64,
+    progress: F,
+}
+
+impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
+    pub fn new(inner: R, progress: F) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+            unreported: 0,
+            progress,
+        }
+    }
+    fn finish(mut self) -> (String, u64, R) {
+        (self.progress)(self.unreported);
+        (
+            format!("sha256:{}", hex::encode(self.hasher.finalize())),
+            self.count,
+            self.inner,
+        )
+    }
+}
+
+impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        self.unreported += n as u64;
+        if self.unreported >= 1 << 20 {
+            (self.progress)(self.unreported);
+            self.unreported = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// Stream a layer blob. `progress` receives counts of stored bytes consumed.
+/// Errors are plain messages; the caller adds the file and layer.
+pub fn scan(
+    blob: impl Read,
+    media_type: Option<&str>,
+    opts: ScanOptions,
+    progress: impl FnMut(u64),
+) -> Result<LayerScan, String> {
+    let outer = HashingReader::new(blob, progress);
+    let mut buf = BufReader::with_capacity(256 * 1024, outer);
+    let head = buf.fill_buf().map_err(|e| crate::error::describe_io(&e))?;
+    let compression = Compression::detect(head);
+    let mut warnings = Vec::new();
+    if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
+        if claimed != compression {
+            warnings.push(format!(
+                "media type {} says {:?} but the data is {:?}; read as {:?}",
+                media_type.unwrap_or_default(),
+                claimed,
+                compression,
+                compression
+            ));
+        }
+    }
+    let mut entries = Vec::new();
+    let (diff_id, tar_bytes, buf) = match compression {
+        Compression::None => {
+            let mut inner = HashingReader::new(buf, |_| {});
+            read_tar(&mut inner, opts, &mut entries, &mut warnings)?;
+            inner.finish()
+        }
+        Compression::Gzip => {
+            let dec = flate2::bufread::MultiGzDecoder::new(buf);
+            let mut inner = HashingReader::new(dec, |_| {});
+            read_tar(&mut inner, opts, &mut entries, &mut warnings)
+                .map_err(|e| format!("{e} (gzip stream)"))?;
+            let (d, n, dec) = inner.finish();
+            (d, n, dec.into_inner())
+        }
+        Compression::Zstd => {
+            let mut dec =
+                zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
+            dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
+            let mut inner = HashingReader::new(dec, |_| {});
+            read_tar(&mut inner, opts, &mut entries, &mut warnings)
+                .map_err(|e| format!("{e} (zstd stream)"))?;
+            let (d, n, dec) = inner.finish();
+            (d, n, dec.finish())
+        }
+    };
+    // Whatever follows the compressed stream still belongs to the blob.
+    let mut rest = buf;
+    let trailing =
+        io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    if trailing > 0 && compression != Compression::None {
+        warnings.push(format!(
+            "{trailing} bytes of trailing data after the compressed stream"
+        ));
+    }
+    let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
+    Ok(LayerScan {
+        entries,
+        compression,
+        blob_digest,
+        blob_bytes,
+        diff_id,
+        tar_bytes,
+        warnings,
+    })
+}
+
+fn read_tar(
+    r: &mut impl Read,
+    opts: ScanOptions,
+    out: &mut Vec<RawEntry>,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut archive = tar::Archive::new(&mut *r);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut escaped = 0u64;
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("not a tar stream: {e}"))?;
+    for (i, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| {
+            if i == 0 {
+                format!("not a tar stream: {}", crate::error::describe_io(&e))
+            } else {
+                format!(
+                    "bad tar entry #{}: {}",
+                    i + 1,
+                    crate::error::describe_io(&e)
+                )
+            }
+        })?;
+        if out.len() as u64 >= opts.max_entries {
+            return Err(format!(
+                "more than {} entries (raise the limit with --max-entries)",
+                opts.max_entries
+            ));
+        }
+        let raw_path = entry.path_bytes().into_owned();
+        if raw_path.len() > opts.max_path_bytes {
+            return Err(format!(
+                "entry #{} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
+                i + 1,
+                raw_path.len(),
+                opts.max_path_bytes
+            ));
+        }
+        let (path, climbed) = normalise(&raw_path);
+        if climbed {
+            escaped += 1;
+        }
+        let header = entry.header();
+        let etype = header.entry_type();
+        let kind = match etype {
+            tar::EntryType::Regular | tar::EntryType::Continuous => Kind::File,
+            tar::EntryType::Directory => Kind::Dir,
+            tar::EntryType::Symlink => Kind::Symlink,
+            tar::EntryType::Link => Kind::Hardlink,
+            tar::EntryType::Char => Kind::CharDevice,
+            tar::EntryType::Block => Kind::BlockDevice,
+            tar::EntryType::Fifo => Kind::Fifo,
+            // Metadata records are folded into the next entry by the reader.
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => continue,
+            tar::EntryType::GNULongName | tar::EntryType::GNULongLink => continue,
+            _ => Kind::Other,
+        };
+        let mode = header.mode().unwrap_or(0);
+        let uid = header.uid().unwrap_or(0) as u32;
+        let gid = header.gid().unwrap_or(0) as u32;
+        let mtime = header.mtime().unwrap_or(0);
+        let size = entry.size();
+        let link = match kind {
+            Kind::Symlink => entry
+                .link_name_bytes()
+                .map(|l| l.into_owned().into_boxed_slice()),
+            Kind::Hardlink => entry.link_name_bytes().map(|l| {
+                let (p, _) = normalise(&l);
+                p.join(&b'/').into_boxed_slice()
+            }),
+            _ => None,
+        };
+        let mut path = path;
+        let action = match path.last().map(|n| &n[..]) {
+            Some(b".wh..wh..opq") => {
+                path.pop();
+                Action::Opaque
+            }
+            Some(n) if n.starts_with(b".wh..wh.") => continue, // aufs metadata
+            Some(n) if n.starts_with(b".wh.") => {
+                let real = n[4..].to_vec().into_boxed_slice();
+                if let Some(last) = path.last_mut() {
+                    *last = real;
+                }
+                Action::Whiteout
+            }
+            _ => Action::Put,
+        };
+        if path.is_empty() && action == Action::Put {
+            continue; // the root directory itself
+        }
+        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files {
+            let mut h = Sha256::new();
+            loop {
+                let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            Some(h.finalize().into())
+        } else {
+            None
+        };
+        out.push(RawEntry {
+            path,
+            action,
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+            mtime,
+            link,
+            sha256,
+        });
+    }
+    // Drain the tar padding so the diff ID covers the whole stream.
+    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    if escaped > 0 {
+        warnings.push(format!(
+            "{escaped} entries had '..' components climbing above the root; kept inside the image root"
+        ));
+    }
+    Ok(())
+}
+
+fn entry_err(path: &[u8], e: &io::Error) -> String {
+    format!(
+        "entry {:?}: {}",
+        String::from_utf8_lossy(path),
+        crate::error::describe_io(e)
+    )
+}
+
+/// Split a tar path into clean components: drop `.`, empty parts and leading
+/// `/`; resolve `..` without ever leaving the root. Returns whether a `..`
+/// tried to climb above the root.
+pub fn normalise(raw: &[u8]) -> (Vec<Box<[u8]>>, bool) {
+    let mut out: Vec<Box<[u8]>> = Vec::new();
+    let mut climbed = false;
+    for part in raw.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                if out.pop().is_none() {
+                    climbed = true;
+                }
+            }
+            p => out.push(p.to_vec().into_boxed_slice()),
+        }
+    }
+    (out, climbed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(p: &[Box<[u8]>]) -> Vec<String> {
+        p.iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn paths_normalise_inside_the_root() {
+        assert_eq!(names(&normalise(b"./etc//hosts/").0), ["etc", "hosts"]);
+        assert_eq!(names(&normalise(b"/usr/bin/../lib").0), ["usr", "lib"]);
+        let (p, climbed) = normalise(b"../../etc/passwd");
+        assert_eq!(names(&p), ["etc", "passwd"]);
+        assert!(climbed);
+        assert!(normalise(b".").0.is_empty());
+    }
+
+    #[test]
+    fn compression_is_detected_by_magic() {
+        assert_eq!(Compression::detect(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
+        assert_eq!(
+            Compression::detect(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::detect(b"etc/"), Compression::None);
+        assert_eq!(
+            Compression::from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip"),
+            Some(Compression::Gzip)
+        );
+    }
+}

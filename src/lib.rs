@@ -1,0 +1,25 @@
+//! layerscope: look inside container images.
+//!
+//! The core has no terminal dependency. Principal types:
+//! - [`archive::Source`]: an opened archive or layout directory and the images it holds;
+//! - [`load::load`] → [`load::Loaded`]: the selected [`image::Image`] with its merged
+//!   [`tree::FileTree`] (every path, every layer's [`tree::Version`] and [`tree::Status`]);
+//! - [`analysis::Analysis`]: dive-compatible and corrected figures;
+//! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod analysis;
+pub mod archive;
+pub mod ci;
+pub mod error;
+pub mod image;
+pub mod layer;
+pub mod load;
+pub mod report;
+pub mod synth;
+pub mod tree;
+
+pub use error::{Error, Result};
+#[cfg(feature = "tui")]
+pub mod tui;

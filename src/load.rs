@@ -1,0 +1,296 @@
+//! Loading an image end to end: open the source, select the image, stream
+//! every layer in parallel (decompress, hash, verify), and replay them in
+//! order into the merged tree as they arrive. Progress is published through
+//! atomics so a UI can draw it while this runs on a worker thread.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use crate::archive::{self, Selector, Source};
+use crate::error::{Error, Result};
+use crate::image::{layer_history, Image, LayerInfo};
+use crate::layer::{self, Compression, ScanOptions};
+use crate::tree::{DiveTally, FileTree, Replay};
+
+/// How to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub selector: Selector,
+    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
+    pub verify: bool,
+    pub scan: ScanOptions,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            selector: Selector::default(),
+            verify: true,
+            scan: ScanOptions::default(),
+        }
+    }
+}
+
+/// Loading phases, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Opening = 0,
+    ReadingLayers = 1,
+    Analysing = 2,
+    Done = 3,
+}
+
+/// Shared progress counters, updated by the loader and read by a UI.
+#[derive(Debug, Default)]
+pub struct Progress {
+    phase: AtomicU8,
+    pub bytes_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub layers_done: AtomicUsize,
+    pub layers_total: AtomicUsize,
+    /// Set by a UI to abandon loading.
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            0 => Phase::Opening,
+            1 => Phase::ReadingLayers,
+            2 => Phase::Analysing,
+            _ => Phase::Done,
+        }
+    }
+    pub fn set_phase(&self, p: Phase) {
+        self.phase.store(p as u8, Ordering::Relaxed);
+    }
+}
+
+/// A loaded image: metadata, merged tree, and dive's raw tallies.
+#[derive(Debug)]
+pub struct Loaded {
+    pub image: Image,
+    pub tree: FileTree,
+    pub dive: DiveTally,
+}
+
+/// Load an image from a path (`-` for stdin).
+pub fn load(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    progress.set_phase(Phase::Opening);
+    let source = Source::open(path)?;
+    load_from(&source, opts, progress)
+}
+
+/// Load the selected image of an opened source.
+pub fn load_from(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    let store = &source.store;
+    let display = store.display.clone();
+    let cand = source.select(&opts.selector)?;
+    let (config, history, diff_ids, config_digest) =
+        archive::read_config(source, cand, opts.verify)?;
+    let mut warnings = Vec::new();
+    if diff_ids.len() != cand.layers.len() {
+        let msg = format!(
+            "the manifest lists {} layers but the config has {} diff IDs",
+            cand.layers.len(),
+            diff_ids.len()
+        );
+        if opts.verify {
+            return Err(Error::Member {
+                path: display,
+                member: cand.config_member.clone(),
+                msg,
+            });
+        }
+        warnings.push(msg);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for l in &cand.layers {
+        if !seen.insert(&l.member) {
+            warnings.push(format!("layer {} is listed more than once", l.member));
+        }
+        if !store.contains(&l.member) {
+            return Err(Error::Member {
+                path: display,
+                member: l.member.clone(),
+                msg: "layer named by the manifest is missing from the archive".into(),
+            });
+        }
+    }
+    let mut total = 0u64;
+    for l in &cand.layers {
+        total += store.size(&l.member)?;
+    }
+    progress.bytes_total.store(total, Ordering::Relaxed);
+    progress
+        .layers_total
+        .store(cand.layers.len(), Ordering::Relaxed);
+    progress.set_phase(Phase::ReadingLayers);
+
+    let layer_err = |index: usize, digest: &str, msg: String| Error::Layer {
+        path: display.clone(),
+        index,
+        digest: digest.to_string(),
+        msg,
+    };
+    let name_of = |i: usize| -> String {
+        cand.layers[i]
+            .digest
+            .clone()
+            .or_else(|| diff_ids.get(i).cloned())
+            .unwrap_or_else(|| cand.layers[i].member.clone())
+    };
+
+    let mut replay = Replay::new();
+    let mut infos: Vec<LayerInfo> = Vec::with_capacity(cand.layers.len());
+    let hist = layer_history(&history, cand.layers.len());
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<layer::LayerScan, String>)>(2);
+    let mut first_err: Option<Error> = None;
+
+    std::thread::scope(|s| {
+        let layers = &cand.layers;
+        s.spawn(move || {
+            layers
+                .par_iter()
+                .enumerate()
+                .for_each_with(tx, |tx, (i, l)| {
+                    if progress.cancel.load(Ordering::Relaxed) {
+                        let _ = tx.send((i, Err("cancelled".into())));
+                        return;
+                    }
+                    let res = store
+                        .open(&l.member)
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| {
+                            layer::scan(r, l.media_type.as_deref(), opts.scan, |n| {
+                                progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+                            })
+                        });
+                    let _ = tx.send((i, res));
+                });
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0usize;
+        for (i, res) in rx.iter() {
+            if first_err.is_some() {
+                continue;
+            }
+            pending.insert(i, res);
+            while let Some(res) = pending.remove(&next) {
+                let i = next;
+                next += 1;
+                let scan = match res {
+                    Ok(s) => s,
+                    Err(msg) => {
+                        first_err = Some(layer_err(i, &name_of(i), msg));
+                        progress.cancel.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                };
+                let lref = &cand.layers[i];
+                let mut check = |what: &str, want: &str, got: &str| -> Option<Error> {
+                    if want == got {
+                        return None;
+                    }
+                    let msg = format!("{what} mismatch: expected {want}, content is {got}");
+                    if opts.verify {
+                        Some(layer_err(i, &name_of(i), msg))
+                    } else {
+                        warnings.push(format!("layer {i}: {msg}"));
+                        None
+                    }
+                };
+                let mut bad = None;
+                if let Some(want) = &lref.digest {
+                    bad = bad.or_else(|| check("blob digest", want, &scan.blob_digest));
+                }
+                if let Some(want) = diff_ids.get(i) {
+                    bad = bad.or_else(|| check("diff ID", want, &scan.diff_id));
+                }
+                if let Some(want) = lref.declared_size {
+                    if want != scan.blob_bytes {
+                        bad = bad.or_else(|| {
+                            check("blob size", &want.to_string(), &scan.blob_bytes.to_string())
+                        });
+                    }
+                }
+                if let Some(e) = bad {
+                    first_err = Some(e);
+                    progress.cancel.store(true, Ordering::Relaxed);
+                    break;
+                }
+                for w in &scan.warnings {
+                    warnings.push(format!("layer {i}: {w}"));
+                }
+                replay.apply(&scan.entries);
+                let h = hist[i];
+                infos.push(LayerInfo {
+                    index: i,
+                    digest: lref
+                        .digest
+                        .clone()
+                        .unwrap_or_else(|| scan.blob_digest.clone()),
+                    diff_id: scan.diff_id.clone(),
+                    media_type: lref.media_type.clone().unwrap_or_else(|| {
+                        match (source_layout_is_docker(cand.layout), scan.compression) {
+                            (true, Compression::None) => {
+                                "application/vnd.docker.image.rootfs.diff.tar".to_string()
+                            }
+                            (true, Compression::Gzip) => {
+                                "application/vnd.docker.image.rootfs.diff.tar.gzip".to_string()
+                            }
+                            _ => scan.compression.oci_media_type().to_string(),
+                        }
+                    }),
+                    compression: scan.compression,
+                    compressed_size_bytes: scan.blob_bytes,
+                    tar_size_bytes: scan.tar_bytes,
+                    size_bytes: scan.entries.iter().map(|e| e.size).sum(),
+                    entries: scan.entries.len() as u64,
+                    command: h.map(|h| h.created_by.clone()).unwrap_or_default(),
+                    created: h.and_then(|h| h.created.clone()),
+                    comment: h.and_then(|h| h.comment.clone()),
+                });
+                progress.layers_done.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    progress.set_phase(Phase::Analysing);
+    let stray: u64 = replay.stray_whiteouts.iter().sum();
+    if stray > 0 {
+        warnings.push(format!(
+            "{stray} whiteouts name paths that do not exist below them"
+        ));
+    }
+    let broken: u64 = replay.broken_hardlinks.iter().sum();
+    if broken > 0 {
+        warnings.push(format!("{broken} hardlinks point to missing targets"));
+    }
+    let (tree, dive) = replay.finish();
+    let image = Image {
+        source: store.display.display().to_string(),
+        name: cand.names.first().cloned(),
+        names: cand.names.clone(),
+        layout: cand.layout,
+        manifest_digest: cand.manifest_digest.clone(),
+        config_digest,
+        config,
+        history,
+        layers: infos,
+        warnings,
+    };
+    progress.set_phase(Phase::Done);
+    Ok(Loaded { image, tree, dive })
+}
+
+fn source_layout_is_docker(l: archive::Layout) -> bool {
+    l == archive::Layout::DockerLegacy
+}

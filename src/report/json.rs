@@ -1,0 +1,145 @@
+//! The native JSON report, schema version 1 (documented in the README).
+//! Paths are absolute (`/etc/hosts`); sizes are bytes; digests `sha256:…`.
+
+use serde::Serialize;
+
+use super::Subject;
+use crate::analysis::{Corrected, DiveFigures, LayerFigures};
+use crate::image::{HistoryEntry, ImageConfig};
+use crate::tree::Status;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub schema_version: u32,
+    pub image: ImageSection<'a>,
+    pub layers: Vec<LayerSection<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ImageSection<'a> {
+    pub source: &'a str,
+    pub name: Option<&'a str>,
+    pub names: &'a [String],
+    pub layout: crate::archive::Layout,
+    pub manifest_digest: Option<&'a str>,
+    pub config_digest: &'a str,
+    pub platform: String,
+    pub config: &'a ImageConfig,
+    pub history: &'a [HistoryEntry],
+    pub size_bytes: u64,
+    pub compressed_size_bytes: u64,
+    pub layer_count: usize,
+    pub dive: &'a DiveFigures,
+    pub corrected: &'a Corrected,
+    pub warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+pub struct LayerSection<'a> {
+    pub index: usize,
+    pub digest: &'a str,
+    pub diff_id: &'a str,
+    pub media_type: &'a str,
+    pub compression: crate::layer::Compression,
+    pub command: &'a str,
+    pub created: Option<&'a str>,
+    /// dive's layer size: the sum of the tar header sizes.
+    pub size_bytes: u64,
+    pub tar_size_bytes: u64,
+    pub compressed_size_bytes: u64,
+    pub entries: u64,
+    pub figures: &'a LayerFigures,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Serialize)]
+pub struct Change {
+    pub path: String,
+    pub status: Status,
+    pub kind: Option<crate::layer::Kind>,
+    pub size_bytes: u64,
+    pub mode: Option<String>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub link_target: Option<String>,
+    pub sha256: Option<String>,
+}
+
+/// Build the report document.
+pub fn build<'a>(s: &'a Subject) -> Report<'a> {
+    let img = &s.loaded.image;
+    let tree = &s.loaded.tree;
+    let layers = img
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut changes: Vec<Change> = tree
+                .layer_changes(i)
+                .iter()
+                .filter_map(|&id| {
+                    let v = tree.change_in(id, i)?;
+                    let a = tree.attrs_of(v);
+                    Some(Change {
+                        path: tree.path(id),
+                        status: v.status,
+                        kind: a.map(|a| a.kind),
+                        size_bytes: a.map_or(0, |a| a.size),
+                        mode: a.map(|a| format!("{:04o}", a.mode & 0o7777)),
+                        uid: a.map(|a| a.uid),
+                        gid: a.map(|a| a.gid),
+                        link_target: a
+                            .and_then(|a| a.link.as_ref())
+                            .map(|l| String::from_utf8_lossy(l).into_owned()),
+                        sha256: a
+                            .and_then(|a| a.sha256)
+                            .map(|h| format!("sha256:{}", hex::encode(h))),
+                    })
+                })
+                .collect();
+            changes.sort_by(|a, b| a.path.cmp(&b.path));
+            LayerSection {
+                index: i,
+                digest: &l.digest,
+                diff_id: &l.diff_id,
+                media_type: &l.media_type,
+                compression: l.compression,
+                command: &l.command,
+                created: l.created.as_deref(),
+                size_bytes: l.size_bytes,
+                tar_size_bytes: l.tar_size_bytes,
+                compressed_size_bytes: l.compressed_size_bytes,
+                entries: l.entries,
+                figures: &s.analysis.layers[i],
+                changes,
+            }
+        })
+        .collect();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        image: ImageSection {
+            source: &img.source,
+            name: img.name.as_deref(),
+            names: &img.names,
+            layout: img.layout,
+            manifest_digest: img.manifest_digest.as_deref(),
+            config_digest: &img.config_digest,
+            platform: img.config.platform(),
+            config: &img.config,
+            history: &img.history,
+            size_bytes: s.analysis.dive.image_size_bytes,
+            compressed_size_bytes: img.layers.iter().map(|l| l.compressed_size_bytes).sum(),
+            layer_count: img.layers.len(),
+            dive: &s.analysis.dive,
+            corrected: &s.analysis.corrected,
+            warnings: &img.warnings,
+        },
+        layers,
+    }
+}
+
+pub fn render(s: &Subject) -> String {
+    serde_json::to_string_pretty(&build(s)).unwrap_or_default()
+}

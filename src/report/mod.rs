@@ -1,0 +1,33 @@
+//! Renderings of an analysed image: the native JSON report (versioned schema),
+//! dive 0.13.1's `--json` schema, and the text summary. All consume the same
+//! [`Loaded`] + [`Analysis`].
+
+pub mod dive_json;
+pub mod json;
+pub mod text;
+
+use crate::analysis::Analysis;
+use crate::load::Loaded;
+
+/// Size formatting: human (humansize, binary units) or raw bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Units {
+    #[default]
+    Human,
+    Bytes,
+}
+
+impl Units {
+    pub fn size(self, n: u64) -> String {
+        match self {
+            Units::Human => humansize::format_size(n, humansize::BINARY),
+            Units::Bytes => n.to_string(),
+        }
+    }
+}
+
+/// An image and its figures, the input of every report.
+pub struct Subject<'a> {
+    pub loaded: &'a Loaded,
+    pub analysis: &'a Analysis,
+}

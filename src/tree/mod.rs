@@ -1,0 +1,338 @@
+//! The merged file tree of an image: an arena of nodes (one per path ever
+//! seen in any layer), each with its history of versions, one per layer that
+//! touched it. The state after layer `k` is the last version at or below
+//! `k`. No view state lives here: the TUI keeps its own, keyed by [`NodeId`].
+
+mod replay;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::layer::Kind;
+pub use replay::{DiveTally, Replay};
+
+/// Index of a node in the arena. The root is [`ROOT`].
+pub type NodeId = u32;
+/// The image root `/`.
+pub const ROOT: NodeId = 0;
+const NO_ATTRS: u32 = u32::MAX;
+
+/// What a layer did to a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Absent below, present after this layer.
+    Added,
+    /// Type, content or link target changed, or deleted and re-created here.
+    Modified,
+    /// Removed by a whiteout, an opaque directory, or a type change of a parent.
+    Deleted,
+    /// Same content, different mode/uid/gid.
+    Metadata,
+    /// Carried again with identical content and metadata (mtime aside).
+    Unchanged,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Added,
+        Status::Modified,
+        Status::Deleted,
+        Status::Metadata,
+        Status::Unchanged,
+    ];
+
+    /// One-character marker that works without colour.
+    pub fn marker(self) -> char {
+        match self {
+            Status::Added => '+',
+            Status::Modified => '~',
+            Status::Deleted => '-',
+            Status::Metadata => 'm',
+            Status::Unchanged => '=',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Added => "added",
+            Status::Modified => "modified",
+            Status::Deleted => "deleted",
+            Status::Metadata => "metadata",
+            Status::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A path's attributes in one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attrs {
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Content bytes this entry occupies (0 for hardlinks: counted at the target).
+    pub size: u64,
+    /// Size from the tar header (dive's notion).
+    pub tar_size: u64,
+    pub mtime: u64,
+    pub sha256: Option<[u8; 32]>,
+    /// Symlink target, or the (normalised) path a hardlink points to.
+    pub link: Option<Box<[u8]>>,
+    /// A directory the layer implied (a parent of an entry) without an entry of its own.
+    pub implicit: bool,
+}
+
+/// One layer's effect on one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    pub layer: u32,
+    pub status: Status,
+    attrs: u32,
+}
+
+impl Version {
+    pub fn is_live(&self) -> bool {
+        self.attrs != NO_ATTRS
+    }
+}
+
+/// A path in the tree.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub parent: NodeId,
+    name: u32,
+    pub children: Vec<NodeId>,
+    pub versions: Vec<Version>,
+}
+
+/// The merged tree with every layer's versions.
+#[derive(Debug, Clone)]
+pub struct FileTree {
+    nodes: Vec<Node>,
+    attrs: Vec<Attrs>,
+    names: Vec<Box<[u8]>>,
+    name_ids: HashMap<Box<[u8]>, u32>,
+    child_index: HashMap<(NodeId, u32), NodeId>,
+    layer_nodes: Vec<Vec<NodeId>>,
+}
+
+impl Default for FileTree {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FileTree {
+    pub fn new() -> FileTree {
+        let mut t = FileTree {
+            nodes: Vec::new(),
+            attrs: Vec::new(),
+            names: Vec::new(),
+            name_ids: HashMap::new(),
+            child_index: HashMap::new(),
+            layer_nodes: Vec::new(),
+        };
+        let root_name = t.intern(b"");
+        t.nodes.push(Node {
+            parent: ROOT,
+            name: root_name,
+            children: Vec::new(),
+            versions: Vec::new(),
+        });
+        t
+    }
+
+    fn intern(&mut self, name: &[u8]) -> u32 {
+        if let Some(&id) = self.name_ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let b: Box<[u8]> = name.into();
+        self.names.push(b.clone());
+        self.name_ids.insert(b, id);
+        id
+    }
+
+    /// The child called `name`, created if absent.
+    fn child(&mut self, parent: NodeId, name: &[u8]) -> NodeId {
+        let nid = self.intern(name);
+        if let Some(&c) = self.child_index.get(&(parent, nid)) {
+            return c;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(Node {
+            parent,
+            name: nid,
+            children: Vec::new(),
+            versions: Vec::new(),
+        });
+        self.nodes[parent as usize].children.push(id);
+        self.child_index.insert((parent, nid), id);
+        id
+    }
+
+    /// Node for a path given as components, created with its parents.
+    pub(crate) fn ensure(&mut self, comps: &[Box<[u8]>]) -> NodeId {
+        let mut cur = ROOT;
+        for c in comps {
+            cur = self.child(cur, c);
+        }
+        cur
+    }
+
+    /// Number of nodes, the root included.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    /// Number of layers replayed.
+    pub fn layer_count(&self) -> usize {
+        self.layer_nodes.len()
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// All node ids (root first, parents before children).
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> {
+        0..self.nodes.len() as NodeId
+    }
+
+    pub fn name(&self, id: NodeId) -> &[u8] {
+        &self.names[self.nodes[id as usize].name as usize]
+    }
+
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        (id != ROOT).then(|| self.nodes[id as usize].parent)
+    }
+
+    pub fn children(&self, id: NodeId) -> &[NodeId] {
+        &self.nodes[id as usize].children
+    }
+
+    /// Depth below the root (root = 0).
+    pub fn depth(&self, mut id: NodeId) -> usize {
+        let mut d = 0;
+        while id != ROOT {
+            id = self.nodes[id as usize].parent;
+            d += 1;
+        }
+        d
+    }
+
+    /// Absolute path as bytes, e.g. `/etc/hosts`; `/` for the root.
+    pub fn path_bytes(&self, id: NodeId) -> Vec<u8> {
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while cur != ROOT {
+            parts.push(self.name(cur));
+            cur = self.nodes[cur as usize].parent;
+        }
+        if parts.is_empty() {
+            return b"/".to_vec();
+        }
+        let mut out = Vec::new();
+        for p in parts.iter().rev() {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    /// Absolute path for display (non-UTF-8 bytes shown lossily).
+    pub fn path(&self, id: NodeId) -> String {
+        String::from_utf8_lossy(&self.path_bytes(id)).into_owned()
+    }
+
+    /// Find a node by absolute or relative path.
+    pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+        let mut cur = ROOT;
+        for part in path
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty() && *p != b".")
+        {
+            let nid = *self.name_ids.get(part)?;
+            cur = *self.child_index.get(&(cur, nid))?;
+        }
+        Some(cur)
+    }
+
+    pub fn attrs_of(&self, v: &Version) -> Option<&Attrs> {
+        (v.attrs != NO_ATTRS).then(|| &self.attrs[v.attrs as usize])
+    }
+
+    /// The version in force after layer `layer` (None: never existed yet).
+    pub fn version_at(&self, id: NodeId, layer: usize) -> Option<&Version> {
+        let vs = &self.nodes[id as usize].versions;
+        let i = vs.partition_point(|v| v.layer as usize <= layer);
+        i.checked_sub(1).map(|i| &vs[i])
+    }
+
+    /// Attributes after layer `layer`, None when absent or deleted.
+    pub fn attrs_at(&self, id: NodeId, layer: usize) -> Option<&Attrs> {
+        if id == ROOT {
+            return None;
+        }
+        self.version_at(id, layer).and_then(|v| self.attrs_of(v))
+    }
+
+    /// Does the path exist after layer `layer`? The root always does.
+    pub fn exists_at(&self, id: NodeId, layer: usize) -> bool {
+        id == ROOT || self.attrs_at(id, layer).is_some()
+    }
+
+    /// What layer `layer` itself did to the path, if anything.
+    pub fn change_in(&self, id: NodeId, layer: usize) -> Option<&Version> {
+        let vs = &self.nodes[id as usize].versions;
+        vs.binary_search_by_key(&(layer as u32), |v| v.layer)
+            .ok()
+            .map(|i| &vs[i])
+    }
+
+    /// The version before the one of layer `layer` (what the layer changed from).
+    pub fn previous(&self, id: NodeId, layer: usize) -> Option<&Version> {
+        if layer == 0 {
+            return None;
+        }
+        self.version_at(id, layer - 1)
+    }
+
+    /// Paths the layer touched, in first-touch order.
+    pub fn layer_changes(&self, layer: usize) -> &[NodeId] {
+        self.layer_nodes.get(layer).map(|v| &v[..]).unwrap_or(&[])
+    }
+
+    /// Paths existing after the last layer.
+    pub fn final_layer(&self) -> usize {
+        self.layer_nodes.len().saturating_sub(1)
+    }
+
+    /// Approximate heap bytes held (for the memory figures).
+    pub fn heap_bytes(&self) -> usize {
+        let nodes = self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self
+                .nodes
+                .iter()
+                .map(|n| {
+                    n.children.capacity() * 4
+                        + n.versions.capacity() * std::mem::size_of::<Version>()
+                })
+                .sum::<usize>();
+        let attrs = self.attrs.capacity() * std::mem::size_of::<Attrs>()
+            + self
+                .attrs
+                .iter()
+                .map(|a| a.link.as_ref().map_or(0, |l| l.len()))
+                .sum::<usize>();
+        let names = self.names.iter().map(|n| n.len() * 2 + 32).sum::<usize>();
+        let index = self.child_index.capacity() * 16;
+        nodes + attrs + names + index
+    }
+}
