@@ -1,0 +1,207 @@
+//! dive-compatible and corrected figures on archives with hand-computed
+//! answers, and on ../shared/fixtures when present.
+
+mod common;
+
+use common::*;
+use layerscope::synth::{ImageBuilder, LayerBuilder};
+
+fn waste_image() -> Vec<u8> {
+    ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .dir("etc")
+                .file("etc/a", &[b'a'; 100])
+                .file("etc/b", &[b'b'; 50]),
+        )
+        .layer(LayerBuilder::new("rewrite").file("etc/a", &[b'A'; 120]))
+        .layer(LayerBuilder::new("rm").whiteout("etc/b"))
+        .docker_legacy()
+}
+
+#[test]
+fn dive_figures_match_hand_computation() {
+    let (_, a) = load_bytes(&waste_image());
+    let d = &a.dive;
+    assert_eq!(d.image_size_bytes, 270);
+    assert_eq!(d.user_size_bytes, 120);
+    // Σ min / Σ cumulative = (100 + 0) / (220 + 50)
+    assert!(
+        (d.efficiency - 100.0 / 270.0).abs() < 1e-12,
+        "{}",
+        d.efficiency
+    );
+    assert_eq!(d.wasted_bytes, 270);
+    assert_eq!(d.user_wasted_percent, Some(270.0 / 120.0));
+    let files: Vec<(String, u32, u64)> = d
+        .inefficient_files
+        .iter()
+        .map(|f| (f.path.clone(), f.count, f.size_bytes))
+        .collect();
+    assert_eq!(files, [("/etc/a".into(), 2, 220), ("/etc/b".into(), 2, 50)]);
+}
+
+#[test]
+fn corrected_figures_count_what_is_not_in_the_final_tree() {
+    let (_, a) = load_bytes(&waste_image());
+    let c = &a.corrected;
+    assert_eq!(c.shipped_bytes, 270);
+    assert_eq!(c.final_bytes, 120);
+    assert_eq!(c.final_files, 1);
+    assert_eq!(c.reclaimable_bytes, 150);
+    let top: Vec<(&str, u64)> = c
+        .top_wasted
+        .iter()
+        .map(|w| (w.path.as_str(), w.wasted_bytes))
+        .collect();
+    assert_eq!(top, [("/etc/a", 100), ("/etc/b", 50)]);
+    assert_eq!(a.layers[0].reclaimable_bytes, 150);
+    assert_eq!(a.layers[1].modified.bytes, 120);
+    assert_eq!(a.layers[2].deleted.bytes, 50);
+}
+
+// dive does not count a deleted directory's contents as wasted when the
+// directory itself appears in one layer only; layerscope does.
+// See: issue 3, "incl. whole deleted directories, which dive does not count".
+#[test]
+fn deleted_directory_is_reclaimable_but_dive_undercounts_it() {
+    let bytes = ImageBuilder::new()
+        .layer(LayerBuilder::new("base").file("keep", b"k"))
+        .layer(
+            LayerBuilder::new("cache")
+                .dir("cache")
+                .file("cache/big.bin", &[7u8; 4000])
+                .file("cache/more.bin", &[8u8; 1000]),
+        )
+        .layer(LayerBuilder::new("cleanup").whiteout("cache"))
+        .docker_legacy();
+    let (_, a) = load_bytes(&bytes);
+    assert_eq!(a.corrected.reclaimable_bytes, 5000);
+    // dive: /cache is a leaf only as the whiteout (size 5000) in layer 2; its
+    // files are leaves in layer 1 only: no path is seen twice.
+    assert_eq!(a.dive.wasted_bytes, 0);
+    assert_eq!(a.dive.inefficient_files.len(), 0);
+}
+
+#[test]
+fn duplicates_are_grouped_by_content() {
+    let bytes = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .file("a/one", b"same content")
+                .file("b/two", b"same content")
+                .file("c/three", b"same content")
+                .file("d/other", b"different")
+                .hardlink("d/link", "a/one"),
+        )
+        .docker_legacy();
+    let (_, a) = load_bytes(&bytes);
+    let c = &a.corrected;
+    assert_eq!(c.duplicate_groups.len(), 1);
+    assert_eq!(
+        c.duplicate_groups[0].paths,
+        ["/a/one", "/b/two", "/c/three"]
+    );
+    assert_eq!(c.duplicate_bytes, 24);
+}
+
+#[test]
+fn shared_fixtures_match_expected_figures() {
+    let Some(dir) = shared_fixtures() else {
+        eprintln!("../shared/fixtures absent; skipped");
+        return;
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("tar") {
+            continue;
+        }
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("stem")
+            .to_string();
+        let exp_path = dir.join("expected").join(format!("{stem}.json"));
+        let exp: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&exp_path).expect("expected json"))
+                .expect("json");
+        let loaded = load_path(&path).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let a = layerscope::analysis::analyse(&loaded);
+        let want = &exp["dive_compatible_expected"];
+        let d = &a.dive;
+        assert_eq!(
+            d.image_size_bytes,
+            want["image_size_bytes"].as_u64().expect("n"),
+            "{stem}"
+        );
+        assert_eq!(
+            d.wasted_bytes,
+            want["wasted_bytes"].as_u64().expect("n"),
+            "{stem}"
+        );
+        assert_eq!(
+            d.inefficient_files.len() as u64,
+            want["inefficient_paths"].as_u64().expect("n"),
+            "{stem}"
+        );
+        assert!(
+            (d.efficiency - want["efficiency"].as_f64().expect("f")).abs() < 5e-6,
+            "{stem}"
+        );
+        match want["user_wasted_percent"].as_f64() {
+            Some(p) => assert!(
+                (d.user_wasted_percent.expect("some") - p).abs() < 5e-6,
+                "{stem}"
+            ),
+            None => assert_eq!(d.user_wasted_percent, None, "{stem}"),
+        }
+        let sizes: Vec<u64> = loaded.image.layers.iter().map(|l| l.size_bytes).collect();
+        let want_sizes: Vec<u64> = want["layer_sizes"]
+            .as_array()
+            .expect("arr")
+            .iter()
+            .map(|v| v.as_u64().expect("n"))
+            .collect();
+        assert_eq!(sizes, want_sizes, "{stem}");
+        assert_eq!(
+            a.corrected.final_files,
+            exp["final_tree"]["regular_files"].as_u64().expect("n")
+        );
+        assert_eq!(
+            a.corrected.final_bytes,
+            exp["final_tree"]["bytes"].as_u64().expect("n")
+        );
+        for (i, layer) in exp["layers"].as_array().expect("layers").iter().enumerate() {
+            let got: std::collections::BTreeMap<String, String> = changes(&loaded, i)
+                .into_iter()
+                .filter(|(_, s)| *s != layerscope::tree::Status::Unchanged)
+                .map(|(p, s)| (p, s.as_str().to_string()))
+                .collect();
+            let want: std::collections::BTreeMap<String, String> = layer["changes"]
+                .as_object()
+                .expect("changes")
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().expect("s").to_string()))
+                .collect();
+            assert_eq!(got, want, "{stem} layer {i}");
+            assert_eq!(
+                loaded.image.layers[i].command,
+                layer["command"].as_str().expect("cmd")
+            );
+        }
+        // dive 0.13.1 reads tiny-umoci.oci.tar's layers in a scrambled order
+        // and reports 7 inefficient paths with wrong layer sizes; we match the
+        // correct figures instead.
+        if exp["dive_agrees_with_expected"] == serde_json::Value::Bool(false) {
+            let dive = &exp["dive_0_13_1"];
+            assert_ne!(
+                d.inefficient_files.len() as u64,
+                dive["inefficient_paths"].as_u64().expect("n"),
+                "{stem}: we must not reproduce dive's mistake"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "checked {checked} fixtures");
+}

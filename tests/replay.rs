@@ -1,0 +1,267 @@
+//! Replay semantics: statuses, whiteouts, opaque dirs, links, odd names.
+//! Archives are built in code with `layerscope::synth`.
+
+mod common;
+
+use common::*;
+use layerscope::synth::{ImageBuilder, LayerBuilder};
+
+fn img(layers: Vec<LayerBuilder>) -> Vec<u8> {
+    let mut b = ImageBuilder::new();
+    for l in layers {
+        b = b.layer(l);
+    }
+    b.docker_legacy()
+}
+
+#[test]
+fn statuses_for_add_modify_metadata_unchanged_delete() {
+    let bytes = img(vec![
+        LayerBuilder::new("base")
+            .dir("etc")
+            .file("etc/a", b"one")
+            .file("etc/b", b"bee")
+            .file("etc/c", b"sea")
+            .file("etc/d", b"dee"),
+        LayerBuilder::new("change")
+            .file("etc/a", b"two")
+            .file_with("etc/b", b"bee", 0o600, 0, 0)
+            .file("etc/c", b"sea")
+            .whiteout("etc/d")
+            .file("etc/e", b"new"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(
+        change_lines(&l, 0),
+        [
+            "/etc added",
+            "/etc/a added",
+            "/etc/b added",
+            "/etc/c added",
+            "/etc/d added"
+        ]
+    );
+    assert_eq!(
+        change_lines(&l, 1),
+        [
+            "/etc/a modified",
+            "/etc/b metadata",
+            "/etc/c unchanged",
+            "/etc/d deleted",
+            "/etc/e added"
+        ]
+    );
+    assert_eq!(
+        final_paths(&l),
+        ["/etc", "/etc/a", "/etc/b", "/etc/c", "/etc/e"]
+    );
+}
+
+#[test]
+fn whiteout_of_a_directory_lists_every_path_below_it() {
+    let bytes = img(vec![
+        LayerBuilder::new("base")
+            .dir("data")
+            .dir("data/old")
+            .file("data/old/1.txt", b"1")
+            .dir("data/old/nested")
+            .file("data/old/nested/2.txt", b"22"),
+        LayerBuilder::new("rm").whiteout("data/old"),
+    ]);
+    let (l, a) = load_bytes(&bytes);
+    assert_eq!(
+        change_lines(&l, 1),
+        [
+            "/data/old deleted",
+            "/data/old/1.txt deleted",
+            "/data/old/nested deleted",
+            "/data/old/nested/2.txt deleted"
+        ]
+    );
+    assert_eq!(final_paths(&l), ["/data"]);
+    // layerscope counts the deleted directory's bytes as reclaimable; dive
+    // counts the whiteout once with the directory's size.
+    assert_eq!(a.corrected.reclaimable_bytes, 3);
+    assert_eq!(a.layers[1].deleted.count, 4);
+    assert_eq!(a.layers[1].deleted.bytes, 3);
+}
+
+#[test]
+fn opaque_directory_hides_lower_entries_and_keeps_its_own() {
+    let bytes = img(vec![
+        LayerBuilder::new("base")
+            .dir("srv")
+            .file("srv/keep.txt", b"k")
+            .dir("srv/a")
+            .file("srv/a/1", b"1"),
+        LayerBuilder::new("opaque")
+            .dir("srv")
+            .opaque("srv")
+            .file("srv/fresh.txt", b"f")
+            .file("srv/keep.txt", b"k"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(
+        change_lines(&l, 1),
+        [
+            "/srv unchanged",
+            "/srv/a deleted",
+            "/srv/a/1 deleted",
+            "/srv/fresh.txt added",
+            // deleted by the opaque marker and re-created by the same layer
+            "/srv/keep.txt modified"
+        ]
+    );
+    assert_eq!(final_paths(&l), ["/srv", "/srv/fresh.txt", "/srv/keep.txt"]);
+}
+
+#[test]
+fn whiteout_then_recreate_in_one_layer_is_modified() {
+    let bytes = img(vec![
+        LayerBuilder::new("base").file("x", b"same"),
+        LayerBuilder::new("again").whiteout("x").file("x", b"same"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(change_lines(&l, 1), ["/x modified"]);
+    assert_eq!(final_paths(&l), ["/x"]);
+}
+
+#[test]
+fn implicit_parents_repeated_entries_and_type_changes() {
+    let bytes = img(vec![
+        LayerBuilder::new("base")
+            .file("a/b/c.txt", b"first")
+            .file("a/b/c.txt", b"second")
+            .dir("d")
+            .file("d/inner", b"i"),
+        // a file replacing a directory removes what was below it
+        LayerBuilder::new("swap").file("d", b"now a file"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(
+        change_lines(&l, 0),
+        [
+            "/a added",
+            "/a/b added",
+            "/a/b/c.txt added",
+            "/d added",
+            "/d/inner added"
+        ]
+    );
+    let id = l.tree.lookup(b"/a/b/c.txt").expect("path");
+    assert_eq!(
+        l.tree.attrs_at(id, 0).expect("attrs").size,
+        6,
+        "last entry wins"
+    );
+    assert!(
+        l.tree
+            .attrs_at(l.tree.lookup(b"/a").expect("a"), 0)
+            .expect("a")
+            .implicit
+    );
+    assert_eq!(change_lines(&l, 1), ["/d modified", "/d/inner deleted"]);
+}
+
+#[test]
+fn links_devices_and_odd_names_are_kept() {
+    let long = format!("deep/{}/file.txt", "n".repeat(150));
+    let bytes = img(vec![LayerBuilder::new("base")
+        .file("bin/tool", b"binary!")
+        .hardlink("bin/tool-link", "bin/tool")
+        .symlink("bin/sl", "/bin/tool")
+        .symlink("loop-a", "loop-b")
+        .symlink("loop-b", "loop-a")
+        .fifo("run/pipe")
+        .char_device("dev/null", 1, 3)
+        .file(&long, b"long")
+        .raw_name(b"odd/\xff\xfename", b"bytes")]);
+    let (l, a) = load_bytes(&bytes);
+    let t = &l.tree;
+    let hl = t
+        .attrs_at(t.lookup(b"/bin/tool-link").expect("hl"), 0)
+        .expect("attrs");
+    let tool = t
+        .attrs_at(t.lookup(b"/bin/tool").expect("tool"), 0)
+        .expect("attrs");
+    assert_eq!(hl.kind, layerscope::layer::Kind::Hardlink);
+    assert_eq!(
+        hl.sha256, tool.sha256,
+        "hardlink resolved to its target's content"
+    );
+    assert_eq!(
+        hl.size, 0,
+        "a hardlink's bytes are counted once, at the target"
+    );
+    let sl = t
+        .attrs_at(t.lookup(b"/bin/sl").expect("sl"), 0)
+        .expect("attrs");
+    assert_eq!(sl.link.as_deref(), Some(&b"/bin/tool"[..]));
+    assert_eq!(
+        t.attrs_at(t.lookup(b"/run/pipe").expect("fifo"), 0)
+            .expect("a")
+            .kind,
+        layerscope::layer::Kind::Fifo
+    );
+    assert!(t.lookup(long.as_bytes()).is_some(), "long names kept whole");
+    let odd = t
+        .lookup(b"/odd/\xff\xfename")
+        .expect("non-UTF-8 name kept exactly");
+    assert_eq!(t.path(odd), "/odd/\u{fffd}\u{fffd}name");
+    assert_eq!(a.corrected.final_files, 3);
+    assert_eq!(a.corrected.final_bytes, 7 + 4 + 5);
+}
+
+#[test]
+fn dotdot_and_absolute_entry_names_stay_inside_the_root() {
+    let bytes = img(vec![LayerBuilder::new("evil")
+        .raw_name(b"../../etc/passwd", b"x")
+        .raw_name(b"/abs/file", b"y")
+        .raw_name(b"./a/../b", b"z")]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(
+        final_paths(&l),
+        ["/abs", "/abs/file", "/b", "/etc", "/etc/passwd"]
+    );
+    assert!(
+        l.image.warnings.iter().any(|w| w.contains("'..'")),
+        "warned: {:?}",
+        l.image.warnings
+    );
+}
+
+#[test]
+fn whiteout_of_a_missing_path_is_a_warning_not_an_error() {
+    let bytes = img(vec![
+        LayerBuilder::new("base").file("a", b"a"),
+        LayerBuilder::new("rm").whiteout("nothing-here"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert!(change_lines(&l, 1).is_empty());
+    assert!(l
+        .image
+        .warnings
+        .iter()
+        .any(|w| w.contains("1 whiteouts name paths")));
+}
+
+#[test]
+fn wide_and_deep_trees_do_not_overflow() {
+    let mut deep = String::new();
+    for i in 0..2000 {
+        deep.push_str(&format!("d{i}/"));
+    }
+    deep.push_str("leaf");
+    let mut wide = LayerBuilder::new("wide");
+    for i in 0..20_000 {
+        wide = wide.file(&format!("w/{i}"), b"");
+    }
+    let bytes = img(vec![
+        LayerBuilder::new("deep").file(&deep, b"x"),
+        wide,
+        LayerBuilder::new("rm").whiteout("d0").whiteout("w"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(changes(&l, 2).len(), 2001 + 20_001);
+    assert!(final_paths(&l).is_empty());
+}
