@@ -86,6 +86,9 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LayerInfo {
     pub index: usize,
+    /// Where the blob lives in the source (for reading file contents later).
+    #[serde(skip)]
+    pub member: String,
     /// Digest of the stored blob (compressed bytes), when known or computed.
     pub digest: String,
     /// Digest of the uncompressed tar, as computed.

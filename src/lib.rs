@@ -12,6 +12,7 @@
 pub mod analysis;
 pub mod archive;
 pub mod ci;
+pub mod content;
 pub mod error;
 pub mod image;
 pub mod layer;

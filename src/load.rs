@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use rayon::prelude::*;
 
@@ -74,6 +74,8 @@ impl Progress {
 /// A loaded image: metadata, merged tree, and dive's raw tallies.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The opened source, kept so file contents can be read later.
+    pub source: Arc<Source>,
     pub image: Image,
     pub tree: FileTree,
     pub dive: DiveTally,
@@ -82,17 +84,17 @@ pub struct Loaded {
 /// Load an image from a path (`-` for stdin).
 pub fn load(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     progress.set_phase(Phase::Opening);
-    let source = Source::open(path)?;
-    load_from(&source, opts, progress)
+    let source = Arc::new(Source::open(path)?);
+    load_from(source, opts, progress)
 }
 
 /// Load the selected image of an opened source.
-pub fn load_from(source: &Source, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     let store = &source.store;
     let display = store.display.clone();
     let cand = source.select(&opts.selector)?;
     let (config, history, diff_ids, config_digest) =
-        archive::read_config(source, cand, opts.verify)?;
+        archive::read_config(&source, cand, opts.verify)?;
     let mut warnings = Vec::new();
     if diff_ids.len() != cand.layers.len() {
         let msg = format!(
@@ -231,6 +233,7 @@ pub fn load_from(source: &Source, opts: &LoadOptions, progress: &Progress) -> Re
                 let h = hist[i];
                 infos.push(LayerInfo {
                     index: i,
+                    member: lref.member.clone(),
                     digest: lref
                         .digest
                         .clone()
@@ -288,7 +291,12 @@ pub fn load_from(source: &Source, opts: &LoadOptions, progress: &Progress) -> Re
         warnings,
     };
     progress.set_phase(Phase::Done);
-    Ok(Loaded { image, tree, dive })
+    Ok(Loaded {
+        source: source.clone(),
+        image,
+        tree,
+        dive,
+    })
 }
 
 fn source_layout_is_docker(l: archive::Layout) -> bool {

@@ -265,3 +265,40 @@ fn wide_and_deep_trees_do_not_overflow() {
     assert_eq!(changes(&l, 2).len(), 2001 + 20_001);
     assert!(final_paths(&l).is_empty());
 }
+
+#[test]
+fn file_content_is_read_back_in_a_bounded_window() {
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let bytes = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .file("a.txt", b"old")
+                .file("big.bin", &big),
+        )
+        .layer(
+            LayerBuilder::new("new")
+                .file("a.txt", b"first")
+                .file("a.txt", b"newer")
+                .hardlink("b.txt", "a.txt"),
+        )
+        .oci_archive(layerscope::synth::Compression::Gzip);
+    let (l, _keep) = load_bytes_kept(&bytes);
+    let a = l.tree.lookup(b"/a.txt").expect("a");
+    let w = layerscope::content::read_window(&l, a, 0, 0, 100).expect("read");
+    assert_eq!(w.bytes, b"old");
+    let w = layerscope::content::read_window(&l, a, 1, 0, 100).expect("read");
+    assert_eq!(w.bytes, b"newer", "the last entry of a layer wins");
+    let b = l.tree.lookup(b"/b.txt").expect("b");
+    assert_eq!(
+        layerscope::content::read_window(&l, b, 1, 1, 3)
+            .expect("hl")
+            .bytes,
+        b"ewe"
+    );
+    let big_id = l.tree.lookup(b"/big.bin").expect("big");
+    let w = layerscope::content::read_window(&l, big_id, 1, 99_990, 4096).expect("tail");
+    assert_eq!(w.total_size, 100_000);
+    assert_eq!(w.bytes, &big[99_990..]);
+    let dir = l.tree.lookup(b"/").expect("root");
+    assert!(layerscope::content::read_window(&l, dir, 1, 0, 10).is_err());
+}

@@ -86,3 +86,10 @@ pub fn shared_fixtures() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
     p.is_dir().then_some(p)
 }
+
+/// Like `load_bytes`, keeping the archive file for later content reads.
+pub fn load_bytes_kept(bytes: &[u8]) -> (Loaded, TempArchive) {
+    let a = write_archive(bytes, "image.tar");
+    let loaded = load_path(&a.path).expect("load");
+    (loaded, a)
+}
