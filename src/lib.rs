@@ -14,6 +14,7 @@ pub mod archive;
 pub mod ci;
 pub mod content;
 pub mod error;
+pub mod extract;
 pub mod image;
 pub mod layer;
 pub mod load;
