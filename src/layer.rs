@@ -201,6 +201,9 @@ pub fn scan(
     let outer = HashingReader::new(blob, progress);
     let mut buf = BufReader::with_capacity(256 * 1024, outer);
     let head = buf.fill_buf().map_err(|e| crate::error::describe_io(&e))?;
+    if head.is_empty() {
+        return Err("empty blob (0 bytes), not a tar stream".into());
+    }
     let compression = Compression::detect(head);
     let mut warnings = Vec::new();
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
@@ -270,6 +273,7 @@ fn read_tar(
     let mut archive = tar::Archive::new(&mut *r);
     let mut buf = vec![0u8; 64 * 1024];
     let mut escaped = 0u64;
+    let mut absolute = 0u64;
     let entries = archive
         .entries()
         .map_err(|e| format!("not a tar stream: {e}"))?;
@@ -303,6 +307,9 @@ fn read_tar(
         let (path, climbed) = normalise(&raw_path);
         if climbed {
             escaped += 1;
+        }
+        if raw_path.first() == Some(&b'/') {
+            absolute += 1;
         }
         let header = entry.header();
         let etype = header.entry_type();
@@ -379,14 +386,45 @@ fn read_tar(
             sha256,
         });
     }
-    // Drain the tar padding so the diff ID covers the whole stream.
-    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    // Drain the tar padding so the diff ID covers the whole stream. tar-rs
+    // stops at the first zero block, so a stream with the end-of-archive
+    // marker always leaves padding; none means it stopped at a plain EOF.
+    let (trailing, data) = drain(r).map_err(|e| crate::error::describe_io(&e))?;
+    if trailing == 0 && !out.is_empty() {
+        warnings.push("the tar stream ends without an end-of-archive marker (truncated?)".into());
+    }
+    if data > 0 {
+        warnings.push(format!(
+            "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
+        ));
+    }
     if escaped > 0 {
         warnings.push(format!(
             "{escaped} entries had '..' components climbing above the root; kept inside the image root"
         ));
     }
+    if absolute > 0 {
+        warnings.push(format!(
+            "{absolute} entries had absolute paths; read relative to the image root"
+        ));
+    }
     Ok(())
+}
+
+/// Read to the end; returns (bytes, non-zero bytes).
+fn drain(r: &mut impl Read) -> io::Result<(u64, u64)> {
+    let mut buf = [0u8; 8192];
+    let (mut total, mut data) = (0u64, 0u64);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok((total, data)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        data += buf[..n].iter().filter(|&&b| b != 0).count() as u64;
+    }
 }
 
 fn entry_err(path: &[u8], e: &io::Error) -> String {

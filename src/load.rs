@@ -253,7 +253,10 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     compression: scan.compression,
                     compressed_size_bytes: scan.blob_bytes,
                     tar_size_bytes: scan.tar_bytes,
-                    size_bytes: scan.entries.iter().map(|e| e.size).sum(),
+                    size_bytes: scan
+                        .entries
+                        .iter()
+                        .fold(0u64, |a, e| a.saturating_add(e.size)),
                     entries: scan.entries.len() as u64,
                     command: h.map(|h| h.created_by.clone()).unwrap_or_default(),
                     created: h.and_then(|h| h.created.clone()),

@@ -96,8 +96,27 @@ pub struct Selector {
 pub struct Source {
     pub store: Store,
     pub candidates: Vec<Candidate>,
-    /// Keeps a spooled copy of stdin or a decompressed archive alive.
-    _spool: Option<tempfile::TempPath>,
+}
+
+/// A compressed outer archive may inflate to at most this many times its
+/// size (beyond [`SPOOL_FLOOR`]) before it is taken for a decompression bomb.
+pub const SPOOL_RATIO: u64 = 100;
+/// Inflating up to this many bytes is always allowed.
+pub const SPOOL_FLOOR: u64 = 1 << 30;
+
+/// Counts bytes read through it into a shared counter.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
@@ -114,35 +133,69 @@ fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
     Ok(magic)
 }
 
-/// Copy a stream into an anonymous temporary file (removed on drop), undoing
-/// gzip/zstd compression of the outer archive on the way.
-fn spool(display: &Path, mut input: impl Read) -> Result<tempfile::TempPath> {
+/// Copy a stream into an unnamed temporary file (it has no name on disk, so
+/// nothing is left behind even if the process is killed), undoing gzip/zstd
+/// compression of the outer archive on the way, and refusing to inflate a
+/// small input without bound.
+fn spool(display: &Path, input: impl Read) -> Result<std::fs::File> {
     let io_err = |source| Error::Io {
         path: display.to_path_buf(),
         source,
     };
-    let mut tmp = tempfile::NamedTempFile::new().map_err(io_err)?;
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, &mut input);
+    let mut tmp = tempfile::tempfile().map_err(io_err)?;
+    let consumed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counting = Counting {
+        inner: input,
+        count: consumed.clone(),
+    };
+    let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
     let head = std::io::BufRead::fill_buf(&mut buf)
         .map_err(io_err)?
         .to_vec();
-    let copy = match crate::layer::Compression::detect(&head) {
-        crate::layer::Compression::Gzip => std::io::copy(
-            &mut flate2::bufread::MultiGzDecoder::new(buf),
-            tmp.as_file_mut(),
-        ),
+    let compression = crate::layer::Compression::detect(&head);
+    let mut reader: Box<dyn Read> = match compression {
+        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
         crate::layer::Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(buf).map_err(io_err)?;
-            std::io::copy(&mut d, tmp.as_file_mut())
+            d.window_log_max(27).map_err(io_err)?;
+            Box::new(d)
         }
-        crate::layer::Compression::None => std::io::copy(&mut buf, tmp.as_file_mut()),
+        crate::layer::Compression::None => Box::new(buf),
     };
-    copy.map_err(|e| Error::Format {
+    let fmt = |msg: String| Error::Format {
         path: display.to_path_buf(),
-        msg: format!("reading input: {}", crate::error::describe_io(&e)),
-    })?;
-    tmp.as_file_mut().flush().map_err(io_err)?;
-    Ok(tmp.into_temp_path())
+        msg,
+    };
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut written = 0u64;
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(fmt(format!(
+                    "reading input: {}",
+                    crate::error::describe_io(&e)
+                )))
+            }
+        };
+        tmp.write_all(&chunk[..n]).map_err(io_err)?;
+        written += n as u64;
+        if compression != crate::layer::Compression::None {
+            let inflated_limit = consumed
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .saturating_mul(SPOOL_RATIO)
+                .max(SPOOL_FLOOR);
+            if written > inflated_limit {
+                return Err(fmt(format!(
+                    "decompression bomb? the compressed archive inflates beyond {SPOOL_RATIO} times its size; decompress it yourself to read it anyway"
+                )));
+            }
+        }
+    }
+    tmp.flush().map_err(io_err)?;
+    Ok(tmp)
 }
 
 impl Source {
@@ -150,40 +203,35 @@ impl Source {
     /// compressed as a whole) or a directory.
     pub fn open(path: &Path) -> Result<Source> {
         let display = path.to_path_buf();
-        let (store, spool_path) = if path.as_os_str() == "-" {
+        let store = if path.as_os_str() == "-" {
             let tmp = spool(Path::new("<stdin>"), std::io::stdin().lock())?;
-            (Store::open_tar(Path::new("<stdin>"), &tmp)?, Some(tmp))
+            Store::open_tar_file(Path::new("<stdin>"), tmp)?
         } else {
             let meta = std::fs::metadata(path).map_err(|source| Error::Io {
                 path: display.clone(),
                 source,
             })?;
             if meta.is_dir() {
-                (Store::open_dir(path)?, None)
+                Store::open_dir(path)?
             } else {
                 let magic = sniff(path).map_err(|source| Error::Io {
                     path: display.clone(),
                     source,
                 })?;
                 match crate::layer::Compression::detect(&magic) {
-                    crate::layer::Compression::None => (Store::open_tar(path, path)?, None),
+                    crate::layer::Compression::None => Store::open_tar(path, path)?,
                     _ => {
                         let f = std::fs::File::open(path).map_err(|source| Error::Io {
                             path: display.clone(),
                             source,
                         })?;
-                        let tmp = spool(path, f)?;
-                        (Store::open_tar(path, &tmp)?, Some(tmp))
+                        Store::open_tar_file(path, spool(path, f)?)?
                     }
                 }
             }
         };
         let candidates = find_candidates(&store)?;
-        Ok(Source {
-            store,
-            candidates,
-            _spool: spool_path,
-        })
+        Ok(Source { store, candidates })
     }
 
     /// Pick one image according to the selector.
@@ -311,7 +359,11 @@ fn find_candidates(store: &Store) -> Result<Vec<Candidate>> {
     }
     Err(Error::Format {
         path: store.display.clone(),
-        msg: "not an image archive: no manifest.json or index.json".into(),
+        msg: if store.is_dir() {
+            "not an OCI image layout: the directory has no index.json or manifest.json".into()
+        } else {
+            "not an image archive: no manifest.json or index.json".into()
+        },
     })
 }
 

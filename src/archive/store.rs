@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -20,7 +21,9 @@ struct Member {
 #[derive(Debug)]
 enum Backing {
     Tar {
-        file_path: PathBuf,
+        /// One handle shared by all readers: members are read with positional
+        /// reads, so the file (possibly an unnamed temp file) needs no path.
+        file: Arc<File>,
         members: HashMap<String, Member>,
         symlinks: HashMap<String, String>,
     },
@@ -70,11 +73,20 @@ fn checked_reference(name: &str) -> std::result::Result<String, String> {
 impl Store {
     /// Index an uncompressed tar file without reading member bodies.
     pub fn open_tar(display: &Path, file_path: &Path) -> Result<Store> {
+        let file = File::open(file_path).map_err(|source| Error::Io {
+            path: display.to_path_buf(),
+            source,
+        })?;
+        Store::open_tar_file(display, file)
+    }
+
+    /// Same, from an open file (e.g. an unnamed temp file holding stdin).
+    pub fn open_tar_file(display: &Path, mut file: File) -> Result<Store> {
         let io_err = |source| Error::Io {
             path: display.to_path_buf(),
             source,
         };
-        let file = File::open(file_path).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         let file_len = file.metadata().map_err(io_err)?.len();
         let fmt = |msg: String| Error::Format {
             path: display.to_path_buf(),
@@ -83,7 +95,7 @@ impl Store {
         if file_len == 0 {
             return Err(fmt("empty file, not an image archive".into()));
         }
-        let mut archive = tar::Archive::new(file);
+        let mut archive = tar::Archive::new(&file);
         let mut members = HashMap::new();
         let mut symlinks = HashMap::new();
         let entries = archive
@@ -132,13 +144,14 @@ impl Store {
                 }
             }
         }
+        drop(archive);
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
         }
         Ok(Store {
             display: display.to_path_buf(),
             backing: Backing::Tar {
-                file_path: file_path.to_path_buf(),
+                file: Arc::new(file),
                 members,
                 symlinks,
             },
@@ -204,6 +217,11 @@ impl Store {
         }
     }
 
+    /// Is this an unpacked directory (rather than a tar)?
+    pub fn is_dir(&self) -> bool {
+        matches!(self.backing, Backing::Dir { .. })
+    }
+
     /// Does the archive hold this member? `name` must already be checked.
     pub fn contains(&self, name: &str) -> bool {
         match &self.backing {
@@ -243,20 +261,18 @@ impl Store {
     pub fn open(&self, name: &str) -> Result<Box<dyn Read + Send>> {
         match &self.backing {
             Backing::Tar {
-                file_path,
+                file,
                 members,
                 symlinks,
             } => {
                 let m = Self::tar_member(members, symlinks, name)
                     .ok_or_else(|| self.fmt_err(name, "missing from the archive".into()))?;
-                let mut f = File::open(file_path).map_err(|source| Error::Io {
-                    path: self.display.clone(),
-                    source,
-                })?;
-                f.seek(SeekFrom::Start(m.offset))
-                    .map_err(|e| self.fmt_err(name, e.to_string()))?;
                 Ok(Box::new(ExactReader {
-                    inner: f.take(m.size),
+                    inner: PositionedReader {
+                        file: Arc::clone(file),
+                        pos: m.offset,
+                        end: m.offset.saturating_add(m.size),
+                    },
                     remaining: m.size,
                 }))
             }
@@ -289,6 +305,37 @@ impl Store {
             .map_err(|e| self.fmt_err(name, crate::error::describe_io(&e)))?;
         Ok(buf)
     }
+}
+
+/// Reads `pos..end` of a shared file with positional reads (no shared
+/// cursor), so any number of members can be streamed at once.
+struct PositionedReader {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for PositionedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end.saturating_sub(self.pos);
+        let n = (buf.len() as u64).min(left) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = read_at(&self.file, &mut buf[..n], self.pos)?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, pos)
 }
 
 /// A reader that must deliver exactly `remaining` bytes: a short file is an
