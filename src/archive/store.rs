@@ -144,7 +144,6 @@ impl Store {
                 }
             }
         }
-        drop(archive);
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
         }
