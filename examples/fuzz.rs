@@ -488,7 +488,7 @@ fn main() {
                 let _ = tx.send(run_one(p, verify, s));
             })
             .expect("spawn");
-        let (finding, stats) = match rx.recv_timeout(Duration::from_secs(30)) {
+        let (finding, stats) = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(r) => r,
             Err(_) => {
                 let dst = out

@@ -31,6 +31,28 @@ enum Command {
     Report(ReportArgs),
     /// Evaluate CI rules (.dive-ci compatible); exit 1 when a rule fails.
     Ci(Box<CiArgs>),
+    /// Extract a file or directory of the merged tree (`/` for all) into a directory.
+    Extract(ExtractArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExtractArgs {
+    /// Image archive, OCI layout directory, or `-` for stdin.
+    image: PathBuf,
+    /// Path inside the image, e.g. /etc or /usr/bin/env; `/` extracts everything.
+    path: PathBuf,
+    /// Directory to extract into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    to: PathBuf,
+    /// Take the tree as it is after this layer (0-based; default: the last).
+    #[arg(long)]
+    layer: Option<usize>,
+    /// Replace existing files and symlinks in DIR.
+    #[arg(long)]
+    force: bool,
+    /// Keep setuid, setgid and sticky bits (dropped by default).
+    #[arg(long)]
+    keep_setuid: bool,
 }
 
 /// Options shared by every command that reads an image.
@@ -141,6 +163,8 @@ pub fn load_image(path: &Path, args: &LoadArgs) -> Result<(Loaded, Analysis)> {
 }
 
 fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    // Names, commands and paths come from the image: no escape sequences.
+    let text = &*layerscope::error::clean_text(text);
     match output {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
         None => {
@@ -182,11 +206,12 @@ pub fn run() -> Result<ExitCode> {
             };
             write_out(r.output.as_deref(), &text)?;
             for w in &loaded.image.warnings {
-                eprintln!("layerscope: warning: {w}");
+                eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
+        Some(Command::Extract(x)) => run_extract(&x, &cli.load),
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -206,6 +231,54 @@ pub fn run() -> Result<ExitCode> {
             run_tui(&image, &cli.load)
         }
     }
+}
+
+fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
+    let loaded = load::load(&x.image, &load_args.options(), &Progress::default())?;
+    let tree = &loaded.tree;
+    let layers = loaded.image.layers.len();
+    let layer = match x.layer {
+        Some(l) if l >= layers.max(1) => {
+            anyhow::bail!(
+                "--layer {l}: the image has {layers} layers (0..{})",
+                layers.saturating_sub(1)
+            )
+        }
+        Some(l) => l,
+        None => tree.final_layer(),
+    };
+    let want = x.path.as_os_str().as_encoded_bytes();
+    let id = tree.lookup(want).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: {} is not in the image",
+            x.image.display(),
+            x.path.display()
+        )
+    })?;
+    let opts = layerscope::extract::ExtractOptions {
+        force: x.force,
+        keep_setuid: x.keep_setuid,
+    };
+    let report = layerscope::extract::extract(&loaded, id, layer, &x.to, &opts)?;
+    for w in loaded.image.warnings.iter().chain(&report.warnings) {
+        eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
+    }
+    for s in &report.skipped {
+        eprintln!("layerscope: skipped: {}", layerscope::error::clean(s));
+    }
+    write_out(
+        None,
+        &format!(
+            "extracted {} files, {} directories, {} symlinks, {} hardlinks ({} bytes) to {}\n",
+            report.files,
+            report.dirs,
+            report.symlinks,
+            report.hardlinks,
+            report.bytes,
+            x.to.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {

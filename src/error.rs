@@ -72,6 +72,24 @@ pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Make multi-line text from an archive safe for a terminal: like [`clean`]
+/// but keeps newlines and tabs, and does not cut.
+pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Turn an io::Error from a reader chain into a readable phrase. Some decoders
@@ -81,6 +99,10 @@ pub(crate) fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::UnexpectedEof => "unexpected end of data (truncated?)".to_string(),
         _ => {
             let s = e.to_string();
+            // tar-rs reports a short stream as an "other" error.
+            if s.starts_with("unexpected EOF") || s == "failed to read entire block" {
+                return "unexpected end of data (truncated?)".to_string();
+            }
             if s.is_empty() {
                 format!("{:?}", e.kind())
             } else {

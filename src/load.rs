@@ -280,6 +280,11 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     if broken > 0 {
         warnings.push(format!("{broken} hardlinks point to missing targets"));
     }
+    // Warnings quote names from the archive: keep each one a single clean line.
+    let warnings = warnings
+        .iter()
+        .map(|w| crate::error::clean(w).into_owned())
+        .collect();
     let (tree, dive) = replay.finish();
     let image = Image {
         source: store.display.display().to_string(),

@@ -397,12 +397,13 @@ pub fn read_config(
             verify_bytes(store, member, want, &raw)?;
         }
     }
-    let cfg =
-        oci_spec::image::ImageConfiguration::from_reader(&raw[..]).map_err(|e| Error::Member {
+    let cfg = serde_json::from_slice::<oci_spec::image::ImageConfiguration>(&raw).map_err(|e| {
+        Error::Member {
             path: store.display.clone(),
             member: member.clone(),
             msg: format!("invalid image config: {e}"),
-        })?;
+        }
+    })?;
     let (config, history, diff_ids) = ImageConfig::from_oci(&cfg);
     Ok((config, history, diff_ids, digest))
 }

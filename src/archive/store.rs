@@ -101,6 +101,8 @@ impl Store {
         let entries = archive
             .entries_with_seek()
             .map_err(|e| fmt(format!("not a tar archive: {e}")))?;
+        let mut last_end = 0u64;
+        let mut duplicates = Vec::new();
         for (i, entry) in entries.enumerate() {
             let entry = entry.map_err(|e| {
                 if i == 0 {
@@ -118,13 +120,16 @@ impl Store {
             let kind = entry.header().entry_type();
             let offset = entry.raw_file_position();
             let size = entry.size();
+            last_end = last_end.max(offset.saturating_add(size.div_ceil(512).saturating_mul(512)));
             if kind.is_file() || kind == tar::EntryType::Continuous {
                 if offset.saturating_add(size) > file_len {
                     return Err(fmt(format!(
                         "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
                     )));
                 }
-                members.insert(name, Member { offset, size });
+                if let Some(prev) = members.insert(name.clone(), Member { offset, size }) {
+                    duplicates.push((name, prev));
+                }
             } else if kind.is_symlink() || kind.is_hard_link() {
                 if let Some(target) = entry
                     .link_name_bytes()
@@ -146,6 +151,25 @@ impl Store {
         }
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
+        }
+        // tar-rs stops at EOF as quietly as at the end-of-archive marker; an
+        // archive cut at a member boundary would otherwise pass as whole.
+        if file_len < last_end.saturating_add(512) {
+            return Err(fmt(format!(
+                "truncated archive: it ends at byte {file_len}, before the end-of-archive marker"
+            )));
+        }
+        // The same name twice is ambiguous (tools disagree on which copy
+        // counts) unless both copies are identical.
+        for (name, prev) in duplicates {
+            let Some(last) = members.get(&name) else {
+                continue;
+            };
+            if !same_bytes(&file, &prev, last).map_err(io_err)? {
+                return Err(fmt(format!(
+                    "member {name:?} appears twice with different contents (ambiguous archive)"
+                )));
+            }
         }
         Ok(Store {
             display: display.to_path_buf(),
@@ -304,6 +328,38 @@ impl Store {
             .map_err(|e| self.fmt_err(name, crate::error::describe_io(&e)))?;
         Ok(buf)
     }
+}
+
+/// Do two members hold the same bytes?
+fn same_bytes(file: &File, a: &Member, b: &Member) -> io::Result<bool> {
+    if a.size != b.size {
+        return Ok(false);
+    }
+    let mut buf_a = vec![0u8; 1 << 16];
+    let mut buf_b = vec![0u8; 1 << 16];
+    let mut done = 0u64;
+    while done < a.size {
+        let n = ((a.size - done) as usize).min(buf_a.len());
+        read_exact_at(file, &mut buf_a[..n], a.offset + done)?;
+        read_exact_at(file, &mut buf_b[..n], b.offset + done)?;
+        if buf_a[..n] != buf_b[..n] {
+            return Ok(false);
+        }
+        done += n as u64;
+    }
+    Ok(true)
+}
+
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = read_at(file, buf, pos)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        pos += n as u64;
+    }
+    Ok(())
 }
 
 /// Reads `pos..end` of a shared file with positional reads (no shared
