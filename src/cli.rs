@@ -50,7 +50,8 @@ pub struct LoadArgs {
     /// Report digest mismatches as warnings instead of errors.
     #[arg(long, global = true)]
     no_verify: bool,
-    /// Do not hash file contents (faster; content changes are then judged by size and mtime).
+    /// Hash nothing: faster, but digests are not verified and content changes
+    /// are judged by size and mtime.
     #[arg(long, global = true)]
     no_hash: bool,
     /// Refuse layers with more entries than this.
@@ -72,6 +73,7 @@ impl LoadArgs {
             ..LoadOptions::default()
         };
         o.scan.hash_files = !self.no_hash;
+        o.scan.hash_layers = !self.no_hash;
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
         o

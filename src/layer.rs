@@ -4,7 +4,7 @@
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
 //! bodies are hashed as they pass.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -118,6 +118,8 @@ pub struct RawEntry {
 pub struct ScanOptions {
     /// Hash regular file contents (needed to tell modified from unchanged).
     pub hash_files: bool,
+    /// Hash the blob and the uncompressed stream (to verify digests).
+    pub hash_layers: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
 }
@@ -126,6 +128,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             hash_files: true,
+            hash_layers: true,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
         }
@@ -137,10 +140,10 @@ impl Default for ScanOptions {
 pub struct LayerScan {
     pub entries: Vec<RawEntry>,
     pub compression: Compression,
-    /// `sha256:` of the stored bytes.
+    /// `sha256:` of the stored bytes (empty when not hashed).
     pub blob_digest: String,
     pub blob_bytes: u64,
-    /// `sha256:` of the uncompressed tar stream.
+    /// `sha256:` of the uncompressed tar stream (empty when not hashed).
     pub diff_id: String,
     pub tar_bytes: u64,
     pub warnings: Vec<String>,
@@ -150,17 +153,17 @@ pub struct LayerScan {
 /// progress every so often.
 pub struct HashingReader<R, F: FnMut(u64)> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     count: u64,
     unreported: u64,
     progress: F,
 }
 
 impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
-    pub fn new(inner: R, progress: F) -> Self {
+    pub fn new(inner: R, hash: bool, progress: F) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             count: 0,
             unreported: 0,
             progress,
@@ -168,18 +171,20 @@ impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
     }
     fn finish(mut self) -> (String, u64, R) {
         (self.progress)(self.unreported);
-        (
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-            self.inner,
-        )
+        let digest = self
+            .hasher
+            .map(|h| format!("sha256:{}", hex::encode(h.finalize())))
+            .unwrap_or_default();
+        (digest, self.count, self.inner)
     }
 }
 
 impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         self.unreported += n as u64;
         if self.unreported >= 1 << 20 {
@@ -192,16 +197,25 @@ impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
 
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
 /// Errors are plain messages; the caller adds the file and layer.
-pub fn scan(
-    blob: impl Read,
+pub fn scan<R: Read + Seek>(
+    mut blob: R,
     media_type: Option<&str>,
     opts: ScanOptions,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
 ) -> Result<LayerScan, String> {
-    let outer = HashingReader::new(blob, progress);
-    let mut buf = BufReader::with_capacity(256 * 1024, outer);
-    let head = buf.fill_buf().map_err(|e| crate::error::describe_io(&e))?;
-    let compression = Compression::detect(head);
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match blob
+            .read(&mut magic[got..])
+            .map_err(|e| crate::error::describe_io(&e))?
+        {
+            0 => break,
+            n => got += n,
+        }
+    }
+    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let compression = Compression::detect(&magic[..got]);
     let mut warnings = Vec::new();
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
         if claimed != compression {
@@ -215,15 +229,40 @@ pub fn scan(
         }
     }
     let mut entries = Vec::new();
+
+    // Nothing to hash: let tar seek over file bodies instead of reading them.
+    if compression == Compression::None && !opts.hash_files && !opts.hash_layers {
+        let mut archive = tar::Archive::new(&mut blob);
+        let iter = archive
+            .entries_with_seek()
+            .map_err(|e| format!("not a tar stream: {e}"))?;
+        collect_entries(iter, opts, &mut entries, &mut warnings)?;
+        let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        progress(end);
+        return Ok(LayerScan {
+            entries,
+            compression,
+            blob_digest: String::new(),
+            blob_bytes: end,
+            diff_id: String::new(),
+            tar_bytes: end,
+            warnings,
+        });
+    }
+
+    let outer = HashingReader::new(blob, opts.hash_layers, progress);
+    let buf = BufReader::with_capacity(256 * 1024, outer);
     let (diff_id, tar_bytes, buf) = match compression {
+        // Uncompressed: the blob digest is the diff ID; hash the bytes once.
         Compression::None => {
-            let mut inner = HashingReader::new(buf, |_| {});
+            let mut inner = HashingReader::new(buf, false, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)?;
-            inner.finish()
+            let (_, n, buf) = inner.finish();
+            (String::new(), n, buf)
         }
         Compression::Gzip => {
             let dec = flate2::bufread::MultiGzDecoder::new(buf);
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (gzip stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -233,7 +272,7 @@ pub fn scan(
             let mut dec =
                 zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
             dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (zstd stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -250,13 +289,22 @@ pub fn scan(
         ));
     }
     let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
+    let diff_id = if compression == Compression::None {
+        blob_digest.clone()
+    } else {
+        diff_id
+    };
     Ok(LayerScan {
         entries,
         compression,
         blob_digest,
         blob_bytes,
         diff_id,
-        tar_bytes,
+        tar_bytes: if compression == Compression::None {
+            blob_bytes
+        } else {
+            tar_bytes
+        },
         warnings,
     })
 }
@@ -268,11 +316,23 @@ fn read_tar(
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
     let mut archive = tar::Archive::new(&mut *r);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut escaped = 0u64;
     let entries = archive
         .entries()
         .map_err(|e| format!("not a tar stream: {e}"))?;
+    collect_entries(entries, opts, out, warnings)?;
+    // Drain the tar padding so the diff ID covers the whole stream.
+    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    Ok(())
+}
+
+fn collect_entries<R: Read>(
+    entries: tar::Entries<'_, R>,
+    opts: ScanOptions,
+    out: &mut Vec<RawEntry>,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut escaped = 0u64;
     for (i, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| {
             if i == 0 {
@@ -379,8 +439,6 @@ fn read_tar(
             sha256,
         });
     }
-    // Drain the tar padding so the diff ID covers the whole stream.
-    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
     if escaped > 0 {
         warnings.push(format!(
             "{escaped} entries had '..' components climbing above the root; kept inside the image root"
