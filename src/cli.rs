@@ -154,6 +154,27 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+fn with_output(
+    output: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(p) => {
+            let file =
+                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            f(&mut w).with_context(|| format!("writing {}", p.display()))?;
+            w.flush()?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            f(&mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
 fn ensure_newline(mut s: String) -> String {
     if !s.ends_with('\n') {
         s.push('\n');
@@ -178,11 +199,15 @@ pub fn run() -> Result<ExitCode> {
                 )?;
             }
             let units = if r.bytes { Units::Bytes } else { Units::Human };
-            let text = match r.format {
-                Format::Text => report::text::render(&subject, units),
-                Format::Json => ensure_newline(report::json::render(&subject)),
-            };
-            write_out(r.output.as_deref(), &text)?;
+            match r.format {
+                Format::Text => {
+                    write_out(r.output.as_deref(), &report::text::render(&subject, units))?
+                }
+                // Streamed: the full report of a big image is large.
+                Format::Json => {
+                    with_output(r.output.as_deref(), |w| report::json::write(&subject, w))?
+                }
+            }
             for w in &loaded.image.warnings {
                 eprintln!("layerscope: warning: {w}");
             }
