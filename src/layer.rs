@@ -98,8 +98,9 @@ pub enum Action {
 /// One tar entry of a layer, normalised.
 #[derive(Debug, Clone)]
 pub struct RawEntry {
-    /// Path components below the image root; empty for the root itself.
-    pub path: Vec<Box<[u8]>>,
+    /// Clean path below the image root, components joined by `/` (no
+    /// leading slash); empty for the root itself. One allocation per entry.
+    pub path: Box<[u8]>,
     pub action: Action,
     pub kind: Kind,
     /// Size from the tar header (0 for links and directories).
@@ -388,27 +389,27 @@ fn collect_entries<R: Read>(
             Kind::Symlink => entry
                 .link_name_bytes()
                 .map(|l| l.into_owned().into_boxed_slice()),
-            Kind::Hardlink => entry.link_name_bytes().map(|l| {
-                let (p, _) = normalise(&l);
-                p.join(&b'/').into_boxed_slice()
-            }),
+            Kind::Hardlink => entry
+                .link_name_bytes()
+                .map(|l| normalise(&l).0.into_boxed_slice()),
             _ => None,
         };
         let mut path = path;
-        let action = match path.last().map(|n| &n[..]) {
-            Some(b".wh..wh..opq") => {
-                path.pop();
-                Action::Opaque
-            }
-            Some(n) if n.starts_with(b".wh..wh.") => continue, // aufs metadata
-            Some(n) if n.starts_with(b".wh.") => {
-                let real = n[4..].to_vec().into_boxed_slice();
-                if let Some(last) = path.last_mut() {
-                    *last = real;
-                }
-                Action::Whiteout
-            }
-            _ => Action::Put,
+        let (dir_end, name_start) = match path.iter().rposition(|&b| b == b'/') {
+            Some(p) => (p, p + 1),
+            None => (0, 0),
+        };
+        let name = &path[name_start..];
+        let action = if name == b".wh..wh..opq" {
+            path.truncate(dir_end);
+            Action::Opaque
+        } else if name.starts_with(b".wh..wh.") {
+            continue; // aufs metadata
+        } else if name.starts_with(b".wh.") {
+            path.drain(name_start..name_start + 4);
+            Action::Whiteout
+        } else {
+            Action::Put
         };
         if path.is_empty() && action == Action::Put {
             continue; // the root directory itself
@@ -427,7 +428,7 @@ fn collect_entries<R: Read>(
             None
         };
         out.push(RawEntry {
-            path,
+            path: path.into_boxed_slice(),
             action,
             kind,
             size,
@@ -455,32 +456,33 @@ fn entry_err(path: &[u8], e: &io::Error) -> String {
     )
 }
 
-/// Split a tar path into clean components: drop `.`, empty parts and leading
-/// `/`; resolve `..` without ever leaving the root. Returns whether a `..`
-/// tried to climb above the root.
-pub fn normalise(raw: &[u8]) -> (Vec<Box<[u8]>>, bool) {
-    let mut out: Vec<Box<[u8]>> = Vec::new();
+/// Clean a tar path: drop `.`, empty parts and leading `/`; resolve `..`
+/// without ever leaving the root. Returns the components joined by `/` and
+/// whether a `..` tried to climb above the root.
+pub fn normalise(raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut parts: Vec<&[u8]> = Vec::new();
     let mut climbed = false;
     for part in raw.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
             b".." => {
-                if out.pop().is_none() {
+                if parts.pop().is_none() {
                     climbed = true;
                 }
             }
-            p => out.push(p.to_vec().into_boxed_slice()),
+            p => parts.push(p),
         }
     }
-    (out, climbed)
+    (parts.join(&b'/'), climbed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(p: &[Box<[u8]>]) -> Vec<String> {
-        p.iter()
+    fn names(p: &[u8]) -> Vec<String> {
+        p.split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
     }
