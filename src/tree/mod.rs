@@ -93,6 +93,9 @@ pub struct Attrs {
 pub struct Version {
     pub layer: u32,
     pub status: Status,
+    /// Deleted by a whiteout entry naming this very path (not by an
+    /// opaque marker or as part of a deleted parent).
+    pub whiteout: bool,
     attrs: u32,
 }
 
@@ -120,6 +123,8 @@ pub struct FileTree {
     name_ids: FastMap<Box<[u8]>, u32>,
     child_index: FastMap<(NodeId, u32), NodeId>,
     layer_nodes: Vec<Vec<NodeId>>,
+    /// Directories each layer marked opaque.
+    layer_opaque: Vec<Vec<NodeId>>,
 }
 
 impl Default for FileTree {
@@ -137,6 +142,7 @@ impl FileTree {
             name_ids: FastMap::default(),
             child_index: FastMap::default(),
             layer_nodes: Vec::new(),
+            layer_opaque: Vec::new(),
         };
         let root_name = t.intern(b"");
         t.nodes.push(Node {
@@ -316,6 +322,11 @@ impl FileTree {
     /// Paths the layer touched, in first-touch order.
     pub fn layer_changes(&self, layer: usize) -> &[NodeId] {
         self.layer_nodes.get(layer).map(|v| &v[..]).unwrap_or(&[])
+    }
+
+    /// Directories the layer marked opaque (`.wh..wh..opq`).
+    pub fn layer_opaque(&self, layer: usize) -> &[NodeId] {
+        self.layer_opaque.get(layer).map(|v| &v[..]).unwrap_or(&[])
     }
 
     /// Paths existing after the last layer.

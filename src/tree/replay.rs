@@ -80,6 +80,7 @@ impl Replay {
             layer: l,
             status,
             attrs: idx,
+            whiteout: false,
         };
         let node = &mut self.tree.nodes[id as usize];
         match node.versions.last_mut() {
@@ -175,6 +176,7 @@ impl Replay {
     pub fn apply(&mut self, entries: &[RawEntry]) {
         let l = self.tree.layer_nodes.len() as u32;
         self.tree.layer_nodes.push(Vec::new());
+        self.tree.layer_opaque.push(Vec::new());
         self.stray_whiteouts.push(0);
         self.broken_hardlinks.push(0);
         // Tar entries come grouped by directory: resolve the parent once per run.
@@ -216,9 +218,15 @@ impl Replay {
                         }
                         0
                     };
+                    if let Some(v) = self.tree.nodes[id as usize].versions.last_mut() {
+                        if v.layer == l && v.status == Status::Deleted {
+                            v.whiteout = true;
+                        }
+                    }
                     dive_whiteouts.push((id, size));
                 }
                 Action::Opaque => {
+                    self.tree.layer_opaque[l as usize].push(id);
                     let kids = self.tree.nodes[id as usize].children.clone();
                     for c in kids {
                         self.delete_subtree(c, l);
