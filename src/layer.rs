@@ -43,6 +43,15 @@ impl Compression {
         }
     }
 
+    /// How people call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     /// The OCI media type for a layer of this compression.
     pub fn oci_media_type(self) -> &'static str {
         match self {
@@ -221,11 +230,11 @@ pub fn scan<R: Read + Seek>(
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
         if claimed != compression {
             warnings.push(format!(
-                "media type {} says {:?} but the data is {:?}; read as {:?}",
+                "media type {} says {} but the data is {}; read as {}",
                 media_type.unwrap_or_default(),
-                claimed,
-                compression,
-                compression
+                claimed.name(),
+                compression.name(),
+                compression.name()
             ));
         }
     }
