@@ -57,7 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (old_p, new_p) = (dir.path().join("old.tar"), dir.path().join("new.tar"));
     std::fs::write(&old_p, image(entries, layers, 0))?;
     std::fs::write(&new_p, image(entries, layers, 1))?;
-    println!("generated 2 × {entries} files in {layers} layers: {:.2?}", t.elapsed());
+    println!(
+        "generated 2 × {entries} files in {layers} layers: {:.2?}",
+        t.elapsed()
+    );
 
     let opts = LoadOptions::default();
     let t = Instant::now();
