@@ -423,10 +423,21 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     let (old, new, result) = match &d.new {
         Some(newp) => {
             let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
-            let (old, new) = load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)))?;
-            let new = new.context("loading the new image")?;
-            let r = diff::diff_images(&old, d.from, &new, d.to);
-            (old, Some(new), r)
+            let same = *newp == d.old
+                && d.old != Path::new("-")
+                && new_opts.selector.image == old_opts.selector.image
+                && new_opts.selector.platform == old_opts.selector.platform;
+            if same {
+                // The same image on both sides (usually with --from/--to): load it once.
+                let (old, _) = load_pair((&d.old, old_opts), None)?;
+                let r = diff::diff_images(&old, d.from, &old, d.to);
+                (old, None, r)
+            } else {
+                let (old, new) = load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)))?;
+                let new = new.context("loading the new image")?;
+                let r = diff::diff_images(&old, d.from, &new, d.to);
+                (old, Some(new), r)
+            }
         }
         None => {
             let Some(from) = d.from else {

@@ -520,6 +520,14 @@ fn cli_from_to_on_one_image() {
         out,
         " ~ /etc/passwd | +50 ++++++++++++++++++++++++++++++++++++++++\n 1 path changed, 0 added, 0 deleted, 1 modified, 0 metadata; +50 (+50, 0); image 6620 → 6770\n"
     );
+    // The same file on both sides is read once and compared at the chosen layers.
+    let (code, out2, _) = run(
+        &["--from", "1", "--to", "2", "--stat", "--bytes"],
+        &b,
+        Some(&b),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out2, out);
     let (code, _, err) = run(&["--stat"], &b, None);
     assert_eq!(code, 2);
     assert!(err.contains("give NEW, or --from LAYER"), "{err}");
@@ -691,4 +699,52 @@ fn ci_baseline_growth_rules() {
         "{out}"
     );
     assert!(!out.contains("highestSizeGrowthPercent"), "{out}");
+}
+
+#[test]
+fn without_hashes_content_is_judged_by_size_and_mtime() {
+    let old = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("a")
+                .file("same-size", b"aaaa")
+                .file("grown", b"a"),
+        )
+        .docker_legacy();
+    let new = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("a")
+                .mtime(1_800_000_000)
+                .file("same-size", b"bbbb")
+                .mtime(1_700_000_000)
+                .file("grown", b"ab"),
+        )
+        .docker_legacy();
+    let mut opts = layerscope::load::LoadOptions::default();
+    opts.scan.hash_files = false;
+    let a = write_archive(&old, "a.tar");
+    let b = write_archive(&new, "b.tar");
+    let o = load_with(&a.path, &opts).expect("old");
+    let n = load_with(&b.path, &opts).expect("new");
+    let d = diff::diff_images(&o, None, &n, None).expect("diff");
+    assert_eq!(
+        lines(&d.tree),
+        vec!["  / 5->6 +1", "~ /grown 1->2 +1", "~ /same-size 4->4 +0"]
+    );
+}
+
+#[test]
+fn deep_paths_do_not_overflow_the_stack() {
+    let deep: String = (0..3000).map(|i| format!("d{}/", i % 10)).collect();
+    let old = ImageBuilder::new()
+        .layer(LayerBuilder::new("a").file(&format!("{deep}f"), b"1"))
+        .docker_legacy();
+    let new = ImageBuilder::new()
+        .layer(LayerBuilder::new("a").file(&format!("{deep}f"), b"22"))
+        .docker_legacy();
+    let (o, _) = load_bytes(&old);
+    let (n, _) = load_bytes(&new);
+    let d = diff::diff_images(&o, None, &n, None).expect("diff");
+    assert_eq!(d.tree.entries.len(), 3002);
+    assert_eq!(d.tree.counts().modified, 1);
+    assert_eq!(d.summary.files_delta_bytes, 1);
 }
