@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example diff_bench -- [ENTRIES] [LAYERS]
+//! cargo run --release --example diff_bench -- OLD.tar NEW.tar
 //! ```
 //!
 //! Builds two OCI archives (zstd) of ENTRIES files (default 250,000) over
@@ -49,18 +50,24 @@ fn image(entries: usize, layers: usize, variant: u8) -> Vec<u8> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let entries: usize = args.next().map_or(Ok(250_000), |s| s.parse())?;
-    let layers: usize = args.next().map_or(Ok(10), |s| s.parse())?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = tempfile::tempdir()?;
-    let t = Instant::now();
-    let (old_p, new_p) = (dir.path().join("old.tar"), dir.path().join("new.tar"));
-    std::fs::write(&old_p, image(entries, layers, 0))?;
-    std::fs::write(&new_p, image(entries, layers, 1))?;
-    println!(
-        "generated 2 × {entries} files in {layers} layers: {:.2?}",
-        t.elapsed()
-    );
+    let (old_p, new_p) = if args.len() == 2 && args.iter().all(|a| a.parse::<usize>().is_err()) {
+        // Two existing archives (e.g. from examples/gen.rs).
+        (args[0].clone().into(), args[1].clone().into())
+    } else {
+        let entries: usize = args.first().map_or(Ok(250_000), |s| s.parse())?;
+        let layers: usize = args.get(1).map_or(Ok(10), |s| s.parse())?;
+        let t = Instant::now();
+        let (old_p, new_p) = (dir.path().join("old.tar"), dir.path().join("new.tar"));
+        std::fs::write(&old_p, image(entries, layers, 0))?;
+        std::fs::write(&new_p, image(entries, layers, 1))?;
+        println!(
+            "generated 2 × {entries} files in {layers} layers: {:.2?}",
+            t.elapsed()
+        );
+        (old_p, new_p)
+    };
 
     let opts = LoadOptions::default();
     let t = Instant::now();
