@@ -165,6 +165,7 @@ pub struct DiffArgs {
     /// Pick the new image by platform (default: --platform).
     #[arg(long)]
     new_platform: Option<String>,
+    /// Output format (default: text).
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Only a per-path summary, like `git diff --stat`.

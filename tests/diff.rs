@@ -748,3 +748,59 @@ fn deep_paths_do_not_overflow_the_stack() {
     assert_eq!(d.tree.counts().modified, 1);
     assert_eq!(d.summary.files_delta_bytes, 1);
 }
+
+/// Consecutive layer states differ exactly where the layer says it acted:
+/// every changed path is in the layer's change set, and its added and
+/// deleted paths are added and deleted in the diff.
+fn check_consecutive_layers(l: &Loaded, what: &str) {
+    use std::collections::HashMap;
+    for k in 1..l.image.layers.len() {
+        let d = diff::diff_layers(l, k - 1, k).expect("diff");
+        let touched: HashMap<String, Status> = l
+            .tree
+            .layer_changes(k)
+            .iter()
+            .filter_map(|&id| Some((l.tree.path(id), l.tree.change_in(id, k)?.status)))
+            .collect();
+        let got: HashMap<&str, Status> = d
+            .tree
+            .changes()
+            .map(|e| (e.path.as_str(), e.status))
+            .collect();
+        for (p, s) in &got {
+            assert!(
+                touched.contains_key(*p),
+                "{what} layer {k}: {p} {s:?} not touched"
+            );
+        }
+        for (p, s) in &touched {
+            if matches!(s, Status::Added | Status::Deleted) {
+                assert_eq!(got.get(p.as_str()), Some(s), "{what} layer {k}: {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn consecutive_layers_agree_with_the_change_sets() {
+    let (l, _) = load_bytes(&layerscope::synth::sample_image().docker_legacy());
+    check_consecutive_layers(&l, "sample");
+    let Some(dir) = shared_fixtures() else { return };
+    for name in ["dive-test-docker-image.tar", "tiny-umoci.docker.tar"] {
+        let l = load_path(&dir.join(name)).expect("fixture");
+        check_consecutive_layers(&l, name);
+    }
+}
+
+#[test]
+fn the_same_image_from_two_tools_is_identical() {
+    // skopeo's docker-archive and oci-archive exports of one image.
+    let Some(dir) = shared_fixtures() else { return };
+    let a = load_path(&dir.join("tiny-umoci.docker.tar")).expect("docker");
+    let b = load_path(&dir.join("tiny-umoci.oci.tar")).expect("oci");
+    let d = diff::diff_images(&a, None, &b, None).expect("diff");
+    assert!(d.tree.is_empty());
+    assert_eq!(d.layers.shared, a.image.layers.len());
+    assert_eq!(d.layers.diverge_at, None);
+    assert!(d.is_identical(), "{:?}", d.config);
+}
