@@ -804,3 +804,41 @@ fn the_same_image_from_two_tools_is_identical() {
     assert_eq!(d.layers.diverge_at, None);
     assert!(d.is_identical(), "{:?}", d.config);
 }
+
+#[test]
+fn cli_errors_are_one_line_with_exit_2() {
+    let (_, _, a, _b) = pair();
+    let out = bin()
+        .args(["diff", "--exit-code"])
+        .arg(&a.path)
+        .arg("/nonexistent/new.tar")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("layerscope: /nonexistent/new.tar: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_json_filters_limit_paths_not_the_summary() {
+    let (_, _, a, b) = pair();
+    let (code, out, _) = run(
+        &["--format", "json", "--status", "deleted", "--exit-code"],
+        &a,
+        Some(&b),
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let paths: Vec<&str> = v["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .map(|p| p["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, vec!["/", "/var", "/var/cache", "/var/cache/big"]);
+    assert_eq!(v["summary"]["paths"]["added"], 1);
+}
