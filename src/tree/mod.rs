@@ -7,6 +7,10 @@ mod replay;
 
 use std::collections::HashMap;
 
+/// Fast hashing with a per-process random seed (names come from untrusted
+/// archives, so the seed keeps collision floods out).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use serde::Serialize;
 
 use crate::layer::Kind;
@@ -113,8 +117,8 @@ pub struct FileTree {
     nodes: Vec<Node>,
     attrs: Vec<Attrs>,
     names: Vec<Box<[u8]>>,
-    name_ids: HashMap<Box<[u8]>, u32>,
-    child_index: HashMap<(NodeId, u32), NodeId>,
+    name_ids: FastMap<Box<[u8]>, u32>,
+    child_index: FastMap<(NodeId, u32), NodeId>,
     layer_nodes: Vec<Vec<NodeId>>,
 }
 
@@ -130,8 +134,8 @@ impl FileTree {
             nodes: Vec::new(),
             attrs: Vec::new(),
             names: Vec::new(),
-            name_ids: HashMap::new(),
-            child_index: HashMap::new(),
+            name_ids: FastMap::default(),
+            child_index: FastMap::default(),
             layer_nodes: Vec::new(),
         };
         let root_name = t.intern(b"");
@@ -175,7 +179,12 @@ impl FileTree {
 
     /// Node for a clean `a/b/c` path, created with its parents.
     pub(crate) fn ensure(&mut self, path: &[u8]) -> NodeId {
-        let mut cur = ROOT;
+        self.ensure_below(ROOT, path)
+    }
+
+    /// Node for a clean relative path below `base`.
+    pub(crate) fn ensure_below(&mut self, base: NodeId, path: &[u8]) -> NodeId {
+        let mut cur = base;
         for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
             cur = self.child(cur, c);
         }
