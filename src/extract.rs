@@ -441,7 +441,7 @@ pub fn extract(
                 let k = entry.read(&mut buf).map_err(|e| {
                     lerr(format!(
                         "entry {:?}: {}",
-                        String::from_utf8_lossy(&entry_path(&comps)),
+                        String::from_utf8_lossy(&comps),
                         crate::error::describe_io(&e)
                     ))
                 })?;
@@ -547,11 +547,7 @@ pub fn extract(
 }
 
 /// Per layer: normalised entry path → plan items wanting its bytes.
-type Wanted = HashMap<Vec<Box<[u8]>>, Vec<usize>>;
-
-fn entry_path(comps: &[Box<[u8]>]) -> Vec<u8> {
-    comps.join(&b'/')
-}
+type Wanted = HashMap<Vec<u8>, Vec<usize>>;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
 //! bodies are hashed as they pass.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -40,6 +40,15 @@ impl Compression {
             Some(Compression::None)
         } else {
             None
+        }
+    }
+
+    /// How people call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
         }
     }
 
@@ -98,8 +107,9 @@ pub enum Action {
 /// One tar entry of a layer, normalised.
 #[derive(Debug, Clone)]
 pub struct RawEntry {
-    /// Path components below the image root; empty for the root itself.
-    pub path: Vec<Box<[u8]>>,
+    /// Clean path below the image root, components joined by `/` (no
+    /// leading slash); empty for the root itself. One allocation per entry.
+    pub path: Box<[u8]>,
     pub action: Action,
     pub kind: Kind,
     /// Size from the tar header (0 for links and directories).
@@ -118,6 +128,8 @@ pub struct RawEntry {
 pub struct ScanOptions {
     /// Hash regular file contents (needed to tell modified from unchanged).
     pub hash_files: bool,
+    /// Hash the blob and the uncompressed stream (to verify digests).
+    pub hash_layers: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
 }
@@ -126,6 +138,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             hash_files: true,
+            hash_layers: true,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
         }
@@ -137,10 +150,10 @@ impl Default for ScanOptions {
 pub struct LayerScan {
     pub entries: Vec<RawEntry>,
     pub compression: Compression,
-    /// `sha256:` of the stored bytes.
+    /// `sha256:` of the stored bytes (empty when not hashed).
     pub blob_digest: String,
     pub blob_bytes: u64,
-    /// `sha256:` of the uncompressed tar stream.
+    /// `sha256:` of the uncompressed tar stream (empty when not hashed).
     pub diff_id: String,
     pub tar_bytes: u64,
     pub warnings: Vec<String>,
@@ -150,17 +163,17 @@ pub struct LayerScan {
 /// progress every so often.
 pub struct HashingReader<R, F: FnMut(u64)> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     count: u64,
     unreported: u64,
     progress: F,
 }
 
 impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
-    pub fn new(inner: R, progress: F) -> Self {
+    pub fn new(inner: R, hash: bool, progress: F) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             count: 0,
             unreported: 0,
             progress,
@@ -168,18 +181,20 @@ impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
     }
     fn finish(mut self) -> (String, u64, R) {
         (self.progress)(self.unreported);
-        (
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-            self.inner,
-        )
+        let digest = self
+            .hasher
+            .map(|h| format!("sha256:{}", hex::encode(h.finalize())))
+            .unwrap_or_default();
+        (digest, self.count, self.inner)
     }
 }
 
 impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         self.unreported += n as u64;
         if self.unreported >= 1 << 20 {
@@ -192,41 +207,75 @@ impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
 
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
 /// Errors are plain messages; the caller adds the file and layer.
-pub fn scan(
-    blob: impl Read,
+pub fn scan<R: Read + Seek>(
+    mut blob: R,
     media_type: Option<&str>,
     opts: ScanOptions,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
 ) -> Result<LayerScan, String> {
-    let outer = HashingReader::new(blob, progress);
-    let mut buf = BufReader::with_capacity(256 * 1024, outer);
-    let head = buf.fill_buf().map_err(|e| crate::error::describe_io(&e))?;
-    if head.is_empty() {
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match blob
+            .read(&mut magic[got..])
+            .map_err(|e| crate::error::describe_io(&e))?
+        {
+            0 => break,
+            n => got += n,
+        }
+    }
+    if got == 0 {
         return Err("empty blob (0 bytes), not a tar stream".into());
     }
-    let compression = Compression::detect(head);
+    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let compression = Compression::detect(&magic[..got]);
     let mut warnings = Vec::new();
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
         if claimed != compression {
             warnings.push(format!(
-                "media type {} says {:?} but the data is {:?}; read as {:?}",
+                "media type {} says {} but the data is {}; read as {}",
                 media_type.unwrap_or_default(),
-                claimed,
-                compression,
-                compression
+                claimed.name(),
+                compression.name(),
+                compression.name()
             ));
         }
     }
     let mut entries = Vec::new();
+
+    // Nothing to hash: let tar seek over file bodies instead of reading them.
+    if compression == Compression::None && !opts.hash_files && !opts.hash_layers {
+        let mut archive = tar::Archive::new(&mut blob);
+        let iter = archive
+            .entries_with_seek()
+            .map_err(|e| format!("not a tar stream: {e}"))?;
+        collect_entries(iter, opts, &mut entries, &mut warnings)?;
+        let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        progress(end);
+        return Ok(LayerScan {
+            entries,
+            compression,
+            blob_digest: String::new(),
+            blob_bytes: end,
+            diff_id: String::new(),
+            tar_bytes: end,
+            warnings,
+        });
+    }
+
+    let outer = HashingReader::new(blob, opts.hash_layers, progress);
+    let buf = BufReader::with_capacity(256 * 1024, outer);
     let (diff_id, tar_bytes, buf) = match compression {
+        // Uncompressed: the blob digest is the diff ID; hash the bytes once.
         Compression::None => {
-            let mut inner = HashingReader::new(buf, |_| {});
+            let mut inner = HashingReader::new(buf, false, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)?;
-            inner.finish()
+            let (_, n, buf) = inner.finish();
+            (String::new(), n, buf)
         }
         Compression::Gzip => {
             let dec = flate2::bufread::MultiGzDecoder::new(buf);
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (gzip stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -236,7 +285,7 @@ pub fn scan(
             let mut dec =
                 zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
             dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (zstd stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -253,13 +302,22 @@ pub fn scan(
         ));
     }
     let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
+    let diff_id = if compression == Compression::None {
+        blob_digest.clone()
+    } else {
+        diff_id
+    };
     Ok(LayerScan {
         entries,
         compression,
         blob_digest,
         blob_bytes,
         diff_id,
-        tar_bytes,
+        tar_bytes: if compression == Compression::None {
+            blob_bytes
+        } else {
+            tar_bytes
+        },
         warnings,
     })
 }
@@ -271,121 +329,10 @@ fn read_tar(
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
     let mut archive = tar::Archive::new(&mut *r);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut escaped = 0u64;
-    let mut absolute = 0u64;
     let entries = archive
         .entries()
         .map_err(|e| format!("not a tar stream: {e}"))?;
-    for (i, entry) in entries.enumerate() {
-        let mut entry = entry.map_err(|e| {
-            if i == 0 {
-                format!("not a tar stream: {}", crate::error::describe_io(&e))
-            } else {
-                format!(
-                    "bad tar entry #{}: {}",
-                    i + 1,
-                    crate::error::describe_io(&e)
-                )
-            }
-        })?;
-        if out.len() as u64 >= opts.max_entries {
-            return Err(format!(
-                "more than {} entries (raise the limit with --max-entries)",
-                opts.max_entries
-            ));
-        }
-        let raw_path = entry.path_bytes().into_owned();
-        if raw_path.len() > opts.max_path_bytes {
-            return Err(format!(
-                "entry #{} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
-                i + 1,
-                raw_path.len(),
-                opts.max_path_bytes
-            ));
-        }
-        let (path, climbed) = normalise(&raw_path);
-        if climbed {
-            escaped += 1;
-        }
-        if raw_path.first() == Some(&b'/') {
-            absolute += 1;
-        }
-        let header = entry.header();
-        let etype = header.entry_type();
-        let kind = match etype {
-            tar::EntryType::Regular | tar::EntryType::Continuous => Kind::File,
-            tar::EntryType::Directory => Kind::Dir,
-            tar::EntryType::Symlink => Kind::Symlink,
-            tar::EntryType::Link => Kind::Hardlink,
-            tar::EntryType::Char => Kind::CharDevice,
-            tar::EntryType::Block => Kind::BlockDevice,
-            tar::EntryType::Fifo => Kind::Fifo,
-            // Metadata records are folded into the next entry by the reader.
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => continue,
-            tar::EntryType::GNULongName | tar::EntryType::GNULongLink => continue,
-            _ => Kind::Other,
-        };
-        let mode = header.mode().unwrap_or(0);
-        let uid = header.uid().unwrap_or(0) as u32;
-        let gid = header.gid().unwrap_or(0) as u32;
-        let mtime = header.mtime().unwrap_or(0);
-        let size = entry.size();
-        let link = match kind {
-            Kind::Symlink => entry
-                .link_name_bytes()
-                .map(|l| l.into_owned().into_boxed_slice()),
-            Kind::Hardlink => entry.link_name_bytes().map(|l| {
-                let (p, _) = normalise(&l);
-                p.join(&b'/').into_boxed_slice()
-            }),
-            _ => None,
-        };
-        let mut path = path;
-        let action = match path.last().map(|n| &n[..]) {
-            Some(b".wh..wh..opq") => {
-                path.pop();
-                Action::Opaque
-            }
-            Some(n) if n.starts_with(b".wh..wh.") => continue, // aufs metadata
-            Some(n) if n.starts_with(b".wh.") => {
-                let real = n[4..].to_vec().into_boxed_slice();
-                if let Some(last) = path.last_mut() {
-                    *last = real;
-                }
-                Action::Whiteout
-            }
-            _ => Action::Put,
-        };
-        if path.is_empty() && action == Action::Put {
-            continue; // the root directory itself
-        }
-        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files {
-            let mut h = Sha256::new();
-            loop {
-                let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
-            Some(h.finalize().into())
-        } else {
-            None
-        };
-        out.push(RawEntry {
-            path,
-            action,
-            kind,
-            size,
-            mode,
-            uid,
-            gid,
-            mtime,
-            link,
-            sha256,
-        });
-    }
+    collect_entries(entries, opts, out, warnings)?;
     // Drain the tar padding so the diff ID covers the whole stream. tar-rs
     // stops at the first zero block, so a stream with the end-of-archive
     // marker always leaves padding; none means it stopped at a plain EOF.
@@ -396,16 +343,6 @@ fn read_tar(
     if data > 0 {
         warnings.push(format!(
             "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
-        ));
-    }
-    if escaped > 0 {
-        warnings.push(format!(
-            "{escaped} entries had '..' components climbing above the root; kept inside the image root"
-        ));
-    }
-    if absolute > 0 {
-        warnings.push(format!(
-            "{absolute} entries had absolute paths; read relative to the image root"
         ));
     }
     Ok(())
@@ -427,6 +364,280 @@ fn drain(r: &mut impl Read) -> io::Result<(u64, u64)> {
     }
 }
 
+fn collect_entries<R: Read>(
+    entries: tar::Entries<'_, R>,
+    opts: ScanOptions,
+    out: &mut Vec<RawEntry>,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut escaped = 0u64;
+    let mut absolute = 0u64;
+    for (i, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| {
+            if i == 0 {
+                format!("not a tar stream: {}", crate::error::describe_io(&e))
+            } else {
+                format!(
+                    "bad tar entry #{}: {}",
+                    i + 1,
+                    crate::error::describe_io(&e)
+                )
+            }
+        })?;
+        if out.len() as u64 >= opts.max_entries {
+            return Err(format!(
+                "more than {} entries (raise the limit with --max-entries)",
+                opts.max_entries
+            ));
+        }
+        let sparse = pax_sparse(&mut entry);
+        let raw_path = match &sparse {
+            Some(PaxSparse { name: Some(n), .. }) => n.clone(),
+            _ => entry.path_bytes().into_owned(),
+        };
+        if raw_path.len() > opts.max_path_bytes {
+            return Err(format!(
+                "entry #{} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
+                i + 1,
+                raw_path.len(),
+                opts.max_path_bytes
+            ));
+        }
+        let (path, climbed) = normalise(&raw_path);
+        if climbed {
+            escaped += 1;
+        }
+        if raw_path.first() == Some(&b'/') {
+            absolute += 1;
+        }
+        let header = entry.header();
+        let etype = header.entry_type();
+        let kind = match etype {
+            // GNU sparse files: the reader expands the holes.
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                Kind::File
+            }
+            tar::EntryType::Directory => Kind::Dir,
+            tar::EntryType::Symlink => Kind::Symlink,
+            tar::EntryType::Link => Kind::Hardlink,
+            tar::EntryType::Char => Kind::CharDevice,
+            tar::EntryType::Block => Kind::BlockDevice,
+            tar::EntryType::Fifo => Kind::Fifo,
+            // Metadata records are folded into the next entry by the reader.
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => continue,
+            tar::EntryType::GNULongName | tar::EntryType::GNULongLink => continue,
+            _ => Kind::Other,
+        };
+        let mode = header.mode().unwrap_or(0);
+        let uid = header.uid().unwrap_or(0) as u32;
+        let gid = header.gid().unwrap_or(0) as u32;
+        let mtime = header.mtime().unwrap_or(0);
+        let size = sparse
+            .as_ref()
+            .and_then(|s| s.real_size)
+            .unwrap_or_else(|| entry.size());
+        // Hashing a hole means hashing zeros; refuse to spin on a huge one.
+        let stored = entry.header().size().unwrap_or(0);
+        let hashable = size.saturating_sub(stored) <= MAX_HOLE_BYTES;
+        let link = match kind {
+            Kind::Symlink => entry
+                .link_name_bytes()
+                .map(|l| l.into_owned().into_boxed_slice()),
+            Kind::Hardlink => entry
+                .link_name_bytes()
+                .map(|l| normalise(&l).0.into_boxed_slice()),
+            _ => None,
+        };
+        let mut path = path;
+        let (dir_end, name_start) = match path.iter().rposition(|&b| b == b'/') {
+            Some(p) => (p, p + 1),
+            None => (0, 0),
+        };
+        let name = &path[name_start..];
+        let action = if name == b".wh..wh..opq" {
+            path.truncate(dir_end);
+            Action::Opaque
+        } else if name.starts_with(b".wh..wh.") {
+            continue; // aufs metadata
+        } else if name.starts_with(b".wh.") {
+            path.drain(name_start..name_start + 4);
+            Action::Whiteout
+        } else {
+            Action::Put
+        };
+        if path.is_empty() && action == Action::Put {
+            continue; // the root directory itself
+        }
+        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files && hashable {
+            let mut h = Sha256::new();
+            match &sparse {
+                Some(sp) if sp.is_sparse() => {
+                    hash_pax_sparse(&mut entry, sp, size, &mut h, &mut buf)
+                        .map_err(|e| entry_err(&raw_path, &e))?;
+                }
+                _ => loop {
+                    let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                },
+            }
+            Some(h.finalize().into())
+        } else {
+            if !hashable {
+                warnings.push(format!(
+                    "{}: sparse file of {size} bytes not hashed (holes over {MAX_HOLE_BYTES} bytes)",
+                    String::from_utf8_lossy(&raw_path)
+                ));
+            }
+            None
+        };
+        out.push(RawEntry {
+            path: path.into_boxed_slice(),
+            action,
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+            mtime,
+            link,
+            sha256,
+        });
+    }
+    if escaped > 0 {
+        warnings.push(format!(
+            "{escaped} entries had '..' components climbing above the root; kept inside the image root"
+        ));
+    }
+    if absolute > 0 {
+        warnings.push(format!(
+            "{absolute} entries had absolute paths; read relative to the image root"
+        ));
+    }
+    Ok(())
+}
+
+/// Largest total of sparse holes we are willing to hash as zeros.
+const MAX_HOLE_BYTES: u64 = 1 << 30;
+
+/// GNU sparse files written as PAX records (`tar --format=pax --sparse`):
+/// formats 0.0/0.1 keep the map in the records, 1.0 at the start of the data.
+#[derive(Debug, Default)]
+struct PaxSparse {
+    name: Option<Vec<u8>>,
+    real_size: Option<u64>,
+    major: Option<u64>,
+    /// (offset, length) of each data chunk, for formats 0.x.
+    map: Vec<(u64, u64)>,
+    pending_offset: Option<u64>,
+}
+
+impl PaxSparse {
+    fn is_sparse(&self) -> bool {
+        self.major == Some(1) || !self.map.is_empty()
+    }
+}
+
+fn pax_sparse<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<PaxSparse> {
+    let exts = entry.pax_extensions().ok()??;
+    let mut sp = PaxSparse::default();
+    let mut any = false;
+    let num = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
+    for ext in exts.flatten() {
+        let v = ext.value_bytes();
+        match ext.key_bytes() {
+            b"GNU.sparse.name" => sp.name = Some(v.to_vec()),
+            b"GNU.sparse.realsize" | b"GNU.sparse.size" => sp.real_size = num(v),
+            b"GNU.sparse.major" => sp.major = num(v),
+            b"GNU.sparse.map" => {
+                let nums: Vec<u64> = v.split(|&b| b == b',').filter_map(num).collect();
+                sp.map = nums.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            }
+            b"GNU.sparse.offset" => sp.pending_offset = num(v),
+            b"GNU.sparse.numbytes" => {
+                if let (Some(o), Some(n)) = (sp.pending_offset.take(), num(v)) {
+                    sp.map.push((o, n));
+                }
+            }
+            _ => continue,
+        }
+        any = true;
+    }
+    any.then_some(sp)
+}
+
+/// Hash the logical content of a PAX sparse file: zeros for holes, the
+/// stored chunks in between.
+fn hash_pax_sparse(
+    r: &mut impl Read,
+    sp: &PaxSparse,
+    real_size: u64,
+    h: &mut Sha256,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, format!("sparse map: {m}"));
+    let mut map = sp.map.clone();
+    if sp.major == Some(1) {
+        // 1.0: decimal lines (count, then offset/length pairs), padded to 512.
+        let mut consumed = 0u64;
+        let mut line = Vec::new();
+        let mut numbers = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut want: Option<u64> = None;
+        while want.is_none_or(|w| (numbers.len() as u64) < 2 * w) {
+            r.read_exact(&mut byte)?;
+            consumed += 1;
+            if consumed > 1 << 20 {
+                return Err(bad("too long"));
+            }
+            if byte[0] != b'\n' {
+                line.push(byte[0]);
+                continue;
+            }
+            let n = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| bad("not a number"))?;
+            line.clear();
+            match want {
+                None => want = Some(n),
+                Some(_) => numbers.push(n),
+            }
+        }
+        let pad = (512 - consumed % 512) % 512;
+        io::copy(&mut r.take(pad), &mut io::sink())?;
+        map = numbers.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    }
+    let zeros = [0u8; 8192];
+    let mut pos = 0u64;
+    let feed_zeros = |h: &mut Sha256, mut n: u64| {
+        while n > 0 {
+            let k = n.min(zeros.len() as u64) as usize;
+            h.update(&zeros[..k]);
+            n -= k as u64;
+        }
+    };
+    for (off, len) in map {
+        if off < pos || off.saturating_add(len) > real_size {
+            return Err(bad("chunks out of order or past the end"));
+        }
+        feed_zeros(h, off - pos);
+        let mut left = len;
+        while left > 0 {
+            let k = left.min(buf.len() as u64) as usize;
+            r.read_exact(&mut buf[..k])?;
+            h.update(&buf[..k]);
+            left -= k as u64;
+        }
+        pos = off + len;
+    }
+    feed_zeros(h, real_size - pos);
+    Ok(())
+}
+
 fn entry_err(path: &[u8], e: &io::Error) -> String {
     format!(
         "entry {:?}: {}",
@@ -435,32 +646,33 @@ fn entry_err(path: &[u8], e: &io::Error) -> String {
     )
 }
 
-/// Split a tar path into clean components: drop `.`, empty parts and leading
-/// `/`; resolve `..` without ever leaving the root. Returns whether a `..`
-/// tried to climb above the root.
-pub fn normalise(raw: &[u8]) -> (Vec<Box<[u8]>>, bool) {
-    let mut out: Vec<Box<[u8]>> = Vec::new();
+/// Clean a tar path: drop `.`, empty parts and leading `/`; resolve `..`
+/// without ever leaving the root. Returns the components joined by `/` and
+/// whether a `..` tried to climb above the root.
+pub fn normalise(raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut parts: Vec<&[u8]> = Vec::new();
     let mut climbed = false;
     for part in raw.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
             b".." => {
-                if out.pop().is_none() {
+                if parts.pop().is_none() {
                     climbed = true;
                 }
             }
-            p => out.push(p.to_vec().into_boxed_slice()),
+            p => parts.push(p),
         }
     }
-    (out, climbed)
+    (parts.join(&b'/'), climbed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(p: &[Box<[u8]>]) -> Vec<String> {
-        p.iter()
+    fn names(p: &[u8]) -> Vec<String> {
+        p.split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
     }

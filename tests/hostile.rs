@@ -457,7 +457,7 @@ fn manifest_json_missing_empty_or_invalid() {
     );
     fails(
         &edit(&bytes, "manifest.json", |_| b"{}".to_vec()),
-        &["IMAGE: manifest.json: invalid JSON: invalid type: map, expected a sequence"],
+        &["IMAGE: manifest.json: invalid image manifest: missing field `schemaVersion`"],
     );
 }
 

@@ -29,6 +29,9 @@ pub enum Layout {
     DockerOci,
     /// OCI image layout (archive or directory), no manifest.json.
     Oci,
+    /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
+    /// manifest in manifest.json, blobs named by their hex digest.
+    SkopeoDir,
 }
 
 /// A layer as named by a manifest.
@@ -116,6 +119,17 @@ impl<R: Read> Read for Counting<R> {
         self.count
             .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// Compressions `docker load` accepts that we leave to other tools.
+fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
+    if magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
+        Some("xz")
+    } else if magic.starts_with(b"BZh") {
+        Some("bzip2")
+    } else {
+        None
     }
 }
 
@@ -218,6 +232,14 @@ impl Source {
                     path: display.clone(),
                     source,
                 })?;
+                if let Some(what) = unsupported_compression(&magic) {
+                    return Err(Error::Format {
+                        path: display,
+                        msg: format!(
+                            "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
+                        ),
+                    });
+                }
                 match crate::layer::Compression::detect(&magic) {
                     crate::layer::Compression::None => Store::open_tar(path, path)?,
                     _ => {

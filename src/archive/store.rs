@@ -279,10 +279,11 @@ impl Store {
         }
     }
 
-    /// Open a member for streaming. Each call gets its own file handle, so
-    /// members can be read in parallel.
-    pub fn open(&self, name: &str) -> Result<Box<dyn Read + Send>> {
-        match &self.backing {
+    /// Open a member for streaming (and seeking, within the member). Readers
+    /// use positional reads on a shared handle, so members can be read in
+    /// parallel.
+    pub fn open(&self, name: &str) -> Result<MemberReader> {
+        let (file, start, len) = match &self.backing {
             Backing::Tar {
                 file,
                 members,
@@ -290,27 +291,26 @@ impl Store {
             } => {
                 let m = Self::tar_member(members, symlinks, name)
                     .ok_or_else(|| self.fmt_err(name, "missing from the archive".into()))?;
-                Ok(Box::new(ExactReader {
-                    inner: PositionedReader {
-                        file: Arc::clone(file),
-                        pos: m.offset,
-                        end: m.offset.saturating_add(m.size),
-                    },
-                    remaining: m.size,
-                }))
+                (Arc::clone(file), m.offset, m.size)
             }
             Backing::Dir { root } => {
                 let p = self
                     .dir_path(root, name)?
                     .ok_or_else(|| self.fmt_err(name, "missing from the layout".into()))?;
                 let f = File::open(&p).map_err(|e| self.fmt_err(name, e.to_string()))?;
-                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                Ok(Box::new(ExactReader {
-                    inner: f.take(len),
-                    remaining: len,
-                }))
+                let len = f
+                    .metadata()
+                    .map(|m| m.len())
+                    .map_err(|e| self.fmt_err(name, e.to_string()))?;
+                (Arc::new(f), 0, len)
             }
-        }
+        };
+        Ok(MemberReader {
+            file,
+            start,
+            len,
+            pos: 0,
+        })
     }
 
     /// Read a small member (JSON) whole, refusing absurd sizes.
@@ -362,27 +362,6 @@ fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> io::Result<()
     Ok(())
 }
 
-/// Reads `pos..end` of a shared file with positional reads (no shared
-/// cursor), so any number of members can be streamed at once.
-struct PositionedReader {
-    file: Arc<File>,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for PositionedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.end.saturating_sub(self.pos);
-        let n = (buf.len() as u64).min(left) as usize;
-        if n == 0 {
-            return Ok(0);
-        }
-        let got = read_at(&self.file, &mut buf[..n], self.pos)?;
-        self.pos += got as u64;
-        Ok(got)
-    }
-}
-
 #[cfg(unix)]
 fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(f, buf, pos)
@@ -393,27 +372,59 @@ fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(f, buf, pos)
 }
 
-/// A reader that must deliver exactly `remaining` bytes: a short file is an
-/// error (truncation), never a silent end.
-struct ExactReader<R> {
-    inner: R,
-    remaining: u64,
+/// One member's bytes: reads stop at the member's end, a file shorter than
+/// the member is an error (truncation), never a silent end, and seeks stay
+/// inside the member.
+#[derive(Debug)]
+pub struct MemberReader {
+    file: Arc<File>,
+    start: u64,
+    len: u64,
+    pos: u64,
 }
 
-impl<R: Read> Read for ExactReader<R> {
+impl MemberReader {
+    /// The member's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for MemberReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 || buf.is_empty() {
+        let left = self.len - self.pos;
+        if left == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let n = self.inner.read(buf)?;
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "unexpected end of file (truncated archive)",
             ));
         }
-        self.remaining -= n as u64;
+        self.pos += n as u64;
         Ok(n)
+    }
+}
+
+impl Seek for MemberReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let target = target.filter(|&t| t <= self.len).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "seek outside the member")
+        })?;
+        self.pos = target;
+        Ok(target)
     }
 }
 
