@@ -1070,3 +1070,24 @@ fn terminal_escapes_in_names_never_reach_the_terminal() {
 fn _w(mut w: impl Write) {
     let _ = w.flush();
 }
+
+#[test]
+fn a_named_pipe_is_spooled_like_stdin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return; // no mkfifo here
+    }
+    let bytes = base().docker_legacy();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(&fifo, &bytes))
+    };
+    let l = load_path(&fifo).expect("load from a pipe");
+    assert!(final_paths(&l).contains(&"/etc/motd".to_string()));
+    writer.join().expect("join").expect("write");
+}

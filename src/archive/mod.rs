@@ -227,6 +227,14 @@ impl Source {
             })?;
             if meta.is_dir() {
                 Store::open_dir(path)?
+            } else if !meta.is_file() {
+                // A pipe or device (`<(docker save x)`): readable once, so
+                // spool it like stdin instead of sniffing it.
+                let f = std::fs::File::open(path).map_err(|source| Error::Io {
+                    path: display.clone(),
+                    source,
+                })?;
+                Store::open_tar_file(path, spool(path, f)?)?
             } else {
                 let magic = sniff(path).map_err(|source| Error::Io {
                     path: display.clone(),
