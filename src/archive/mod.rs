@@ -152,6 +152,15 @@ fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
 /// compression of the outer archive on the way, and refusing to inflate a
 /// small input without bound.
 fn spool(display: &Path, input: impl Read) -> Result<std::fs::File> {
+    spool_limited(display, input, SPOOL_RATIO, SPOOL_FLOOR)
+}
+
+fn spool_limited(
+    display: &Path,
+    input: impl Read,
+    ratio: u64,
+    floor: u64,
+) -> Result<std::fs::File> {
     let io_err = |source| Error::Io {
         path: display.to_path_buf(),
         source,
@@ -199,11 +208,11 @@ fn spool(display: &Path, input: impl Read) -> Result<std::fs::File> {
         if compression != crate::layer::Compression::None {
             let inflated_limit = consumed
                 .load(std::sync::atomic::Ordering::Relaxed)
-                .saturating_mul(SPOOL_RATIO)
-                .max(SPOOL_FLOOR);
+                .saturating_mul(ratio)
+                .max(floor);
             if written > inflated_limit {
                 return Err(fmt(format!(
-                    "decompression bomb? the compressed archive inflates beyond {SPOOL_RATIO} times its size; decompress it yourself to read it anyway"
+                    "decompression bomb? the compressed archive inflates beyond {ratio} times its size; decompress it yourself to read it anyway"
                 )));
             }
         }
@@ -436,4 +445,25 @@ pub fn read_config(
     })?;
     let (config, history, diff_ids) = ImageConfig::from_oci(&cfg);
     Ok((config, history, diff_ids, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compressed_outer_bomb_is_refused_while_spooling() {
+        let zeros = vec![0u8; 20 << 20];
+        let gz = crate::synth::compress(&zeros, crate::synth::Compression::Gzip);
+        let err = spool_limited(Path::new("bomb.tar.gz"), &gz[..], 100, 1 << 20).expect_err("bomb");
+        assert_eq!(
+            err.to_string(),
+            "bomb.tar.gz: decompression bomb? the compressed archive inflates beyond 100 times its size; decompress it yourself to read it anyway"
+        );
+        // Within the ratio it is fine.
+        let text = crate::synth::pseudo_text(1, 1 << 20);
+        let gz = crate::synth::compress(&text, crate::synth::Compression::Gzip);
+        let f = spool_limited(Path::new("ok.tar.gz"), &gz[..], 100, 1 << 10).expect("spool");
+        assert_eq!(f.metadata().expect("meta").len(), 1 << 20);
+    }
 }
