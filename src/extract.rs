@@ -456,10 +456,8 @@ pub fn extract(
             }
             let sum: [u8; 32] = h.finalize().into();
             for (i, p, w) in outs {
-                w.into_inner()
-                    .map_err(|e| io_err(&p, e.into_error()))?
-                    .sync_all()
-                    .ok();
+                // Flush now: a write error must fail the extraction.
+                w.into_inner().map_err(|e| io_err(&p, e.into_error()))?;
                 written[i] = Some((n, sum));
             }
         }
