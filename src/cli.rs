@@ -50,7 +50,8 @@ pub struct LoadArgs {
     /// Report digest mismatches as warnings instead of errors.
     #[arg(long, global = true)]
     no_verify: bool,
-    /// Do not hash file contents (faster; content changes are then judged by size and mtime).
+    /// Hash nothing: faster, but digests are not verified and content changes
+    /// are judged by size and mtime.
     #[arg(long, global = true)]
     no_hash: bool,
     /// Refuse layers with more entries than this.
@@ -72,6 +73,7 @@ impl LoadArgs {
             ..LoadOptions::default()
         };
         o.scan.hash_files = !self.no_hash;
+        o.scan.hash_layers = !self.no_hash;
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
         o
@@ -152,6 +154,27 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+fn with_output(
+    output: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(p) => {
+            let file =
+                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            f(&mut w).with_context(|| format!("writing {}", p.display()))?;
+            w.flush()?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            f(&mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
 fn ensure_newline(mut s: String) -> String {
     if !s.ends_with('\n') {
         s.push('\n');
@@ -176,11 +199,15 @@ pub fn run() -> Result<ExitCode> {
                 )?;
             }
             let units = if r.bytes { Units::Bytes } else { Units::Human };
-            let text = match r.format {
-                Format::Text => report::text::render(&subject, units),
-                Format::Json => ensure_newline(report::json::render(&subject)),
-            };
-            write_out(r.output.as_deref(), &text)?;
+            match r.format {
+                Format::Text => {
+                    write_out(r.output.as_deref(), &report::text::render(&subject, units))?
+                }
+                // Streamed: the full report of a big image is large.
+                Format::Json => {
+                    with_output(r.output.as_deref(), |w| report::json::write(&subject, w))?
+                }
+            }
             for w in &loaded.image.warnings {
                 eprintln!("layerscope: warning: {w}");
             }

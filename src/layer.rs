@@ -4,7 +4,7 @@
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
 //! bodies are hashed as they pass.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,8 +98,9 @@ pub enum Action {
 /// One tar entry of a layer, normalised.
 #[derive(Debug, Clone)]
 pub struct RawEntry {
-    /// Path components below the image root; empty for the root itself.
-    pub path: Vec<Box<[u8]>>,
+    /// Clean path below the image root, components joined by `/` (no
+    /// leading slash); empty for the root itself. One allocation per entry.
+    pub path: Box<[u8]>,
     pub action: Action,
     pub kind: Kind,
     /// Size from the tar header (0 for links and directories).
@@ -118,6 +119,8 @@ pub struct RawEntry {
 pub struct ScanOptions {
     /// Hash regular file contents (needed to tell modified from unchanged).
     pub hash_files: bool,
+    /// Hash the blob and the uncompressed stream (to verify digests).
+    pub hash_layers: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
 }
@@ -126,6 +129,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             hash_files: true,
+            hash_layers: true,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
         }
@@ -137,10 +141,10 @@ impl Default for ScanOptions {
 pub struct LayerScan {
     pub entries: Vec<RawEntry>,
     pub compression: Compression,
-    /// `sha256:` of the stored bytes.
+    /// `sha256:` of the stored bytes (empty when not hashed).
     pub blob_digest: String,
     pub blob_bytes: u64,
-    /// `sha256:` of the uncompressed tar stream.
+    /// `sha256:` of the uncompressed tar stream (empty when not hashed).
     pub diff_id: String,
     pub tar_bytes: u64,
     pub warnings: Vec<String>,
@@ -150,17 +154,17 @@ pub struct LayerScan {
 /// progress every so often.
 pub struct HashingReader<R, F: FnMut(u64)> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     count: u64,
     unreported: u64,
     progress: F,
 }
 
 impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
-    pub fn new(inner: R, progress: F) -> Self {
+    pub fn new(inner: R, hash: bool, progress: F) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             count: 0,
             unreported: 0,
             progress,
@@ -168,18 +172,20 @@ impl<R: Read, F: FnMut(u64)> HashingReader<R, F> {
     }
     fn finish(mut self) -> (String, u64, R) {
         (self.progress)(self.unreported);
-        (
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-            self.inner,
-        )
+        let digest = self
+            .hasher
+            .map(|h| format!("sha256:{}", hex::encode(h.finalize())))
+            .unwrap_or_default();
+        (digest, self.count, self.inner)
     }
 }
 
 impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.count += n as u64;
         self.unreported += n as u64;
         if self.unreported >= 1 << 20 {
@@ -192,16 +198,25 @@ impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
 
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
 /// Errors are plain messages; the caller adds the file and layer.
-pub fn scan(
-    blob: impl Read,
+pub fn scan<R: Read + Seek>(
+    mut blob: R,
     media_type: Option<&str>,
     opts: ScanOptions,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
 ) -> Result<LayerScan, String> {
-    let outer = HashingReader::new(blob, progress);
-    let mut buf = BufReader::with_capacity(256 * 1024, outer);
-    let head = buf.fill_buf().map_err(|e| crate::error::describe_io(&e))?;
-    let compression = Compression::detect(head);
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match blob
+            .read(&mut magic[got..])
+            .map_err(|e| crate::error::describe_io(&e))?
+        {
+            0 => break,
+            n => got += n,
+        }
+    }
+    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let compression = Compression::detect(&magic[..got]);
     let mut warnings = Vec::new();
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
         if claimed != compression {
@@ -215,15 +230,40 @@ pub fn scan(
         }
     }
     let mut entries = Vec::new();
+
+    // Nothing to hash: let tar seek over file bodies instead of reading them.
+    if compression == Compression::None && !opts.hash_files && !opts.hash_layers {
+        let mut archive = tar::Archive::new(&mut blob);
+        let iter = archive
+            .entries_with_seek()
+            .map_err(|e| format!("not a tar stream: {e}"))?;
+        collect_entries(iter, opts, &mut entries, &mut warnings)?;
+        let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        progress(end);
+        return Ok(LayerScan {
+            entries,
+            compression,
+            blob_digest: String::new(),
+            blob_bytes: end,
+            diff_id: String::new(),
+            tar_bytes: end,
+            warnings,
+        });
+    }
+
+    let outer = HashingReader::new(blob, opts.hash_layers, progress);
+    let buf = BufReader::with_capacity(256 * 1024, outer);
     let (diff_id, tar_bytes, buf) = match compression {
+        // Uncompressed: the blob digest is the diff ID; hash the bytes once.
         Compression::None => {
-            let mut inner = HashingReader::new(buf, |_| {});
+            let mut inner = HashingReader::new(buf, false, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)?;
-            inner.finish()
+            let (_, n, buf) = inner.finish();
+            (String::new(), n, buf)
         }
         Compression::Gzip => {
             let dec = flate2::bufread::MultiGzDecoder::new(buf);
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (gzip stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -233,7 +273,7 @@ pub fn scan(
             let mut dec =
                 zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
             dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
-            let mut inner = HashingReader::new(dec, |_| {});
+            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
             read_tar(&mut inner, opts, &mut entries, &mut warnings)
                 .map_err(|e| format!("{e} (zstd stream)"))?;
             let (d, n, dec) = inner.finish();
@@ -250,13 +290,22 @@ pub fn scan(
         ));
     }
     let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
+    let diff_id = if compression == Compression::None {
+        blob_digest.clone()
+    } else {
+        diff_id
+    };
     Ok(LayerScan {
         entries,
         compression,
         blob_digest,
         blob_bytes,
         diff_id,
-        tar_bytes,
+        tar_bytes: if compression == Compression::None {
+            blob_bytes
+        } else {
+            tar_bytes
+        },
         warnings,
     })
 }
@@ -268,11 +317,23 @@ fn read_tar(
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
     let mut archive = tar::Archive::new(&mut *r);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut escaped = 0u64;
     let entries = archive
         .entries()
         .map_err(|e| format!("not a tar stream: {e}"))?;
+    collect_entries(entries, opts, out, warnings)?;
+    // Drain the tar padding so the diff ID covers the whole stream.
+    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    Ok(())
+}
+
+fn collect_entries<R: Read>(
+    entries: tar::Entries<'_, R>,
+    opts: ScanOptions,
+    out: &mut Vec<RawEntry>,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut escaped = 0u64;
     for (i, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| {
             if i == 0 {
@@ -328,27 +389,27 @@ fn read_tar(
             Kind::Symlink => entry
                 .link_name_bytes()
                 .map(|l| l.into_owned().into_boxed_slice()),
-            Kind::Hardlink => entry.link_name_bytes().map(|l| {
-                let (p, _) = normalise(&l);
-                p.join(&b'/').into_boxed_slice()
-            }),
+            Kind::Hardlink => entry
+                .link_name_bytes()
+                .map(|l| normalise(&l).0.into_boxed_slice()),
             _ => None,
         };
         let mut path = path;
-        let action = match path.last().map(|n| &n[..]) {
-            Some(b".wh..wh..opq") => {
-                path.pop();
-                Action::Opaque
-            }
-            Some(n) if n.starts_with(b".wh..wh.") => continue, // aufs metadata
-            Some(n) if n.starts_with(b".wh.") => {
-                let real = n[4..].to_vec().into_boxed_slice();
-                if let Some(last) = path.last_mut() {
-                    *last = real;
-                }
-                Action::Whiteout
-            }
-            _ => Action::Put,
+        let (dir_end, name_start) = match path.iter().rposition(|&b| b == b'/') {
+            Some(p) => (p, p + 1),
+            None => (0, 0),
+        };
+        let name = &path[name_start..];
+        let action = if name == b".wh..wh..opq" {
+            path.truncate(dir_end);
+            Action::Opaque
+        } else if name.starts_with(b".wh..wh.") {
+            continue; // aufs metadata
+        } else if name.starts_with(b".wh.") {
+            path.drain(name_start..name_start + 4);
+            Action::Whiteout
+        } else {
+            Action::Put
         };
         if path.is_empty() && action == Action::Put {
             continue; // the root directory itself
@@ -367,7 +428,7 @@ fn read_tar(
             None
         };
         out.push(RawEntry {
-            path,
+            path: path.into_boxed_slice(),
             action,
             kind,
             size,
@@ -379,8 +440,6 @@ fn read_tar(
             sha256,
         });
     }
-    // Drain the tar padding so the diff ID covers the whole stream.
-    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
     if escaped > 0 {
         warnings.push(format!(
             "{escaped} entries had '..' components climbing above the root; kept inside the image root"
@@ -397,32 +456,33 @@ fn entry_err(path: &[u8], e: &io::Error) -> String {
     )
 }
 
-/// Split a tar path into clean components: drop `.`, empty parts and leading
-/// `/`; resolve `..` without ever leaving the root. Returns whether a `..`
-/// tried to climb above the root.
-pub fn normalise(raw: &[u8]) -> (Vec<Box<[u8]>>, bool) {
-    let mut out: Vec<Box<[u8]>> = Vec::new();
+/// Clean a tar path: drop `.`, empty parts and leading `/`; resolve `..`
+/// without ever leaving the root. Returns the components joined by `/` and
+/// whether a `..` tried to climb above the root.
+pub fn normalise(raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut parts: Vec<&[u8]> = Vec::new();
     let mut climbed = false;
     for part in raw.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
             b".." => {
-                if out.pop().is_none() {
+                if parts.pop().is_none() {
                     climbed = true;
                 }
             }
-            p => out.push(p.to_vec().into_boxed_slice()),
+            p => parts.push(p),
         }
     }
-    (out, climbed)
+    (parts.join(&b'/'), climbed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(p: &[Box<[u8]>]) -> Vec<String> {
-        p.iter()
+    fn names(p: &[u8]) -> Vec<String> {
+        p.split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
     }

@@ -208,10 +208,11 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     }
                 };
                 let mut bad = None;
-                if let Some(want) = &lref.digest {
+                // Digests are empty when hashing is switched off (--no-hash).
+                if let (Some(want), false) = (&lref.digest, scan.blob_digest.is_empty()) {
                     bad = bad.or_else(|| check("blob digest", want, &scan.blob_digest));
                 }
-                if let Some(want) = diff_ids.get(i) {
+                if let (Some(want), false) = (diff_ids.get(i), scan.diff_id.is_empty()) {
                     bad = bad.or_else(|| check("diff ID", want, &scan.diff_id));
                 }
                 if let Some(want) = lref.declared_size {
@@ -238,7 +239,11 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                         .digest
                         .clone()
                         .unwrap_or_else(|| scan.blob_digest.clone()),
-                    diff_id: scan.diff_id.clone(),
+                    diff_id: if scan.diff_id.is_empty() {
+                        diff_ids.get(i).cloned().unwrap_or_default()
+                    } else {
+                        scan.diff_id.clone()
+                    },
                     media_type: lref.media_type.clone().unwrap_or_else(|| {
                         match (source_layout_is_docker(cand.layout), scan.compression) {
                             (true, Compression::None) => {

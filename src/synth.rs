@@ -1618,23 +1618,31 @@ impl<W: Write> OuterTar<W> {
 // Sample image
 // ---------------------------------------------------------------------------
 
-/// A small (< 2 MB) but feature-rich image. Layers:
+/// A small (< 2 MB) but feature-rich image (6 layers, 8 empty-layer
+/// history entries). Layers (index among non-empty layers):
 ///
-/// 1. base rootfs (dirs, files, symlinks, a hardlink, `/tmp` 1777)
-/// 2. (empty) `ENV`
-/// 3. `RUN apt-get update && apt-get install ...`: apt lists (a directory
-///    tree), curl + libcurl (+ symlink), a 600 KB `term.log`, modifies
+/// 0. `ADD file:... in /`: base rootfs (dirs, files, symlinks `bin/sh` and
+///    `usr/bin/env`, hardlink `usr/bin/perl5.36.0` -> `usr/bin/perl`,
+///    `/tmp` 1777)
+/// 1. `apt-get update && apt-get install ...`: apt lists (a directory tree),
+///    curl + libcurl (+ symlink), a 600 KB `var/log/apt/term.log`, modifies
 ///    `var/lib/dpkg/status`
-/// 4. `RUN rm -rf /var/lib/apt/lists /var/log/apt/term.log`: directory
-///    whiteout + file whiteout (the log is wasted space)
-/// 5. (empty) `WORKDIR`, then `COPY app/ /app/`: app files, the same logo at
-///    two paths, an `app/cache` directory with three files
-/// 6. `RUN useradd ... && chmod +x /app/run.sh && update-ca-certificates`:
-///    `etc/passwd` modified, `app/run.sh` chmod only, CA bundle rewritten
-///    identically
-/// 7. `RUN rm -rf /app/cache && mkdir /app/cache && ...`: opaque `app/cache`
-///    with one entry (`ready`) re-added
-/// 8. (empty) `EXPOSE`, `USER`, `ENTRYPOINT`, `CMD`, `LABEL`
+/// 2. `rm -rf /var/lib/apt/lists /var/log/apt/term.log`: directory whiteout
+///    + file whiteout (the log and the lists are wasted space)
+/// 3. `COPY app/ /app/`: app files, the same logo at two paths
+///    (`app/static/logo.png`, `app/public/logo.png`), `app/cache/` with
+///    three files
+/// 4. `useradd ... && chmod +x /app/run.sh && update-ca-certificates`:
+///    `etc/passwd` and `etc/group` modified, `app/run.sh` chmod only (same
+///    content and mtime), `etc/ssl/certs/ca-certificates.crt` rewritten
+///    identically (same content, mode and mtime), new `home/app/` owned by
+///    uid 1000
+/// 5. `rm -rf /app/cache && mkdir /app/cache && echo ok > ...`: opaque
+///    `app/cache/` with one entry (`ready`) re-added
+///
+/// Empty layers: `CMD ["bash"]` after the base, `WORKDIR`, and `ENV`,
+/// `EXPOSE`, `USER`, `ENTRYPOINT`, `CMD`, `LABEL` at the end. The config
+/// sets Env, Cmd, Entrypoint, Labels, ExposedPorts, User and WorkingDir.
 pub fn sample_image() -> ImageBuilder {
     let os_release = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n".to_vec();
     let passwd_v1 = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n".to_vec();
@@ -1756,7 +1764,9 @@ pub fn sample_image() -> ImageBuilder {
     .comment("buildkit.dockerfile.v0")
     .mtime(DEFAULT_MTIME + 1500)
     .dir("app")
+    .mtime(DEFAULT_MTIME + 1200)
     .file_with("app/run.sh", &run_sh, 0o755, 0, 0)
+    .mtime(DEFAULT_MTIME + 1500)
     .dir("etc")
     .file("etc/passwd", &passwd_v2)
     .file("etc/group", &group_v2)
@@ -2303,6 +2313,7 @@ mod tests {
         let b = all[4].iter().find(|e| e.0 == b"app/run.sh").unwrap();
         assert_eq!(a.3, b.3);
         assert_ne!(a.4.mode().unwrap(), b.4.mode().unwrap());
+        assert_eq!(a.4.mtime().unwrap(), b.4.mtime().unwrap());
         // identical rewrite of the CA bundle
         let ca = b"etc/ssl/certs/ca-certificates.crt";
         let a = all[1].iter().find(|e| e.0 == ca).unwrap();

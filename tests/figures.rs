@@ -205,3 +205,45 @@ fn shared_fixtures_match_expected_figures() {
     }
     assert!(checked >= 8, "checked {checked} fixtures");
 }
+
+// The figures dive 0.13.1 printed for assets/sample.tar (`CI=true dive
+// --source docker-archive assets/sample.tar` and `--json`), to the last digit.
+#[test]
+fn sample_image_matches_dive_exactly() {
+    let (l, a) = load_bytes(&layerscope::synth::sample_image().docker_legacy());
+    let d = &a.dive;
+    assert_eq!(d.image_size_bytes, 1_488_674);
+    assert_eq!(d.wasted_bytes, 934_499);
+    assert_eq!(d.efficiency, 0.484_268_569_771_828_75);
+    assert_eq!(d.user_wasted_percent, Some(0.833_356_965_204_076_8));
+    let sizes: Vec<u64> = l.image.layers.iter().map(|x| x.size_bytes).collect();
+    assert_eq!(sizes, [367_307, 992_000, 0, 69_078, 60_286, 3]);
+    let paths: Vec<&str> = d
+        .inefficient_files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/var/log/apt/term.log",
+            "/var/lib/apt/lists",
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/var/lib/dpkg/status",
+            "/etc/passwd",
+            "/app/run.sh",
+            "/etc/group"
+        ]
+    );
+}
+
+#[test]
+fn checked_in_sample_is_the_generated_one() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample.tar");
+    let on_disk = std::fs::read(&path).expect("assets/sample.tar");
+    assert_eq!(
+        on_disk,
+        layerscope::synth::sample_image().docker_legacy(),
+        "regenerate with: cargo run --example gen -- sample assets/sample.tar"
+    );
+}

@@ -223,7 +223,7 @@ fn wrong_media_type_still_reads_with_a_warning() {
     let mut scan_warnings = Vec::new();
     let tar = LayerBuilder::new("x").file("a", b"a").tar_bytes();
     let s = layerscope::layer::scan(
-        &tar[..],
+        std::io::Cursor::new(&tar[..]),
         Some("application/vnd.oci.image.layer.v1.tar+gzip"),
         Default::default(),
         |_| {},
@@ -235,4 +235,26 @@ fn wrong_media_type_still_reads_with_a_warning() {
         scan_warnings[0].contains("says Gzip but the data is None"),
         "{scan_warnings:?}"
     );
+}
+
+#[test]
+fn no_hash_mode_seeks_over_bodies_and_agrees_on_the_sample() {
+    let bytes = synth::sample_image().docker_legacy();
+    let a = write_archive(&bytes, "sample.tar");
+    let full = load_path(&a.path).expect("hashed");
+    let mut opts = LoadOptions::default();
+    opts.scan.hash_files = false;
+    opts.scan.hash_layers = false;
+    let fast = load_with(&a.path, &opts).expect("unhashed");
+    for i in 0..full.image.layers.len() {
+        assert_eq!(changes(&full, i), changes(&fast, i), "layer {i}");
+        // digests come from the config when nothing is hashed
+        assert_eq!(full.image.layers[i].diff_id, fast.image.layers[i].diff_id);
+        assert_eq!(
+            full.image.layers[i].tar_size_bytes,
+            fast.image.layers[i].tar_size_bytes
+        );
+    }
+    let id = fast.tree.lookup(b"/etc/passwd").expect("passwd");
+    assert!(fast.tree.attrs_at(id, 0).expect("attrs").sha256.is_none());
 }

@@ -238,10 +238,10 @@ impl Store {
         }
     }
 
-    /// Open a member for streaming. Each call gets its own file handle, so
-    /// members can be read in parallel.
-    pub fn open(&self, name: &str) -> Result<Box<dyn Read + Send>> {
-        match &self.backing {
+    /// Open a member for streaming (and seeking, within the member). Each
+    /// call gets its own file handle, so members can be read in parallel.
+    pub fn open(&self, name: &str) -> Result<MemberReader> {
+        let (path, start, len) = match &self.backing {
             Backing::Tar {
                 file_path,
                 members,
@@ -249,29 +249,30 @@ impl Store {
             } => {
                 let m = Self::tar_member(members, symlinks, name)
                     .ok_or_else(|| self.fmt_err(name, "missing from the archive".into()))?;
-                let mut f = File::open(file_path).map_err(|source| Error::Io {
-                    path: self.display.clone(),
-                    source,
-                })?;
-                f.seek(SeekFrom::Start(m.offset))
-                    .map_err(|e| self.fmt_err(name, e.to_string()))?;
-                Ok(Box::new(ExactReader {
-                    inner: f.take(m.size),
-                    remaining: m.size,
-                }))
+                (file_path.clone(), m.offset, m.size)
             }
             Backing::Dir { root } => {
                 let p = self
                     .dir_path(root, name)?
                     .ok_or_else(|| self.fmt_err(name, "missing from the layout".into()))?;
-                let f = File::open(&p).map_err(|e| self.fmt_err(name, e.to_string()))?;
-                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                Ok(Box::new(ExactReader {
-                    inner: f.take(len),
-                    remaining: len,
-                }))
+                let len = std::fs::metadata(&p)
+                    .map(|m| m.len())
+                    .map_err(|e| self.fmt_err(name, e.to_string()))?;
+                (p, 0, len)
             }
-        }
+        };
+        let mut file = File::open(&path).map_err(|source| Error::Io {
+            path: self.display.clone(),
+            source,
+        })?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| self.fmt_err(name, e.to_string()))?;
+        Ok(MemberReader {
+            file,
+            start,
+            len,
+            pos: 0,
+        })
     }
 
     /// Read a small member (JSON) whole, refusing absurd sizes.
@@ -291,27 +292,60 @@ impl Store {
     }
 }
 
-/// A reader that must deliver exactly `remaining` bytes: a short file is an
-/// error (truncation), never a silent end.
-struct ExactReader<R> {
-    inner: R,
-    remaining: u64,
+/// One member's bytes: reads stop at the member's end, a file shorter than
+/// the member is an error (truncation), never a silent end, and seeks stay
+/// inside the member.
+#[derive(Debug)]
+pub struct MemberReader {
+    file: File,
+    start: u64,
+    len: u64,
+    pos: u64,
 }
 
-impl<R: Read> Read for ExactReader<R> {
+impl MemberReader {
+    /// The member's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Read for MemberReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.remaining == 0 || buf.is_empty() {
+        let left = self.len - self.pos;
+        if left == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let n = self.inner.read(buf)?;
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.file.read(&mut buf[..want])?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "unexpected end of file (truncated archive)",
             ));
         }
-        self.remaining -= n as u64;
+        self.pos += n as u64;
         Ok(n)
+    }
+}
+
+impl Seek for MemberReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let target = target.filter(|&t| t <= self.len).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "seek outside the member")
+        })?;
+        self.file.seek(SeekFrom::Start(self.start + target))?;
+        self.pos = target;
+        Ok(target)
     }
 }
 

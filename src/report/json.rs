@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Subject;
 use crate::analysis::{Corrected, DiveFigures, LayerFigures};
 use crate::image::{HistoryEntry, ImageConfig};
-use crate::tree::Status;
+use crate::tree::{FileTree, NodeId, Status};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -51,7 +51,34 @@ pub struct LayerSection<'a> {
     pub compressed_size_bytes: u64,
     pub entries: u64,
     pub figures: &'a LayerFigures,
-    pub changes: Vec<Change>,
+    pub changes: ChangesOf<'a>,
+}
+
+/// A layer's changes, serialised one by one in path order so the report
+/// never holds every change of the image at once.
+pub struct ChangesOf<'a> {
+    tree: &'a FileTree,
+    layer: usize,
+}
+
+impl Serialize for ChangesOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let tree = self.tree;
+        let mut ids: Vec<(Vec<u8>, NodeId)> = tree
+            .layer_changes(self.layer)
+            .iter()
+            .map(|&id| (tree.path_bytes(id), id))
+            .collect();
+        ids.sort_unstable();
+        let mut seq = ser.serialize_seq(Some(ids.len()))?;
+        for (path, id) in ids {
+            if let Some(c) = change(tree, id, self.layer, path) {
+                seq.serialize_element(&c)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -75,46 +102,20 @@ pub fn build<'a>(s: &'a Subject) -> Report<'a> {
         .layers
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            let mut changes: Vec<Change> = tree
-                .layer_changes(i)
-                .iter()
-                .filter_map(|&id| {
-                    let v = tree.change_in(id, i)?;
-                    let a = tree.attrs_of(v);
-                    Some(Change {
-                        path: tree.path(id),
-                        status: v.status,
-                        kind: a.map(|a| a.kind),
-                        size_bytes: a.map_or(0, |a| a.size),
-                        mode: a.map(|a| format!("{:04o}", a.mode & 0o7777)),
-                        uid: a.map(|a| a.uid),
-                        gid: a.map(|a| a.gid),
-                        link_target: a
-                            .and_then(|a| a.link.as_ref())
-                            .map(|l| String::from_utf8_lossy(l).into_owned()),
-                        sha256: a
-                            .and_then(|a| a.sha256)
-                            .map(|h| format!("sha256:{}", hex::encode(h))),
-                    })
-                })
-                .collect();
-            changes.sort_by(|a, b| a.path.cmp(&b.path));
-            LayerSection {
-                index: i,
-                digest: &l.digest,
-                diff_id: &l.diff_id,
-                media_type: &l.media_type,
-                compression: l.compression,
-                command: &l.command,
-                created: l.created.as_deref(),
-                size_bytes: l.size_bytes,
-                tar_size_bytes: l.tar_size_bytes,
-                compressed_size_bytes: l.compressed_size_bytes,
-                entries: l.entries,
-                figures: &s.analysis.layers[i],
-                changes,
-            }
+        .map(|(i, l)| LayerSection {
+            index: i,
+            digest: &l.digest,
+            diff_id: &l.diff_id,
+            media_type: &l.media_type,
+            compression: l.compression,
+            command: &l.command,
+            created: l.created.as_deref(),
+            size_bytes: l.size_bytes,
+            tar_size_bytes: l.tar_size_bytes,
+            compressed_size_bytes: l.compressed_size_bytes,
+            entries: l.entries,
+            figures: &s.analysis.layers[i],
+            changes: ChangesOf { tree, layer: i },
         })
         .collect();
     Report {
@@ -140,6 +141,34 @@ pub fn build<'a>(s: &'a Subject) -> Report<'a> {
     }
 }
 
+fn change(tree: &FileTree, id: NodeId, layer: usize, path: Vec<u8>) -> Option<Change> {
+    let v = tree.change_in(id, layer)?;
+    let a = tree.attrs_of(v);
+    Some(Change {
+        path: String::from_utf8_lossy(&path).into_owned(),
+        status: v.status,
+        kind: a.map(|a| a.kind),
+        size_bytes: a.map_or(0, |a| a.size),
+        mode: a.map(|a| format!("{:04o}", a.mode & 0o7777)),
+        uid: a.map(|a| a.uid),
+        gid: a.map(|a| a.gid),
+        link_target: a
+            .and_then(|a| a.link.as_ref())
+            .map(|l| String::from_utf8_lossy(l).into_owned()),
+        sha256: a
+            .and_then(|a| a.sha256)
+            .map(|h| format!("sha256:{}", hex::encode(h))),
+    })
+}
+
+/// Write the report, pretty-printed, followed by a newline.
+pub fn write(s: &Subject, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &build(s))?;
+    out.write_all(b"\n")
+}
+
 pub fn render(s: &Subject) -> String {
-    serde_json::to_string_pretty(&build(s)).unwrap_or_default()
+    let mut v = Vec::new();
+    let _ = write(s, &mut v);
+    String::from_utf8(v).unwrap_or_default()
 }

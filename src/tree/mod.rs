@@ -173,10 +173,10 @@ impl FileTree {
         id
     }
 
-    /// Node for a path given as components, created with its parents.
-    pub(crate) fn ensure(&mut self, comps: &[Box<[u8]>]) -> NodeId {
+    /// Node for a clean `a/b/c` path, created with its parents.
+    pub(crate) fn ensure(&mut self, path: &[u8]) -> NodeId {
         let mut cur = ROOT;
-        for c in comps {
+        for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
             cur = self.child(cur, c);
         }
         cur

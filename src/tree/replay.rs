@@ -86,6 +86,10 @@ impl Replay {
         match node.versions.last_mut() {
             Some(last) if last.layer == l => *last = v,
             _ => {
+                // Most paths get one version: don't let Vec round up to 4.
+                if node.versions.capacity() == node.versions.len() {
+                    node.versions.reserve_exact(node.versions.len().max(1));
+                }
                 node.versions.push(v);
                 self.tree.layer_nodes[l as usize].push(id);
             }

