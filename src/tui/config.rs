@@ -59,45 +59,175 @@ pub enum Action {
 
 /// (action, config name, default keys, help text).
 pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
-    (Action::Quit, "quit", &["q", "ctrl-c"], "quit (Ctrl-C also while typing)"),
+    (
+        Action::Quit,
+        "quit",
+        &["q", "ctrl-c"],
+        "quit (Ctrl-C also while typing)",
+    ),
     (Action::Help, "help", &["?", "f1"], "this help"),
     (Action::FocusNext, "focus_next", &["tab"], "next pane"),
-    (Action::FocusPrev, "focus_prev", &["backtab"], "previous pane"),
+    (
+        Action::FocusPrev,
+        "focus_prev",
+        &["backtab"],
+        "previous pane",
+    ),
     (Action::Up, "up", &["k", "up"], "move up"),
     (Action::Down, "down", &["j", "down"], "move down"),
     (Action::PageUp, "page_up", &["pgup", "ctrl-b"], "page up"),
-    (Action::PageDown, "page_down", &["pgdn", "ctrl-f"], "page down"),
+    (
+        Action::PageDown,
+        "page_down",
+        &["pgdn", "ctrl-f"],
+        "page down",
+    ),
     (Action::Home, "home", &["home", "g"], "first row"),
     (Action::End, "end", &["end", "G"], "last row"),
-    (Action::Collapse, "collapse", &["h", "left"], "collapse / go to parent"),
-    (Action::Expand, "expand", &["l", "right"], "expand directory"),
-    (Action::Toggle, "toggle", &["space"], "collapse/expand directory"),
-    (Action::Open, "open", &["enter"], "toggle directory / file details"),
-    (Action::CollapseAll, "collapse_all", &["-"], "collapse all directories"),
-    (Action::ExpandAll, "expand_all", &["=", "+"], "expand all directories"),
-    (Action::ExpandDepth, "expand_depth", &["*"], "expand to the next depth"),
-    (Action::CycleMode, "cycle_mode", &["v"], "per-layer / aggregated view"),
-    (Action::MarkRange, "mark_range", &["m"], "mark layer A: compare A → selected layer"),
+    (
+        Action::Collapse,
+        "collapse",
+        &["h", "left"],
+        "collapse / go to parent",
+    ),
+    (
+        Action::Expand,
+        "expand",
+        &["l", "right"],
+        "expand directory",
+    ),
+    (
+        Action::Toggle,
+        "toggle",
+        &["space"],
+        "collapse/expand directory",
+    ),
+    (
+        Action::Open,
+        "open",
+        &["enter"],
+        "toggle directory / file details",
+    ),
+    (
+        Action::CollapseAll,
+        "collapse_all",
+        &["-"],
+        "collapse all directories",
+    ),
+    (
+        Action::ExpandAll,
+        "expand_all",
+        &["=", "+"],
+        "expand all directories",
+    ),
+    (
+        Action::ExpandDepth,
+        "expand_depth",
+        &["*"],
+        "expand to the next depth",
+    ),
+    (
+        Action::CycleMode,
+        "cycle_mode",
+        &["v"],
+        "per-layer / aggregated view",
+    ),
+    (
+        Action::MarkRange,
+        "mark_range",
+        &["m"],
+        "mark layer A: compare A → selected layer",
+    ),
     (Action::Search, "search", &["/"], "search paths"),
     (Action::NextMatch, "next_match", &["n"], "next match"),
     (Action::PrevMatch, "prev_match", &["N"], "previous match"),
     (Action::JumpPath, "jump_path", &[":"], "jump to a path"),
-    (Action::FilterRegex, "filter_regex", &["f"], "filter paths by regex"),
-    (Action::FilterSize, "filter_size", &["z"], "filter by size (>10M, <1k)"),
-    (Action::ToggleAdded, "toggle_added", &["1"], "show/hide added"),
-    (Action::ToggleModified, "toggle_modified", &["2"], "show/hide modified"),
-    (Action::ToggleDeleted, "toggle_deleted", &["3"], "show/hide deleted"),
-    (Action::ToggleMetadata, "toggle_metadata", &["4"], "show/hide metadata-only"),
-    (Action::ToggleUnchanged, "toggle_unchanged", &["5"], "show/hide unchanged"),
-    (Action::OnlyWasted, "only_wasted", &["w"], "only paths with wasted bytes"),
-    (Action::ClearFilters, "clear_filters", &["F"], "clear filters and search"),
+    (
+        Action::FilterRegex,
+        "filter_regex",
+        &["f"],
+        "filter paths by regex",
+    ),
+    (
+        Action::FilterSize,
+        "filter_size",
+        &["z"],
+        "filter by size (>10M, <1k)",
+    ),
+    (
+        Action::ToggleAdded,
+        "toggle_added",
+        &["1"],
+        "show/hide added",
+    ),
+    (
+        Action::ToggleModified,
+        "toggle_modified",
+        &["2"],
+        "show/hide modified",
+    ),
+    (
+        Action::ToggleDeleted,
+        "toggle_deleted",
+        &["3"],
+        "show/hide deleted",
+    ),
+    (
+        Action::ToggleMetadata,
+        "toggle_metadata",
+        &["4"],
+        "show/hide metadata-only",
+    ),
+    (
+        Action::ToggleUnchanged,
+        "toggle_unchanged",
+        &["5"],
+        "show/hide unchanged",
+    ),
+    (
+        Action::OnlyWasted,
+        "only_wasted",
+        &["w"],
+        "only paths with wasted bytes",
+    ),
+    (
+        Action::ClearFilters,
+        "clear_filters",
+        &["F"],
+        "clear filters and search",
+    ),
     (Action::SortKey, "sort_key", &["s"], "sort by name / size"),
-    (Action::SortDirection, "sort_direction", &["S"], "sort ascending / descending"),
-    (Action::Details, "details", &["d"], "file details and timeline"),
+    (
+        Action::SortDirection,
+        "sort_direction",
+        &["S"],
+        "sort ascending / descending",
+    ),
+    (
+        Action::Details,
+        "details",
+        &["d"],
+        "file details and timeline",
+    ),
     (Action::Content, "content", &["o"], "view file content"),
-    (Action::ImageDetails, "image_details", &["i"], "image details, config, history, waste"),
-    (Action::Extract, "extract", &["x"], "extract file or directory"),
-    (Action::CopyPath, "copy_path", &["y"], "copy path to clipboard (OSC 52)"),
+    (
+        Action::ImageDetails,
+        "image_details",
+        &["i"],
+        "image details, config, history, waste",
+    ),
+    (
+        Action::Extract,
+        "extract",
+        &["x"],
+        "extract file or directory",
+    ),
+    (
+        Action::CopyPath,
+        "copy_path",
+        &["y"],
+        "copy path to clipboard (OSC 52)",
+    ),
 ];
 
 /// A key with its modifiers, normalised (Shift folded into the character).
@@ -417,10 +547,10 @@ impl Config {
             None => None,
         };
         if let (Some(text), Some(p)) = (text, &path) {
-            let file = Config::parse(&text).map_err(|m| {
-                crate::Error::Usage(format!("{}: {m}", p.display()))
-            })?;
-            cfg.apply(file).map_err(|m| crate::Error::Usage(format!("{}: {m}", p.display())))?;
+            let file = Config::parse(&text)
+                .map_err(|m| crate::Error::Usage(format!("{}: {m}", p.display())))?;
+            cfg.apply(file)
+                .map_err(|m| crate::Error::Usage(format!("{}: {m}", p.display())))?;
         }
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             cfg.theme = Theme::new(ThemeName::None);
@@ -445,7 +575,8 @@ impl Config {
             };
             let mut parsed = Vec::new();
             for k in keys {
-                parsed.push(Key::parse(k).ok_or_else(|| format!("keys.{name}: unknown key `{k}`"))?);
+                parsed
+                    .push(Key::parse(k).ok_or_else(|| format!("keys.{name}: unknown key `{k}`"))?);
             }
             self.keys.rebind(*a, &parsed);
         }

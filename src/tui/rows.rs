@@ -123,14 +123,15 @@ pub fn net_change(
         (None, Some(b)) => (Some(Status::Added), Some(b)),
         (Some(a), None) => (Some(Status::Deleted), Some(a)),
         (Some(x), Some(y)) => {
-            let s = if x.kind != y.kind || x.sha256 != y.sha256 || x.size != y.size || x.link != y.link
-            {
-                Status::Modified
-            } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
-                Status::Metadata
-            } else {
-                Status::Unchanged
-            };
+            let s =
+                if x.kind != y.kind || x.sha256 != y.sha256 || x.size != y.size || x.link != y.link
+                {
+                    Status::Modified
+                } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
+                    Status::Metadata
+                } else {
+                    Status::Unchanged
+                };
             (Some(s), Some(y))
         }
     }
@@ -199,12 +200,18 @@ impl TreeModel {
         // `open` the order indices whose `end` is pending.
         let mut stack: Vec<(NodeId, u16)> = Vec::new();
         let mut kids: Vec<NodeId> = Vec::new();
-        let push_children = |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
-            kids.clear();
-            kids.extend(tree.children(id).iter().copied().filter(|&c| keep[c as usize]));
-            sort_children(tree, info, sort, kids);
-            stack.extend(kids.iter().rev().map(|&c| (c, depth)));
-        };
+        let push_children =
+            |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
+                kids.clear();
+                kids.extend(
+                    tree.children(id)
+                        .iter()
+                        .copied()
+                        .filter(|&c| keep[c as usize]),
+                );
+                sort_children(tree, info, sort, kids);
+                stack.extend(kids.iter().rev().map(|&c| (c, depth)));
+            };
         push_children(ROOT, 0, &mut stack, &mut kids);
         let mut open: Vec<(u16, usize)> = Vec::new();
         while let Some((id, depth)) = stack.pop() {

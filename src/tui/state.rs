@@ -227,9 +227,17 @@ pub enum Popup {
 /// Side effects the runtime performs after an update (reads, clipboard).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    ReadContent { id: NodeId, layer: usize, offset: u64 },
+    ReadContent {
+        id: NodeId,
+        layer: usize,
+        offset: u64,
+    },
     Clipboard(String),
-    Extract { id: NodeId, layer: usize, dest: String },
+    Extract {
+        id: NodeId,
+        layer: usize,
+        dest: String,
+    },
 }
 
 /// Screen regions of the last layout, for mouse hits.
@@ -350,14 +358,18 @@ impl AppState {
 
     /// Stage 1: layer or mode changed.
     pub fn recompute_view(&mut self) {
-        let Some(data) = self.data.clone() else { return };
+        let Some(data) = self.data.clone() else {
+            return;
+        };
         self.info = ViewInfo::compute(&data.loaded.tree, self.mode, self.layer);
         self.recompute_order();
     }
 
     /// Stage 2: filter or sort changed.
     pub fn recompute_order(&mut self) {
-        let Some(data) = self.data.clone() else { return };
+        let Some(data) = self.data.clone() else {
+            return;
+        };
         let keep = self.filter.keep(&data, &self.info);
         self.tree
             .rebuild_order(&data.loaded.tree, &self.info, &keep, self.sort);
@@ -368,7 +380,9 @@ impl AppState {
     pub fn recompute_search(&mut self) {
         self.search.matches.clear();
         self.search.current = None;
-        let Some(data) = self.data.clone() else { return };
+        let Some(data) = self.data.clone() else {
+            return;
+        };
         if self.search.query.is_empty() {
             return;
         }
@@ -386,9 +400,10 @@ impl AppState {
             .collect();
         if let Some(sel) = self.tree.selected_id() {
             let here = self.tree.order_index(sel).unwrap_or(0);
-            let i = self.search.matches.partition_point(|&m| {
-                self.tree.order_index(m).unwrap_or(0) < here
-            });
+            let i = self
+                .search
+                .matches
+                .partition_point(|&m| self.tree.order_index(m).unwrap_or(0) < here);
             if !self.search.matches.is_empty() {
                 self.search.current = Some(i.min(self.search.matches.len() - 1));
             }
@@ -406,6 +421,8 @@ impl AppState {
         } else if self.layer >= self.layer_scroll + h {
             self.layer_scroll = self.layer + 1 - h;
         }
+        let n = self.data.as_ref().map_or(0, |d| d.layer_count());
+        self.layer_scroll = self.layer_scroll.min(n.saturating_sub(h));
     }
 
     /// The range's A layer when comparing.

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::layout::{Position, Rect};
 
 use super::config::{Action, Key};
@@ -128,7 +130,7 @@ fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
 }
 
 fn prompt_key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    let Some(p) = s.prompt.as_mut() else { return None };
+    let p = s.prompt.as_mut()?;
     match k.code {
         KeyCode::Esc => {
             let p = s.prompt.take()?;
@@ -412,7 +414,12 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 Focus::Tree => Focus::Layers,
             }
         }
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Home | Action::End => {
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Home
+        | Action::End => {
             let d: isize = match a {
                 Action::Up => -1,
                 Action::Down => 1,
@@ -473,7 +480,11 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::ExpandAll => s.tree.expand_all(tree),
         Action::ExpandDepth => {
             let max = s.tree.order.iter().map(|e| e.depth).max().unwrap_or(0);
-            s.expand_depth = if s.expand_depth > max { 1 } else { s.expand_depth + 1 };
+            s.expand_depth = if s.expand_depth > max {
+                1
+            } else {
+                s.expand_depth + 1
+            };
             s.tree.collapse_from_depth(tree, s.expand_depth);
             s.message = Some(format!("expanded to depth {}", s.expand_depth));
         }
@@ -487,7 +498,8 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             s.recompute_view();
         }
         Action::MarkRange => {
-            if s.range_from() == Some(s.layer) || s.range_from().is_some() && s.focus == Focus::Tree {
+            if s.range_from() == Some(s.layer) || s.range_from().is_some() && s.focus == Focus::Tree
+            {
                 s.mode = s.base_mode;
                 s.message = Some("range compare off".into());
             } else {
@@ -504,7 +516,10 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {
-            let start = s.selected_node().map(|id| data.path(id).to_string()).unwrap_or_default();
+            let start = s
+                .selected_node()
+                .map(|id| data.path(id).to_string())
+                .unwrap_or_default();
             open_prompt(s, PromptKind::Jump, start)
         }
         Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
@@ -552,7 +567,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
         }
         Action::Content => {
-            let Some(id) = s.selected_node() else { return None };
+            let id = s.selected_node()?;
             let layer = s.info.layer;
             let regular = tree
                 .attrs_at(id, layer)
@@ -569,7 +584,11 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 hex: false,
                 scroll: 0,
             })));
-            s.effects.push(Effect::ReadContent { id, layer, offset: 0 });
+            s.effects.push(Effect::ReadContent {
+                id,
+                layer,
+                offset: 0,
+            });
         }
         Action::ImageDetails => {
             s.popup = Some(Popup::ImageDetails {
@@ -615,21 +634,27 @@ fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
     let a = s.areas;
     if s.popup.is_some() {
         return match m.kind {
-            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down)).and_then(|_| {
-                popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))
-            }),
+            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down))
+                .and_then(|_| popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))),
             MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
             _ => None,
         };
     }
     match m.kind {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-            let d = if m.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
+            let d = if m.kind == MouseEventKind::ScrollDown {
+                3
+            } else {
+                -3
+            };
             if hit(a.tree, x, y) {
                 s.tree.scroll_by(d);
             } else if hit(a.layers, x, y) {
                 let last = data.layer_count().saturating_sub(1) as isize;
-                set_layer(s, (s.layer as isize + d.signum()).clamp(0, last.max(0)) as usize);
+                set_layer(
+                    s,
+                    (s.layer as isize + d.signum()).clamp(0, last.max(0)) as usize,
+                );
             }
         }
         MouseEventKind::Down(MouseButton::Left) => {

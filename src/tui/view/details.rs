@@ -21,7 +21,10 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
         return;
     };
     let w = inner.width as usize;
-    let mut lines = Vec::new();
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Command: ", t.dim),
+        Span::raw(l.command.trim().to_string()),
+    ])];
     if let Some(f) = data.analysis.layers.get(s.layer) {
         for st in Status::ALL {
             let tl = f.tally(st);
@@ -38,8 +41,16 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
         }
     }
     lines.push(kv(s, "Digest:  ", truncate(&l.digest, w.saturating_sub(9))));
-    lines.push(kv(s, "Diff ID: ", truncate(&l.diff_id, w.saturating_sub(9))));
-    lines.push(kv(s, "Type:    ", truncate(&l.media_type, w.saturating_sub(9))));
+    lines.push(kv(
+        s,
+        "Diff ID: ",
+        truncate(&l.diff_id, w.saturating_sub(9)),
+    ));
+    lines.push(kv(
+        s,
+        "Type:    ",
+        truncate(&l.media_type, w.saturating_sub(9)),
+    ));
     lines.push(kv(
         s,
         "Size:    ",
@@ -56,8 +67,6 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     if let Some(c) = &l.comment {
         lines.push(kv(s, "Comment: ", c.clone()));
     }
-    lines.push(kv(s, "Command: ", String::new()));
-    lines.push(Line::raw(l.command.trim().to_string()));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .render(inner, buf);
@@ -79,13 +88,20 @@ pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
         kv(
             s,
             "Name:     ",
-            truncate(img.name.as_deref().unwrap_or("(untagged)"), w.saturating_sub(10)),
+            truncate(
+                img.name.as_deref().unwrap_or("(untagged)"),
+                w.saturating_sub(10),
+            ),
         ),
         kv(s, "Platform: ", img.config.platform()),
         kv(
             s,
             "Size:     ",
-            format!("{} in {} layers", size(a.dive.image_size_bytes), img.layers.len()),
+            format!(
+                "{} in {} layers",
+                size(a.dive.image_size_bytes),
+                img.layers.len()
+            ),
         ),
         kv(
             s,

@@ -61,7 +61,12 @@ pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
     let a = layout(s, area);
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
-    let body = Rect::new(area.x, area.y + 1, area.width, area.height.saturating_sub(2));
+    let body = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
     if s.data.is_none() {
         status::loading(s, body, buf);
         return;

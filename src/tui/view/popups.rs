@@ -55,25 +55,42 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled("Content viewer: x hex/text, [ ] previous/next 64 KiB window", t.dim));
+    lines.push(Line::styled(
+        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
+        t.dim,
+    ));
     lines.push(Line::styled(
         "Image details: ↑↓ select wasted path, enter jump to it, J/K scroll",
         t.dim,
     ));
-    lines.push(Line::styled("Prompts: enter apply, esc cancel, ctrl-u clear", t.dim));
-    lines.push(Line::styled("Mouse: click selects (a directory toggles), wheel scrolls", t.dim));
+    lines.push(Line::styled(
+        "Prompts: enter apply, esc cancel, ctrl-u clear",
+        t.dim,
+    ));
+    lines.push(Line::styled(
+        "Mouse: click selects (a directory toggles), wheel scrolls",
+        t.dim,
+    ));
     lines.push(Line::raw(""));
     let mut legend = vec![Span::styled("Markers: ", t.dim)];
     for st in Status::ALL {
-        legend.push(Span::styled(format!("{} {}  ", st.marker(), st.as_str()), t.status(st)));
+        legend.push(Span::styled(
+            format!("{} {}  ", st.marker(), st.as_str()),
+            t.status(st),
+        ));
     }
     lines.push(Line::from(legend));
-    lines.push(Line::styled("Layers: ! ships much waste, A/B range ends", t.dim));
+    lines.push(Line::styled(
+        "Layers: ! ships much waste, A/B range ends",
+        t.dim,
+    ));
     let cfg = s
         .config
         .path
         .as_ref()
-        .map_or("(no config directory)".to_string(), |p| p.display().to_string());
+        .map_or("(no config directory)".to_string(), |p| {
+            p.display().to_string()
+        });
     lines.push(Line::from(vec![
         Span::styled("Config: ", t.dim),
         Span::raw(cfg),
@@ -92,7 +109,9 @@ fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
 
 /// Other paths that are hardlinks to the same content as `id`.
 pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
-    let Some(data) = &s.data else { return Vec::new() };
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
     let tree = &data.loaded.tree;
     let layer = s.info.layer;
     let Some(a) = tree.attrs_at(id, layer) else {
@@ -103,7 +122,9 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
         (Kind::File, _) => Some(id),
         _ => None,
     };
-    let Some(target) = target else { return Vec::new() };
+    let Some(target) = target else {
+        return Vec::new();
+    };
     let tpath = tree.path_bytes(target);
     let mut group: Vec<NodeId> = tree
         .ids()
@@ -125,7 +146,9 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
 }
 
 pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
-    let Some(data) = &s.data else { return Vec::new() };
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
     let t = s.theme();
     let tree = &data.loaded.tree;
     let layer = s.info.layer;
@@ -134,14 +157,21 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
         .attrs_at(id, layer)
         .or_else(|| tree.previous(id, layer).and_then(|v| tree.attrs_of(v)));
     if !tree.exists_at(id, layer) {
-        lines.push(Line::styled(format!("(absent after layer {layer})"), t.waste));
+        lines.push(Line::styled(
+            format!("(absent after layer {layer})"),
+            t.waste,
+        ));
     }
     if let Some(a) = attrs {
         lines.push(kv(s, "Kind:      ", format!("{:?}", a.kind).to_lowercase()));
         lines.push(kv(
             s,
             "Mode:      ",
-            format!("{} ({:04o})", mode_string(a.kind.letter(), a.mode), a.mode & 0o7777),
+            format!(
+                "{} ({:04o})",
+                mode_string(a.kind.letter(), a.mode),
+                a.mode & 0o7777
+            ),
         ));
         lines.push(kv(s, "UID:GID:   ", format!("{}:{}", a.uid, a.gid)));
         lines.push(kv(
@@ -153,7 +183,11 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
             lines.push(kv(s, "SHA-256:   ", hex::encode(h)));
         }
         if let Some(l) = &a.link {
-            lines.push(kv(s, "Link:      ", String::from_utf8_lossy(l).into_owned()));
+            lines.push(kv(
+                s,
+                "Link:      ",
+                String::from_utf8_lossy(l).into_owned(),
+            ));
         }
     }
     if s.info.size.get(id as usize).is_some_and(|&n| n > 0)
@@ -237,7 +271,13 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
             }
             let ascii: String = chunk
                 .iter()
-                .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                .map(|&b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
                 .collect();
             out.push(Line::from(vec![
                 Span::styled(format!("{off:08x}  "), dim),
@@ -276,7 +316,9 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     );
     let inner = frame(s, &title, area, buf);
     let lines = content_lines(cv, s.theme().dim);
-    let scroll = cv.scroll.min(lines.len().saturating_sub(inner.height as usize));
+    let scroll = cv
+        .scroll
+        .min(lines.len().saturating_sub(inner.height as usize));
     let visible: Vec<Line> = lines
         .into_iter()
         .skip(scroll)
@@ -286,7 +328,9 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
 }
 
 pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
-    let Some(data) = &s.data else { return Vec::new() };
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
     let t = s.theme();
     let img = &data.loaded.image;
     let c = &img.config;
@@ -301,9 +345,17 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
     lines.push(kv(s, "Entrypoint: ", list(&c.entrypoint)));
     lines.push(kv(s, "Cmd:        ", list(&c.cmd)));
     lines.push(kv(s, "User:       ", c.user.clone().unwrap_or("-".into())));
-    lines.push(kv(s, "Workdir:    ", c.workdir.clone().unwrap_or("-".into())));
+    lines.push(kv(
+        s,
+        "Workdir:    ",
+        c.workdir.clone().unwrap_or("-".into()),
+    ));
     lines.push(kv(s, "Ports:      ", list(&c.exposed_ports)));
-    lines.push(kv(s, "Created:    ", c.created.clone().unwrap_or("-".into())));
+    lines.push(kv(
+        s,
+        "Created:    ",
+        c.created.clone().unwrap_or("-".into()),
+    ));
     lines.push(kv(s, "Config:     ", img.config_digest.clone()));
     for e in &c.env {
         lines.push(kv(s, "Env:        ", e.clone()));
@@ -336,10 +388,7 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{tag} "), t.dim),
-            Span::styled(
-                format!("{} ", h.created.as_deref().unwrap_or("")),
-                t.dim,
-            ),
+            Span::styled(format!("{} ", h.created.as_deref().unwrap_or("")), t.dim),
             Span::raw(short_command(&h.created_by)),
         ]));
     }
@@ -356,7 +405,12 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
 fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
-    let inner = frame(s, "Image details (↑↓ enter: jump to wasted path, J/K scroll, esc)", area, buf);
+    let inner = frame(
+        s,
+        "Image details (↑↓ enter: jump to wasted path, J/K scroll, esc)",
+        area,
+        buf,
+    );
     let img = &data.loaded.image;
     let a = &data.analysis;
     let w = inner.width as usize;
@@ -422,12 +476,7 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
     }
     let top_h = (top.len() as u16).min(inner.height);
     Paragraph::new(top).render(Rect::new(inner.x, inner.y, inner.width, top_h), buf);
-    let rest = Rect::new(
-        inner.x,
-        inner.y + top_h,
-        inner.width,
-        inner.height - top_h,
-    );
+    let rest = Rect::new(inner.x, inner.y + top_h, inner.width, inner.height - top_h);
     let lines = image_details_lines(s);
     let scroll = scroll.min(lines.len().saturating_sub(1));
     Paragraph::new(lines)

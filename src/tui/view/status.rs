@@ -47,10 +47,7 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let mut spans = vec![
-        Span::styled(" layerscope ", t.title),
-        Span::raw(name),
-    ];
+    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
     let f = filter_summary(s);
     if !f.is_empty() {
         spans.push(Span::styled("  filter: ", t.dim));
@@ -158,8 +155,16 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
             if opened { 1.0 } else { 0.0 },
         ),
         (
-            format!("Reading layers    {} / {}", size(bytes_done), size(bytes_total)),
-            if analysing { 1.0 } else { ratio(bytes_done, bytes_total) },
+            format!(
+                "Reading layers    {} / {}",
+                size(bytes_done),
+                size(bytes_total)
+            ),
+            if analysing {
+                1.0
+            } else {
+                ratio(bytes_done, bytes_total)
+            },
         ),
         (
             format!("Replaying layers  {ld} / {lt}"),

@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{block, mode_string, size, truncate};
+use crate::tree::Status;
 use crate::tui::rows::{SortKey, ViewMode};
 use crate::tui::state::{AppState, Focus};
-use crate::tree::Status;
 
 /// Rows of the tree the pane shows (border and header excluded).
 pub fn body_height(area: Rect) -> usize {
@@ -90,10 +90,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         .current
         .and_then(|i| s.search.matches.get(i))
         .copied();
-    for row in s
-        .tree
-        .scroll..(s.tree.scroll + inner.height as usize - 1).min(s.tree.rows.len())
-    {
+    for row in s.tree.scroll..(s.tree.scroll + inner.height as usize - 1).min(s.tree.rows.len()) {
         let Some(e) = s.tree.entry(row) else { break };
         let id = e.id;
         let status = s.info.status[id as usize];
@@ -120,9 +117,13 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             text.push_str(&format!("{o:>9} "));
         }
         let sz = s.info.size[id as usize];
-        let is_dir = s.tree.has_children(row)
-            || attrs.is_some_and(|a| a.kind == crate::layer::Kind::Dir);
-        let sz_text = if is_dir && sz == 0 { "-".into() } else { size(sz) };
+        let is_dir =
+            s.tree.has_children(row) || attrs.is_some_and(|a| a.kind == crate::layer::Kind::Dir);
+        let sz_text = if is_dir && sz == 0 {
+            "-".into()
+        } else {
+            size(sz)
+        };
         text.push_str(&format!("{sz_text:>10}  "));
         text.push_str(&"  ".repeat(e.depth as usize));
         let branch = if s.tree.has_children(row) {
@@ -158,7 +159,11 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             style = style.add_modifier(Modifier::UNDERLINED);
         }
         if row == s.tree.selected {
-            style = if focused { t.selected } else { t.selected_unfocused };
+            style = if focused {
+                t.selected
+            } else {
+                t.selected_unfocused
+            };
             let n = text.chars().count();
             if n < w {
                 text.push_str(&" ".repeat(w - n));
