@@ -498,8 +498,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             s.recompute_view();
         }
         Action::MarkRange => {
-            if s.range_from() == Some(s.layer) || s.range_from().is_some() && s.focus == Focus::Tree
-            {
+            if s.range_from().is_some() {
                 s.mode = s.base_mode;
                 s.message = Some("range compare off".into());
             } else {
@@ -512,7 +511,14 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
             s.recompute_view();
         }
-        Action::Search => open_prompt(s, PromptKind::Search, s.search.query.clone()),
+        Action::Search => {
+            // vim-style: start empty; Esc restores the previous query.
+            s.prompt = Some(Prompt {
+                kind: PromptKind::Search,
+                text: String::new(),
+                before: s.search.query.clone(),
+            });
+        }
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {

@@ -30,7 +30,7 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
             let tl = f.tally(st);
             lines.push(Line::from(vec![
                 Span::styled(format!("{} {:<9}", st.marker(), st.as_str()), t.status(st)),
-                Span::raw(format!("{:>7} {:>10}", tl.count, size(tl.bytes))),
+                Span::raw(format!("{:>5} {:>10}", tl.count, size(tl.bytes))),
             ]));
         }
         if f.reclaimable_bytes > 0 {

@@ -28,7 +28,7 @@ pub fn layout(s: &AppState, area: Rect) -> Areas {
     let title = Rect::new(area.x, area.y, area.width, 1);
     let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
     let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
-    let left_w = (area.width * 38 / 100).clamp(26, 60).min(area.width / 2);
+    let left_w = (area.width * 38 / 100).clamp(30, 60).min(area.width / 2);
     let left = Rect::new(body.x, body.y, left_w, body.height);
     let tree = Rect::new(body.x + left_w, body.y, body.width - left_w, body.height);
     let n = s.data.as_ref().map_or(0, |d| d.layer_count()) as u16;
