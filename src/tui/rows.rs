@@ -85,7 +85,7 @@ impl ViewInfo {
         info.in_view[ROOT as usize] = true;
         // Children come after parents in the arena: one reverse pass makes
         // ancestors of shown nodes shown and sums directory totals.
-        for id in tree.ids().skip(1).collect::<Vec<_>>().into_iter().rev() {
+        for id in (1..tree.len() as NodeId).rev() {
             let i = id as usize;
             if !info.in_view[i] {
                 continue;
@@ -171,6 +171,9 @@ pub struct Entry {
 /// Order, visible rows and cursor.
 #[derive(Debug, Default)]
 pub struct TreeModel {
+    /// Sorted depth-first order of every node in the view (root excluded).
+    full: Vec<Entry>,
+    full_key: Option<(u64, Sort)>,
     /// Depth-first order of the nodes passing the filter (root excluded).
     pub order: Vec<Entry>,
     /// Index in `order` of each node (u32::MAX: not in the order).
@@ -187,55 +190,59 @@ pub struct TreeModel {
 }
 
 impl TreeModel {
-    /// Rebuild the order from the nodes `keep` accepts.
-    pub fn rebuild_order(&mut self, tree: &FileTree, info: &ViewInfo, keep: &[bool], sort: Sort) {
+    /// Rebuild the order: the sorted depth-first order of the view (cached
+    /// per view generation and sort), narrowed to the nodes `keep` accepts.
+    /// A filter change is one linear pass with no sorting.
+    pub fn rebuild_order(
+        &mut self,
+        tree: &FileTree,
+        info: &ViewInfo,
+        keep: Option<&[bool]>,
+        sort: Sort,
+        generation: u64,
+    ) {
         let was = self.selected_id();
-        self.order.clear();
+        if self.full_key != Some((generation, sort)) {
+            self.full = full_order(tree, info, sort);
+            self.full_key = Some((generation, sort));
+        }
         if self.pos.len() != tree.len() {
             self.pos = vec![u32::MAX; tree.len()];
         } else {
             self.pos.iter_mut().for_each(|p| *p = u32::MAX);
         }
-        // Iterative DFS; `stack` holds (node, depth) still to emit, and
-        // `open` the order indices whose `end` is pending.
-        let mut stack: Vec<(NodeId, u16)> = Vec::new();
-        let mut kids: Vec<NodeId> = Vec::new();
-        let push_children =
-            |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
-                kids.clear();
-                kids.extend(
-                    tree.children(id)
-                        .iter()
-                        .copied()
-                        .filter(|&c| keep[c as usize]),
-                );
-                sort_children(tree, info, sort, kids);
-                stack.extend(kids.iter().rev().map(|&c| (c, depth)));
-            };
-        push_children(ROOT, 0, &mut stack, &mut kids);
-        let mut open: Vec<(u16, usize)> = Vec::new();
-        while let Some((id, depth)) = stack.pop() {
-            let idx = self.order.len();
-            while let Some(&(d, i)) = open.last() {
-                if d >= depth {
-                    self.order[i].end = idx as u32;
-                    open.pop();
-                } else {
-                    break;
+        self.order.clear();
+        match keep {
+            None => self.order.extend_from_slice(&self.full),
+            Some(k) => {
+                // Ancestors of kept nodes are kept, so depths stay valid;
+                // only the subtree ends change.
+                let mut open: Vec<usize> = Vec::new();
+                for e in self.full.iter().filter(|e| k[e.id as usize]) {
+                    let idx = self.order.len();
+                    while let Some(&i) = open.last() {
+                        if self.order[i].depth >= e.depth {
+                            self.order[i].end = idx as u32;
+                            open.pop();
+                        } else {
+                            break;
+                        }
+                    }
+                    self.order.push(Entry {
+                        id: e.id,
+                        depth: e.depth,
+                        end: idx as u32 + 1,
+                    });
+                    open.push(idx);
+                }
+                let total = self.order.len() as u32;
+                for i in open {
+                    self.order[i].end = total;
                 }
             }
-            self.order.push(Entry {
-                id,
-                depth,
-                end: idx as u32 + 1,
-            });
-            self.pos[id as usize] = idx as u32;
-            open.push((depth, idx));
-            push_children(id, depth + 1, &mut stack, &mut kids);
         }
-        let total = self.order.len() as u32;
-        for (_, i) in open {
-            self.order[i].end = total;
+        for (i, e) in self.order.iter().enumerate() {
+            self.pos[e.id as usize] = i as u32;
         }
         self.rebuild_rows(tree, was);
     }
@@ -439,6 +446,50 @@ impl TreeModel {
         let p = tree.parent(e.id).filter(|&p| p != ROOT)?;
         self.row_of(p)
     }
+}
+
+/// Depth-first order of the nodes in the view, children sorted per directory.
+fn full_order(tree: &FileTree, info: &ViewInfo, sort: Sort) -> Vec<Entry> {
+    let mut order: Vec<Entry> = Vec::new();
+    let mut stack: Vec<(NodeId, u16)> = Vec::new();
+    let mut kids: Vec<NodeId> = Vec::new();
+    let push_children =
+        |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
+            kids.clear();
+            kids.extend(
+                tree.children(id)
+                    .iter()
+                    .copied()
+                    .filter(|&c| info.in_view[c as usize]),
+            );
+            sort_children(tree, info, sort, kids);
+            stack.extend(kids.iter().rev().map(|&c| (c, depth)));
+        };
+    push_children(ROOT, 0, &mut stack, &mut kids);
+    let mut open: Vec<usize> = Vec::new();
+    while let Some((id, depth)) = stack.pop() {
+        let idx = order.len();
+        while let Some(&i) = open.last() {
+            if order[i].depth >= depth {
+                order[i].end = idx as u32;
+                open.pop();
+            } else {
+                break;
+            }
+        }
+        order.push(Entry {
+            id,
+            depth,
+            end: idx as u32 + 1,
+        });
+        open.push(idx);
+        push_children(id, depth + 1, &mut stack, &mut kids);
+    }
+    let total = order.len() as u32;
+    for i in open {
+        order[i].end = total;
+    }
+    order
 }
 
 fn sort_children(tree: &FileTree, info: &ViewInfo, sort: Sort, kids: &mut [NodeId]) {

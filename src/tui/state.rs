@@ -120,10 +120,10 @@ impl Filter {
     }
 
     /// Which nodes stay: in view and passing, or ancestors of such.
-    pub fn keep(&self, data: &Data, info: &ViewInfo) -> Vec<bool> {
+    pub fn keep(&self, data: &Data, info: &ViewInfo) -> Option<Vec<bool>> {
         let tree = &data.loaded.tree;
         if !self.is_active() {
-            return info.in_view.clone();
+            return None;
         }
         let mut keep = vec![false; info.in_view.len()];
         for id in tree.ids().skip(1) {
@@ -153,13 +153,13 @@ impl Filter {
             }
             keep[i] = ok;
         }
-        for id in tree.ids().skip(1).collect::<Vec<_>>().into_iter().rev() {
+        for id in (1..tree.len() as NodeId).rev() {
             if keep[id as usize] {
                 keep[tree.node(id).parent as usize] = true;
             }
         }
         keep[0] = true;
-        keep
+        Some(keep)
     }
 }
 
@@ -272,6 +272,8 @@ pub struct AppState {
     pub filter: Filter,
     pub search: Search,
     pub info: ViewInfo,
+    /// Bumped whenever `info` is recomputed (keys the sorted-order cache).
+    pub view_generation: u64,
     pub tree: TreeModel,
     pub popup: Option<Popup>,
     pub prompt: Option<Prompt>,
@@ -317,6 +319,7 @@ impl AppState {
             filter,
             search: Search::default(),
             info: ViewInfo::default(),
+            view_generation: 0,
             tree: TreeModel::default(),
             popup: None,
             prompt: None,
@@ -362,6 +365,7 @@ impl AppState {
             return;
         };
         self.info = ViewInfo::compute(&data.loaded.tree, self.mode, self.layer);
+        self.view_generation += 1;
         self.recompute_order();
     }
 
@@ -371,8 +375,13 @@ impl AppState {
             return;
         };
         let keep = self.filter.keep(&data, &self.info);
-        self.tree
-            .rebuild_order(&data.loaded.tree, &self.info, &keep, self.sort);
+        self.tree.rebuild_order(
+            &data.loaded.tree,
+            &self.info,
+            keep.as_deref(),
+            self.sort,
+            self.view_generation,
+        );
         self.recompute_search();
     }
 
