@@ -505,3 +505,126 @@ fn sort_children(tree: &FileTree, info: &ViewInfo, sort: Sort, kids: &mut [NodeI
         kids.reverse();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::{Action, RawEntry};
+    use crate::tree::Replay;
+
+    fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
+        RawEntry {
+            path: path.as_bytes().into(),
+            action: Action::Put,
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            sha256: (kind == Kind::File).then_some([size as u8; 32]),
+        }
+    }
+
+    fn model() -> (FileTree, ViewInfo, TreeModel) {
+        let mut r = Replay::new();
+        r.apply(&[
+            e("a", Kind::Dir, 0),
+            e("a/x", Kind::File, 5),
+            e("a/y", Kind::File, 50),
+            e("b", Kind::File, 20),
+            e("c", Kind::Dir, 0),
+            e("c/d", Kind::Dir, 0),
+            e("c/d/z", Kind::File, 1),
+        ]);
+        let (tree, _) = r.finish();
+        let info = ViewInfo::compute(&tree, ViewMode::Aggregated, 0);
+        let mut m = TreeModel {
+            height: 3,
+            ..TreeModel::default()
+        };
+        m.rebuild_order(&tree, &info, None, Sort::default(), 1);
+        (tree, info, m)
+    }
+
+    fn names(t: &FileTree, m: &TreeModel) -> Vec<String> {
+        (0..m.rows.len())
+            .map(|r| {
+                let e = m.entry(r).expect("row");
+                format!("{}{}", " ".repeat(e.depth as usize), t.path(e.id))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn order_sizes_and_subtree_ends() {
+        let (t, info, m) = model();
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+        let a = t.lookup(b"/a").expect("a");
+        assert_eq!(info.size[a as usize], 55);
+        assert_eq!(info.size[ROOT as usize], 76);
+        assert_eq!(m.order[0].end, 3);
+        assert_eq!(m.order[4].end, 7);
+    }
+
+    #[test]
+    fn cursor_paging_and_scroll() {
+        let (_, _, mut m) = model();
+        m.move_by(5);
+        assert_eq!((m.selected, m.scroll), (5, 3));
+        m.page(-1);
+        assert_eq!((m.selected, m.scroll), (2, 2));
+        m.end();
+        assert_eq!((m.selected, m.scroll), (6, 4));
+        m.move_by(10);
+        assert_eq!(m.selected, 6);
+        m.home();
+        assert_eq!((m.selected, m.scroll), (0, 0));
+        m.scroll_by(2);
+        assert_eq!((m.selected, m.scroll), (2, 2));
+    }
+
+    #[test]
+    fn collapse_keeps_the_cursor_and_skips_subtrees() {
+        let (t, _, mut m) = model();
+        m.toggle(&t, 4);
+        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c"]);
+        assert_eq!(m.selected, 4);
+        m.toggle(&t, 4);
+        assert_eq!(m.rows.len(), 7);
+        // Collapsing a leaf does nothing.
+        m.toggle(&t, 3);
+        assert_eq!(m.rows.len(), 7);
+        m.collapse_from_depth(&t, 1);
+        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d"]);
+        let z = t.lookup(b"/c/d/z").expect("z");
+        assert!(m.reveal(&t, z));
+        assert_eq!(m.selected_id(), Some(z));
+        assert_eq!(m.rows.len(), 7);
+    }
+
+    #[test]
+    fn filter_narrows_the_cached_order() {
+        let (t, info, mut m) = model();
+        let mut keep = vec![false; t.len()];
+        for p in ["/", "/c", "/c/d", "/c/d/z"] {
+            keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
+        }
+        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1);
+        assert_eq!(names(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
+        assert_eq!(m.order[0].end, 3);
+        let sort = Sort {
+            key: SortKey::Size,
+            descending: true,
+        };
+        m.rebuild_order(&t, &info, None, sort, 1);
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+    }
+}
