@@ -21,6 +21,10 @@ pub struct Cli {
     /// Image to explore in the TUI (archive, OCI layout dir, or `-` for stdin);
     /// the sample image when omitted. With CI=true, runs `ci` instead.
     image: Option<PathBuf>,
+    /// TUI config file (keys, theme, view defaults); default
+    /// $XDG_CONFIG_HOME/layerscope/config.yaml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -332,7 +336,7 @@ pub fn run() -> Result<ExitCode> {
                 };
                 return run_ci(&c, &cli.load);
             }
-            run_tui(&image, &cli.load)
+            run_tui(&image, &cli.load, cli.config.as_deref())
         }
     }
 }
@@ -438,13 +442,13 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
 }
 
 #[cfg(feature = "tui")]
-fn run_tui(image: &Path, args: &LoadArgs) -> Result<ExitCode> {
-    layerscope::tui::run(image.to_path_buf(), args.options())?;
+fn run_tui(image: &Path, args: &LoadArgs, config: Option<&Path>) -> Result<ExitCode> {
+    layerscope::tui::run_with_config(image.to_path_buf(), args.options(), config)?;
     Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(feature = "tui"))]
-fn run_tui(image: &Path, args: &LoadArgs) -> Result<ExitCode> {
+fn run_tui(image: &Path, args: &LoadArgs, _config: Option<&Path>) -> Result<ExitCode> {
     // Without the terminal UI, fall back to the text report.
     let (loaded, analysis) = load_image(image, args)?;
     let subject = Subject {
@@ -545,7 +549,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         When::Auto => {
             d.output.is_none()
                 && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     let opts = diff_text::TextOptions {

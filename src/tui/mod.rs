@@ -1,21 +1,156 @@
-//! The interactive terminal UI (feature `tui`). Placeholder until the explorer lands.
+//! The interactive terminal UI (feature `tui`), in The Elm Architecture:
+//! [`state::AppState`] is changed only by [`update::update`] from messages
+//! (keys, mouse, resize, loader, workers); [`view`] renders it purely.
+//! This module owns the terminal (raw mode, alternate screen, mouse; restored
+//! on every exit path, panics included) and the event loop, which waits on
+//! input with a tick timeout and drains the loader and worker channels.
 
-use std::path::PathBuf;
+pub mod config;
+pub mod data;
+pub mod effects;
+pub mod rows;
+pub mod state;
+pub mod update;
+pub mod view;
 
-use crate::load::LoadOptions;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Run the explorer on an image.
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::load::{LoadOptions, Progress};
+use config::Config;
+use data::Data;
+use state::AppState;
+use update::{apply, Msg};
+
+/// Run the explorer on an image, with the default config file.
 pub fn run(image: PathBuf, opts: LoadOptions) -> crate::Result<()> {
-    let progress = crate::load::Progress::default();
-    let loaded = crate::load::load(&image, &opts, &progress)?;
-    let analysis = crate::analysis::analyse(&loaded);
-    let s = crate::report::Subject {
-        loaded: &loaded,
-        analysis: &analysis,
-    };
-    print!(
-        "{}",
-        crate::report::text::render(&s, crate::report::Units::Human)
+    run_with_config(image, opts, None)
+}
+
+/// Run the explorer with an explicit config file (`--config`).
+pub fn run_with_config(
+    image: PathBuf,
+    opts: LoadOptions,
+    config: Option<&Path>,
+) -> crate::Result<()> {
+    let config = Config::load(config)?;
+    let progress = Arc::new(Progress::default());
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_loader(image.clone(), opts, progress.clone(), tx.clone());
+    let state = AppState::new(image.display().to_string(), progress, config);
+    let guard = TerminalGuard::enter().map_err(|e| io_err(&image, e))?;
+    let out = event_loop(state, rx, tx);
+    drop(guard);
+    out.map_err(|e| io_err(&image, e))?
+}
+
+fn io_err(path: &Path, e: io::Error) -> crate::Error {
+    crate::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let res = crate::load::load(&image, &opts, &progress)
+            .map(|l| Arc::new(Data::new(l)))
+            .map_err(|e| e.to_string());
+        let _ = tx.send(Msg::Loaded(res));
+    });
+}
+
+/// Puts the terminal into raw/alternate-screen mode and restores it on drop,
+/// and from a panic hook (a panic unwinds past us only after the hook ran).
+struct TerminalGuard;
+
+fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
     );
-    Ok(())
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            prev(info);
+        }));
+        terminal::enable_raw_mode()?;
+        let g = TerminalGuard;
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        Ok(g)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+        let _ = std::panic::take_hook();
+    }
+}
+
+fn event_loop(
+    mut s: AppState,
+    rx: Receiver<Msg>,
+    tx: Sender<Msg>,
+) -> io::Result<crate::Result<()>> {
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+    let size = term.size()?;
+    apply(&mut s, Msg::Resize(size.width, size.height));
+    let mut dirty = true;
+    let tick = Duration::from_millis(80);
+    loop {
+        if dirty || s.data.is_none() {
+            term.draw(|f| view::draw(&s, f.area(), f.buffer_mut()))?;
+            dirty = false;
+        }
+        if event::poll(tick)? {
+            // Drain what is queued so a burst of keys costs one frame.
+            loop {
+                let msg = match event::read()? {
+                    Event::Key(k) => Some(Msg::Key(k)),
+                    Event::Mouse(m) => Some(Msg::Mouse(m)),
+                    Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+                    _ => None,
+                };
+                if let Some(m) = msg {
+                    apply(&mut s, m);
+                    dirty = true;
+                }
+                if s.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        while let Ok(m) = rx.try_recv() {
+            apply(&mut s, m);
+            dirty = true;
+        }
+        for e in std::mem::take(&mut s.effects) {
+            effects::run(&s, e, &tx);
+        }
+        if s.quit {
+            break;
+        }
+    }
+    Ok(match s.load_error.take() {
+        Some(e) => Err(crate::Error::Usage(e)),
+        None => Ok(()),
+    })
 }

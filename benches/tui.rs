@@ -1,0 +1,213 @@
+//! Keypress → frame time of the explorer on a synthetic image of 250,000
+//! entries: each sample is one key through `update` plus a full render into
+//! a 120x40 TestBackend. Run with `cargo bench --bench tui`; prints median,
+//! p95 and max per kind of key. Target: under 10 ms for navigation, filter
+//! and search.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use layerscope::layer::{Action, Kind, RawEntry};
+use layerscope::load::{load, LoadOptions, Progress};
+use layerscope::synth::{ImageBuilder, LayerBuilder};
+use layerscope::tree::Replay;
+use layerscope::tui::config::Config;
+use layerscope::tui::data::Data;
+use layerscope::tui::state::AppState;
+use layerscope::tui::update::{apply, Msg};
+use layerscope::tui::view;
+
+const ENTRIES: usize = 250_000;
+
+fn entry(path: &str, kind: Kind, size: u64, action: Action, seed: u64) -> RawEntry {
+    let mut sha = [0u8; 32];
+    sha[..8].copy_from_slice(&seed.to_le_bytes());
+    RawEntry {
+        path: path.trim_matches('/').as_bytes().into(),
+        action,
+        kind,
+        size,
+        mode: if kind == Kind::Dir { 0o755 } else { 0o644 },
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        link: None,
+        sha256: (kind == Kind::File).then_some(sha),
+    }
+}
+
+/// Three layers: a 200k-entry base (dirs of 50 files), 45k changes and
+/// additions, 5k deletions: 250k entries in all.
+fn layers() -> Vec<Vec<RawEntry>> {
+    let mut base = Vec::new();
+    let mut n = 0usize;
+    let mut dir = 0usize;
+    while n < 200_000 {
+        let d = format!("usr/lib/pkg{:04}/sub{}", dir / 10, dir % 10);
+        base.push(entry(&d, Kind::Dir, 0, Action::Put, 0));
+        n += 1;
+        for f in 0..49 {
+            let p = format!("{d}/file{f:02}.so");
+            base.push(entry(
+                &p,
+                Kind::File,
+                1000 + (n as u64 * 37) % 90_000,
+                Action::Put,
+                n as u64,
+            ));
+            n += 1;
+        }
+        dir += 1;
+    }
+    let mut upd = Vec::new();
+    for i in (0..base.len()).step_by(10).take(20_000) {
+        let mut e = base[i].clone();
+        if e.kind == Kind::File {
+            e.sha256 = Some([7; 32]);
+            e.size += 1;
+        }
+        upd.push(e);
+    }
+    for i in 0..25_000 {
+        upd.push(entry(
+            &format!("opt/app/m{:03}/asset{i:05}.bin", i / 100),
+            Kind::File,
+            5_000 + i as u64,
+            Action::Put,
+            900_000 + i as u64,
+        ));
+    }
+    let del: Vec<RawEntry> = base
+        .iter()
+        .skip(3)
+        .step_by(40)
+        .take(ENTRIES - base.len() - upd.len())
+        .map(|e| {
+            let mut w = e.clone();
+            w.action = Action::Whiteout;
+            w
+        })
+        .collect();
+    vec![base, upd, del]
+}
+
+fn build() -> (tempfile::TempDir, Data) {
+    // A small real image for the source and metadata, then the big tree.
+    let img = ImageBuilder::new()
+        .tag("bench/250k:latest")
+        .layer(LayerBuilder::new("RUN base").file("a", b"a"))
+        .layer(LayerBuilder::new("RUN update").file("b", b"b"))
+        .layer(LayerBuilder::new("RUN cleanup").file("c", b"c"))
+        .docker_legacy();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("img.tar");
+    std::fs::write(&path, img).expect("write");
+    let mut loaded = load(&path, &LoadOptions::default(), &Progress::default()).expect("load");
+    let mut r = Replay::new();
+    let ls = layers();
+    let total: usize = ls.iter().map(|l| l.len()).sum();
+    for l in &ls {
+        r.apply(l);
+    }
+    let (tree, dive) = r.finish();
+    loaded.tree = tree;
+    loaded.dive = dive;
+    let t = Instant::now();
+    let data = Data::new(loaded);
+    eprintln!(
+        "image: {total} entries, {} nodes; analysis + path index {:?}",
+        data.loaded.tree.len(),
+        t.elapsed()
+    );
+    (dir, data)
+}
+
+struct Bench {
+    s: AppState,
+    term: Terminal<TestBackend>,
+}
+
+impl Bench {
+    fn frame(&mut self) {
+        let s = &self.s;
+        self.term
+            .draw(|f| view::draw(s, f.area(), f.buffer_mut()))
+            .expect("draw");
+    }
+
+    /// Time `n` keypresses, each followed by a frame.
+    fn time(&mut self, label: &str, keys: &[KeyEvent]) {
+        let mut t: Vec<Duration> = Vec::with_capacity(keys.len());
+        for k in keys {
+            let start = Instant::now();
+            apply(&mut self.s, Msg::Key(*k));
+            self.frame();
+            t.push(start.elapsed());
+        }
+        t.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{label:<34} n={:<5} median {:>7.3} ms  p95 {:>7.3} ms  max {:>7.3} ms",
+            t.len(),
+            ms(t[t.len() / 2]),
+            ms(t[t.len() * 95 / 100]),
+            ms(t[t.len() - 1])
+        );
+    }
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn main() {
+    let (_dir, data) = build();
+    let t = Instant::now();
+    let mut s = AppState::ready(data, Config::default());
+    eprintln!("first view (aggregated, 250k rows): {:?}", t.elapsed());
+    apply(&mut s, Msg::Resize(120, 40));
+    let mut b = Bench {
+        s,
+        term: Terminal::new(TestBackend::new(120, 40)).expect("terminal"),
+    };
+    b.frame();
+    println!("rows in view: {}", b.s.tree.rows.len());
+    b.time("tree: down (j)", &[code(KeyCode::Tab)]);
+    b.time("tree: down (j)", &vec![key('j'); 2000]);
+    b.time("tree: up (k)", &vec![key('k'); 1000]);
+    b.time("tree: page down", &vec![code(KeyCode::PageDown); 500]);
+    b.time("tree: end/home (G/g)", &[key('G'), key('g')].repeat(50));
+    b.time(
+        "tree: collapse/expand (h/l)",
+        &[key('h'), key('l')].repeat(50),
+    );
+    b.time(
+        "tree: collapse all/expand all",
+        &[key('-'), key('=')].repeat(10),
+    );
+    // Filter typed live: each character recompiles and refilters.
+    let mut filter = vec![key('f')];
+    filter.extend("pkg001/sub3".chars().map(key));
+    filter.push(code(KeyCode::Enter));
+    b.time("filter: regex typed live", &filter);
+    b.time("filter: clear (F)", &[key('F')]);
+    b.time("filter: toggle status (1)", &[key('1')].repeat(10));
+    b.time("filter: only wasted (w)", &[key('w')].repeat(10));
+    let mut search = vec![key('/')];
+    search.extend("file42".chars().map(key));
+    search.push(code(KeyCode::Enter));
+    b.time("search: typed live", &search);
+    b.time("search: next match (n)", &vec![key('n'); 500]);
+    b.time("search: previous match (N)", &vec![key('N'); 200]);
+    b.time("sort: name/size (s)", &[key('s')].repeat(6));
+    b.time("layers: switch (tab, k/j)", &[code(KeyCode::Tab)]);
+    b.time("layers: switch (k/j)", &[key('k'), key('j')].repeat(10));
+    b.time("mode: per-layer/aggregated (v)", &[key('v')].repeat(10));
+}

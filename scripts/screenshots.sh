@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Screenshots of the real TUI on the sample image: runs the binary under
+# tmux, types keys, captures the screen with its colours (capture-pane -e)
+# and renders it to SVG with scripts/ansi2svg.py. Nothing is drawn by hand.
+#
+#   scripts/screenshots.sh            # writes screenshots/*.svg
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COLS=${COLS:-120}
+ROWS=${ROWS:-34}
+IMAGE=${IMAGE:-assets/sample.tar}
+OUT=${OUT:-screenshots}
+SOCK="layerscope-shots-$$"
+
+cargo build --quiet
+BIN=target/debug/layerscope
+mkdir -p "$OUT"
+
+t() { tmux -L "$SOCK" "$@"; }
+trap 't kill-server 2>/dev/null || true' EXIT
+
+wait_for() {
+  for _ in $(seq 1 100); do
+    if t capture-pane -p -t shot | grep -qF -- "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "timed out waiting for '$1'" >&2
+  t capture-pane -p -t shot >&2
+  return 1
+}
+
+# shot NAME WAIT_TEXT KEY... : fresh session, keys sent one by one
+# (a lone "Escape" gets a pause so it is not read as Alt+key).
+shot() {
+  local name=$1 wait=$2
+  shift 2
+  t kill-server 2>/dev/null || true
+  t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
+    "env TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN $IMAGE; sleep 60"
+  wait_for "Layers 6/6"
+  for k in "$@"; do
+    t send-keys -t shot "$k"
+    if [ "$k" = Escape ]; then sleep 0.3; else sleep 0.05; fi
+  done
+  wait_for "$wait"
+  sleep 0.3
+  t capture-pane -e -p -t shot | python3 scripts/ansi2svg.py "$COLS" "$ROWS" > "$OUT/$name.svg"
+  echo "$OUT/$name.svg"
+}
+
+shot layers-tree "aggregated to layer 5"
+shot per-layer-deletions "changes in layer 2" k k k v Tab j j j j
+shot image-details "Top wasted paths" i
+shot search "/apt " / a p t Enter n
+shot file-details "Timeline" : C-u /etc/ssl/certs/ca-certificates.crt Enter d
+shot content "bytes 0" : C-u /var/lib/dpkg/status Enter o
+shot range-compare "net change layer 1" k k k k m j j j
+shot filter "filter: regex" f l i b Enter s
+shot help "Help (esc closes)" "?"

@@ -1,0 +1,630 @@
+//! The tree/selection model of the file-tree pane (gitui `filetreelist`
+//! style), with no ratatui in it. Work is staged so each step runs only when
+//! its inputs change:
+//! 1. [`ViewInfo`]: per node, is it in the view, its status and size (on
+//!    layer or mode change);
+//! 2. [`TreeModel::order`]: the depth-first order of the nodes that pass the
+//!    filter, children sorted per directory (on filter or sort change);
+//! 3. [`TreeModel::rows`]: the visible rows, i.e. the order with collapsed
+//!    subtrees skipped (on collapse change, linear in what is shown).
+//!
+//! Moving the cursor never rebuilds anything.
+
+use std::collections::HashSet;
+
+use crate::layer::Kind;
+use crate::tree::{Attrs, FileTree, NodeId, Status, ROOT};
+
+/// What the tree pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    /// What the selected layer changed (and the directories above).
+    Layer,
+    /// The merged tree after the selected layer, its changes marked.
+    Aggregated,
+    /// Net change between a marked layer and the selected one.
+    Range { from: usize },
+}
+
+/// Per-node facts for one view.
+#[derive(Debug, Default)]
+pub struct ViewInfo {
+    pub in_view: Vec<bool>,
+    /// Status in this view (None: untouched, or a context directory).
+    pub status: Vec<Option<Status>>,
+    /// Bytes (directories: total of what they hold, deleted entries excluded).
+    pub size: Vec<u64>,
+    /// The layer whose state the attributes come from.
+    pub layer: usize,
+}
+
+impl ViewInfo {
+    pub fn compute(tree: &FileTree, mode: ViewMode, layer: usize) -> ViewInfo {
+        let n = tree.len();
+        let mut info = ViewInfo {
+            in_view: vec![false; n],
+            status: vec![None; n],
+            size: vec![0; n],
+            layer,
+        };
+        if tree.layer_count() == 0 {
+            info.in_view[ROOT as usize] = true;
+            return info;
+        }
+        for id in tree.ids().skip(1) {
+            let i = id as usize;
+            let (shown, status, attrs) = match mode {
+                ViewMode::Aggregated => match tree.change_in(id, layer) {
+                    Some(v) if v.status == Status::Deleted => {
+                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
+                    }
+                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
+                    None => {
+                        let a = tree.attrs_at(id, layer);
+                        (a.is_some(), None, a)
+                    }
+                },
+                ViewMode::Layer => match tree.change_in(id, layer) {
+                    Some(v) if v.status == Status::Deleted => {
+                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
+                    }
+                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
+                    None => (false, None, tree.attrs_at(id, layer)),
+                },
+                ViewMode::Range { from } => {
+                    let (s, a) = net_change(tree, id, from, layer);
+                    (s.is_some(), s, a)
+                }
+            };
+            info.in_view[i] = shown;
+            info.status[i] = status;
+            if status != Some(Status::Deleted) || attrs.is_some_and(|a| a.kind != Kind::Dir) {
+                info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
+            }
+        }
+        info.in_view[ROOT as usize] = true;
+        // Children come after parents in the arena: one reverse pass makes
+        // ancestors of shown nodes shown and sums directory totals.
+        for id in (1..tree.len() as NodeId).rev() {
+            let i = id as usize;
+            if !info.in_view[i] {
+                continue;
+            }
+            let p = tree.node(id).parent as usize;
+            info.in_view[p] = true;
+            if info.status[i] != Some(Status::Deleted) {
+                info.size[p] += info.size[i];
+            }
+        }
+        info
+    }
+}
+
+fn previous_attrs(tree: &FileTree, id: NodeId, layer: usize) -> Option<&Attrs> {
+    tree.previous(id, layer).and_then(|v| tree.attrs_of(v))
+}
+
+/// Net change of a path between the state after layer `a` and after `b`.
+pub fn net_change(
+    tree: &FileTree,
+    id: NodeId,
+    a: usize,
+    b: usize,
+) -> (Option<Status>, Option<&Attrs>) {
+    let va = tree.version_at(id, a);
+    let vb = tree.version_at(id, b);
+    if va.map(|v| v.layer) == vb.map(|v| v.layer) {
+        return (None, vb.and_then(|v| tree.attrs_of(v)));
+    }
+    let aa = va.and_then(|v| tree.attrs_of(v));
+    let ab = vb.and_then(|v| tree.attrs_of(v));
+    match (aa, ab) {
+        (None, None) => (None, None),
+        (None, Some(b)) => (Some(Status::Added), Some(b)),
+        (Some(a), None) => (Some(Status::Deleted), Some(a)),
+        (Some(x), Some(y)) => {
+            let s =
+                if x.kind != y.kind || x.sha256 != y.sha256 || x.size != y.size || x.link != y.link
+                {
+                    Status::Modified
+                } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
+                    Status::Metadata
+                } else {
+                    Status::Unchanged
+                };
+            (Some(s), Some(y))
+        }
+    }
+}
+
+/// How children are ordered inside each directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Size,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            key: SortKey::Name,
+            descending: false,
+        }
+    }
+}
+
+/// One entry of the depth-first order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub id: NodeId,
+    pub depth: u16,
+    /// Index in the order just past this node's subtree.
+    pub end: u32,
+}
+
+/// Order, visible rows and cursor.
+#[derive(Debug, Default)]
+pub struct TreeModel {
+    /// Sorted depth-first order of every node in the view (root excluded).
+    full: Vec<Entry>,
+    full_key: Option<(u64, Sort)>,
+    /// Depth-first order of the nodes passing the filter (root excluded).
+    pub order: Vec<Entry>,
+    /// Index in `order` of each node (u32::MAX: not in the order).
+    pos: Vec<u32>,
+    /// Visible rows: indices into `order`.
+    pub rows: Vec<u32>,
+    pub collapsed: HashSet<NodeId>,
+    /// Cursor: index into `rows`.
+    pub selected: usize,
+    /// First row drawn.
+    pub scroll: usize,
+    /// Rows the pane showed last (for paging).
+    pub height: usize,
+}
+
+impl TreeModel {
+    /// Rebuild the order: the sorted depth-first order of the view (cached
+    /// per view generation and sort), narrowed to the nodes `keep` accepts.
+    /// A filter change is one linear pass with no sorting.
+    pub fn rebuild_order(
+        &mut self,
+        tree: &FileTree,
+        info: &ViewInfo,
+        keep: Option<&[bool]>,
+        sort: Sort,
+        generation: u64,
+    ) {
+        let was = self.selected_id();
+        if self.full_key != Some((generation, sort)) {
+            self.full = full_order(tree, info, sort);
+            self.full_key = Some((generation, sort));
+        }
+        if self.pos.len() != tree.len() {
+            self.pos = vec![u32::MAX; tree.len()];
+        } else {
+            self.pos.iter_mut().for_each(|p| *p = u32::MAX);
+        }
+        self.order.clear();
+        match keep {
+            None => self.order.extend_from_slice(&self.full),
+            Some(k) => {
+                // Ancestors of kept nodes are kept, so depths stay valid;
+                // only the subtree ends change.
+                let mut open: Vec<usize> = Vec::new();
+                for e in self.full.iter().filter(|e| k[e.id as usize]) {
+                    let idx = self.order.len();
+                    while let Some(&i) = open.last() {
+                        if self.order[i].depth >= e.depth {
+                            self.order[i].end = idx as u32;
+                            open.pop();
+                        } else {
+                            break;
+                        }
+                    }
+                    self.order.push(Entry {
+                        id: e.id,
+                        depth: e.depth,
+                        end: idx as u32 + 1,
+                    });
+                    open.push(idx);
+                }
+                let total = self.order.len() as u32;
+                for i in open {
+                    self.order[i].end = total;
+                }
+            }
+        }
+        for (i, e) in self.order.iter().enumerate() {
+            self.pos[e.id as usize] = i as u32;
+        }
+        self.rebuild_rows(tree, was);
+    }
+
+    /// Recompute the visible rows after a collapse change, keeping the
+    /// cursor on `keep_on` (or its nearest shown ancestor).
+    pub fn rebuild_rows(&mut self, tree: &FileTree, keep_on: Option<NodeId>) {
+        self.rows.clear();
+        let mut i = 0usize;
+        while i < self.order.len() {
+            self.rows.push(i as u32);
+            let e = self.order[i];
+            if self.collapsed.contains(&e.id) {
+                i = e.end as usize;
+            } else {
+                i += 1;
+            }
+        }
+        self.selected = 0;
+        if let Some(mut id) = keep_on {
+            loop {
+                if let Some(r) = self.row_of(id) {
+                    self.selected = r;
+                    break;
+                }
+                match tree.parent(id) {
+                    Some(p) if p != ROOT => id = p,
+                    _ => break,
+                }
+            }
+        }
+        self.clamp();
+    }
+
+    /// The row showing `id`, if visible. Binary search: rows are increasing.
+    pub fn row_of(&self, id: NodeId) -> Option<usize> {
+        let p = *self.pos.get(id as usize)?;
+        if p == u32::MAX {
+            return None;
+        }
+        self.rows.binary_search(&p).ok()
+    }
+
+    /// Is the node in the current order (passes view and filter)?
+    pub fn contains(&self, id: NodeId) -> bool {
+        self.pos.get(id as usize).is_some_and(|&p| p != u32::MAX)
+    }
+
+    pub fn order_index(&self, id: NodeId) -> Option<usize> {
+        self.pos
+            .get(id as usize)
+            .filter(|&&p| p != u32::MAX)
+            .map(|&p| p as usize)
+    }
+
+    pub fn entry(&self, row: usize) -> Option<Entry> {
+        self.rows.get(row).map(|&i| self.order[i as usize])
+    }
+
+    pub fn selected_id(&self) -> Option<NodeId> {
+        self.entry(self.selected).map(|e| e.id)
+    }
+
+    /// Does the row's node have children in the order?
+    pub fn has_children(&self, row: usize) -> bool {
+        self.rows
+            .get(row)
+            .is_some_and(|&i| self.order[i as usize].end > i + 1)
+    }
+
+    fn clamp(&mut self) {
+        if self.rows.is_empty() {
+            self.selected = 0;
+            self.scroll = 0;
+            return;
+        }
+        self.selected = self.selected.min(self.rows.len() - 1);
+        self.ensure_visible();
+    }
+
+    /// Scroll so the cursor is on screen.
+    pub fn ensure_visible(&mut self) {
+        let h = self.height.max(1);
+        if self.selected < self.scroll {
+            self.scroll = self.selected;
+        } else if self.selected >= self.scroll + h {
+            self.scroll = self.selected + 1 - h;
+        }
+        let max_scroll = self.rows.len().saturating_sub(h);
+        self.scroll = self.scroll.min(max_scroll);
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let last = self.rows.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
+        self.ensure_visible();
+    }
+
+    pub fn page(&mut self, pages: isize) {
+        self.move_by(pages * self.height.max(1) as isize);
+    }
+
+    pub fn home(&mut self) {
+        self.selected = 0;
+        self.ensure_visible();
+    }
+
+    pub fn end(&mut self) {
+        self.selected = self.rows.len().saturating_sub(1);
+        self.ensure_visible();
+    }
+
+    /// Scroll the view without moving the cursor off screen (mouse wheel).
+    pub fn scroll_by(&mut self, delta: isize) {
+        let h = self.height.max(1);
+        let max_scroll = self.rows.len().saturating_sub(h) as isize;
+        self.scroll = (self.scroll as isize + delta).clamp(0, max_scroll.max(0)) as usize;
+        if self.selected < self.scroll {
+            self.selected = self.scroll;
+        } else if self.selected >= self.scroll + h {
+            self.selected = self.scroll + h - 1;
+        }
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    /// Collapse or expand the directory at `row`.
+    pub fn toggle(&mut self, tree: &FileTree, row: usize) {
+        let Some(e) = self.entry(row) else { return };
+        if !self.collapsed.remove(&e.id) {
+            if !self.has_children(row) {
+                return;
+            }
+            self.collapsed.insert(e.id);
+        }
+        self.rebuild_rows(tree, Some(e.id));
+    }
+
+    pub fn set_collapsed(&mut self, tree: &FileTree, row: usize, collapse: bool) {
+        let Some(e) = self.entry(row) else { return };
+        let changed = if collapse {
+            self.has_children(row) && self.collapsed.insert(e.id)
+        } else {
+            self.collapsed.remove(&e.id)
+        };
+        if changed {
+            self.rebuild_rows(tree, Some(e.id));
+        }
+    }
+
+    /// Collapse every directory at depth `depth` or deeper (0: all).
+    pub fn collapse_from_depth(&mut self, tree: &FileTree, depth: u16) {
+        let keep = self.selected_id();
+        self.collapsed.clear();
+        for (i, e) in self.order.iter().enumerate() {
+            if e.depth >= depth && e.end as usize > i + 1 {
+                self.collapsed.insert(e.id);
+            }
+        }
+        self.rebuild_rows(tree, keep);
+    }
+
+    pub fn expand_all(&mut self, tree: &FileTree) {
+        let keep = self.selected_id();
+        self.collapsed.clear();
+        self.rebuild_rows(tree, keep);
+    }
+
+    /// Expand the ancestors of `id` and put the cursor on it.
+    pub fn reveal(&mut self, tree: &FileTree, id: NodeId) -> bool {
+        if !self.contains(id) {
+            return false;
+        }
+        let mut changed = false;
+        let mut p = tree.parent(id);
+        while let Some(a) = p {
+            if a == ROOT {
+                break;
+            }
+            changed |= self.collapsed.remove(&a);
+            p = tree.parent(a);
+        }
+        if changed {
+            self.rebuild_rows(tree, Some(id));
+        } else if let Some(r) = self.row_of(id) {
+            self.selected = r;
+            self.ensure_visible();
+        }
+        // Put the target mid-screen when it jumped.
+        if self.selected >= self.scroll + self.height.max(1) || self.selected < self.scroll {
+            self.ensure_visible();
+        }
+        true
+    }
+
+    /// The row's parent directory row.
+    pub fn parent_row(&self, tree: &FileTree, row: usize) -> Option<usize> {
+        let e = self.entry(row)?;
+        let p = tree.parent(e.id).filter(|&p| p != ROOT)?;
+        self.row_of(p)
+    }
+}
+
+/// Depth-first order of the nodes in the view, children sorted per directory.
+fn full_order(tree: &FileTree, info: &ViewInfo, sort: Sort) -> Vec<Entry> {
+    let mut order: Vec<Entry> = Vec::new();
+    let mut stack: Vec<(NodeId, u16)> = Vec::new();
+    let mut kids: Vec<NodeId> = Vec::new();
+    let push_children =
+        |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
+            kids.clear();
+            kids.extend(
+                tree.children(id)
+                    .iter()
+                    .copied()
+                    .filter(|&c| info.in_view[c as usize]),
+            );
+            sort_children(tree, info, sort, kids);
+            stack.extend(kids.iter().rev().map(|&c| (c, depth)));
+        };
+    push_children(ROOT, 0, &mut stack, &mut kids);
+    let mut open: Vec<usize> = Vec::new();
+    while let Some((id, depth)) = stack.pop() {
+        let idx = order.len();
+        while let Some(&i) = open.last() {
+            if order[i].depth >= depth {
+                order[i].end = idx as u32;
+                open.pop();
+            } else {
+                break;
+            }
+        }
+        order.push(Entry {
+            id,
+            depth,
+            end: idx as u32 + 1,
+        });
+        open.push(idx);
+        push_children(id, depth + 1, &mut stack, &mut kids);
+    }
+    let total = order.len() as u32;
+    for i in open {
+        order[i].end = total;
+    }
+    order
+}
+
+fn sort_children(tree: &FileTree, info: &ViewInfo, sort: Sort, kids: &mut [NodeId]) {
+    match sort.key {
+        SortKey::Name => kids.sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b))),
+        SortKey::Size => kids.sort_unstable_by(|&a, &b| {
+            info.size[a as usize]
+                .cmp(&info.size[b as usize])
+                .then_with(|| tree.name(a).cmp(tree.name(b)))
+        }),
+    }
+    if sort.descending {
+        kids.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::{Action, RawEntry};
+    use crate::tree::Replay;
+
+    fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
+        RawEntry {
+            path: path.as_bytes().into(),
+            action: Action::Put,
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            sha256: (kind == Kind::File).then_some([size as u8; 32]),
+        }
+    }
+
+    fn model() -> (FileTree, ViewInfo, TreeModel) {
+        let mut r = Replay::new();
+        r.apply(&[
+            e("a", Kind::Dir, 0),
+            e("a/x", Kind::File, 5),
+            e("a/y", Kind::File, 50),
+            e("b", Kind::File, 20),
+            e("c", Kind::Dir, 0),
+            e("c/d", Kind::Dir, 0),
+            e("c/d/z", Kind::File, 1),
+        ]);
+        let (tree, _) = r.finish();
+        let info = ViewInfo::compute(&tree, ViewMode::Aggregated, 0);
+        let mut m = TreeModel {
+            height: 3,
+            ..TreeModel::default()
+        };
+        m.rebuild_order(&tree, &info, None, Sort::default(), 1);
+        (tree, info, m)
+    }
+
+    fn names(t: &FileTree, m: &TreeModel) -> Vec<String> {
+        (0..m.rows.len())
+            .map(|r| {
+                let e = m.entry(r).expect("row");
+                format!("{}{}", " ".repeat(e.depth as usize), t.path(e.id))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn order_sizes_and_subtree_ends() {
+        let (t, info, m) = model();
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+        let a = t.lookup(b"/a").expect("a");
+        assert_eq!(info.size[a as usize], 55);
+        assert_eq!(info.size[ROOT as usize], 76);
+        assert_eq!(m.order[0].end, 3);
+        assert_eq!(m.order[4].end, 7);
+    }
+
+    #[test]
+    fn cursor_paging_and_scroll() {
+        let (_, _, mut m) = model();
+        m.move_by(5);
+        assert_eq!((m.selected, m.scroll), (5, 3));
+        m.page(-1);
+        assert_eq!((m.selected, m.scroll), (2, 2));
+        m.end();
+        assert_eq!((m.selected, m.scroll), (6, 4));
+        m.move_by(10);
+        assert_eq!(m.selected, 6);
+        m.home();
+        assert_eq!((m.selected, m.scroll), (0, 0));
+        m.scroll_by(2);
+        assert_eq!((m.selected, m.scroll), (2, 2));
+    }
+
+    #[test]
+    fn collapse_keeps_the_cursor_and_skips_subtrees() {
+        let (t, _, mut m) = model();
+        m.toggle(&t, 4);
+        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c"]);
+        assert_eq!(m.selected, 4);
+        m.toggle(&t, 4);
+        assert_eq!(m.rows.len(), 7);
+        // Collapsing a leaf does nothing.
+        m.toggle(&t, 3);
+        assert_eq!(m.rows.len(), 7);
+        m.collapse_from_depth(&t, 1);
+        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d"]);
+        let z = t.lookup(b"/c/d/z").expect("z");
+        assert!(m.reveal(&t, z));
+        assert_eq!(m.selected_id(), Some(z));
+        assert_eq!(m.rows.len(), 7);
+    }
+
+    #[test]
+    fn filter_narrows_the_cached_order() {
+        let (t, info, mut m) = model();
+        let mut keep = vec![false; t.len()];
+        for p in ["/", "/c", "/c/d", "/c/d/z"] {
+            keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
+        }
+        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1);
+        assert_eq!(names(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
+        assert_eq!(m.order[0].end, 3);
+        let sort = Sort {
+            key: SortKey::Size,
+            descending: true,
+        };
+        m.rebuild_order(&t, &info, None, sort, 1);
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+    }
+}

@@ -1,0 +1,686 @@
+//! Messages and the one function that changes [`AppState`]: key, mouse,
+//! resize, loader and worker events come in as [`Msg`]; keys go through the
+//! configurable key map to [`Action`]s. Side effects (reading file content,
+//! clipboard, extraction) are queued in `state.effects` for the runtime.
+
+use std::sync::Arc;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::config::{Action, Key};
+use super::data::Data;
+use super::rows::{SortKey, ViewMode};
+use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
+use super::view;
+use crate::content::Window;
+use crate::layer::Kind;
+use crate::tree::{NodeId, ROOT};
+
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Action(Action),
+    Loaded(Result<Arc<Data>, String>),
+    Content {
+        id: NodeId,
+        offset: u64,
+        result: Result<Window, String>,
+    },
+    Extracted(Result<String, String>),
+    Tick,
+}
+
+/// Apply `msg`; a returned message is applied next (TEA chaining).
+pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
+    match msg {
+        Msg::Key(k) => key(s, k),
+        Msg::Mouse(m) => mouse(s, m),
+        Msg::Resize(w, h) => {
+            resize(s, Rect::new(0, 0, w, h));
+            None
+        }
+        Msg::Action(a) => action(s, a),
+        Msg::Loaded(Ok(d)) => {
+            s.set_data(d);
+            s.resize_keep();
+            None
+        }
+        Msg::Loaded(Err(e)) => {
+            s.load_error = Some(e);
+            None
+        }
+        Msg::Content { id, offset, result } => {
+            if let Some(Popup::Content(cv)) = &mut s.popup {
+                if cv.id == id && cv.offset == offset {
+                    if let Ok(w) = &result {
+                        cv.hex = looks_binary(&w.bytes);
+                    }
+                    cv.window = Some(result);
+                    cv.scroll = 0;
+                }
+            }
+            None
+        }
+        Msg::Extracted(r) => {
+            s.message = Some(match r {
+                Ok(m) => m,
+                Err(e) => e,
+            });
+            None
+        }
+        Msg::Tick => None,
+    }
+}
+
+/// Apply a message and everything it chains to.
+pub fn apply(s: &mut AppState, msg: Msg) {
+    let mut next = Some(msg);
+    while let Some(m) = next {
+        next = update(s, m);
+    }
+}
+
+impl AppState {
+    fn resize_keep(&mut self) {
+        let a = self.areas;
+        let full = Rect::new(0, 0, a.status.width.max(a.title.width), a.status.bottom());
+        if full.area() > 0 {
+            resize(self, full);
+        }
+    }
+}
+
+fn resize(s: &mut AppState, area: Rect) {
+    s.areas = view::layout(s, area);
+    s.tree.height = view::tree::body_height(s.areas.tree);
+    s.layers_height = view::layers::body_height(s.areas.layers);
+    s.tree.ensure_visible();
+    s.ensure_layer_visible();
+}
+
+fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
+    if k.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
+    if ctrl_c {
+        return Some(Msg::Action(Action::Quit));
+    }
+    if s.prompt.is_some() {
+        return prompt_key(s, k);
+    }
+    s.message = None;
+    let key = Key::from_event(&k);
+    let act = s.config.keys.action(&key);
+    if s.data.is_none() {
+        // While loading (or after a load error) only quitting makes sense.
+        return match (act, k.code) {
+            (Some(Action::Quit), _) | (_, KeyCode::Esc) => Some(Msg::Action(Action::Quit)),
+            _ => None,
+        };
+    }
+    if s.popup.is_some() {
+        return popup_key(s, k, act);
+    }
+    act.map(Msg::Action)
+}
+
+fn prompt_key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
+    let p = s.prompt.as_mut()?;
+    match k.code {
+        KeyCode::Esc => {
+            let p = s.prompt.take()?;
+            // Restore what the field held.
+            match p.kind {
+                PromptKind::Search => set_search(s, &p.before, false),
+                PromptKind::Filter => {
+                    let _ = s.filter.set_regex(&p.before);
+                    s.recompute_order();
+                }
+                _ => {}
+            }
+            None
+        }
+        KeyCode::Enter => {
+            let p = s.prompt.take()?;
+            submit_prompt(s, p)
+        }
+        KeyCode::Backspace => {
+            p.text.pop();
+            live_prompt(s);
+            None
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.text.push(c);
+            live_prompt(s);
+            None
+        }
+        KeyCode::Char('u') => {
+            p.text.clear();
+            live_prompt(s);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Search and regex filter update as the user types.
+fn live_prompt(s: &mut AppState) {
+    let Some(p) = s.prompt.clone() else { return };
+    match p.kind {
+        PromptKind::Search => set_search(s, &p.text, true),
+        PromptKind::Filter => match s.filter.set_regex(&p.text) {
+            Ok(()) => {
+                s.message = None;
+                s.recompute_order();
+            }
+            Err(e) => s.message = Some(format!("regex: {e}")),
+        },
+        _ => {}
+    }
+}
+
+fn set_search(s: &mut AppState, q: &str, jump: bool) {
+    s.search.query = q.to_string();
+    s.recompute_search();
+    if jump {
+        jump_to_match(s, 0);
+    }
+}
+
+fn submit_prompt(s: &mut AppState, p: Prompt) -> Option<Msg> {
+    match p.kind {
+        PromptKind::Search => {
+            set_search(s, &p.text, true);
+            if !p.text.is_empty() && s.search.matches.is_empty() {
+                s.message = Some(format!("no match for `{}`", p.text));
+            }
+        }
+        PromptKind::Filter => match s.filter.set_regex(&p.text) {
+            Ok(()) => s.recompute_order(),
+            Err(e) => s.message = Some(format!("regex: {e}")),
+        },
+        PromptKind::Size => match s.filter.set_size(&p.text) {
+            Ok(()) => s.recompute_order(),
+            Err(e) => s.message = Some(e),
+        },
+        PromptKind::Jump => jump_to_path(s, &p.text),
+        PromptKind::ExtractTo => {
+            let id = s.selected_node()?;
+            let dest = if p.text.trim().is_empty() {
+                ".".to_string()
+            } else {
+                p.text.trim().to_string()
+            };
+            s.effects.push(Effect::Extract {
+                id,
+                layer: s.info.layer,
+                dest,
+            });
+        }
+    }
+    None
+}
+
+fn jump_to_path(s: &mut AppState, text: &str) {
+    let Some(data) = s.data.clone() else { return };
+    let tree = &data.loaded.tree;
+    let Some(id) = tree.lookup(text.trim().as_bytes()).filter(|&id| id != ROOT) else {
+        s.message = Some(format!("no such path: {}", text.trim()));
+        return;
+    };
+    if s.tree.reveal(tree, id) {
+        s.focus = Focus::Tree;
+    } else {
+        s.message = Some(format!("{} is not in this view", data.path(id)));
+    }
+}
+
+/// Move to the match `step` away from the current one (0: nearest at or after the cursor).
+fn jump_to_match(s: &mut AppState, step: isize) {
+    let n = s.search.matches.len();
+    if n == 0 {
+        return;
+    }
+    let i = match (s.search.current, step) {
+        (None, _) => 0,
+        (Some(c), 0) => c,
+        (Some(c), d) => (c as isize + d).rem_euclid(n as isize) as usize,
+    };
+    s.search.current = Some(i);
+    let id = s.search.matches[i];
+    if let Some(data) = s.data.clone() {
+        s.tree.reveal(&data.loaded.tree, id);
+        s.focus = Focus::Tree;
+    }
+}
+
+fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
+    if act == Some(Action::Quit) {
+        return Some(Msg::Action(Action::Quit));
+    }
+    let page = s.tree.height.max(1) as isize;
+    let delta: Option<isize> = match (k.code, act) {
+        (_, Some(Action::Up)) => Some(-1),
+        (_, Some(Action::Down)) => Some(1),
+        (_, Some(Action::PageUp)) => Some(-page),
+        (_, Some(Action::PageDown)) => Some(page),
+        (_, Some(Action::Home)) => Some(isize::MIN / 2),
+        (_, Some(Action::End)) => Some(isize::MAX / 2),
+        _ => None,
+    };
+    let close = k.code == KeyCode::Esc
+        || matches!(
+            (&s.popup, act),
+            (Some(Popup::Help { .. }), Some(Action::Help))
+                | (Some(Popup::FileDetails { .. }), Some(Action::Details))
+                | (Some(Popup::ImageDetails { .. }), Some(Action::ImageDetails))
+                | (Some(Popup::Content(_)), Some(Action::Content))
+        );
+    if close {
+        s.popup = None;
+        return None;
+    }
+    let wasted_len = s
+        .data
+        .as_ref()
+        .map_or(0, |d| d.analysis.corrected.top_wasted.len());
+    match s.popup.as_mut()? {
+        Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
+            if let Some(d) = delta {
+                *scroll = (*scroll as isize).saturating_add(d).max(0) as usize;
+            }
+        }
+        Popup::Error(_) => {
+            if k.code == KeyCode::Enter {
+                s.popup = None;
+            }
+        }
+        Popup::ImageDetails { selected, scroll } => {
+            if let Some(d) = delta {
+                let last = wasted_len.saturating_sub(1) as isize;
+                *selected = (*selected as isize).saturating_add(d).clamp(0, last.max(0)) as usize;
+            } else if k.code == KeyCode::Char('J') || k.code == KeyCode::Char(' ') {
+                *scroll += 1;
+            } else if k.code == KeyCode::Char('K') {
+                *scroll = scroll.saturating_sub(1);
+            } else if k.code == KeyCode::Enter && wasted_len > 0 {
+                let i = *selected;
+                s.popup = None;
+                jump_to_wasted(s, i);
+            }
+        }
+        Popup::Content(cv) => {
+            if let Some(d) = delta {
+                cv.scroll = (cv.scroll as isize).saturating_add(d).max(0) as usize;
+            } else {
+                let total = cv
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.as_ref().ok())
+                    .map_or(0, |w| w.total_size);
+                let next = match k.code {
+                    KeyCode::Char('x') => {
+                        cv.hex = !cv.hex;
+                        cv.scroll = 0;
+                        None
+                    }
+                    KeyCode::Char(']') if cv.offset + (WINDOW_BYTES as u64) < total => {
+                        Some(cv.offset + WINDOW_BYTES as u64)
+                    }
+                    KeyCode::Char('[') if cv.offset > 0 => {
+                        Some(cv.offset.saturating_sub(WINDOW_BYTES as u64))
+                    }
+                    _ => None,
+                };
+                if let Some(off) = next {
+                    cv.offset = off;
+                    cv.window = None;
+                    cv.scroll = 0;
+                    s.effects.push(Effect::ReadContent {
+                        id: cv.id,
+                        layer: cv.layer,
+                        offset: off,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Show a top-wasted path in the tree: the aggregated view of the last layer
+/// that shipped a wasted copy.
+fn jump_to_wasted(s: &mut AppState, i: usize) {
+    let Some(data) = s.data.clone() else { return };
+    let Some(w) = data.analysis.corrected.top_wasted.get(i) else {
+        return;
+    };
+    let layer = w.layers.last().copied().unwrap_or(s.layer);
+    s.layer = layer.min(data.layer_count().saturating_sub(1));
+    s.mode = ViewMode::Aggregated;
+    s.base_mode = ViewMode::Aggregated;
+    s.ensure_layer_visible();
+    s.recompute_view();
+    if !s.tree.reveal(&data.loaded.tree, w.node) {
+        s.message = Some(format!("{} is hidden by the filter", w.path));
+    }
+    s.focus = Focus::Tree;
+}
+
+fn open_prompt(s: &mut AppState, kind: PromptKind, text: String) {
+    s.prompt = Some(Prompt {
+        kind,
+        before: text.clone(),
+        text,
+    });
+}
+
+fn set_layer(s: &mut AppState, layer: usize) {
+    let n = s.data.as_ref().map_or(0, |d| d.layer_count());
+    if n == 0 {
+        return;
+    }
+    let l = layer.min(n - 1);
+    if l != s.layer {
+        s.layer = l;
+        s.recompute_view();
+    }
+    s.ensure_layer_visible();
+}
+
+fn action(s: &mut AppState, a: Action) -> Option<Msg> {
+    if a == Action::Quit {
+        s.quit = true;
+        s.progress
+            .cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        return None;
+    }
+    let data = s.data.clone()?;
+    let tree = &data.loaded.tree;
+    let row = s.tree.selected;
+    let layers_page = s.layers_height.max(1) as isize;
+    match a {
+        Action::Quit => {}
+        Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
+        Action::FocusNext | Action::FocusPrev => {
+            s.focus = match s.focus {
+                Focus::Layers => Focus::Tree,
+                Focus::Tree => Focus::Layers,
+            }
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Home
+        | Action::End => {
+            let d: isize = match a {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -1,
+                Action::PageDown => 1,
+                _ => 0,
+            };
+            match s.focus {
+                Focus::Tree => match a {
+                    Action::Home => s.tree.home(),
+                    Action::End => s.tree.end(),
+                    Action::PageUp | Action::PageDown => s.tree.page(d),
+                    _ => s.tree.move_by(d),
+                },
+                Focus::Layers => {
+                    let last = data.layer_count().saturating_sub(1) as isize;
+                    let target = match a {
+                        Action::Home => 0,
+                        Action::End => last,
+                        Action::PageUp | Action::PageDown => s.layer as isize + d * layers_page,
+                        _ => s.layer as isize + d,
+                    };
+                    set_layer(s, target.clamp(0, last.max(0)) as usize);
+                }
+            }
+        }
+        Action::Collapse => {
+            s.focus = Focus::Tree;
+            let collapsed = s
+                .tree
+                .selected_id()
+                .is_some_and(|id| s.tree.collapsed.contains(&id));
+            if s.tree.has_children(row) && !collapsed {
+                s.tree.set_collapsed(tree, row, true);
+            } else if let Some(p) = s.tree.parent_row(tree, row) {
+                s.tree.selected = p;
+                s.tree.ensure_visible();
+            }
+        }
+        Action::Expand => {
+            s.focus = Focus::Tree;
+            s.tree.set_collapsed(tree, row, false);
+        }
+        Action::Toggle => s.tree.toggle(tree, row),
+        Action::Open => {
+            if s.focus == Focus::Layers {
+                s.focus = Focus::Tree;
+            } else if s.tree.has_children(row) {
+                s.tree.toggle(tree, row);
+            } else {
+                return Some(Msg::Action(Action::Details));
+            }
+        }
+        Action::CollapseAll => {
+            s.expand_depth = 0;
+            s.tree.collapse_from_depth(tree, 0);
+        }
+        Action::ExpandAll => s.tree.expand_all(tree),
+        Action::ExpandDepth => {
+            let max = s.tree.order.iter().map(|e| e.depth).max().unwrap_or(0);
+            s.expand_depth = if s.expand_depth > max {
+                1
+            } else {
+                s.expand_depth + 1
+            };
+            s.tree.collapse_from_depth(tree, s.expand_depth);
+            s.message = Some(format!("expanded to depth {}", s.expand_depth));
+        }
+        Action::CycleMode => {
+            s.mode = match s.mode {
+                ViewMode::Layer => ViewMode::Aggregated,
+                ViewMode::Aggregated => ViewMode::Layer,
+                ViewMode::Range { .. } => s.base_mode,
+            };
+            s.base_mode = s.mode;
+            s.recompute_view();
+        }
+        Action::MarkRange => {
+            if s.range_from().is_some() {
+                s.mode = s.base_mode;
+                s.message = Some("range compare off".into());
+            } else {
+                s.mode = ViewMode::Range { from: s.layer };
+                s.message = Some(format!(
+                    "marked layer {} as A: select layer B to see the net change A → B",
+                    s.layer
+                ));
+                s.focus = Focus::Layers;
+            }
+            s.recompute_view();
+        }
+        Action::Search => {
+            // vim-style: start empty; Esc restores the previous query.
+            s.prompt = Some(Prompt {
+                kind: PromptKind::Search,
+                text: String::new(),
+                before: s.search.query.clone(),
+            });
+        }
+        Action::NextMatch => jump_to_match(s, 1),
+        Action::PrevMatch => jump_to_match(s, -1),
+        Action::JumpPath => {
+            let start = s
+                .selected_node()
+                .map(|id| data.path(id).to_string())
+                .unwrap_or_default();
+            open_prompt(s, PromptKind::Jump, start)
+        }
+        Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
+        Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
+        Action::ToggleAdded
+        | Action::ToggleModified
+        | Action::ToggleDeleted
+        | Action::ToggleMetadata
+        | Action::ToggleUnchanged => {
+            let i = match a {
+                Action::ToggleAdded => 0,
+                Action::ToggleModified => 1,
+                Action::ToggleDeleted => 2,
+                Action::ToggleMetadata => 3,
+                _ => 4,
+            };
+            s.filter.statuses[i] = !s.filter.statuses[i];
+            s.recompute_order();
+        }
+        Action::OnlyWasted => {
+            s.filter.only_wasted = !s.filter.only_wasted;
+            s.recompute_order();
+        }
+        Action::ClearFilters => {
+            s.filter = super::state::Filter::default();
+            s.search = Default::default();
+            s.recompute_order();
+        }
+        Action::SortKey => {
+            s.sort.key = match s.sort.key {
+                SortKey::Name => SortKey::Size,
+                SortKey::Size => SortKey::Name,
+            };
+            // Biggest first is what one wants when switching to size.
+            s.sort.descending = s.sort.key == SortKey::Size;
+            s.recompute_order();
+        }
+        Action::SortDirection => {
+            s.sort.descending = !s.sort.descending;
+            s.recompute_order();
+        }
+        Action::Details => {
+            if let Some(id) = s.selected_node() {
+                s.popup = Some(Popup::FileDetails { id, scroll: 0 });
+            }
+        }
+        Action::Content => {
+            let id = s.selected_node()?;
+            let layer = s.info.layer;
+            let regular = tree
+                .attrs_at(id, layer)
+                .is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink));
+            if !regular {
+                s.message = Some(format!("{} is not a regular file here", data.path(id)));
+                return None;
+            }
+            s.popup = Some(Popup::Content(Box::new(ContentView {
+                id,
+                layer,
+                offset: 0,
+                window: None,
+                hex: false,
+                scroll: 0,
+            })));
+            s.effects.push(Effect::ReadContent {
+                id,
+                layer,
+                offset: 0,
+            });
+        }
+        Action::ImageDetails => {
+            s.popup = Some(Popup::ImageDetails {
+                selected: 0,
+                scroll: 0,
+            })
+        }
+        Action::Extract => {
+            if s.selected_node().is_some() {
+                open_prompt(s, PromptKind::ExtractTo, ".".into());
+            }
+        }
+        Action::CopyPath => {
+            if let Some(id) = s.selected_node() {
+                let p = data.path(id).to_string();
+                s.message = Some(format!("copied {p}"));
+                s.effects.push(Effect::Clipboard(p));
+            }
+        }
+    }
+    None
+}
+
+/// Text or binary? NUL bytes or invalid UTF-8 (beyond a cut at the end).
+pub fn looks_binary(b: &[u8]) -> bool {
+    let head = &b[..b.len().min(8192)];
+    if head.contains(&0) {
+        return true;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => false,
+        Err(e) => e.error_len().is_some(),
+    }
+}
+
+fn hit(r: Rect, x: u16, y: u16) -> bool {
+    r.contains(Position::new(x, y))
+}
+
+fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
+    let data = s.data.clone()?;
+    let (x, y) = (m.column, m.row);
+    let a = s.areas;
+    if s.popup.is_some() {
+        return match m.kind {
+            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down))
+                .and_then(|_| popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))),
+            MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
+            _ => None,
+        };
+    }
+    match m.kind {
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let d = if m.kind == MouseEventKind::ScrollDown {
+                3
+            } else {
+                -3
+            };
+            if hit(a.tree, x, y) {
+                s.tree.scroll_by(d);
+            } else if hit(a.layers, x, y) {
+                let last = data.layer_count().saturating_sub(1) as isize;
+                set_layer(
+                    s,
+                    (s.layer as isize + d.signum()).clamp(0, last.max(0)) as usize,
+                );
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            if hit(a.tree, x, y) {
+                s.focus = Focus::Tree;
+                if let Some(r) = view::tree::row_at(s, a.tree, y) {
+                    s.tree.selected = r;
+                    s.tree.ensure_visible();
+                    if s.tree.has_children(r) {
+                        s.tree.toggle(&data.loaded.tree, r);
+                    }
+                }
+            } else if hit(a.layers, x, y) {
+                s.focus = Focus::Layers;
+                if let Some(l) = view::layers::layer_at(s, a.layers, y) {
+                    set_layer(s, l);
+                }
+            }
+        }
+        _ => {}
+    }
+    None
+}

@@ -1,0 +1,138 @@
+//! The layer details pane (digest, diff ID, media type, sizes, created,
+//! full command, change tallies) and the image summary pane (name,
+//! platform, dive's and layerscope's waste figures, top wasted paths).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::{block, kv, size, truncate};
+use crate::tree::Status;
+use crate::tui::state::AppState;
+
+pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let t = s.theme();
+    let b = block(s, "Layer details", false);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let Some(l) = data.loaded.image.layers.get(s.layer) else {
+        return;
+    };
+    let w = inner.width as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Command: ", t.dim),
+        Span::raw(l.command.trim().to_string()),
+    ])];
+    if let Some(f) = data.analysis.layers.get(s.layer) {
+        for st in Status::ALL {
+            let tl = f.tally(st);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} {:<9}", st.marker(), st.as_str()), t.status(st)),
+                Span::raw(format!("{:>5} {:>10}", tl.count, size(tl.bytes))),
+            ]));
+        }
+        if f.reclaimable_bytes > 0 {
+            lines.push(Line::from(vec![
+                Span::styled("! reclaimable ", t.waste),
+                Span::raw(size(f.reclaimable_bytes)),
+            ]));
+        }
+    }
+    lines.push(kv(s, "Digest:  ", truncate(&l.digest, w.saturating_sub(9))));
+    lines.push(kv(
+        s,
+        "Diff ID: ",
+        truncate(&l.diff_id, w.saturating_sub(9)),
+    ));
+    lines.push(kv(
+        s,
+        "Type:    ",
+        truncate(&l.media_type, w.saturating_sub(9)),
+    ));
+    lines.push(kv(
+        s,
+        "Size:    ",
+        format!(
+            "{} (blob {}, {} entries)",
+            size(l.size_bytes),
+            size(l.compressed_size_bytes),
+            l.entries
+        ),
+    ));
+    if let Some(c) = &l.created {
+        lines.push(kv(s, "Created: ", c.clone()));
+    }
+    if let Some(c) = &l.comment {
+        lines.push(kv(s, "Comment: ", c.clone()));
+    }
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
+    if area.height < 3 {
+        return;
+    }
+    let Some(data) = &s.data else { return };
+    let t = s.theme();
+    let b = block(s, "Image (i: details)", false);
+    let inner = b.inner(area);
+    b.render(area, buf);
+    let img = &data.loaded.image;
+    let a = &data.analysis;
+    let w = inner.width as usize;
+    let mut lines = vec![
+        kv(
+            s,
+            "Name:     ",
+            truncate(
+                img.name.as_deref().unwrap_or("(untagged)"),
+                w.saturating_sub(10),
+            ),
+        ),
+        kv(s, "Platform: ", img.config.platform()),
+        kv(
+            s,
+            "Size:     ",
+            format!(
+                "{} in {} layers",
+                size(a.dive.image_size_bytes),
+                img.layers.len()
+            ),
+        ),
+        kv(
+            s,
+            "Efficiency: ",
+            format!(
+                "{:.1} %  wasted {}",
+                a.dive.efficiency * 100.0,
+                size(a.dive.wasted_bytes)
+            ),
+        ),
+        kv(
+            s,
+            "User wasted: ",
+            a.dive
+                .user_wasted_percent
+                .map_or("-".into(), |p| format!("{:.1} %", p * 100.0)),
+        ),
+        Line::from(vec![
+            Span::styled("Reclaimable: ", t.dim),
+            Span::styled(size(a.corrected.reclaimable_bytes), t.waste),
+            Span::styled("  dup ", t.dim),
+            Span::raw(size(a.corrected.duplicate_bytes)),
+        ]),
+    ];
+    if !a.corrected.top_wasted.is_empty() {
+        lines.push(Line::styled("Top wasted:", t.dim));
+        for wp in &a.corrected.top_wasted {
+            let head = format!("{:>10} ", size(wp.wasted_bytes));
+            let p = truncate(&wp.path, w.saturating_sub(head.len()));
+            lines.push(Line::from(vec![Span::styled(head, t.waste), Span::raw(p)]));
+        }
+    }
+    Paragraph::new(lines).render(inner, buf);
+}

@@ -1,0 +1,180 @@
+//! Pure renders of [`AppState`] into a ratatui `Buffer`: the same state
+//! always draws the same cells. One file per pane or popup; this module
+//! owns the layout and small shared helpers.
+
+pub mod details;
+pub mod layers;
+pub mod popups;
+pub mod status;
+pub mod tree;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
+
+use super::state::{AppState, Areas};
+
+/// Smallest usable screen.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Where each pane goes.
+pub fn layout(s: &AppState, area: Rect) -> Areas {
+    if area.height < 3 {
+        return Areas::default();
+    }
+    let title = Rect::new(area.x, area.y, area.width, 1);
+    let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+    let left_w = (area.width * 38 / 100).clamp(30, 60).min(area.width / 2);
+    let left = Rect::new(body.x, body.y, left_w, body.height);
+    let tree = Rect::new(body.x + left_w, body.y, body.width - left_w, body.height);
+    let n = s.data.as_ref().map_or(0, |d| d.layer_count()) as u16;
+    let layers_h = (n + 2).min((body.height / 3).max(4)).min(body.height);
+    let rest = body.height - layers_h;
+    let details_h = (rest * 55 / 100).min(16).max(rest.min(6));
+    let image_h = rest - details_h;
+    Areas {
+        title,
+        layers: Rect::new(left.x, left.y, left.width, layers_h),
+        layer_details: Rect::new(left.x, left.y + layers_h, left.width, details_h),
+        image: Rect::new(left.x, left.y + layers_h + details_h, left.width, image_h),
+        tree,
+        status,
+    }
+}
+
+/// Draw the whole screen.
+pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: {}x{} (need {}x{}); q quits",
+            area.width, area.height, MIN_WIDTH, MIN_HEIGHT
+        );
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return;
+    }
+    let a = layout(s, area);
+    status::title(s, a.title, buf);
+    status::status_line(s, a.status, buf);
+    let body = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    if s.data.is_none() {
+        status::loading(s, body, buf);
+        return;
+    }
+    layers::render(s, a.layers, buf);
+    details::layer(s, a.layer_details, buf);
+    details::image(s, a.image, buf);
+    tree::render(s, a.tree, buf);
+    popups::render(s, area, buf);
+}
+
+/// A bordered block with a title, highlighted when focused.
+pub fn block<'a>(s: &AppState, title: &'a str, focused: bool) -> Block<'a> {
+    let t = s.theme();
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(Line::styled(
+            format!(" {title} "),
+            if focused { t.title } else { t.text },
+        ))
+}
+
+/// Human size (binary units), as the text report prints it.
+pub fn size(n: u64) -> String {
+    crate::report::Units::Human.size(n)
+}
+
+/// `-rwxr-xr-x` from a kind letter and mode bits.
+pub fn mode_string(kind: char, mode: u32) -> String {
+    let mut s = String::with_capacity(10);
+    s.push(kind);
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
+    for (i, (b, c)) in bits.iter().enumerate() {
+        let set = mode & b != 0;
+        let special = match i {
+            2 => mode & 0o4000 != 0,
+            5 => mode & 0o2000 != 0,
+            8 => mode & 0o1000 != 0,
+            _ => false,
+        };
+        s.push(match (set, special, i) {
+            (true, true, 8) => 't',
+            (false, true, 8) => 'T',
+            (true, true, _) => 's',
+            (false, true, _) => 'S',
+            (true, false, _) => *c,
+            (false, false, _) => '-',
+        });
+    }
+    s
+}
+
+/// Cut `text` to `width` display columns, ending with `…` when cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// A command as a person reads it: without `/bin/sh -c #(nop)` noise.
+pub fn short_command(cmd: &str) -> String {
+    let c = cmd.trim();
+    let c = c.strip_prefix("/bin/sh -c ").unwrap_or(c);
+    let c = c.strip_prefix("#(nop) ").unwrap_or(c);
+    let c = c.trim();
+    let c = c.strip_suffix("# buildkit").unwrap_or(c).trim();
+    c.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Centred rectangle of `pw`% x `ph`% (at least the given minimum).
+pub fn centred(area: Rect, pw: u16, ph: u16) -> Rect {
+    let w = (area.width * pw / 100).max(40).min(area.width);
+    let h = (area.height * ph / 100).max(8).min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// A label/value line.
+pub fn kv<'a>(s: &AppState, k: &'a str, v: String) -> Line<'a> {
+    Line::from(vec![
+        ratatui::text::Span::styled(k, s.theme().dim),
+        ratatui::text::Span::styled(v, Style::default()),
+    ])
+}

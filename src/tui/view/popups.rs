@@ -1,0 +1,486 @@
+//! Overlays: help (every key, modes, config path), file details with the
+//! path's timeline, the content viewer (text with line numbers or hex),
+//! image details (figures, top wasted paths, config, history), errors.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+
+use super::{block, centred, kv, mode_string, short_command, size, truncate};
+use crate::layer::Kind;
+use crate::tree::{NodeId, Status};
+use crate::tui::config::ACTIONS;
+use crate::tui::state::{AppState, ContentView, Popup};
+
+pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
+    match &s.popup {
+        None => {}
+        Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
+        Some(Popup::FileDetails { id, scroll }) => file_details(s, *id, *scroll, area, buf),
+        Some(Popup::Content(cv)) => content(s, cv, area, buf),
+        Some(Popup::ImageDetails { selected, scroll }) => {
+            image_details(s, *selected, *scroll, area, buf)
+        }
+        Some(Popup::Error(e)) => {
+            let r = centred(area, 60, 30);
+            Clear.render(r, buf);
+            let b = block(s, "Error", true);
+            let inner = b.inner(r);
+            b.render(r, buf);
+            Paragraph::new(e.clone())
+                .wrap(Wrap { trim: false })
+                .render(inner, buf);
+        }
+    }
+}
+
+fn frame(s: &AppState, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
+    let r = centred(area, 90, 88);
+    Clear.render(r, buf);
+    let b = block(s, title, true);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    inner
+}
+
+pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
+    let t = s.theme();
+    let mut lines = Vec::new();
+    for (a, _, _, text) in ACTIONS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>16}  ", s.config.keys.keys_label(*a)), t.key),
+            Span::raw(text.to_string()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
+        t.dim,
+    ));
+    lines.push(Line::styled(
+        "Image details: ↑↓ select wasted path, enter jump to it, J/K scroll",
+        t.dim,
+    ));
+    lines.push(Line::styled(
+        "Prompts: enter apply, esc cancel, ctrl-u clear",
+        t.dim,
+    ));
+    lines.push(Line::styled(
+        "Mouse: click selects (a directory toggles), wheel scrolls",
+        t.dim,
+    ));
+    lines.push(Line::raw(""));
+    let mut legend = vec![Span::styled("Markers: ", t.dim)];
+    for st in Status::ALL {
+        legend.push(Span::styled(
+            format!("{} {}  ", st.marker(), st.as_str()),
+            t.status(st),
+        ));
+    }
+    lines.push(Line::from(legend));
+    lines.push(Line::styled(
+        "Layers: ! ships much waste, A/B range ends",
+        t.dim,
+    ));
+    let cfg = s
+        .config
+        .path
+        .as_ref()
+        .map_or("(no config directory)".to_string(), |p| {
+            p.display().to_string()
+        });
+    lines.push(Line::from(vec![
+        Span::styled("Config: ", t.dim),
+        Span::raw(cfg),
+    ]));
+    lines
+}
+
+fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let inner = frame(s, "Help (esc closes)", area, buf);
+    let lines = help_lines(s);
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
+    Paragraph::new(lines)
+        .scroll((scroll as u16, 0))
+        .render(inner, buf);
+}
+
+/// Other paths that are hardlinks to the same content as `id`.
+pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
+    let tree = &data.loaded.tree;
+    let layer = s.info.layer;
+    let Some(a) = tree.attrs_at(id, layer) else {
+        return Vec::new();
+    };
+    let target = match (a.kind, &a.link) {
+        (Kind::Hardlink, Some(l)) => tree.lookup(l),
+        (Kind::File, _) => Some(id),
+        _ => None,
+    };
+    let Some(target) = target else {
+        return Vec::new();
+    };
+    let tpath = tree.path_bytes(target);
+    let mut group: Vec<NodeId> = tree
+        .ids()
+        .filter(|&o| {
+            tree.attrs_at(o, layer).is_some_and(|oa| {
+                oa.kind == Kind::Hardlink
+                    && oa
+                        .link
+                        .as_ref()
+                        .is_some_and(|l| tree.lookup(l) == Some(target) || **l == *tpath)
+            })
+        })
+        .collect();
+    if group.is_empty() {
+        return group;
+    }
+    group.insert(0, target);
+    group
+}
+
+pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
+    let t = s.theme();
+    let tree = &data.loaded.tree;
+    let layer = s.info.layer;
+    let mut lines = vec![Line::styled(data.path(id).to_string(), t.title)];
+    let attrs = tree
+        .attrs_at(id, layer)
+        .or_else(|| tree.previous(id, layer).and_then(|v| tree.attrs_of(v)));
+    if !tree.exists_at(id, layer) {
+        lines.push(Line::styled(
+            format!("(absent after layer {layer})"),
+            t.waste,
+        ));
+    }
+    if let Some(a) = attrs {
+        lines.push(kv(s, "Kind:      ", format!("{:?}", a.kind).to_lowercase()));
+        lines.push(kv(
+            s,
+            "Mode:      ",
+            format!(
+                "{} ({:04o})",
+                mode_string(a.kind.letter(), a.mode),
+                a.mode & 0o7777
+            ),
+        ));
+        lines.push(kv(s, "UID:GID:   ", format!("{}:{}", a.uid, a.gid)));
+        lines.push(kv(
+            s,
+            "Size:      ",
+            format!("{} ({} bytes)", size(a.size), a.size),
+        ));
+        if let Some(h) = a.sha256 {
+            lines.push(kv(s, "SHA-256:   ", hex::encode(h)));
+        }
+        if let Some(l) = &a.link {
+            lines.push(kv(
+                s,
+                "Link:      ",
+                String::from_utf8_lossy(l).into_owned(),
+            ));
+        }
+    }
+    if s.info.size.get(id as usize).is_some_and(|&n| n > 0)
+        && attrs.is_some_and(|a| a.kind == Kind::Dir)
+    {
+        lines.push(kv(s, "Total:     ", size(s.info.size[id as usize])));
+    }
+    let group = hardlink_group(s, id);
+    if !group.is_empty() {
+        lines.push(kv(s, "Hardlinks: ", format!("{} paths", group.len())));
+        for g in group {
+            lines.push(Line::raw(format!("           {}", data.path(g))));
+        }
+    }
+    let wasted = data.wasted.get(id as usize).copied().unwrap_or(0);
+    if wasted > 0 {
+        lines.push(Line::from(vec![
+            Span::styled("Wasted:    ", t.dim),
+            Span::styled(size(wasted), t.waste),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Timeline", t.title));
+    for v in &tree.node(id).versions {
+        let a = tree.attrs_of(v);
+        let l = v.layer as usize;
+        let cmd = data
+            .loaded
+            .image
+            .layers
+            .get(l)
+            .map(|li| short_command(&li.command))
+            .unwrap_or_default();
+        let sz = a.map_or("".to_string(), |a| size(a.size));
+        let here = if l == layer { "▶" } else { " " };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{here}layer {l:>2} ")),
+            Span::styled(
+                format!("{} {:<9}", v.status.marker(), v.status.as_str()),
+                t.status(v.status),
+            ),
+            Span::raw(format!("{sz:>10}  ")),
+            Span::styled(truncate(&cmd, 60), t.dim),
+        ]));
+    }
+    lines
+}
+
+fn file_details(s: &AppState, id: NodeId, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let inner = frame(s, "File details (esc closes)", area, buf);
+    let lines = file_details_lines(s, id);
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll as u16, 0))
+        .render(inner, buf);
+}
+
+/// Lines of a content window: numbered text or a hex dump.
+pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
+    let Some(w) = &cv.window else {
+        return vec![Line::raw("reading…")];
+    };
+    let w = match w {
+        Ok(w) => w,
+        Err(e) => return vec![Line::raw(format!("cannot read: {e}"))],
+    };
+    if w.bytes.is_empty() {
+        return vec![Line::styled("(empty)", dim)];
+    }
+    let mut out = Vec::new();
+    if cv.hex {
+        for (i, chunk) in w.bytes.chunks(16).enumerate() {
+            let off = w.offset + (i * 16) as u64;
+            let mut hexs = String::with_capacity(50);
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hexs.push(' ');
+                }
+                hexs.push_str(&format!("{b:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            out.push(Line::from(vec![
+                Span::styled(format!("{off:08x}  "), dim),
+                Span::raw(format!("{hexs:<49} ")),
+                Span::styled(format!("|{ascii}|"), dim),
+            ]));
+        }
+    } else {
+        let text = String::from_utf8_lossy(&w.bytes);
+        for (i, l) in text.lines().enumerate() {
+            out.push(Line::from(vec![
+                Span::styled(format!("{:>6} ", i + 1), dim),
+                Span::raw(l.replace('\t', "    ")),
+            ]));
+        }
+    }
+    out
+}
+
+fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let (range, total) = match &cv.window {
+        Some(Ok(w)) => (
+            format!("bytes {}–{}", w.offset, w.offset + w.bytes.len() as u64),
+            format!(" of {}", w.total_size),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let title = format!(
+        "{} · layer {} · {}{}{} · x hex/text · [ ] window",
+        data.path(cv.id),
+        cv.layer,
+        range,
+        total,
+        if cv.hex { " · hex" } else { "" }
+    );
+    let inner = frame(s, &title, area, buf);
+    let lines = content_lines(cv, s.theme().dim);
+    let scroll = cv
+        .scroll
+        .min(lines.len().saturating_sub(inner.height as usize));
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll)
+        .take(inner.height as usize)
+        .collect();
+    Paragraph::new(visible).render(inner, buf);
+}
+
+pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
+    let Some(data) = &s.data else {
+        return Vec::new();
+    };
+    let t = s.theme();
+    let img = &data.loaded.image;
+    let c = &img.config;
+    let mut lines = vec![Line::styled("Config", t.title)];
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(" ")
+        }
+    };
+    lines.push(kv(s, "Entrypoint: ", list(&c.entrypoint)));
+    lines.push(kv(s, "Cmd:        ", list(&c.cmd)));
+    lines.push(kv(s, "User:       ", c.user.clone().unwrap_or("-".into())));
+    lines.push(kv(
+        s,
+        "Workdir:    ",
+        c.workdir.clone().unwrap_or("-".into()),
+    ));
+    lines.push(kv(s, "Ports:      ", list(&c.exposed_ports)));
+    lines.push(kv(
+        s,
+        "Created:    ",
+        c.created.clone().unwrap_or("-".into()),
+    ));
+    lines.push(kv(s, "Config:     ", img.config_digest.clone()));
+    for e in &c.env {
+        lines.push(kv(s, "Env:        ", e.clone()));
+    }
+    for (k, v) in &c.labels {
+        lines.push(kv(s, "Label:      ", format!("{k}={v}")));
+    }
+    let dups = &data.analysis.corrected.duplicate_groups;
+    if !dups.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Duplicate content (final tree)", t.title));
+        for g in dups {
+            lines.push(Line::raw(format!(
+                "{:>10} × {}  {}",
+                size(g.size_bytes),
+                g.paths.len(),
+                g.paths.join(", ")
+            )));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("History (empty layers included)", t.title));
+    let mut li = 0usize;
+    for h in &img.history {
+        let tag = if h.empty_layer {
+            "   -".to_string()
+        } else {
+            li += 1;
+            format!("L{:>3}", li - 1)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{tag} "), t.dim),
+            Span::styled(format!("{} ", h.created.as_deref().unwrap_or("")), t.dim),
+            Span::raw(short_command(&h.created_by)),
+        ]));
+    }
+    if !img.warnings.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Warnings", t.waste));
+        for w in &img.warnings {
+            lines.push(Line::raw(w.clone()));
+        }
+    }
+    lines
+}
+
+fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let t = s.theme();
+    let inner = frame(
+        s,
+        "Image details (↑↓ enter: jump to wasted path, J/K scroll, esc)",
+        area,
+        buf,
+    );
+    let img = &data.loaded.image;
+    let a = &data.analysis;
+    let w = inner.width as usize;
+    let mut top = vec![
+        Line::from(vec![
+            Span::styled("Name: ", t.dim),
+            Span::raw(img.name.clone().unwrap_or("(untagged)".into())),
+            Span::styled("  Platform: ", t.dim),
+            Span::raw(img.config.platform()),
+            Span::styled("  Layers: ", t.dim),
+            Span::raw(img.layers.len().to_string()),
+        ]),
+        Line::from(vec![
+            Span::styled("dive: ", t.dim),
+            Span::raw(format!(
+                "size {}  efficiency {:.2} %  wasted {}  user wasted {}",
+                size(a.dive.image_size_bytes),
+                a.dive.efficiency * 100.0,
+                size(a.dive.wasted_bytes),
+                a.dive
+                    .user_wasted_percent
+                    .map_or("-".into(), |p| format!("{:.1} %", p * 100.0))
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("layerscope: ", t.dim),
+            Span::raw(format!(
+                "shipped {}  final {}  ",
+                size(a.corrected.shipped_bytes),
+                size(a.corrected.final_bytes)
+            )),
+            Span::styled(
+                format!("reclaimable {}", size(a.corrected.reclaimable_bytes)),
+                t.waste,
+            ),
+            Span::raw(format!(
+                "  duplicates {} in {} groups",
+                size(a.corrected.duplicate_bytes),
+                a.corrected.duplicate_groups.len()
+            )),
+        ]),
+        Line::styled("Top wasted paths", t.title),
+    ];
+    let list_h = (inner.height as usize / 2).saturating_sub(top.len()).max(3);
+    let tw = &a.corrected.top_wasted;
+    let first = selected.saturating_sub(list_h.saturating_sub(1));
+    for (i, wp) in tw.iter().enumerate().skip(first).take(list_h) {
+        let layers: Vec<String> = wp.layers.iter().map(|l| l.to_string()).collect();
+        let text = truncate(
+            &format!(
+                "{:>10}  {}  (layers {})",
+                size(wp.wasted_bytes),
+                wp.path,
+                layers.join(",")
+            ),
+            w,
+        );
+        let style = if i == selected { t.selected } else { t.waste };
+        top.push(Line::styled(format!("{text:<w$}"), style));
+    }
+    if tw.is_empty() {
+        top.push(Line::styled("  (no wasted bytes)", t.dim));
+    }
+    let top_h = (top.len() as u16).min(inner.height);
+    Paragraph::new(top).render(Rect::new(inner.x, inner.y, inner.width, top_h), buf);
+    let rest = Rect::new(inner.x, inner.y + top_h, inner.width, inner.height - top_h);
+    let lines = image_details_lines(s);
+    let scroll = scroll.min(lines.len().saturating_sub(1));
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll as u16, 0))
+        .render(rest, buf);
+}

@@ -1,0 +1,205 @@
+//! The title line (image, active filters), the status line (prompt,
+//! message, search count or key hints), and the loading screen with one
+//! progress bar per phase.
+
+use std::sync::atomic::Ordering;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
+
+use super::{block, centred, size, truncate};
+use crate::load::Phase;
+use crate::tree::Status;
+use crate::tui::state::AppState;
+
+/// Active filters in words, e.g. `regex "apt" · hide unchanged · >10M`.
+pub fn filter_summary(s: &AppState) -> String {
+    let f = &s.filter;
+    let mut parts = Vec::new();
+    if f.regex.is_some() {
+        parts.push(format!("regex \"{}\"", f.text));
+    }
+    let hidden: Vec<&str> = Status::ALL
+        .iter()
+        .zip(f.statuses)
+        .filter(|(_, on)| !on)
+        .map(|(st, _)| st.as_str())
+        .collect();
+    if !hidden.is_empty() {
+        parts.push(format!("hide {}", hidden.join(",")));
+    }
+    if !f.size_text.is_empty() {
+        parts.push(format!("size {}", f.size_text));
+    }
+    if f.only_wasted {
+        parts.push("only wasted".into());
+    }
+    parts.join(" · ")
+}
+
+pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = s.theme();
+    let name = s
+        .data
+        .as_ref()
+        .and_then(|d| d.loaded.image.name.clone())
+        .unwrap_or_else(|| s.image_path.clone());
+    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    let f = filter_summary(s);
+    if !f.is_empty() {
+        spans.push(Span::styled("  filter: ", t.dim));
+        spans.push(Span::styled(f, t.key));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = s.theme();
+    let w = area.width as usize;
+    let line = if let Some(p) = &s.prompt {
+        let mut spans = vec![
+            Span::styled(p.kind.label(), t.key),
+            Span::raw(p.text.clone()),
+            Span::styled("█", t.dim),
+        ];
+        if p.kind == crate::tui::state::PromptKind::Search {
+            spans.push(Span::styled(
+                format!("  {} matches", s.search.matches.len()),
+                t.dim,
+            ));
+        }
+        if let Some(m) = &s.message {
+            spans.push(Span::styled(format!("  {m}"), t.waste));
+        }
+        Line::from(spans)
+    } else if let Some(m) = &s.message {
+        Line::styled(truncate(m, w), t.key)
+    } else {
+        let mut spans = Vec::new();
+        if !s.search.query.is_empty() {
+            let cur = s.search.current.map_or(0, |c| c + 1);
+            spans.push(Span::styled(
+                format!("/{} {}/{}  ", s.search.query, cur, s.search.matches.len()),
+                t.key.add_modifier(Modifier::BOLD),
+            ));
+        }
+        let hints: &[(&str, &str)] = if s.data.is_none() {
+            &[("q", "quit")]
+        } else {
+            &[
+                ("q", "quit"),
+                ("?", "help"),
+                ("tab", "pane"),
+                ("v", "mode"),
+                ("m", "range"),
+                ("/", "search"),
+                ("f", "filter"),
+                ("1-5", "status"),
+                ("s", "sort"),
+                ("d", "details"),
+                ("o", "view"),
+                ("i", "image"),
+            ]
+        };
+        for (k, d) in hints {
+            spans.push(Span::styled(*k, t.key));
+            spans.push(Span::raw(format!(" {d}  ")));
+        }
+        Line::from(spans)
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn ratio(done: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Loading screen: a bar per phase, or the load error.
+pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
+    let t = s.theme();
+    let r = centred(area, 70, 60);
+    if let Some(e) = &s.load_error {
+        let b = block(s, "Could not load the image", true).border_style(t.waste);
+        let inner = b.inner(r);
+        b.render(r, buf);
+        Paragraph::new(vec![
+            Line::styled(e.clone(), t.waste),
+            Line::raw(""),
+            Line::styled("Press q to quit.", t.dim),
+        ])
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+        return;
+    }
+    let p = &s.progress;
+    let phase = p.phase();
+    let b = block(s, "Loading", true);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    let bytes_done = p.bytes_done.load(Ordering::Relaxed);
+    let bytes_total = p.bytes_total.load(Ordering::Relaxed);
+    let ld = p.layers_done.load(Ordering::Relaxed) as u64;
+    let lt = p.layers_total.load(Ordering::Relaxed) as u64;
+    let opened = phase != Phase::Opening;
+    let analysing = matches!(phase, Phase::Analysing | Phase::Done);
+    let rows: [(String, f64); 4] = [
+        (
+            format!("Reading manifest  {}", if opened { "done" } else { "…" }),
+            if opened { 1.0 } else { 0.0 },
+        ),
+        (
+            format!(
+                "Reading layers    {} / {}",
+                size(bytes_done),
+                size(bytes_total)
+            ),
+            if analysing {
+                1.0
+            } else {
+                ratio(bytes_done, bytes_total)
+            },
+        ),
+        (
+            format!("Replaying layers  {ld} / {lt}"),
+            if analysing { 1.0 } else { ratio(ld, lt) },
+        ),
+        (
+            format!(
+                "Analysing         {}",
+                match phase {
+                    Phase::Done => "done",
+                    Phase::Analysing => "…",
+                    _ => "",
+                }
+            ),
+            if phase == Phase::Done { 1.0 } else { 0.0 },
+        ),
+    ];
+    let mut y = inner.y;
+    Paragraph::new(Line::raw(truncate(&s.image_path, inner.width as usize)))
+        .render(Rect::new(inner.x, y, inner.width, 1), buf);
+    y += 2;
+    for (label, r) in rows {
+        if y + 1 >= inner.bottom() {
+            break;
+        }
+        Paragraph::new(Line::raw(label)).render(Rect::new(inner.x, y, inner.width, 1), buf);
+        Gauge::default()
+            .gauge_style(t.bar)
+            .ratio(r)
+            .use_unicode(true)
+            .render(Rect::new(inner.x, y + 1, inner.width, 1), buf);
+        y += 2;
+    }
+    if y < inner.bottom() {
+        Paragraph::new(Line::styled("q quits at any moment", t.dim))
+            .render(Rect::new(inner.x, inner.bottom() - 1, inner.width, 1), buf);
+    }
+}

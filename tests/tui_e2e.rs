@@ -1,0 +1,170 @@
+//! End to end: the real binary in a tmux pseudo-terminal. Opens the sample
+//! image, switches layers and modes, filters, searches, opens details,
+//! quits, and checks the shell screen is back (alternate screen left).
+//! Skipped, with a note, when tmux is not installed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Wait until the screen contains `text`; the screen on timeout.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok()
+}
+
+#[test]
+fn explore_the_sample_image_in_a_terminal() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping the end-to-end TUI test");
+        return;
+    }
+    let archive = common::write_archive(
+        &layerscope::synth::sample_image().docker_legacy(),
+        "sample.tar",
+    );
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let t = Tmux {
+        socket: format!("layerscope-e2e-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        shell_quote(Path::new(bin)),
+        shell_quote(&archive.path)
+    );
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "110",
+        "-y",
+        "32",
+        &cmd,
+    ]);
+    let s = t.wait_for("Layers 6/6");
+    assert!(s.contains("aggregated to layer 5"), "{s}");
+    // Switch layers: up three, per-layer view of the cleanup layer.
+    t.keys(&["k", "k", "k", "v"]);
+    let s = t.wait_for("changes in layer 2");
+    assert!(s.contains("term.log"), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("│- -rw-r--r--")
+            && l.contains("585.94 KiB")
+            && l.contains("term.log")),
+        "{s}"
+    );
+    // Back to aggregated, filter by regex.
+    t.keys(&["v", "G", "f", "ssl", "Enter"]);
+    let s = t.wait_for("filter: regex \"ssl\"");
+    assert!(s.contains("ca-certificates.crt"), "{s}");
+    assert!(!s.contains("bash"), "{s}");
+    t.keys(&["F"]);
+    // Search with a match count, then details of the match.
+    t.keys(&["/", "logo", "Enter"]);
+    // Search runs forward from the cursor: either match may come first.
+    let s = t.wait_for("/2  ");
+    assert!(s.contains("/logo 1/2") || s.contains("/logo 2/2"), "{s}");
+    assert!(s.contains("logo.png"), "{s}");
+    t.keys(&["n", "d"]);
+    let s = t.wait_for("File details");
+    assert!(s.contains("/logo.png"), "{s}");
+    assert!(s.contains("Timeline"), "{s}");
+    // Esc alone (Esc + key in one burst reads as Alt+key).
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["?"]);
+    t.wait_for("Help (esc closes)");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED=0");
+    // The alternate screen is gone: no pane borders left behind.
+    assert!(!s.contains("Layers 6/6"), "{s}");
+    assert!(!s.contains('┃'), "{s}");
+}
+
+#[test]
+fn load_error_is_shown_then_quit_exits_2() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping the end-to-end TUI test");
+        return;
+    }
+    let archive = common::write_archive(b"this is not a tar archive at all", "bad.tar");
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let t = Tmux {
+        socket: format!("layerscope-e2e-err-{}", std::process::id()),
+    };
+    let cmd = format!(
+        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        shell_quote(Path::new(bin)),
+        shell_quote(&archive.path)
+    );
+    t.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "90",
+        "-y",
+        "24",
+        &cmd,
+    ]);
+    t.wait_for("Could not load the image");
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED=2");
+    assert!(s.contains("layerscope: "), "{s}");
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
