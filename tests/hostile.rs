@@ -407,6 +407,20 @@ fn corrupt_zstd_data() {
         d
     });
     fails(&cut, &["IMAGE: layer 0 (sha256:"]);
+    // A frame carrying a content checksum, with the checksum damaged.
+    let tar = LayerBuilder::new("x")
+        .file("text", &synth::pseudo_text(6, 5_000))
+        .tar_bytes();
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd");
+    enc.include_checksum(true).expect("checksum flag");
+    enc.write_all(&tar).expect("compress");
+    let mut blob = enc.finish().expect("finish");
+    let n = blob.len();
+    blob[n - 1] ^= 0xff;
+    fails(
+        &Custom::new().raw(blob, &tar).build(),
+        &["IMAGE: layer 0 (sha256:", "checksum", "(zstd stream)"],
+    );
 }
 
 #[test]
@@ -1063,12 +1077,6 @@ fn terminal_escapes_in_names_never_reach_the_terminal() {
         serde_json::to_vec(&v).expect("json")
     });
     fails(&bad, &["missing from the archive"]);
-}
-
-// Unused-import guard for Write (used by helpers in some configurations).
-#[allow(dead_code)]
-fn _w(mut w: impl Write) {
-    let _ = w.flush();
 }
 
 #[test]
