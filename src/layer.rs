@@ -250,7 +250,12 @@ pub fn scan<R: Read + Seek>(
             .entries_with_seek()
             .map_err(|e| format!("not a tar stream: {e}"))?;
         collect_entries(iter, opts, &mut entries, &mut warnings)?;
+        drop(archive);
+        let stopped = blob.stream_position().map_err(|e| e.to_string())?;
         let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        if stopped >= end && !entries.is_empty() {
+            warnings.push(NO_END_MARKER.into());
+        }
         progress(end);
         return Ok(LayerScan {
             entries,
@@ -338,7 +343,7 @@ fn read_tar(
     // marker always leaves padding; none means it stopped at a plain EOF.
     let (trailing, data) = drain(r).map_err(|e| crate::error::describe_io(&e))?;
     if trailing == 0 && !out.is_empty() {
-        warnings.push("the tar stream ends without an end-of-archive marker (truncated?)".into());
+        warnings.push(NO_END_MARKER.into());
     }
     if data > 0 {
         warnings.push(format!(
@@ -347,6 +352,8 @@ fn read_tar(
     }
     Ok(())
 }
+
+const NO_END_MARKER: &str = "the tar stream ends without an end-of-archive marker (truncated?)";
 
 /// Read to the end; returns (bytes, non-zero bytes).
 fn drain(r: &mut impl Read) -> io::Result<(u64, u64)> {

@@ -292,6 +292,9 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     if broken > 0 {
         warnings.push(format!("{broken} hardlinks point to missing targets"));
     }
+    if !opts.scan.hash_layers {
+        warnings.push("layer digests and diff IDs were not verified (--no-hash)".into());
+    }
     // Warnings quote names from the archive: keep each one a single clean line.
     let warnings = warnings
         .iter()

@@ -1099,3 +1099,33 @@ fn a_named_pipe_is_spooled_like_stdin() {
     assert!(final_paths(&l).contains(&"/etc/motd".to_string()));
     writer.join().expect("join").expect("write");
 }
+
+#[test]
+fn truncated_layer_without_hashing_still_fails() {
+    // --no-verify --no-hash takes the seeking fast path: truncation must still show.
+    let bytes = base().docker_legacy();
+    let layer = layer_members(&bytes)[0].clone();
+    let cut = edit(&bytes, &layer, |mut t| {
+        t.truncate(700);
+        t
+    });
+    fails_with(
+        &cut,
+        &["--no-verify", "--no-hash"],
+        &["IMAGE: layer 0 (", "unexpected end of data (truncated?)"],
+    );
+    // Cut at an entry boundary: nothing to verify, but a warning says so.
+    let cut = edit(&bytes, &layer, |mut t| {
+        t.truncate(1024);
+        t
+    });
+    let warn = succeeds_with(&cut, &["--no-hash"]);
+    assert!(
+        warn.contains("layer 0: the tar stream ends without an end-of-archive marker (truncated?)"),
+        "{warn}"
+    );
+    assert!(
+        warn.contains("layer digests and diff IDs were not verified (--no-hash)"),
+        "{warn}"
+    );
+}

@@ -420,9 +420,16 @@ impl Seek for MemberReader {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
-        let target = target.filter(|&t| t <= self.len).ok_or_else(|| {
+        let target = target.ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "seek outside the member")
         })?;
+        if target > self.len {
+            // A reader skipping data the member does not hold: truncation.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "seek past the end of the member",
+            ));
+        }
         self.pos = target;
         Ok(target)
     }
