@@ -250,7 +250,6 @@ pub fn scan<R: Read + Seek>(
             .entries_with_seek()
             .map_err(|e| format!("not a tar stream: {e}"))?;
         collect_entries(iter, opts, &mut entries, &mut warnings)?;
-        drop(archive);
         let stopped = blob.stream_position().map_err(|e| e.to_string())?;
         let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
         if stopped >= end && !entries.is_empty() {
