@@ -3,8 +3,6 @@
 //! (reclaimable bytes, duplicates, per-layer change bytes). Plain data, all
 //! computed in one linear pass over the tree's versions.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::layer::Kind;
@@ -192,7 +190,7 @@ fn corrected(img: &Loaded) -> Corrected {
     let last = tree.final_layer();
     let (mut final_files, mut final_bytes, mut shipped, mut reclaimable) = (0u64, 0u64, 0u64, 0u64);
     let mut wasted: Vec<WastedPath> = Vec::new();
-    let mut by_hash: HashMap<[u8; 32], Vec<NodeId>> = HashMap::new();
+    let mut by_hash: crate::tree::FastMap<[u8; 32], Vec<NodeId>> = Default::default();
     for id in tree.ids() {
         let node = tree.node(id);
         let Some(final_v) = node.versions.last() else {

@@ -40,6 +40,19 @@ pub struct RuleArgs {
     /// Leave paths matching this glob out of the waste figures (repeatable).
     #[arg(long = "ignore", value_name = "GLOB")]
     pub ignored_paths: Vec<String>,
+    /// With --baseline: fail when the image grew by more than this size.
+    #[arg(long)]
+    pub highest_size_growth: Option<String>,
+    /// With --baseline: fail when the image grew by more than this ratio of
+    /// the baseline's size (0.1 or 10%).
+    #[arg(long)]
+    pub highest_size_growth_percent: Option<String>,
+    /// With --baseline: fail when more than this many layers are new.
+    #[arg(long)]
+    pub highest_added_layers: Option<String>,
+    /// With --baseline: fail when dive's wasted bytes grew by more than this size.
+    #[arg(long)]
+    pub highest_new_wasted_bytes: Option<String>,
 }
 
 /// A YAML scalar that may be a number or a string ("20MB", "disabled").
@@ -72,6 +85,10 @@ struct FileRules {
     forbidden_paths: Vec<String>,
     #[serde(default)]
     ignored_paths: Vec<String>,
+    highest_size_growth: Option<Scalar>,
+    highest_size_growth_percent: Option<Scalar>,
+    highest_added_layers: Option<Scalar>,
+    highest_new_wasted_bytes: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +115,11 @@ pub struct RuleSet {
     pub highest_layer_count: Threshold<u64>,
     pub forbidden: Vec<String>,
     pub ignored: Vec<String>,
+    /// Baseline rules (need `--baseline`).
+    pub highest_size_growth: Threshold<u64>,
+    pub highest_size_growth_percent: Threshold<f64>,
+    pub highest_added_layers: Threshold<u64>,
+    pub highest_new_wasted_bytes: Threshold<u64>,
     /// Where the file rules came from, if any.
     pub source: Option<String>,
 }
@@ -123,6 +145,36 @@ fn ratio(key: &str, v: Option<String>, default: Threshold<f64>) -> Result<Thresh
 /// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰.
 pub fn parse_size(s: &str) -> Option<u64> {
     parse_size::Config::new().parse_size(s.trim()).ok()
+}
+
+/// A ratio written as `0.1` or `10%`; disabled when absent.
+fn ratio_or_percent(key: &str, v: Option<String>) -> Result<Threshold<f64>> {
+    match v {
+        Some(s) if !is_disabled(&s) => {
+            let t = s.trim();
+            let parsed = match t.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().ok().map(|x| x / 100.0),
+                None => t.parse::<f64>().ok(),
+            };
+            parsed
+                .filter(|x| x.is_finite())
+                .map(Threshold::At)
+                .ok_or_else(|| Error::Usage(format!("CI rule {key}: invalid ratio {s:?}")))
+        }
+        _ => Ok(Threshold::Disabled),
+    }
+}
+
+fn count(key: &str, v: Option<String>) -> Result<Threshold<u64>> {
+    match v {
+        None => Ok(Threshold::Disabled),
+        Some(s) if is_disabled(&s) => Ok(Threshold::Disabled),
+        Some(s) => s
+            .trim()
+            .parse::<u64>()
+            .map(Threshold::At)
+            .map_err(|_| Error::Usage(format!("CI rule {key}: invalid count {s:?}"))),
+    }
 }
 
 fn size(key: &str, v: Option<String>) -> Result<Threshold<u64>> {
@@ -193,6 +245,25 @@ impl RuleSet {
             },
             forbidden,
             ignored,
+            highest_size_growth: size(
+                "highestSizeGrowth",
+                pick(&args.highest_size_growth, f.highest_size_growth),
+            )?,
+            highest_size_growth_percent: ratio_or_percent(
+                "highestSizeGrowthPercent",
+                pick(
+                    &args.highest_size_growth_percent,
+                    f.highest_size_growth_percent,
+                ),
+            )?,
+            highest_added_layers: count(
+                "highestAddedLayers",
+                pick(&args.highest_added_layers, f.highest_added_layers),
+            )?,
+            highest_new_wasted_bytes: size(
+                "highestNewWastedBytes",
+                pick(&args.highest_new_wasted_bytes, f.highest_new_wasted_bytes),
+            )?,
             source,
         };
         globs(&rules.forbidden)?;
@@ -213,7 +284,7 @@ fn read_file(p: &Path) -> Result<FileRules> {
 }
 
 /// Globs match absolute paths; a pattern without a leading `/` matches at any depth.
-fn globs(patterns: &[String]) -> Result<GlobSet> {
+pub(crate) fn globs(patterns: &[String]) -> Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         let full = if p.starts_with('/') {
@@ -265,6 +336,31 @@ pub struct Outcome {
     pub efficiency: f64,
     pub wasted_bytes: u64,
     pub user_wasted_percent: Option<f64>,
+    /// The comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineFigures>,
+}
+
+/// What the baseline rules measure: the image against its baseline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BaselineFigures {
+    pub source: String,
+    pub name: Option<String>,
+    pub layer_count: usize,
+    /// dive's image size of the baseline.
+    pub image_size_bytes: u64,
+    /// Image size minus the baseline's (negative when it shrank).
+    pub size_growth_bytes: i64,
+    /// Growth / baseline size; None when the baseline is empty.
+    pub size_growth_ratio: Option<f64>,
+    /// Layers whose diff ID the baseline lacks.
+    pub added_layers: u64,
+    /// Baseline layers the image no longer has.
+    pub removed_layers: u64,
+    /// dive's wasted bytes of the baseline (ignored paths left out).
+    pub wasted_bytes: u64,
+    /// Wasted bytes minus the baseline's.
+    pub new_wasted_bytes: i64,
 }
 
 impl Outcome {
@@ -286,6 +382,8 @@ pub struct Context<'a> {
     pub loaded: &'a Loaded,
     pub analysis: &'a Analysis,
     pub dive: analysis::DiveFigures,
+    /// Set when comparing against a baseline.
+    pub baseline: Option<BaselineFigures>,
 }
 
 fn verdict(
@@ -501,20 +599,163 @@ impl Rule for ForbiddenPaths {
     }
 }
 
-/// Evaluate every rule.
-pub fn evaluate(rules: &RuleSet, loaded: &Loaded, analysis: &Analysis) -> Outcome {
-    let dive = if rules.ignored.is_empty() {
+/// A growth rule over [`BaselineFigures`]; skipped without a baseline.
+struct Growth<T> {
+    key: &'static str,
+    limit: Threshold<T>,
+    /// Measured value (for display, and compared to the threshold) and the message's wording.
+    measure: fn(&BaselineFigures) -> Option<T>,
+    what: &'static str,
+    quantity: &'static str,
+}
+
+/// How a measured value is shown: ratios with six decimals, as dive does.
+trait Measure: PartialOrd + std::fmt::Display + Copy {
+    fn shown(self) -> String {
+        self.to_string()
+    }
+}
+impl Measure for i64 {}
+impl Measure for u64 {}
+impl Measure for f64 {
+    fn shown(self) -> String {
+        format!("{self:.6}")
+    }
+}
+
+impl<T: Measure> Rule for Growth<T> {
+    fn evaluate(&self, c: &Context) -> Verdict {
+        let Threshold::At(t) = self.limit else {
+            return skipped(self.key);
+        };
+        let Some(b) = &c.baseline else {
+            return verdict(
+                self.key,
+                Status::Skip,
+                String::new(),
+                t.to_string(),
+                "no baseline given".into(),
+            );
+        };
+        let Some(m) = (self.measure)(b) else {
+            return verdict(
+                self.key,
+                Status::Pass,
+                "n/a".into(),
+                t.to_string(),
+                "empty baseline".into(),
+            );
+        };
+        let fail = m > t;
+        let shown = m.shown();
+        verdict(
+            self.key,
+            if fail { Status::Fail } else { Status::Pass },
+            shown.clone(),
+            t.to_string(),
+            if fail {
+                format!("{} ({}={shown} > threshold={t})", self.what, self.quantity)
+            } else {
+                String::new()
+            },
+        )
+    }
+}
+
+/// Compare the image with its baseline for the growth rules.
+pub fn baseline_figures(
+    rules: &RuleSet,
+    loaded: &Loaded,
+    dive: &analysis::DiveFigures,
+    base: &Loaded,
+    base_analysis: &Analysis,
+) -> BaselineFigures {
+    let base_dive = dive_without_ignored(rules, base, base_analysis);
+    let old_ids: std::collections::HashSet<&str> = base
+        .image
+        .layers
+        .iter()
+        .map(|l| l.diff_id.as_str())
+        .collect();
+    let new_ids: std::collections::HashSet<&str> = loaded
+        .image
+        .layers
+        .iter()
+        .map(|l| l.diff_id.as_str())
+        .collect();
+    let delta = |new: u64, old: u64| -> i64 {
+        (i128::from(new) - i128::from(old)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    };
+    let growth = delta(dive.image_size_bytes, base_dive.image_size_bytes);
+    BaselineFigures {
+        source: base.image.source.clone(),
+        name: base.image.name.clone(),
+        layer_count: base.image.layers.len(),
+        image_size_bytes: base_dive.image_size_bytes,
+        size_growth_bytes: growth,
+        size_growth_ratio: (base_dive.image_size_bytes > 0)
+            .then(|| growth as f64 / base_dive.image_size_bytes as f64),
+        added_layers: loaded
+            .image
+            .layers
+            .iter()
+            .filter(|l| !old_ids.contains(l.diff_id.as_str()))
+            .count() as u64,
+        removed_layers: base
+            .image
+            .layers
+            .iter()
+            .filter(|l| !new_ids.contains(l.diff_id.as_str()))
+            .count() as u64,
+        wasted_bytes: base_dive.wasted_bytes,
+        new_wasted_bytes: delta(dive.wasted_bytes, base_dive.wasted_bytes),
+    }
+}
+
+fn dive_without_ignored(
+    rules: &RuleSet,
+    loaded: &Loaded,
+    analysis: &Analysis,
+) -> analysis::DiveFigures {
+    if rules.ignored.is_empty() {
         analysis.dive.clone()
     } else {
         match globs(&rules.ignored) {
             Ok(set) => analysis::dive_figures_filtered(loaded, |p| set.is_match(p)),
             Err(_) => analysis.dive.clone(),
         }
-    };
+    }
+}
+
+/// A size threshold compared with a signed growth.
+fn signed(t: &Threshold<u64>) -> Threshold<i64> {
+    match t {
+        Threshold::Disabled => Threshold::Disabled,
+        Threshold::At(v) => Threshold::At(i64::try_from(*v).unwrap_or(i64::MAX)),
+    }
+}
+
+/// Evaluate every rule.
+pub fn evaluate(rules: &RuleSet, loaded: &Loaded, analysis: &Analysis) -> Outcome {
+    evaluate_against(rules, loaded, analysis, None)
+}
+
+/// Evaluate every rule, and the growth rules against `baseline` when given.
+/// Without a baseline the growth rules are left out unless configured (then
+/// they are skipped), so plain runs report what they always did.
+pub fn evaluate_against(
+    rules: &RuleSet,
+    loaded: &Loaded,
+    analysis: &Analysis,
+    baseline: Option<(&Loaded, &Analysis)>,
+) -> Outcome {
+    let dive = dive_without_ignored(rules, loaded, analysis);
+    let baseline = baseline.map(|(b, ba)| baseline_figures(rules, loaded, &dive, b, ba));
     let ctx = Context {
         loaded,
         analysis,
         dive,
+        baseline,
     };
     let list: Vec<Box<dyn Rule>> = vec![
         Box::new(LowestEfficiency(rules.lowest_efficiency.clone())),
@@ -535,11 +776,54 @@ pub fn evaluate(rules: &RuleSet, loaded: &Loaded, analysis: &Analysis) -> Outcom
         Box::new(MaxLayers(rules.highest_layer_count.clone())),
         Box::new(ForbiddenPaths(rules.forbidden.clone())),
     ];
+    let growth: Vec<Box<dyn Rule>> = vec![
+        Box::new(Growth {
+            key: "highestSizeGrowth",
+            limit: signed(&rules.highest_size_growth),
+            measure: |b| Some(b.size_growth_bytes),
+            what: "image grew too much",
+            quantity: "size-growth",
+        }),
+        Box::new(Growth {
+            key: "highestSizeGrowthPercent",
+            limit: rules.highest_size_growth_percent.clone(),
+            measure: |b| b.size_growth_ratio,
+            what: "image grew too much, relative to the baseline",
+            quantity: "size-growth-percent",
+        }),
+        Box::new(Growth {
+            key: "highestAddedLayers",
+            limit: rules.highest_added_layers.clone(),
+            measure: |b| Some(b.added_layers),
+            what: "too many layers added",
+            quantity: "added-layers",
+        }),
+        Box::new(Growth {
+            key: "highestNewWastedBytes",
+            limit: signed(&rules.highest_new_wasted_bytes),
+            measure: |b| Some(b.new_wasted_bytes),
+            what: "too many new bytes wasted",
+            quantity: "new-wasted-bytes",
+        }),
+    ];
+    let configured = [
+        rules.highest_size_growth != Threshold::Disabled,
+        rules.highest_size_growth_percent != Threshold::Disabled,
+        rules.highest_added_layers != Threshold::Disabled,
+        rules.highest_new_wasted_bytes != Threshold::Disabled,
+    ];
+    let mut verdicts: Vec<Verdict> = list.iter().map(|r| r.evaluate(&ctx)).collect();
+    for (r, on) in growth.iter().zip(configured) {
+        if ctx.baseline.is_some() || on {
+            verdicts.push(r.evaluate(&ctx));
+        }
+    }
     Outcome {
-        verdicts: list.iter().map(|r| r.evaluate(&ctx)).collect(),
+        verdicts,
         efficiency: ctx.dive.efficiency,
         wasted_bytes: ctx.dive.wasted_bytes,
         user_wasted_percent: ctx.dive.user_wasted_percent,
+        baseline: ctx.baseline.clone(),
     }
 }
 
@@ -568,6 +852,29 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
         img.layers.len(),
         units.size(s.analysis.dive.image_size_bytes)
     );
+    if let Some(b) = &o.baseline {
+        let sign = |d: i64| {
+            let m = units.size(d.unsigned_abs());
+            if d < 0 {
+                format!("-{m}")
+            } else {
+                format!("+{m}")
+            }
+        };
+        let _ = writeln!(
+            t,
+            "  baseline: {} ({} layers, {}): growth {} ({}), added layers {}, removed layers {}, new wasted bytes {}",
+            b.name.as_deref().unwrap_or(&b.source),
+            b.layer_count,
+            units.size(b.image_size_bytes),
+            sign(b.size_growth_bytes),
+            b.size_growth_ratio
+                .map_or("n/a".to_string(), |r| format!("{:+.4} %", r * 100.0)),
+            b.added_layers,
+            b.removed_layers,
+            sign(b.new_wasted_bytes)
+        );
+    }
     let _ = writeln!(t, "Inefficient Files:");
     let _ = writeln!(t, "Count  Wasted Space  File Path");
     for f in s.analysis.dive.inefficient_files.iter().take(20) {
@@ -583,7 +890,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
     for v in &o.verdicts {
         let mut line = format!("  {}: {}", v.status.as_str(), v.rule);
         if v.status == Status::Skip {
-            line.push_str(": rule disabled");
+            let _ = write!(line, ": {}", v.message);
         } else {
             let _ = write!(
                 line,

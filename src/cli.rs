@@ -35,6 +35,8 @@ enum Command {
     Report(ReportArgs),
     /// Evaluate CI rules (.dive-ci compatible); exit 1 when a rule fails.
     Ci(Box<CiArgs>),
+    /// Compare two images (OLD NEW), or two layers of one image (IMAGE --from A --to B).
+    Diff(Box<DiffArgs>),
 }
 
 /// Options shared by every command that reads an image.
@@ -125,6 +127,72 @@ pub struct CiArgs {
     /// Print sizes as raw byte counts.
     #[arg(long)]
     pub bytes: bool,
+    /// Compare with this image (the previous build) and apply the growth rules.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<PathBuf>,
+    /// Pick the baseline's image by name, digest or index (default: --image).
+    #[arg(long, value_name = "NAME|DIGEST|N")]
+    pub baseline_image: Option<String>,
+    /// Pick the baseline's image by platform (default: --platform).
+    #[arg(long)]
+    pub baseline_platform: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum When {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Old image: archive, OCI layout directory, or `-` for stdin.
+    old: PathBuf,
+    /// New image; omit it to compare two layers of OLD with --from/--to.
+    new: Option<PathBuf>,
+    /// Layer of the old side (one image: the merged tree after this layer).
+    #[arg(long, value_name = "LAYER")]
+    from: Option<usize>,
+    /// Layer of the new side (default: the last layer).
+    #[arg(long, value_name = "LAYER")]
+    to: Option<usize>,
+    /// Pick the old image by name, digest or index (default: --image).
+    #[arg(long, value_name = "NAME|DIGEST|N")]
+    old_image: Option<String>,
+    /// Pick the new image by name, digest or index (default: --image).
+    #[arg(long, value_name = "NAME|DIGEST|N")]
+    new_image: Option<String>,
+    /// Pick the old image by platform (default: --platform).
+    #[arg(long)]
+    old_platform: Option<String>,
+    /// Pick the new image by platform (default: --platform).
+    #[arg(long)]
+    new_platform: Option<String>,
+    /// Output format (default: text).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Only a per-path summary, like `git diff --stat`.
+    #[arg(long)]
+    stat: bool,
+    /// Only paths matching this glob (repeatable; without a leading `/` it matches at any depth).
+    #[arg(long = "path", value_name = "GLOB")]
+    paths: Vec<String>,
+    /// Only these statuses: added, deleted, modified, metadata (comma-separated).
+    #[arg(long, value_name = "LIST")]
+    status: Vec<String>,
+    /// Exit 1 when the images differ (in the shown paths, with filters), 0 when equal.
+    #[arg(long)]
+    exit_code: bool,
+    /// Colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    color: When,
+    /// Print sizes as raw byte counts.
+    #[arg(long)]
+    bytes: bool,
+    /// Write the diff here instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 /// The sample image shipped in assets/, found next to the sources or the binary.
@@ -218,6 +286,7 @@ pub fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
+        Some(Command::Diff(d)) => run_diff(&d, &cli.load),
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -231,6 +300,9 @@ pub fn run() -> Result<ExitCode> {
                     junit: None,
                     json: None,
                     bytes: false,
+                    baseline: None,
+                    baseline_image: None,
+                    baseline_platform: None,
                 };
                 return run_ci(&c, &cli.load);
             }
@@ -241,8 +313,31 @@ pub fn run() -> Result<ExitCode> {
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     let rules = layerscope::ci::RuleSet::resolve(c.ci_config.as_deref(), &c.rules)?;
-    let (loaded, analysis) = load_image(&c.image, load_args)?;
-    let outcome = layerscope::ci::evaluate(&rules, &loaded, &analysis);
+    let (loaded, analysis, baseline) = match &c.baseline {
+        None => {
+            let (l, a) = load_image(&c.image, load_args)?;
+            (l, a, None)
+        }
+        Some(b) => {
+            let base_opts = side_options(load_args, &c.baseline_image, &c.baseline_platform);
+            let (new, old) = load_pair(
+                (&c.image, load_args.options()),
+                Some((b.as_path(), base_opts)),
+            )?;
+            let new_analysis = analyse(&new);
+            let old = old.map(|o| {
+                let a = analyse(&o);
+                (o, a)
+            });
+            (new, new_analysis, old)
+        }
+    };
+    let outcome = layerscope::ci::evaluate_against(
+        &rules,
+        &loaded,
+        &analysis,
+        baseline.as_ref().map(|(l, a)| (l, a)),
+    );
     let units = if c.bytes { Units::Bytes } else { Units::Human };
     let subject = Subject {
         loaded: &loaded,
@@ -284,4 +379,131 @@ fn run_tui(image: &Path, args: &LoadArgs, _config: Option<&Path>) -> Result<Exit
     };
     write_out(None, &report::text::render(&subject, Units::Human))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Load options for one side of a comparison: its own selection, else the global one.
+fn side_options(args: &LoadArgs, image: &Option<String>, platform: &Option<String>) -> LoadOptions {
+    let mut o = args.options();
+    if image.is_some() {
+        o.selector.image = image.clone();
+    }
+    if platform.is_some() {
+        o.selector.platform = platform.clone();
+    }
+    o
+}
+
+/// Load one image, or two in parallel.
+fn load_pair(
+    first: (&Path, LoadOptions),
+    second: Option<(&Path, LoadOptions)>,
+) -> Result<(Loaded, Option<Loaded>)> {
+    if let Some((p2, _)) = &second {
+        if first.0 == Path::new("-") && *p2 == Path::new("-") {
+            anyhow::bail!("only one side can be read from stdin (-)");
+        }
+    }
+    let run = |p: &Path, o: &LoadOptions| load::load(p, o, &Progress::default());
+    std::thread::scope(|s| {
+        let other = second.map(|(p, o)| s.spawn(move || run(p, &o)));
+        let a = run(first.0, &first.1);
+        let b = match other {
+            Some(h) => Some(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("loading thread failed"))??,
+            ),
+            None => None,
+        };
+        Ok((a?, b))
+    })
+}
+
+fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
+    use layerscope::diff;
+    use layerscope::report::{diff_json, diff_text, DiffSubject};
+    use std::io::IsTerminal;
+
+    let filter = diff::Filter::new(&d.paths, &d.status)?;
+    let old_opts = side_options(load_args, &d.old_image, &d.old_platform);
+    let (old, new, result) = match &d.new {
+        Some(newp) => {
+            let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
+            let same = *newp == d.old
+                && d.old != Path::new("-")
+                && new_opts.selector.image == old_opts.selector.image
+                && new_opts.selector.platform == old_opts.selector.platform;
+            if same {
+                // The same image on both sides (usually with --from/--to): load it once.
+                let (old, _) = load_pair((&d.old, old_opts), None)?;
+                let r = diff::diff_images(&old, d.from, &old, d.to);
+                (old, None, r)
+            } else {
+                let (old, new) = load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)))?;
+                let new = new.context("loading the new image")?;
+                let r = diff::diff_images(&old, d.from, &new, d.to);
+                (old, Some(new), r)
+            }
+        }
+        None => {
+            let Some(from) = d.from else {
+                anyhow::bail!(
+                    "diff: give NEW, or --from LAYER (and --to LAYER) to compare two layers of one image"
+                );
+            };
+            let (old, _) = load_pair((&d.old, old_opts), None)?;
+            let to = d.to.unwrap_or(old.image.layers.len().saturating_sub(1));
+            let r = diff::diff_layers(&old, from, to);
+            (old, None, r)
+        }
+    };
+    let result = result?;
+    let subject = DiffSubject {
+        diff: &result,
+        old: &old,
+        new: new.as_ref().unwrap_or(&old),
+    };
+    let color = match d.color {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => {
+            d.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+        }
+    };
+    let opts = diff_text::TextOptions {
+        units: if d.bytes { Units::Bytes } else { Units::Human },
+        color,
+    };
+    // NB: without --format on a terminal the TUI's diff mode will take over here.
+    let text = match (d.format.unwrap_or(Format::Text), d.stat) {
+        (Format::Json, _) => ensure_newline(diff_json::render(&subject, &filter)),
+        (Format::Text, true) => diff_text::render_stat(&subject, &filter, opts),
+        (Format::Text, false) => diff_text::render(&subject, &filter, opts),
+    };
+    write_out(d.output.as_deref(), &text)?;
+    for l in std::iter::once(&old).chain(new.as_ref()) {
+        for w in &l.image.warnings {
+            eprintln!("layerscope: warning: {}: {w}", l.image.source);
+        }
+    }
+    if !d.exit_code {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let differ = if filter.is_active() {
+        let keep = result.tree.keep_mask(&filter);
+        result
+            .tree
+            .entries
+            .iter()
+            .zip(keep)
+            .any(|(e, k)| k && e.status != layerscope::tree::Status::Unchanged)
+    } else {
+        !result.is_identical()
+    };
+    Ok(if differ {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -43,6 +43,15 @@ impl Compression {
         }
     }
 
+    /// How people call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "uncompressed",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     /// The OCI media type for a layer of this compression.
     pub fn oci_media_type(self) -> &'static str {
         match self {
@@ -221,11 +230,11 @@ pub fn scan<R: Read + Seek>(
     if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
         if claimed != compression {
             warnings.push(format!(
-                "media type {} says {:?} but the data is {:?}; read as {:?}",
+                "media type {} says {} but the data is {}; read as {}",
                 media_type.unwrap_or_default(),
-                claimed,
-                compression,
-                compression
+                claimed.name(),
+                compression.name(),
+                compression.name()
             ));
         }
     }
@@ -352,7 +361,11 @@ fn collect_entries<R: Read>(
                 opts.max_entries
             ));
         }
-        let raw_path = entry.path_bytes().into_owned();
+        let sparse = pax_sparse(&mut entry);
+        let raw_path = match &sparse {
+            Some(PaxSparse { name: Some(n), .. }) => n.clone(),
+            _ => entry.path_bytes().into_owned(),
+        };
         if raw_path.len() > opts.max_path_bytes {
             return Err(format!(
                 "entry #{} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
@@ -368,7 +381,10 @@ fn collect_entries<R: Read>(
         let header = entry.header();
         let etype = header.entry_type();
         let kind = match etype {
-            tar::EntryType::Regular | tar::EntryType::Continuous => Kind::File,
+            // GNU sparse files: the reader expands the holes.
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                Kind::File
+            }
             tar::EntryType::Directory => Kind::Dir,
             tar::EntryType::Symlink => Kind::Symlink,
             tar::EntryType::Link => Kind::Hardlink,
@@ -384,7 +400,13 @@ fn collect_entries<R: Read>(
         let uid = header.uid().unwrap_or(0) as u32;
         let gid = header.gid().unwrap_or(0) as u32;
         let mtime = header.mtime().unwrap_or(0);
-        let size = entry.size();
+        let size = sparse
+            .as_ref()
+            .and_then(|s| s.real_size)
+            .unwrap_or_else(|| entry.size());
+        // Hashing a hole means hashing zeros; refuse to spin on a huge one.
+        let stored = entry.header().size().unwrap_or(0);
+        let hashable = size.saturating_sub(stored) <= MAX_HOLE_BYTES;
         let link = match kind {
             Kind::Symlink => entry
                 .link_name_bytes()
@@ -414,17 +436,29 @@ fn collect_entries<R: Read>(
         if path.is_empty() && action == Action::Put {
             continue; // the root directory itself
         }
-        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files {
+        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files && hashable {
             let mut h = Sha256::new();
-            loop {
-                let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
-                if n == 0 {
-                    break;
+            match &sparse {
+                Some(sp) if sp.is_sparse() => {
+                    hash_pax_sparse(&mut entry, sp, size, &mut h, &mut buf)
+                        .map_err(|e| entry_err(&raw_path, &e))?;
                 }
-                h.update(&buf[..n]);
+                _ => loop {
+                    let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                },
             }
             Some(h.finalize().into())
         } else {
+            if !hashable {
+                warnings.push(format!(
+                    "{}: sparse file of {size} bytes not hashed (holes over {MAX_HOLE_BYTES} bytes)",
+                    String::from_utf8_lossy(&raw_path)
+                ));
+            }
             None
         };
         out.push(RawEntry {
@@ -445,6 +479,124 @@ fn collect_entries<R: Read>(
             "{escaped} entries had '..' components climbing above the root; kept inside the image root"
         ));
     }
+    Ok(())
+}
+
+/// Largest total of sparse holes we are willing to hash as zeros.
+const MAX_HOLE_BYTES: u64 = 1 << 30;
+
+/// GNU sparse files written as PAX records (`tar --format=pax --sparse`):
+/// formats 0.0/0.1 keep the map in the records, 1.0 at the start of the data.
+#[derive(Debug, Default)]
+struct PaxSparse {
+    name: Option<Vec<u8>>,
+    real_size: Option<u64>,
+    major: Option<u64>,
+    /// (offset, length) of each data chunk, for formats 0.x.
+    map: Vec<(u64, u64)>,
+    pending_offset: Option<u64>,
+}
+
+impl PaxSparse {
+    fn is_sparse(&self) -> bool {
+        self.major == Some(1) || !self.map.is_empty()
+    }
+}
+
+fn pax_sparse<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<PaxSparse> {
+    let exts = entry.pax_extensions().ok()??;
+    let mut sp = PaxSparse::default();
+    let mut any = false;
+    let num = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
+    for ext in exts.flatten() {
+        let v = ext.value_bytes();
+        match ext.key_bytes() {
+            b"GNU.sparse.name" => sp.name = Some(v.to_vec()),
+            b"GNU.sparse.realsize" | b"GNU.sparse.size" => sp.real_size = num(v),
+            b"GNU.sparse.major" => sp.major = num(v),
+            b"GNU.sparse.map" => {
+                let nums: Vec<u64> = v.split(|&b| b == b',').filter_map(num).collect();
+                sp.map = nums.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+            }
+            b"GNU.sparse.offset" => sp.pending_offset = num(v),
+            b"GNU.sparse.numbytes" => {
+                if let (Some(o), Some(n)) = (sp.pending_offset.take(), num(v)) {
+                    sp.map.push((o, n));
+                }
+            }
+            _ => continue,
+        }
+        any = true;
+    }
+    any.then_some(sp)
+}
+
+/// Hash the logical content of a PAX sparse file: zeros for holes, the
+/// stored chunks in between.
+fn hash_pax_sparse(
+    r: &mut impl Read,
+    sp: &PaxSparse,
+    real_size: u64,
+    h: &mut Sha256,
+    buf: &mut [u8],
+) -> io::Result<()> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, format!("sparse map: {m}"));
+    let mut map = sp.map.clone();
+    if sp.major == Some(1) {
+        // 1.0: decimal lines (count, then offset/length pairs), padded to 512.
+        let mut consumed = 0u64;
+        let mut line = Vec::new();
+        let mut numbers = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut want: Option<u64> = None;
+        while want.is_none_or(|w| (numbers.len() as u64) < 2 * w) {
+            r.read_exact(&mut byte)?;
+            consumed += 1;
+            if consumed > 1 << 20 {
+                return Err(bad("too long"));
+            }
+            if byte[0] != b'\n' {
+                line.push(byte[0]);
+                continue;
+            }
+            let n = std::str::from_utf8(&line)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| bad("not a number"))?;
+            line.clear();
+            match want {
+                None => want = Some(n),
+                Some(_) => numbers.push(n),
+            }
+        }
+        let pad = (512 - consumed % 512) % 512;
+        io::copy(&mut r.take(pad), &mut io::sink())?;
+        map = numbers.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    }
+    let zeros = [0u8; 8192];
+    let mut pos = 0u64;
+    let feed_zeros = |h: &mut Sha256, mut n: u64| {
+        while n > 0 {
+            let k = n.min(zeros.len() as u64) as usize;
+            h.update(&zeros[..k]);
+            n -= k as u64;
+        }
+    };
+    for (off, len) in map {
+        if off < pos || off.saturating_add(len) > real_size {
+            return Err(bad("chunks out of order or past the end"));
+        }
+        feed_zeros(h, off - pos);
+        let mut left = len;
+        while left > 0 {
+            let k = left.min(buf.len() as u64) as usize;
+            r.read_exact(&mut buf[..k])?;
+            h.update(&buf[..k]);
+            left -= k as u64;
+        }
+        pos = off + len;
+    }
+    feed_zeros(h, real_size - pos);
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod archive;
 pub mod ci;
 pub mod content;
+pub mod diff;
 pub mod error;
 pub mod image;
 pub mod layer;

@@ -111,6 +111,13 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
         }
         warnings.push(msg);
     }
+    let made = history.iter().filter(|h| !h.empty_layer).count();
+    if !history.is_empty() && made != cand.layers.len() {
+        warnings.push(format!(
+            "the history names {made} layers but the image has {}; layer commands may be misaligned",
+            cand.layers.len()
+        ));
+    }
     let mut seen = std::collections::HashSet::new();
     for l in &cand.layers {
         if !seen.insert(&l.member) {

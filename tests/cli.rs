@@ -262,3 +262,49 @@ fn broken_inputs_give_one_line_and_exit_2() {
             "layerscope: /nonexistent/image.tar: No such file",
         ));
 }
+
+#[test]
+fn dive_json_file_list_and_commands_follow_dive() {
+    let bytes = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("/bin/sh -c #(nop) ADD file:abc in / ")
+                .dir("etc")
+                .file("etc/a", b"aaa"),
+        )
+        .layer(
+            LayerBuilder::new("/bin/sh -c rm /etc/a && ln -s x /etc/l")
+                .whiteout("etc/a")
+                .symlink("etc/l", "x"),
+        )
+        .docker_legacy();
+    let a = write_archive(&bytes, "w.tar");
+    let dj = a.dir.path().join("dive.json");
+    bin()
+        .args(["report"])
+        .arg(&a.path)
+        .arg("--dive-json")
+        .arg(&dj)
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&dj).expect("file")).expect("json");
+    assert_eq!(v["layer"][0]["command"], "#(nop) ADD file:abc in / ");
+    assert_eq!(v["layer"][1]["command"], "rm /etc/a && ln -s x /etc/l");
+    let l0 = &v["layer"][0]["fileList"];
+    assert_eq!(l0[0]["path"], "etc");
+    assert_eq!(l0[0]["isDir"], true);
+    assert_eq!(l0[0]["typeFlag"], 53);
+    assert_eq!(l0[0]["fileMode"], 2_147_484_141u64); // os.ModeDir | 0755
+    assert_eq!(l0[1]["path"], "etc/a");
+    assert_eq!(l0[1]["size"], 3);
+    assert_eq!(l0[1]["fileMode"], 420);
+    let l1: Vec<&str> = v["layer"][1]["fileList"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(l1, ["etc/.wh.a", "etc/l"]);
+    assert_eq!(v["layer"][1]["fileList"][1]["linkName"], "x");
+    assert_eq!(v["layer"][1]["fileList"][1]["fileMode"], 134_218_239u64); // os.ModeSymlink | 0777
+}

@@ -232,7 +232,7 @@ fn wrong_media_type_still_reads_with_a_warning() {
     scan_warnings.extend(s.warnings);
     assert_eq!(scan_warnings.len(), 1);
     assert!(
-        scan_warnings[0].contains("says Gzip but the data is None"),
+        scan_warnings[0].contains("says gzip but the data is uncompressed"),
         "{scan_warnings:?}"
     );
 }
@@ -257,4 +257,45 @@ fn no_hash_mode_seeks_over_bodies_and_agrees_on_the_sample() {
     }
     let id = fast.tree.lookup(b"/etc/passwd").expect("passwd");
     assert!(fast.tree.attrs_at(id, 0).expect("attrs").sha256.is_none());
+}
+
+#[test]
+fn skopeo_dir_layout() {
+    // `skopeo copy … dir:` = the image manifest as manifest.json and every
+    // blob as a file named by its hex digest. Build one from an OCI layout.
+    let oci = tempfile::tempdir().expect("tmp");
+    sample()
+        .oci_dir(Compression::Gzip, oci.path())
+        .expect("oci dir");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(oci.path().join("index.json")).expect("index"))
+            .expect("json");
+    let digest = index["manifests"][0]["digest"].as_str().expect("digest");
+    let blob = |d: &str| {
+        oci.path()
+            .join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let manifest = std::fs::read(blob(digest)).expect("manifest");
+    std::fs::write(dir.path().join("manifest.json"), &manifest).expect("write");
+    std::fs::write(
+        dir.path().join("version"),
+        "Directory Transport Version: 1.1\n",
+    )
+    .expect("write");
+    for entry in std::fs::read_dir(oci.path().join("blobs/sha256")).expect("blobs") {
+        let p = entry.expect("entry").path();
+        std::fs::copy(&p, dir.path().join(p.file_name().expect("name"))).expect("copy");
+    }
+    let l = load_path(dir.path()).expect("load skopeo dir");
+    assert_sample(&l);
+    assert_eq!(l.image.layout, layerscope::archive::Layout::SkopeoDir);
+}
+
+#[test]
+fn xz_compressed_archive_names_the_compression() {
+    let a = write_archive(&[0xfd, b'7', b'z', b'X', b'Z', 0, 1, 2], "image.tar.xz");
+    let err = load_path(&a.path).expect_err("xz").to_string();
+    assert!(err.ends_with("the archive is compressed with xz, which layerscope does not read; decompress it first (gzip and zstd are read directly)"), "{err}");
 }

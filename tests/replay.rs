@@ -302,3 +302,72 @@ fn file_content_is_read_back_in_a_bounded_window() {
     let dir = l.tree.lookup(b"/").expect("root");
     assert!(layerscope::content::read_window(&l, dir, 1, 0, 10).is_err());
 }
+
+/// A GNU tar `--sparse` file in either encoding: 64 KiB of hole, then "tail".
+fn sparse_expected() -> (u64, String) {
+    let mut content = vec![0u8; 65_536];
+    content.extend_from_slice(b"tail");
+    (65_540, layerscope::synth::sha256_hex(&content))
+}
+
+fn scan_one(tar: Vec<u8>) -> layerscope::layer::RawEntry {
+    let s = layerscope::layer::scan(std::io::Cursor::new(tar), None, Default::default(), |_| {})
+        .expect("scan");
+    assert_eq!(s.entries.len(), 1, "{:?}", s.entries);
+    s.entries.into_iter().next().expect("one")
+}
+
+// See: real archives check (GNU tar --format=pax --sparse read as
+// /GNUSparseFile.N/name with the stored size).
+#[test]
+fn pax_sparse_files_keep_their_name_size_and_content() {
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_pax_extensions([
+        ("GNU.sparse.major", &b"1"[..]),
+        ("GNU.sparse.minor", b"0"),
+        ("GNU.sparse.name", b"pax-sparse.img"),
+        ("GNU.sparse.realsize", b"65540"),
+    ])
+    .expect("pax");
+    let mut data = b"1\n65536\n4\n".to_vec();
+    data.resize(512, 0);
+    data.extend_from_slice(b"tail");
+    let mut h = tar::Header::new_ustar();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut h, "GNUSparseFile.0/pax-sparse.img", &data[..])
+        .expect("append");
+    let e = scan_one(b.into_inner().expect("tar"));
+    let (size, sha) = sparse_expected();
+    assert_eq!(&e.path[..], b"pax-sparse.img");
+    assert_eq!(e.kind, layerscope::layer::Kind::File);
+    assert_eq!(e.size, size);
+    assert_eq!(hex::encode(e.sha256.expect("hashed")), sha);
+}
+
+#[test]
+fn gnu_sparse_files_are_regular_files_of_their_logical_size() {
+    let mut h = tar::Header::new_gnu();
+    h.set_path("gnu-sparse.img").expect("path");
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_size(4); // stored bytes: the one data chunk "tail"
+    {
+        let g = h.as_gnu_mut().expect("gnu");
+        g.sparse[0].set_offset(65_536);
+        g.sparse[0].set_length(4);
+        g.set_real_size(65_540);
+    }
+    h.set_cksum();
+    let mut tar = h.as_bytes().to_vec();
+    let mut block = b"tail".to_vec();
+    block.resize(512, 0);
+    tar.extend_from_slice(&block);
+    tar.extend_from_slice(&[0u8; 1024]);
+    let e = scan_one(tar);
+    let (size, sha) = sparse_expected();
+    assert_eq!(e.kind, layerscope::layer::Kind::File);
+    assert_eq!(e.size, size);
+    assert_eq!(hex::encode(e.sha256.expect("hashed")), sha);
+}

@@ -31,6 +31,9 @@ pub(crate) fn digest_from_member(name: &str) -> Option<String> {
 
 pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     let raw = store.read_small("manifest.json", super::METADATA_LIMIT)?;
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return skopeo_dir(store, &raw).map(|c| vec![c]);
+    }
     let entries: Vec<ManifestEntry> = serde_json::from_slice(&raw).map_err(|e| Error::Member {
         path: store.display.clone(),
         member: "manifest.json".into(),
@@ -79,4 +82,43 @@ pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
         });
     }
     Ok(out)
+}
+
+/// A `dir:` layout: manifest.json is one image manifest and each blob is a
+/// file named by its hex digest.
+fn skopeo_dir(store: &Store, raw: &[u8]) -> Result<Candidate> {
+    let err = |msg: String| Error::Member {
+        path: store.display.clone(),
+        member: "manifest.json".into(),
+        msg,
+    };
+    let m = oci_spec::image::ImageManifest::from_reader(raw)
+        .map_err(|e| err(format!("invalid image manifest: {e}")))?;
+    let member = |digest: &str| -> Result<String> {
+        match digest.split_once(':') {
+            Some((alg, hex)) if super::oci::valid_digest_parts(alg, hex) => Ok(hex.to_string()),
+            _ => Err(err(format!("invalid digest {digest:?}"))),
+        }
+    };
+    let config_digest = m.config().digest().to_string();
+    let mut layers = Vec::with_capacity(m.layers().len());
+    for l in m.layers() {
+        let d = l.digest().to_string();
+        layers.push(LayerRef {
+            member: member(&d)?,
+            digest: Some(d),
+            media_type: Some(l.media_type().to_string()),
+            declared_size: Some(l.size()),
+        });
+    }
+    use sha2::Digest as _;
+    Ok(Candidate {
+        names: Vec::new(),
+        manifest_digest: Some(format!("sha256:{}", hex::encode(sha2::Sha256::digest(raw)))),
+        platform: None,
+        config_member: member(&config_digest)?,
+        config_digest: Some(config_digest),
+        layers,
+        layout: Layout::SkopeoDir,
+    })
 }

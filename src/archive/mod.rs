@@ -29,6 +29,9 @@ pub enum Layout {
     DockerOci,
     /// OCI image layout (archive or directory), no manifest.json.
     Oci,
+    /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
+    /// manifest in manifest.json, blobs named by their hex digest.
+    SkopeoDir,
 }
 
 /// A layer as named by a manifest.
@@ -100,6 +103,17 @@ pub struct Source {
     _spool: Option<tempfile::TempPath>,
 }
 
+/// Compressions `docker load` accepts that we leave to other tools.
+fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
+    if magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
+        Some("xz")
+    } else if magic.starts_with(b"BZh") {
+        Some("bzip2")
+    } else {
+        None
+    }
+}
+
 fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
     let mut magic = [0u8; 4];
     let mut f = std::fs::File::open(path)?;
@@ -165,6 +179,14 @@ impl Source {
                     path: display.clone(),
                     source,
                 })?;
+                if let Some(what) = unsupported_compression(&magic) {
+                    return Err(Error::Format {
+                        path: display,
+                        msg: format!(
+                            "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
+                        ),
+                    });
+                }
                 match crate::layer::Compression::detect(&magic) {
                     crate::layer::Compression::None => (Store::open_tar(path, path)?, None),
                     _ => {

@@ -2,6 +2,8 @@
 //! dive 0.13.1's `--json` schema, and the text summary. All consume the same
 //! [`Loaded`] + [`Analysis`].
 
+pub mod diff_json;
+pub mod diff_text;
 pub mod dive_json;
 pub mod json;
 pub mod text;
@@ -30,4 +32,12 @@ impl Units {
 pub struct Subject<'a> {
     pub loaded: &'a Loaded,
     pub analysis: &'a Analysis,
+}
+
+/// A diff with the two images it was computed from (for attributes the
+/// diff does not copy: digests, link targets).
+pub struct DiffSubject<'a> {
+    pub diff: &'a crate::diff::Diff,
+    pub old: &'a Loaded,
+    pub new: &'a Loaded,
 }

@@ -7,6 +7,10 @@ mod replay;
 
 use std::collections::HashMap;
 
+/// Fast hashing with a per-process random seed (names come from untrusted
+/// archives, so the seed keeps collision floods out).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use serde::Serialize;
 
 use crate::layer::Kind;
@@ -89,6 +93,9 @@ pub struct Attrs {
 pub struct Version {
     pub layer: u32,
     pub status: Status,
+    /// Deleted by a whiteout entry naming this very path (not by an
+    /// opaque marker or as part of a deleted parent).
+    pub whiteout: bool,
     attrs: u32,
 }
 
@@ -113,9 +120,11 @@ pub struct FileTree {
     nodes: Vec<Node>,
     attrs: Vec<Attrs>,
     names: Vec<Box<[u8]>>,
-    name_ids: HashMap<Box<[u8]>, u32>,
-    child_index: HashMap<(NodeId, u32), NodeId>,
+    name_ids: FastMap<Box<[u8]>, u32>,
+    child_index: FastMap<(NodeId, u32), NodeId>,
     layer_nodes: Vec<Vec<NodeId>>,
+    /// Directories each layer marked opaque.
+    layer_opaque: Vec<Vec<NodeId>>,
 }
 
 impl Default for FileTree {
@@ -130,9 +139,10 @@ impl FileTree {
             nodes: Vec::new(),
             attrs: Vec::new(),
             names: Vec::new(),
-            name_ids: HashMap::new(),
-            child_index: HashMap::new(),
+            name_ids: FastMap::default(),
+            child_index: FastMap::default(),
             layer_nodes: Vec::new(),
+            layer_opaque: Vec::new(),
         };
         let root_name = t.intern(b"");
         t.nodes.push(Node {
@@ -175,7 +185,12 @@ impl FileTree {
 
     /// Node for a clean `a/b/c` path, created with its parents.
     pub(crate) fn ensure(&mut self, path: &[u8]) -> NodeId {
-        let mut cur = ROOT;
+        self.ensure_below(ROOT, path)
+    }
+
+    /// Node for a clean relative path below `base`.
+    pub(crate) fn ensure_below(&mut self, base: NodeId, path: &[u8]) -> NodeId {
+        let mut cur = base;
         for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
             cur = self.child(cur, c);
         }
@@ -307,6 +322,11 @@ impl FileTree {
     /// Paths the layer touched, in first-touch order.
     pub fn layer_changes(&self, layer: usize) -> &[NodeId] {
         self.layer_nodes.get(layer).map(|v| &v[..]).unwrap_or(&[])
+    }
+
+    /// Directories the layer marked opaque (`.wh..wh..opq`).
+    pub fn layer_opaque(&self, layer: usize) -> &[NodeId] {
+        self.layer_opaque.get(layer).map(|v| &v[..]).unwrap_or(&[])
     }
 
     /// Paths existing after the last layer.

@@ -6,9 +6,7 @@
 //! then the layer's own entries. Every step is linear in the entries and the
 //! deleted subtrees.
 
-use std::collections::HashMap;
-
-use super::{Attrs, FileTree, NodeId, Status, Version, NO_ATTRS, ROOT};
+use super::{Attrs, FastMap, FileTree, NodeId, Status, Version, NO_ATTRS, ROOT};
 use crate::layer::{Action, Kind, RawEntry};
 
 /// dive 0.13.1's per-path tallies over the leaves of each layer's own tree.
@@ -47,6 +45,7 @@ pub struct Replay {
     pub broken_hardlinks: Vec<u64>,
     /// Scratch: per node, layer+1 when it has a child in the current dive layer tree.
     has_child: Vec<u32>,
+    seen: Vec<u32>,
     recreated: Vec<u32>,
 }
 
@@ -81,6 +80,7 @@ impl Replay {
             layer: l,
             status,
             attrs: idx,
+            whiteout: false,
         };
         let node = &mut self.tree.nodes[id as usize];
         match node.versions.last_mut() {
@@ -176,12 +176,27 @@ impl Replay {
     pub fn apply(&mut self, entries: &[RawEntry]) {
         let l = self.tree.layer_nodes.len() as u32;
         self.tree.layer_nodes.push(Vec::new());
+        self.tree.layer_opaque.push(Vec::new());
         self.stray_whiteouts.push(0);
         self.broken_hardlinks.push(0);
-        let ids: Vec<NodeId> = entries.iter().map(|e| self.tree.ensure(&e.path)).collect();
+        // Tar entries come grouped by directory: resolve the parent once per run.
+        let mut last_dir: (&[u8], NodeId) = (b"", ROOT);
+        let ids: Vec<NodeId> = entries
+            .iter()
+            .map(|e| {
+                let (dir, name) = match e.path.iter().rposition(|&b| b == b'/') {
+                    Some(p) => (&e.path[..p], &e.path[p + 1..]),
+                    None => (&e.path[..0], &e.path[..]),
+                };
+                if dir != last_dir.0 {
+                    last_dir = (dir, self.tree.ensure(dir));
+                }
+                self.tree.ensure_below(last_dir.1, name)
+            })
+            .collect();
 
         // dive's layer tree: every entry's node, whiteouts as separate leaves.
-        let mut dive_put: HashMap<NodeId, u64> = HashMap::new();
+        let mut dive_put: FastMap<NodeId, u64> = FastMap::default();
         let mut dive_whiteouts: Vec<(NodeId, u64)> = Vec::new();
         let mut dive_members: Vec<NodeId> = Vec::new();
 
@@ -203,9 +218,15 @@ impl Replay {
                         }
                         0
                     };
+                    if let Some(v) = self.tree.nodes[id as usize].versions.last_mut() {
+                        if v.layer == l && v.status == Status::Deleted {
+                            v.whiteout = true;
+                        }
+                    }
                     dive_whiteouts.push((id, size));
                 }
                 Action::Opaque => {
+                    self.tree.layer_opaque[l as usize].push(id);
                     let kids = self.tree.nodes[id as usize].children.clone();
                     for c in kids {
                         self.delete_subtree(c, l);
@@ -272,7 +293,7 @@ impl Replay {
     fn tally_dive(
         &mut self,
         l: u32,
-        puts: &HashMap<NodeId, u64>,
+        puts: &FastMap<NodeId, u64>,
         whiteouts: &[(NodeId, u64)],
         members: &[NodeId],
     ) {
@@ -297,11 +318,14 @@ impl Replay {
             // `.wh.NAME` is a child of NAME's parent in dive's layer tree.
             mark(&mut self.has_child, &self.tree, w);
         }
-        let mut seen = std::collections::HashSet::new();
+        if self.seen.len() < self.tree.nodes.len() {
+            self.seen.resize(self.tree.nodes.len(), 0);
+        }
         for &m in members {
-            if !seen.insert(m) || self.has_child[m as usize] == stamp {
+            if self.seen[m as usize] == stamp || self.has_child[m as usize] == stamp {
                 continue;
             }
+            self.seen[m as usize] = stamp;
             self.dive.add(m, puts.get(&m).copied().unwrap_or(0));
         }
         for &(w, size) in whiteouts {
