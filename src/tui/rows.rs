@@ -137,6 +137,35 @@ pub fn net_change(
     }
 }
 
+/// Every directory's children sorted by name, built once per image (CSR
+/// layout: one flat array), so name-sorted views never sort again.
+#[derive(Debug, Default)]
+pub struct NameOrder {
+    start: Vec<u32>,
+    kids: Vec<NodeId>,
+}
+
+impl NameOrder {
+    pub fn build(tree: &FileTree) -> NameOrder {
+        let mut start = Vec::with_capacity(tree.len() + 1);
+        let mut kids = Vec::with_capacity(tree.len());
+        for id in tree.ids() {
+            start.push(kids.len() as u32);
+            let from = kids.len();
+            kids.extend_from_slice(tree.children(id));
+            kids[from..].sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b)));
+        }
+        start.push(kids.len() as u32);
+        NameOrder { start, kids }
+    }
+
+    pub fn children(&self, id: NodeId) -> Option<&[NodeId]> {
+        let i = id as usize;
+        let (a, b) = (*self.start.get(i)?, *self.start.get(i + 1)?);
+        self.kids.get(a as usize..b as usize)
+    }
+}
+
 /// How children are ordered inside each directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -200,10 +229,11 @@ impl TreeModel {
         keep: Option<&[bool]>,
         sort: Sort,
         generation: u64,
+        names: Option<&NameOrder>,
     ) {
         let was = self.selected_id();
         if self.full_key != Some((generation, sort)) {
-            self.full = full_order(tree, info, sort);
+            self.full = full_order(tree, info, sort, names);
             self.full_key = Some((generation, sort));
         }
         if self.pos.len() != tree.len() {
@@ -449,20 +479,28 @@ impl TreeModel {
 }
 
 /// Depth-first order of the nodes in the view, children sorted per directory.
-fn full_order(tree: &FileTree, info: &ViewInfo, sort: Sort) -> Vec<Entry> {
+fn full_order(
+    tree: &FileTree,
+    info: &ViewInfo,
+    sort: Sort,
+    names: Option<&NameOrder>,
+) -> Vec<Entry> {
     let mut order: Vec<Entry> = Vec::new();
     let mut stack: Vec<(NodeId, u16)> = Vec::new();
     let mut kids: Vec<NodeId> = Vec::new();
     let push_children =
         |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
             kids.clear();
-            kids.extend(
-                tree.children(id)
-                    .iter()
-                    .copied()
-                    .filter(|&c| info.in_view[c as usize]),
-            );
-            sort_children(tree, info, sort, kids);
+            let cached = names
+                .filter(|_| sort.key == SortKey::Name)
+                .and_then(|n| n.children(id));
+            let source = cached.unwrap_or(tree.children(id));
+            kids.extend(source.iter().copied().filter(|&c| info.in_view[c as usize]));
+            match cached {
+                Some(_) if sort.descending => kids.reverse(),
+                Some(_) => {}
+                None => sort_children(tree, info, sort, kids),
+            }
             stack.extend(kids.iter().rev().map(|&c| (c, depth)));
         };
     push_children(ROOT, 0, &mut stack, &mut kids);
@@ -544,7 +582,7 @@ mod tests {
             height: 3,
             ..TreeModel::default()
         };
-        m.rebuild_order(&tree, &info, None, Sort::default(), 1);
+        m.rebuild_order(&tree, &info, None, Sort::default(), 1, None);
         (tree, info, m)
     }
 
@@ -614,14 +652,22 @@ mod tests {
         for p in ["/", "/c", "/c/d", "/c/d/z"] {
             keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
         }
-        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1);
+        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1, None);
         assert_eq!(names(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
         assert_eq!(m.order[0].end, 3);
         let sort = Sort {
             key: SortKey::Size,
             descending: true,
         };
-        m.rebuild_order(&t, &info, None, sort, 1);
+        m.rebuild_order(&t, &info, None, sort, 1, None);
+        // The name cache gives the same order as sorting.
+        let cache = NameOrder::build(&t);
+        m.rebuild_order(&t, &info, None, Sort::default(), 2, Some(&cache));
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+        m.rebuild_order(&t, &info, None, sort, 2, Some(&cache));
         assert_eq!(
             names(&t, &m),
             ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]

@@ -381,6 +381,7 @@ impl AppState {
             keep.as_deref(),
             self.sort,
             self.view_generation,
+            Some(&data.names),
         );
         self.recompute_search();
     }
