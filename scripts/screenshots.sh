@@ -37,7 +37,7 @@ shot() {
   shift 2
   t kill-server 2>/dev/null || true
   t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
-    "env TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN $IMAGE; sleep 60"
+    "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN $IMAGE; sleep 60"
   wait_for "Layers 6/6"
   for k in "$@"; do
     t send-keys -t shot "$k"

@@ -75,7 +75,7 @@ fn explore_the_sample_image_in_a_terminal() {
         socket: format!("layerscope-e2e-{}", std::process::id()),
     };
     let cmd = format!(
-        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(&archive.path)
     );
@@ -144,7 +144,7 @@ fn load_error_is_shown_then_quit_exits_2() {
         socket: format!("layerscope-e2e-err-{}", std::process::id()),
     };
     let cmd = format!(
-        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(&archive.path)
     );
