@@ -168,3 +168,27 @@ fn load_error_is_shown_then_quit_exits_2() {
 fn shell_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
+
+#[test]
+fn bad_config_file_is_an_error_before_the_terminal_is_touched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, "keys:\n  fly: [\"x\"]\n").expect("write");
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let out = Command::new(bin)
+        .env_remove("CI")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("missing.tar")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "layerscope: {}: keys: unknown action `fly`\n",
+            cfg.display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "no terminal setup was written");
+}
