@@ -640,8 +640,9 @@ fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
     let a = s.areas;
     if s.popup.is_some() {
         return match m.kind {
-            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down))
-                .and_then(|_| popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))),
+            MouseEventKind::ScrollDown => {
+                popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))
+            }
             MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
             _ => None,
         };
