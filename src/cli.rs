@@ -468,7 +468,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         When::Auto => {
             d.output.is_none()
                 && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     let opts = diff_text::TextOptions {

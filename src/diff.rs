@@ -546,7 +546,7 @@ impl Filter {
     }
     pub fn matches(&self, e: &Entry) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&e.status))
-            && self.globs.as_ref().map_or(true, |g| g.is_match(&e.path))
+            && self.globs.as_ref().is_none_or(|g| g.is_match(&e.path))
     }
 }
 
