@@ -36,14 +36,20 @@ impl Tmux {
 
     /// Wait until the screen contains `text`; the screen on timeout.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contains(text))
+    }
+
+    /// Wait until `ok` holds for the screen (a frame may be caught half
+    /// drawn, so every check polls).
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(text) {
+            if ok(&s) {
                 return s;
             }
             if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
+                panic!("timed out waiting for {what}; screen:\n{s}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -90,34 +96,35 @@ fn explore_the_sample_image_in_a_terminal() {
         "32",
         &cmd,
     ]);
-    let s = t.wait_for("Layers 6/6");
-    assert!(s.contains("aggregated to layer 5"), "{s}");
+    t.wait_until("the loaded image", |s| {
+        s.contains("Layers 6/6") && s.contains("aggregated to layer 5")
+    });
     // Switch layers: up three, per-layer view of the cleanup layer.
     t.keys(&["k", "k", "k", "v"]);
-    let s = t.wait_for("changes in layer 2");
-    assert!(s.contains("term.log"), "{s}");
-    assert!(
-        s.lines().any(|l| l.contains("│- -rw-r--r--")
-            && l.contains("585.94 KiB")
-            && l.contains("term.log")),
-        "{s}"
-    );
+    t.wait_until("the deleted term.log in layer 2", |s| {
+        s.contains("changes in layer 2")
+            && s.lines().any(|l| {
+                l.contains("│- -rw-r--r--") && l.contains("585.94 KiB") && l.contains("term.log")
+            })
+    });
     // Back to aggregated, filter by regex.
     t.keys(&["v", "G", "f", "ssl", "Enter"]);
-    let s = t.wait_for("filter: regex \"ssl\"");
-    assert!(s.contains("ca-certificates.crt"), "{s}");
-    assert!(!s.contains("bash"), "{s}");
+    t.wait_until("the ssl filter", |s| {
+        s.contains("filter: regex \"ssl\"")
+            && s.contains("ca-certificates.crt")
+            && !s.contains("bash")
+    });
     t.keys(&["F"]);
     // Search with a match count, then details of the match.
     t.keys(&["/", "logo", "Enter"]);
     // Search runs forward from the cursor: either match may come first.
-    let s = t.wait_for("/2  ");
-    assert!(s.contains("/logo 1/2") || s.contains("/logo 2/2"), "{s}");
-    assert!(s.contains("logo.png"), "{s}");
+    t.wait_until("two logo matches", |s| {
+        (s.contains("/logo 1/2") || s.contains("/logo 2/2")) && s.contains("logo.png")
+    });
     t.keys(&["n", "d"]);
-    let s = t.wait_for("File details");
-    assert!(s.contains("/logo.png"), "{s}");
-    assert!(s.contains("Timeline"), "{s}");
+    t.wait_until("file details with a timeline", |s| {
+        s.contains("File details") && s.contains("/logo.png") && s.contains("Timeline")
+    });
     // Esc alone (Esc + key in one burst reads as Alt+key).
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
