@@ -569,7 +569,12 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::Details => {
             if let Some(id) = s.selected_node() {
-                s.popup = Some(Popup::FileDetails { id, scroll: 0 });
+                let links = super::view::popups::hardlink_group(s, id);
+                s.popup = Some(Popup::FileDetails {
+                    id,
+                    scroll: 0,
+                    links,
+                });
             }
         }
         Action::Content => {

@@ -18,7 +18,9 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
         None => {}
         Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
-        Some(Popup::FileDetails { id, scroll }) => file_details(s, *id, *scroll, area, buf),
+        Some(Popup::FileDetails { id, scroll, links }) => {
+            file_details(s, *id, links, *scroll, area, buf)
+        }
         Some(Popup::Content(cv)) => content(s, cv, area, buf),
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
@@ -145,7 +147,7 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
     group
 }
 
-pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
+pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Line<'static>> {
     let Some(data) = &s.data else {
         return Vec::new();
     };
@@ -195,10 +197,9 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
     {
         lines.push(kv(s, "Total:     ", size(s.info.size[id as usize])));
     }
-    let group = hardlink_group(s, id);
     if !group.is_empty() {
         lines.push(kv(s, "Hardlinks: ", format!("{} paths", group.len())));
-        for g in group {
+        for &g in group {
             lines.push(Line::raw(format!("           {}", data.path(g))));
         }
     }
@@ -236,9 +237,16 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
     lines
 }
 
-fn file_details(s: &AppState, id: NodeId, scroll: usize, area: Rect, buf: &mut Buffer) {
+fn file_details(
+    s: &AppState,
+    id: NodeId,
+    links: &[NodeId],
+    scroll: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let inner = frame(s, "File details (esc closes)", area, buf);
-    let lines = file_details_lines(s, id);
+    let lines = file_details_lines(s, id, links);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
