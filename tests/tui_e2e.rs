@@ -129,7 +129,7 @@ fn explore_the_sample_image_in_a_terminal() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["?"]);
-    t.wait_for("Help (esc closes)");
+    t.wait_for("Help (esc closes");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
