@@ -51,36 +51,39 @@ impl ViewInfo {
             info.in_view[ROOT as usize] = true;
             return info;
         }
+        let aggregated = mode == ViewMode::Aggregated;
         for id in tree.ids().skip(1) {
             let i = id as usize;
             let (shown, status, attrs) = match mode {
-                ViewMode::Aggregated => match tree.change_in(id, layer) {
-                    Some(v) if v.status == Status::Deleted => {
-                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
-                    }
-                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
-                    None => {
-                        let a = tree.attrs_at(id, layer);
-                        (a.is_some(), None, a)
-                    }
-                },
-                ViewMode::Layer => match tree.change_in(id, layer) {
-                    Some(v) if v.status == Status::Deleted => {
-                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
-                    }
-                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
-                    None => (false, None, tree.attrs_at(id, layer)),
-                },
                 ViewMode::Range { from } => {
                     let (s, a) = net_change(tree, id, from, layer);
                     (s.is_some(), s, a)
                 }
+                // One binary search gives both the state after the layer
+                // and whether the layer itself touched the path.
+                _ => {
+                    let vs = &tree.node(id).versions;
+                    let k = vs.partition_point(|v| v.layer as usize <= layer);
+                    match k.checked_sub(1).map(|j| (j, &vs[j])) {
+                        Some((j, v)) if v.layer as usize == layer => {
+                            if v.status == Status::Deleted {
+                                let before = j.checked_sub(1).and_then(|p| tree.attrs_of(&vs[p]));
+                                (true, Some(Status::Deleted), before)
+                            } else {
+                                (true, Some(v.status), tree.attrs_of(v))
+                            }
+                        }
+                        Some((_, v)) if aggregated => {
+                            let a = tree.attrs_of(v);
+                            (a.is_some(), None, a)
+                        }
+                        _ => (false, None, None),
+                    }
+                }
             };
             info.in_view[i] = shown;
             info.status[i] = status;
-            if status != Some(Status::Deleted) || attrs.is_some_and(|a| a.kind != Kind::Dir) {
-                info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
-            }
+            info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
         }
         info.in_view[ROOT as usize] = true;
         // Children come after parents in the arena: one reverse pass makes
@@ -98,10 +101,6 @@ impl ViewInfo {
         }
         info
     }
-}
-
-fn previous_attrs(tree: &FileTree, id: NodeId, layer: usize) -> Option<&Attrs> {
-    tree.previous(id, layer).and_then(|v| tree.attrs_of(v))
 }
 
 /// Net change of a path between the state after layer `a` and after `b`.
