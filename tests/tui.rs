@@ -596,3 +596,47 @@ fn colours_mark_statuses_and_selection() {
     let sel_y = a.s.areas.layers.y + 1 + (a.s.layer - a.s.layer_scroll) as u16;
     assert_eq!(buf[(a.s.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
 }
+
+#[test]
+fn mouse_selects_toggles_and_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut a = sample();
+    let m = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let tree = a.s.areas.tree;
+    let all = a.s.tree.rows.len();
+    // First tree row is /app: a click selects and collapses it.
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(
+            MouseEventKind::Down(MouseButton::Left),
+            tree.x + 30,
+            tree.y + 2,
+        )),
+    );
+    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(selected_path(&a.s), "/app");
+    assert!(a.s.tree.rows.len() < all);
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(MouseEventKind::ScrollDown, tree.x + 5, tree.y + 5)),
+    );
+    assert_eq!(a.s.tree.scroll, 3);
+    assert_eq!(a.s.tree.selected, 3, "the cursor stays on screen");
+    // A click in the layers pane selects that layer.
+    let layers = a.s.areas.layers;
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(
+            MouseEventKind::Down(MouseButton::Left),
+            layers.x + 3,
+            layers.y + 2,
+        )),
+    );
+    assert_eq!(a.s.focus, Focus::Layers);
+    assert_eq!(a.s.layer, 1);
+}
