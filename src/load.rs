@@ -291,7 +291,10 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     compression: scan.compression,
                     compressed_size_bytes: scan.blob_bytes,
                     tar_size_bytes: scan.tar_bytes,
-                    size_bytes: scan.entries.iter().map(|e| e.size).sum(),
+                    size_bytes: scan
+                        .entries
+                        .iter()
+                        .fold(0u64, |a, e| a.saturating_add(e.size)),
                     entries: scan.entries.len() as u64,
                     command: h.map(|h| h.created_by.clone()).unwrap_or_default(),
                     created: h.and_then(|h| h.created.clone()),
@@ -316,6 +319,14 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     if broken > 0 {
         warnings.push(format!("{broken} hardlinks point to missing targets"));
     }
+    if !opts.scan.hash_layers {
+        warnings.push("layer digests and diff IDs were not verified (--no-hash)".into());
+    }
+    // Warnings quote names from the archive: keep each one a single clean line.
+    let warnings = warnings
+        .iter()
+        .map(|w| crate::error::clean(w).into_owned())
+        .collect();
     let (tree, dive) = replay.finish();
     let image = Image {
         source: store.display.display().to_string(),
