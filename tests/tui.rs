@@ -640,3 +640,39 @@ fn mouse_selects_toggles_and_scrolls() {
     assert_eq!(a.s.focus, Focus::Layers);
     assert_eq!(a.s.layer, 1);
 }
+
+#[test]
+fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
+    let archive = common::write_archive(
+        &layerscope::synth::sample_image().docker_legacy(),
+        "image.tar",
+    );
+    let loaded = common::load_path(&archive.path).expect("load");
+    let last = loaded.tree.final_layer();
+    let id = loaded.tree.lookup(b"/etc").expect("etc");
+    let data = Data::new(loaded);
+    let dest = tempfile::tempdir().expect("tmp");
+    let target = dest.path().join("out");
+    let msg = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
+        .expect("extract");
+    assert!(msg.starts_with("extracted "), "{msg}");
+    assert_eq!(
+        std::fs::read_to_string(target.join("etc/hostname")).expect("hostname"),
+        String::from_utf8(
+            layerscope::content::read_window(
+                &data.loaded,
+                data.loaded.tree.lookup(b"/etc/hostname").expect("h"),
+                last,
+                0,
+                1024
+            )
+            .expect("read")
+            .bytes
+        )
+        .expect("utf8")
+    );
+    // A second run refuses to overwrite.
+    let err = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
+        .expect_err("no overwrite");
+    assert!(err.contains("exists"), "{err}");
+}
