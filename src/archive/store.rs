@@ -106,9 +106,16 @@ impl Store {
         for (i, entry) in entries.enumerate() {
             let entry = entry.map_err(|e| {
                 if i == 0 {
-                    fmt(format!("not an image archive (not a tar file: {e})"))
+                    fmt(format!(
+                        "not an image archive (not a tar file: {})",
+                        crate::error::describe_io(&e)
+                    ))
                 } else {
-                    fmt(format!("bad tar entry #{}: {e}", i + 1))
+                    fmt(format!(
+                        "bad tar entry #{}: {}",
+                        i + 1,
+                        crate::error::describe_io(&e)
+                    ))
                 }
             })?;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
