@@ -16,6 +16,9 @@ use super::view;
 use crate::tui::config::{Action, Key};
 use crate::tui::state::{Filter, Prompt, PromptKind};
 
+/// Lines shown above a change the viewer jumps to.
+const CONTEXT: usize = 3;
+
 pub enum DiffMsg {
     Key(KeyEvent),
     Mouse(MouseEvent),
@@ -55,8 +58,14 @@ pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
         DiffMsg::Content { idx, result } => {
             if let Some(DiffPopup::Content(cv)) = &mut s.popup {
                 if cv.idx == idx {
+                    // Open at the first change, with a little context.
+                    cv.scroll = match &result {
+                        Ok(ContentDiff::Text { hunks, .. }) => {
+                            hunks.first().map_or(0, |h| h.saturating_sub(CONTEXT))
+                        }
+                        _ => 0,
+                    };
                     cv.result = Some(result);
-                    cv.scroll = 0;
                 }
             }
             None
@@ -263,15 +272,17 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
                 // ] and [ (and n/N) jump between runs of changes.
                 let next = match k.code {
                     KeyCode::Char(']') | KeyCode::Char('n') => {
-                        hunks.iter().find(|&&h| h > cv.scroll).copied()
+                        hunks.iter().find(|&&h| h > cv.scroll + CONTEXT).copied()
                     }
-                    KeyCode::Char('[') | KeyCode::Char('N') => {
-                        hunks.iter().rev().find(|&&h| h < cv.scroll).copied()
-                    }
+                    KeyCode::Char('[') | KeyCode::Char('N') => hunks
+                        .iter()
+                        .rev()
+                        .find(|&&h| h < cv.scroll + CONTEXT)
+                        .copied(),
                     _ => None,
                 };
                 if let Some(h) = next {
-                    cv.scroll = h;
+                    cv.scroll = h.saturating_sub(CONTEXT);
                 }
             }
         }

@@ -309,7 +309,7 @@ fn layer_line(l: Option<&LayerBrief>, same: bool, t: &Theme, w: usize) -> Vec<Sp
     } else {
         ("", Style::default())
     };
-    let head = format!("{:>2} {:>9} ", l.index, size(l.size_bytes));
+    let head = format!("{:>2} {:>10} ", l.index, size(l.size_bytes));
     let cmd = truncate(
         &short_command(&l.command),
         w.saturating_sub(head.chars().count() + 2),
@@ -494,12 +494,12 @@ fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
         return;
     }
     let w = inner.width as usize;
-    let show_old = w >= 56;
+    let show_old = w >= 60;
     let mut header = String::from("S ");
     if show_old {
-        header.push_str(&format!("{:>9} ", "Old"));
+        header.push_str(&format!("{:>10} ", "Old"));
     }
-    header.push_str(&format!("{:>9} {:>10}  Name", "New", "Δ"));
+    header.push_str(&format!("{:>10} {:>11}  Name", "New", "Δ"));
     let mut lines = vec![Line::styled(
         truncate(&header, w),
         t.dim.add_modifier(Modifier::BOLD),
@@ -539,12 +539,15 @@ fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
         };
         let mut text = format!("{marker} ");
         if show_old {
-            text.push_str(&format!("{:>9} ", sz(e.old_attrs.is_some(), e.old_bytes())));
+            text.push_str(&format!(
+                "{:>10} ",
+                sz(e.old_attrs.is_some(), e.old_bytes())
+            ));
         }
         let d = e.delta();
         let dtext = if d == 0 { String::new() } else { delta(d) };
         text.push_str(&format!(
-            "{:>9} {dtext:>10}  ",
+            "{:>10} {dtext:>11}  ",
             sz(e.new_attrs.is_some(), e.new_bytes())
         ));
         text.push_str(&"  ".repeat(r.depth as usize));
@@ -565,10 +568,17 @@ fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
         if !e.changed.is_empty() && e.status != Status::Added && e.status != Status::Deleted {
             extra = format!("  ({})", e.changed.names().join(", "));
         } else if let Some(tot) = e.totals.filter(|t| t.changes() > 0 && e.is_dir()) {
-            extra = format!(
-                "  +{} ~{} -{} m{}",
-                tot.added, tot.modified, tot.deleted, tot.metadata
-            );
+            let parts: Vec<String> = [
+                ('+', tot.added),
+                ('~', tot.modified),
+                ('-', tot.deleted),
+                ('m', tot.metadata),
+            ]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(m, n)| format!("{m}{n}"))
+            .collect();
+            extra = format!("  {}", parts.join(" "));
         }
         let mut style = entry_style(t, e);
         if current == Some(r.idx) {
@@ -986,8 +996,9 @@ fn content(s: &DiffState, data: &DiffData, cv: &ContentView, area: Rect, buf: &m
                 String::new()
             };
             format!(
-                " · +{added} -{removed} lines · {} changes{cut} · ] [ next/prev",
-                hunks.len()
+                " · +{added} -{removed} lines · {} change{}{cut} · ] [ next/prev",
+                hunks.len(),
+                if hunks.len() == 1 { "" } else { "s" }
             )
         }
         _ => String::new(),
