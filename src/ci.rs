@@ -402,6 +402,21 @@ fn verdict(
     }
 }
 
+/// PASS or FAIL; the message is only built for a failure.
+fn judged(
+    rule: &str,
+    fail: bool,
+    measured: String,
+    threshold: String,
+    message: impl FnOnce() -> String,
+) -> Verdict {
+    if fail {
+        verdict(rule, Status::Fail, measured, threshold, message())
+    } else {
+        verdict(rule, Status::Pass, measured, threshold, String::new())
+    }
+}
+
 fn skipped(rule: &str) -> Verdict {
     verdict(
         rule,
@@ -421,17 +436,9 @@ impl Rule for LowestEfficiency {
         };
         let e = c.dive.efficiency;
         let fail = t > e;
-        verdict(
-            key,
-            if fail { Status::Fail } else { Status::Pass },
-            format!("{e:.6}"),
-            t.to_string(),
-            if fail {
-                format!("image efficiency is too low (efficiency={e:.6} < threshold={t})")
-            } else {
-                String::new()
-            },
-        )
+        judged(key, fail, format!("{e:.6}"), t.to_string(), || {
+            format!("image efficiency is too low (efficiency={e:.6} < threshold={t})")
+        })
     }
 }
 
@@ -444,17 +451,9 @@ impl Rule for HighestWastedBytes {
         };
         let w = c.dive.wasted_bytes;
         let fail = w > t;
-        verdict(
-            key,
-            if fail { Status::Fail } else { Status::Pass },
-            w.to_string(),
-            t.to_string(),
-            if fail {
-                format!("too many bytes wasted (wasted-bytes={w} > threshold={t})")
-            } else {
-                String::new()
-            },
-        )
+        judged(key, fail, w.to_string(), t.to_string(), || {
+            format!("too many bytes wasted (wasted-bytes={w} > threshold={t})")
+        })
     }
 }
 
@@ -476,17 +475,9 @@ impl Rule for HighestUserWastedPercent {
             ),
             Some(p) => {
                 let fail = t < p;
-                verdict(
-                    key,
-                    if fail { Status::Fail } else { Status::Pass },
-                    format!("{p:.6}"),
-                    t.to_string(),
-                    if fail {
-                        format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={p:.6} > threshold={t})")
-                    } else {
-                        String::new()
-                    },
-                )
+                judged(key, fail, format!("{p:.6}"), t.to_string(), || {
+                    format!("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={p:.6} > threshold={t})")
+                })
             }
         }
     }
@@ -513,17 +504,9 @@ impl Rule for MaxSize {
             (c.analysis.dive.image_size_bytes, "image".to_string())
         };
         let fail = measured > t;
-        verdict(
-            self.key,
-            if fail { Status::Fail } else { Status::Pass },
-            measured.to_string(),
-            t.to_string(),
-            if fail {
-                format!("{what} is too large (size={measured} > threshold={t})")
-            } else {
-                String::new()
-            },
-        )
+        judged(self.key, fail, measured.to_string(), t.to_string(), || {
+            format!("{what} is too large (size={measured} > threshold={t})")
+        })
     }
 }
 
@@ -536,17 +519,9 @@ impl Rule for MaxLayers {
         };
         let n = c.loaded.image.layers.len() as u64;
         let fail = n > t;
-        verdict(
-            key,
-            if fail { Status::Fail } else { Status::Pass },
-            n.to_string(),
-            t.to_string(),
-            if fail {
-                format!("too many layers (layers={n} > threshold={t})")
-            } else {
-                String::new()
-            },
-        )
+        judged(key, fail, n.to_string(), t.to_string(), || {
+            format!("too many layers (layers={n} > threshold={t})")
+        })
     }
 }
 
@@ -581,21 +556,13 @@ impl Rule for ForbiddenPaths {
         }
         let fail = !hits.is_empty();
         let shown: Vec<&str> = hits.iter().take(10).map(String::as_str).collect();
-        verdict(
-            key,
-            if fail { Status::Fail } else { Status::Pass },
-            hits.len().to_string(),
-            self.0.join(" "),
-            if fail {
-                format!(
-                    "forbidden paths ship in the image: {}{}",
-                    shown.join(", "),
-                    if hits.len() > 10 { ", …" } else { "" }
-                )
-            } else {
-                String::new()
-            },
-        )
+        judged(key, fail, hits.len().to_string(), self.0.join(" "), || {
+            format!(
+                "forbidden paths ship in the image: {}{}",
+                shown.join(", "),
+                if hits.len() > 10 { ", …" } else { "" }
+            )
+        })
     }
 }
 
@@ -648,17 +615,9 @@ impl<T: Measure> Rule for Growth<T> {
         };
         let fail = m > t;
         let shown = m.shown();
-        verdict(
-            self.key,
-            if fail { Status::Fail } else { Status::Pass },
-            shown.clone(),
-            t.to_string(),
-            if fail {
-                format!("{} ({}={shown} > threshold={t})", self.what, self.quantity)
-            } else {
-                String::new()
-            },
-        )
+        judged(self.key, fail, shown.clone(), t.to_string(), || {
+            format!("{} ({}={shown} > threshold={t})", self.what, self.quantity)
+        })
     }
 }
 

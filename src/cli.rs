@@ -37,6 +37,28 @@ enum Command {
     Ci(Box<CiArgs>),
     /// Compare two images (OLD NEW), or two layers of one image (IMAGE --from A --to B).
     Diff(Box<DiffArgs>),
+    /// Extract a file or directory of the merged tree (`/` for all) into a directory.
+    Extract(ExtractArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExtractArgs {
+    /// Image archive, OCI layout directory, or `-` for stdin.
+    image: PathBuf,
+    /// Path inside the image, e.g. /etc or /usr/bin/env; `/` extracts everything.
+    path: PathBuf,
+    /// Directory to extract into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    to: PathBuf,
+    /// Take the tree as it is after this layer (0-based; default: the last).
+    #[arg(long)]
+    layer: Option<usize>,
+    /// Replace existing files and symlinks in DIR.
+    #[arg(long)]
+    force: bool,
+    /// Keep setuid, setgid and sticky bits (dropped by default).
+    #[arg(long)]
+    keep_setuid: bool,
 }
 
 /// Options shared by every command that reads an image.
@@ -214,6 +236,12 @@ pub fn load_image(path: &Path, args: &LoadArgs) -> Result<(Loaded, Analysis)> {
     Ok((loaded, analysis))
 }
 
+/// Names, commands and paths in plain-text renderings come from the image:
+/// no escape sequences may reach the terminal.
+fn terminal_safe(text: String) -> String {
+    layerscope::error::clean_text(&text).into_owned()
+}
+
 fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
@@ -272,21 +300,23 @@ pub fn run() -> Result<ExitCode> {
             }
             let units = if r.bytes { Units::Bytes } else { Units::Human };
             match r.format {
-                Format::Text => {
-                    write_out(r.output.as_deref(), &report::text::render(&subject, units))?
-                }
+                Format::Text => write_out(
+                    r.output.as_deref(),
+                    &terminal_safe(report::text::render(&subject, units)),
+                )?,
                 // Streamed: the full report of a big image is large.
                 Format::Json => {
                     with_output(r.output.as_deref(), |w| report::json::write(&subject, w))?
                 }
             }
             for w in &loaded.image.warnings {
-                eprintln!("layerscope: warning: {w}");
+                eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
         Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
+        Some(Command::Extract(x)) => run_extract(&x, &cli.load),
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -309,6 +339,54 @@ pub fn run() -> Result<ExitCode> {
             run_tui(&image, &cli.load, cli.config.as_deref())
         }
     }
+}
+
+fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
+    let loaded = load::load(&x.image, &load_args.options(), &Progress::default())?;
+    let tree = &loaded.tree;
+    let layers = loaded.image.layers.len();
+    let layer = match x.layer {
+        Some(l) if l >= layers.max(1) => {
+            anyhow::bail!(
+                "--layer {l}: the image has {layers} layers (0..{})",
+                layers.saturating_sub(1)
+            )
+        }
+        Some(l) => l,
+        None => tree.final_layer(),
+    };
+    let want = x.path.as_os_str().as_encoded_bytes();
+    let id = tree.lookup(want).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: {} is not in the image",
+            x.image.display(),
+            x.path.display()
+        )
+    })?;
+    let opts = layerscope::extract::ExtractOptions {
+        force: x.force,
+        keep_setuid: x.keep_setuid,
+    };
+    let report = layerscope::extract::extract(&loaded, id, layer, &x.to, &opts)?;
+    for w in loaded.image.warnings.iter().chain(&report.warnings) {
+        eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
+    }
+    for s in &report.skipped {
+        eprintln!("layerscope: skipped: {}", layerscope::error::clean(s));
+    }
+    write_out(
+        None,
+        &format!(
+            "extracted {} files, {} directories, {} symlinks, {} hardlinks ({} bytes) to {}\n",
+            report.files,
+            report.dirs,
+            report.symlinks,
+            report.hardlinks,
+            report.bytes,
+            x.to.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
@@ -345,7 +423,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     };
     write_out(
         None,
-        &layerscope::ci::render_text(&subject, &outcome, units),
+        &terminal_safe(layerscope::ci::render_text(&subject, &outcome, units)),
     )?;
     if let Some(p) = &c.junit {
         write_out(Some(p), &layerscope::ci::render_junit(&subject, &outcome)?)?;
@@ -377,7 +455,10 @@ fn run_tui(image: &Path, args: &LoadArgs, _config: Option<&Path>) -> Result<Exit
         loaded: &loaded,
         analysis: &analysis,
     };
-    write_out(None, &report::text::render(&subject, Units::Human))?;
+    write_out(
+        None,
+        &terminal_safe(report::text::render(&subject, Units::Human)),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

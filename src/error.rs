@@ -11,24 +11,24 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Could not open or read the input itself.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", clean(&path.display().to_string()), clean(&source.to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// The input is readable but is not a supported image (or is malformed).
-    #[error("{}: {msg}", path.display())]
+    #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Format { path: PathBuf, msg: String },
     /// A problem inside one member (blob, manifest, config) of the archive.
-    #[error("{}: {member}: {msg}", path.display())]
+    #[error("{}: {}: {}", clean(&path.display().to_string()), clean(member), clean(msg))]
     Member {
         path: PathBuf,
         member: String,
         msg: String,
     },
     /// A problem while streaming one layer.
-    #[error("{}: layer {index} ({digest}): {msg}", path.display())]
+    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(msg))]
     Layer {
         path: PathBuf,
         index: usize,
@@ -36,14 +36,58 @@ pub enum Error {
         msg: String,
     },
     /// The user's selection (--image, --platform) matches nothing or is ambiguous.
-    #[error("{}: {msg}", path.display())]
+    #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Selection { path: PathBuf, msg: String },
     /// A configured limit (entries, path length, sizes) was exceeded.
-    #[error("{}: {msg}", path.display())]
+    #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Limit { path: PathBuf, msg: String },
+    /// Extraction could not write (or refused to write) a path on disk.
+    #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
+    Extract { path: PathBuf, msg: String },
     /// Invalid usage or configuration outside of the image (CI config, flags).
-    #[error("{0}")]
+    #[error("{}", clean(.0))]
     Usage(String),
+}
+
+/// Make text from an archive safe to print as part of one line: control
+/// characters (newlines, escape sequences) are escaped, and very long text
+/// (a tar library quoting a whole garbage header) is cut.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 400;
+    if s.len() <= MAX && !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(MAX + 8));
+    for (n, c) in s.chars().enumerate() {
+        if n >= MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Make multi-line text from an archive safe for a terminal: like [`clean`]
+/// but keeps newlines and tabs, and does not cut.
+pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,6 +99,10 @@ pub(crate) fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::UnexpectedEof => "unexpected end of data (truncated?)".to_string(),
         _ => {
             let s = e.to_string();
+            // tar-rs reports a short stream as an "other" error.
+            if s.starts_with("unexpected EOF") || s == "failed to read entire block" {
+                return "unexpected end of data (truncated?)".to_string();
+            }
             if s.is_empty() {
                 format!("{:?}", e.kind())
             } else {

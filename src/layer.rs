@@ -224,6 +224,9 @@ pub fn scan<R: Read + Seek>(
             n => got += n,
         }
     }
+    if got == 0 {
+        return Err("empty blob (0 bytes), not a tar stream".into());
+    }
     blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let compression = Compression::detect(&magic[..got]);
     let mut warnings = Vec::new();
@@ -247,7 +250,11 @@ pub fn scan<R: Read + Seek>(
             .entries_with_seek()
             .map_err(|e| format!("not a tar stream: {e}"))?;
         collect_entries(iter, opts, &mut entries, &mut warnings)?;
+        let stopped = blob.stream_position().map_err(|e| e.to_string())?;
         let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+        if stopped >= end && !entries.is_empty() {
+            warnings.push(NO_END_MARKER.into());
+        }
         progress(end);
         return Ok(LayerScan {
             entries,
@@ -330,9 +337,37 @@ fn read_tar(
         .entries()
         .map_err(|e| format!("not a tar stream: {e}"))?;
     collect_entries(entries, opts, out, warnings)?;
-    // Drain the tar padding so the diff ID covers the whole stream.
-    io::copy(r, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
+    // Drain the tar padding so the diff ID covers the whole stream. tar-rs
+    // stops at the first zero block, so a stream with the end-of-archive
+    // marker always leaves padding; none means it stopped at a plain EOF.
+    let (trailing, data) = drain(r).map_err(|e| crate::error::describe_io(&e))?;
+    if trailing == 0 && !out.is_empty() {
+        warnings.push(NO_END_MARKER.into());
+    }
+    if data > 0 {
+        warnings.push(format!(
+            "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
+        ));
+    }
     Ok(())
+}
+
+const NO_END_MARKER: &str = "the tar stream ends without an end-of-archive marker (truncated?)";
+
+/// Read to the end; returns (bytes, non-zero bytes).
+fn drain(r: &mut impl Read) -> io::Result<(u64, u64)> {
+    let mut buf = [0u8; 8192];
+    let (mut total, mut data) = (0u64, 0u64);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok((total, data)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        data += buf[..n].iter().filter(|&&b| b != 0).count() as u64;
+    }
 }
 
 fn collect_entries<R: Read>(
@@ -343,6 +378,7 @@ fn collect_entries<R: Read>(
 ) -> Result<(), String> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut escaped = 0u64;
+    let mut absolute = 0u64;
     for (i, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| {
             if i == 0 {
@@ -377,6 +413,9 @@ fn collect_entries<R: Read>(
         let (path, climbed) = normalise(&raw_path);
         if climbed {
             escaped += 1;
+        }
+        if raw_path.first() == Some(&b'/') {
+            absolute += 1;
         }
         let header = entry.header();
         let etype = header.entry_type();
@@ -477,6 +516,11 @@ fn collect_entries<R: Read>(
     if escaped > 0 {
         warnings.push(format!(
             "{escaped} entries had '..' components climbing above the root; kept inside the image root"
+        ));
+    }
+    if absolute > 0 {
+        warnings.push(format!(
+            "{absolute} entries had absolute paths; read relative to the image root"
         ));
     }
     Ok(())

@@ -15,6 +15,7 @@ pub mod ci;
 pub mod content;
 pub mod diff;
 pub mod error;
+pub mod extract;
 pub mod image;
 pub mod layer;
 pub mod load;

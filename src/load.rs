@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-
-use rayon::prelude::*;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use crate::archive::{self, Selector, Source};
 use crate::error::{Error, Result};
@@ -161,28 +159,54 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     let (tx, rx) = mpsc::sync_channel::<(usize, Result<layer::LayerScan, String>)>(2);
     let mut first_err: Option<Error> = None;
 
+    // Layers are handed out in order to a few workers, and a worker waits
+    // before starting a layer more than `workers` ahead of the replay: the
+    // base layer is often the biggest, and without the wait every later
+    // layer's entries would pile up in memory behind it.
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8)
+        .min(cand.layers.len().max(1));
+    let next_layer = AtomicUsize::new(0);
+    let replayed = (Mutex::new(0usize), Condvar::new());
     std::thread::scope(|s| {
         let layers = &cand.layers;
-        s.spawn(move || {
-            layers
-                .par_iter()
-                .enumerate()
-                .for_each_with(tx, |tx, (i, l)| {
-                    if progress.cancel.load(Ordering::Relaxed) {
-                        let _ = tx.send((i, Err("cancelled".into())));
-                        return;
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next_layer, replayed) = (&next_layer, &replayed);
+            s.spawn(move || loop {
+                let i = next_layer.fetch_add(1, Ordering::Relaxed);
+                let Some(l) = layers.get(i) else { break };
+                {
+                    let (lock, cv) = replayed;
+                    let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while i > *done + workers && !progress.cancel.load(Ordering::Relaxed) {
+                        done = cv.wait(done).unwrap_or_else(|e| e.into_inner());
                     }
-                    let res = store
-                        .open(&l.member)
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| {
-                            layer::scan(r, l.media_type.as_deref(), opts.scan, |n| {
-                                progress.bytes_done.fetch_add(n, Ordering::Relaxed);
-                            })
-                        });
-                    let _ = tx.send((i, res));
-                });
-        });
+                }
+                if progress.cancel.load(Ordering::Relaxed) {
+                    let _ = tx.send((i, Err("cancelled".into())));
+                    continue;
+                }
+                let res = store
+                    .open(&l.member)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| {
+                        layer::scan(r, l.media_type.as_deref(), opts.scan, |n| {
+                            progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+                        })
+                    });
+                if tx.send((i, res)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let advance = |n: usize| {
+            let (lock, cv) = &replayed;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = n;
+            cv.notify_all();
+        };
         let mut pending = BTreeMap::new();
         let mut next = 0usize;
         for (i, res) in rx.iter() {
@@ -198,6 +222,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     Err(msg) => {
                         first_err = Some(layer_err(i, &name_of(i), msg));
                         progress.cancel.store(true, Ordering::Relaxed);
+                        advance(usize::MAX / 2);
                         break;
                     }
                 };
@@ -232,6 +257,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 if let Some(e) = bad {
                     first_err = Some(e);
                     progress.cancel.store(true, Ordering::Relaxed);
+                    advance(usize::MAX / 2);
                     break;
                 }
                 for w in &scan.warnings {
@@ -265,13 +291,17 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     compression: scan.compression,
                     compressed_size_bytes: scan.blob_bytes,
                     tar_size_bytes: scan.tar_bytes,
-                    size_bytes: scan.entries.iter().map(|e| e.size).sum(),
+                    size_bytes: scan
+                        .entries
+                        .iter()
+                        .fold(0u64, |a, e| a.saturating_add(e.size)),
                     entries: scan.entries.len() as u64,
                     command: h.map(|h| h.created_by.clone()).unwrap_or_default(),
                     created: h.and_then(|h| h.created.clone()),
                     comment: h.and_then(|h| h.comment.clone()),
                 });
                 progress.layers_done.fetch_add(1, Ordering::Relaxed);
+                advance(next);
             }
         }
     });
@@ -289,6 +319,14 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     if broken > 0 {
         warnings.push(format!("{broken} hardlinks point to missing targets"));
     }
+    if !opts.scan.hash_layers {
+        warnings.push("layer digests and diff IDs were not verified (--no-hash)".into());
+    }
+    // Warnings quote names from the archive: keep each one a single clean line.
+    let warnings = warnings
+        .iter()
+        .map(|w| crate::error::clean(w).into_owned())
+        .collect();
     let (tree, dive) = replay.finish();
     let image = Image {
         source: store.display.display().to_string(),

@@ -596,3 +596,83 @@ fn colours_mark_statuses_and_selection() {
     let sel_y = a.s.areas.layers.y + 1 + (a.s.layer - a.s.layer_scroll) as u16;
     assert_eq!(buf[(a.s.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
 }
+
+#[test]
+fn mouse_selects_toggles_and_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut a = sample();
+    let m = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let tree = a.s.areas.tree;
+    let all = a.s.tree.rows.len();
+    // First tree row is /app: a click selects and collapses it.
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(
+            MouseEventKind::Down(MouseButton::Left),
+            tree.x + 30,
+            tree.y + 2,
+        )),
+    );
+    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(selected_path(&a.s), "/app");
+    assert!(a.s.tree.rows.len() < all);
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(MouseEventKind::ScrollDown, tree.x + 5, tree.y + 5)),
+    );
+    assert_eq!(a.s.tree.scroll, 3);
+    assert_eq!(a.s.tree.selected, 3, "the cursor stays on screen");
+    // A click in the layers pane selects that layer.
+    let layers = a.s.areas.layers;
+    apply(
+        &mut a.s,
+        Msg::Mouse(m(
+            MouseEventKind::Down(MouseButton::Left),
+            layers.x + 3,
+            layers.y + 2,
+        )),
+    );
+    assert_eq!(a.s.focus, Focus::Layers);
+    assert_eq!(a.s.layer, 1);
+}
+
+#[test]
+fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
+    let archive = common::write_archive(
+        &layerscope::synth::sample_image().docker_legacy(),
+        "image.tar",
+    );
+    let loaded = common::load_path(&archive.path).expect("load");
+    let last = loaded.tree.final_layer();
+    let id = loaded.tree.lookup(b"/etc").expect("etc");
+    let data = Data::new(loaded);
+    let dest = tempfile::tempdir().expect("tmp");
+    let target = dest.path().join("out");
+    let msg = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
+        .expect("extract");
+    assert!(msg.starts_with("extracted "), "{msg}");
+    assert_eq!(
+        std::fs::read_to_string(target.join("etc/hostname")).expect("hostname"),
+        String::from_utf8(
+            layerscope::content::read_window(
+                &data.loaded,
+                data.loaded.tree.lookup(b"/etc/hostname").expect("h"),
+                last,
+                0,
+                1024
+            )
+            .expect("read")
+            .bytes
+        )
+        .expect("utf8")
+    );
+    // A second run refuses to overwrite.
+    let err = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
+        .expect_err("no overwrite");
+    assert!(err.contains("exists"), "{err}");
+}

@@ -36,14 +36,20 @@ impl Tmux {
 
     /// Wait until the screen contains `text`; the screen on timeout.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contains(text))
+    }
+
+    /// Wait until `ok` holds for the screen (a frame may be caught half
+    /// drawn, so every check polls).
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(text) {
+            if ok(&s) {
                 return s;
             }
             if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
+                panic!("timed out waiting for {what}; screen:\n{s}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -75,7 +81,7 @@ fn explore_the_sample_image_in_a_terminal() {
         socket: format!("layerscope-e2e-{}", std::process::id()),
     };
     let cmd = format!(
-        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(&archive.path)
     );
@@ -90,39 +96,40 @@ fn explore_the_sample_image_in_a_terminal() {
         "32",
         &cmd,
     ]);
-    let s = t.wait_for("Layers 6/6");
-    assert!(s.contains("aggregated to layer 5"), "{s}");
+    t.wait_until("the loaded image", |s| {
+        s.contains("Layers 6/6") && s.contains("aggregated to layer 5")
+    });
     // Switch layers: up three, per-layer view of the cleanup layer.
     t.keys(&["k", "k", "k", "v"]);
-    let s = t.wait_for("changes in layer 2");
-    assert!(s.contains("term.log"), "{s}");
-    assert!(
-        s.lines().any(|l| l.contains("│- -rw-r--r--")
-            && l.contains("585.94 KiB")
-            && l.contains("term.log")),
-        "{s}"
-    );
+    t.wait_until("the deleted term.log in layer 2", |s| {
+        s.contains("changes in layer 2")
+            && s.lines().any(|l| {
+                l.contains("│- -rw-r--r--") && l.contains("585.94 KiB") && l.contains("term.log")
+            })
+    });
     // Back to aggregated, filter by regex.
     t.keys(&["v", "G", "f", "ssl", "Enter"]);
-    let s = t.wait_for("filter: regex \"ssl\"");
-    assert!(s.contains("ca-certificates.crt"), "{s}");
-    assert!(!s.contains("bash"), "{s}");
+    t.wait_until("the ssl filter", |s| {
+        s.contains("filter: regex \"ssl\"")
+            && s.contains("ca-certificates.crt")
+            && !s.contains("bash")
+    });
     t.keys(&["F"]);
     // Search with a match count, then details of the match.
     t.keys(&["/", "logo", "Enter"]);
     // Search runs forward from the cursor: either match may come first.
-    let s = t.wait_for("/2  ");
-    assert!(s.contains("/logo 1/2") || s.contains("/logo 2/2"), "{s}");
-    assert!(s.contains("logo.png"), "{s}");
+    t.wait_until("two logo matches", |s| {
+        (s.contains("/logo 1/2") || s.contains("/logo 2/2")) && s.contains("logo.png")
+    });
     t.keys(&["n", "d"]);
-    let s = t.wait_for("File details");
-    assert!(s.contains("/logo.png"), "{s}");
-    assert!(s.contains("Timeline"), "{s}");
+    t.wait_until("file details with a timeline", |s| {
+        s.contains("File details") && s.contains("/logo.png") && s.contains("Timeline")
+    });
     // Esc alone (Esc + key in one burst reads as Alt+key).
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["?"]);
-    t.wait_for("Help (esc closes)");
+    t.wait_for("Help (esc closes");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
@@ -144,7 +151,7 @@ fn load_error_is_shown_then_quit_exits_2() {
         socket: format!("layerscope-e2e-err-{}", std::process::id()),
     };
     let cmd = format!(
-        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(&archive.path)
     );
@@ -167,4 +174,28 @@ fn load_error_is_shown_then_quit_exits_2() {
 
 fn shell_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+#[test]
+fn bad_config_file_is_an_error_before_the_terminal_is_touched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, "keys:\n  fly: [\"x\"]\n").expect("write");
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let out = Command::new(bin)
+        .env_remove("CI")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("missing.tar")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "layerscope: {}: keys: unknown action `fly`\n",
+            cfg.display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "no terminal setup was written");
 }

@@ -92,7 +92,7 @@ fn skopeo_dir(store: &Store, raw: &[u8]) -> Result<Candidate> {
         member: "manifest.json".into(),
         msg,
     };
-    let m = oci_spec::image::ImageManifest::from_reader(raw)
+    let m = serde_json::from_slice::<oci_spec::image::ImageManifest>(raw)
         .map_err(|e| err(format!("invalid image manifest: {e}")))?;
     let member = |digest: &str| -> Result<String> {
         match digest.split_once(':') {

@@ -99,8 +99,27 @@ pub struct Selector {
 pub struct Source {
     pub store: Store,
     pub candidates: Vec<Candidate>,
-    /// Keeps a spooled copy of stdin or a decompressed archive alive.
-    _spool: Option<tempfile::TempPath>,
+}
+
+/// A compressed outer archive may inflate to at most this many times its
+/// size (beyond [`SPOOL_FLOOR`]) before it is taken for a decompression bomb.
+pub const SPOOL_RATIO: u64 = 100;
+/// Inflating up to this many bytes is always allowed.
+pub const SPOOL_FLOOR: u64 = 1 << 30;
+
+/// Counts bytes read through it into a shared counter.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Compressions `docker load` accepts that we leave to other tools.
@@ -128,35 +147,78 @@ fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
     Ok(magic)
 }
 
-/// Copy a stream into an anonymous temporary file (removed on drop), undoing
-/// gzip/zstd compression of the outer archive on the way.
-fn spool(display: &Path, mut input: impl Read) -> Result<tempfile::TempPath> {
+/// Copy a stream into an unnamed temporary file (it has no name on disk, so
+/// nothing is left behind even if the process is killed), undoing gzip/zstd
+/// compression of the outer archive on the way, and refusing to inflate a
+/// small input without bound.
+fn spool(display: &Path, input: impl Read) -> Result<std::fs::File> {
+    spool_limited(display, input, SPOOL_RATIO, SPOOL_FLOOR)
+}
+
+fn spool_limited(
+    display: &Path,
+    input: impl Read,
+    ratio: u64,
+    floor: u64,
+) -> Result<std::fs::File> {
     let io_err = |source| Error::Io {
         path: display.to_path_buf(),
         source,
     };
-    let mut tmp = tempfile::NamedTempFile::new().map_err(io_err)?;
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, &mut input);
+    let mut tmp = tempfile::tempfile().map_err(io_err)?;
+    let consumed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counting = Counting {
+        inner: input,
+        count: consumed.clone(),
+    };
+    let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
     let head = std::io::BufRead::fill_buf(&mut buf)
         .map_err(io_err)?
         .to_vec();
-    let copy = match crate::layer::Compression::detect(&head) {
-        crate::layer::Compression::Gzip => std::io::copy(
-            &mut flate2::bufread::MultiGzDecoder::new(buf),
-            tmp.as_file_mut(),
-        ),
+    let compression = crate::layer::Compression::detect(&head);
+    let mut reader: Box<dyn Read> = match compression {
+        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
         crate::layer::Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(buf).map_err(io_err)?;
-            std::io::copy(&mut d, tmp.as_file_mut())
+            d.window_log_max(27).map_err(io_err)?;
+            Box::new(d)
         }
-        crate::layer::Compression::None => std::io::copy(&mut buf, tmp.as_file_mut()),
+        crate::layer::Compression::None => Box::new(buf),
     };
-    copy.map_err(|e| Error::Format {
+    let fmt = |msg: String| Error::Format {
         path: display.to_path_buf(),
-        msg: format!("reading input: {}", crate::error::describe_io(&e)),
-    })?;
-    tmp.as_file_mut().flush().map_err(io_err)?;
-    Ok(tmp.into_temp_path())
+        msg,
+    };
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut written = 0u64;
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(fmt(format!(
+                    "reading input: {}",
+                    crate::error::describe_io(&e)
+                )))
+            }
+        };
+        tmp.write_all(&chunk[..n]).map_err(io_err)?;
+        written += n as u64;
+        if compression != crate::layer::Compression::None {
+            let inflated_limit = consumed
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .saturating_mul(ratio)
+                .max(floor);
+            if written > inflated_limit {
+                return Err(fmt(format!(
+                    "decompression bomb? the compressed archive inflates beyond {ratio} times its size; decompress it yourself to read it anyway"
+                )));
+            }
+        }
+    }
+    tmp.flush().map_err(io_err)?;
+    Ok(tmp)
 }
 
 impl Source {
@@ -164,16 +226,24 @@ impl Source {
     /// compressed as a whole) or a directory.
     pub fn open(path: &Path) -> Result<Source> {
         let display = path.to_path_buf();
-        let (store, spool_path) = if path.as_os_str() == "-" {
+        let store = if path.as_os_str() == "-" {
             let tmp = spool(Path::new("<stdin>"), std::io::stdin().lock())?;
-            (Store::open_tar(Path::new("<stdin>"), &tmp)?, Some(tmp))
+            Store::open_tar_file(Path::new("<stdin>"), tmp)?
         } else {
             let meta = std::fs::metadata(path).map_err(|source| Error::Io {
                 path: display.clone(),
                 source,
             })?;
             if meta.is_dir() {
-                (Store::open_dir(path)?, None)
+                Store::open_dir(path)?
+            } else if !meta.is_file() {
+                // A pipe or device (`<(docker save x)`): readable once, so
+                // spool it like stdin instead of sniffing it.
+                let f = std::fs::File::open(path).map_err(|source| Error::Io {
+                    path: display.clone(),
+                    source,
+                })?;
+                Store::open_tar_file(path, spool(path, f)?)?
             } else {
                 let magic = sniff(path).map_err(|source| Error::Io {
                     path: display.clone(),
@@ -188,24 +258,19 @@ impl Source {
                     });
                 }
                 match crate::layer::Compression::detect(&magic) {
-                    crate::layer::Compression::None => (Store::open_tar(path, path)?, None),
+                    crate::layer::Compression::None => Store::open_tar(path, path)?,
                     _ => {
                         let f = std::fs::File::open(path).map_err(|source| Error::Io {
                             path: display.clone(),
                             source,
                         })?;
-                        let tmp = spool(path, f)?;
-                        (Store::open_tar(path, &tmp)?, Some(tmp))
+                        Store::open_tar_file(path, spool(path, f)?)?
                     }
                 }
             }
         };
         let candidates = find_candidates(&store)?;
-        Ok(Source {
-            store,
-            candidates,
-            _spool: spool_path,
-        })
+        Ok(Source { store, candidates })
     }
 
     /// Pick one image according to the selector.
@@ -333,7 +398,11 @@ fn find_candidates(store: &Store) -> Result<Vec<Candidate>> {
     }
     Err(Error::Format {
         path: store.display.clone(),
-        msg: "not an image archive: no manifest.json or index.json".into(),
+        msg: if store.is_dir() {
+            "not an OCI image layout: the directory has no index.json or manifest.json".into()
+        } else {
+            "not an image archive: no manifest.json or index.json".into()
+        },
     })
 }
 
@@ -367,12 +436,34 @@ pub fn read_config(
             verify_bytes(store, member, want, &raw)?;
         }
     }
-    let cfg =
-        oci_spec::image::ImageConfiguration::from_reader(&raw[..]).map_err(|e| Error::Member {
+    let cfg = serde_json::from_slice::<oci_spec::image::ImageConfiguration>(&raw).map_err(|e| {
+        Error::Member {
             path: store.display.clone(),
             member: member.clone(),
             msg: format!("invalid image config: {e}"),
-        })?;
+        }
+    })?;
     let (config, history, diff_ids) = ImageConfig::from_oci(&cfg);
     Ok((config, history, diff_ids, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compressed_outer_bomb_is_refused_while_spooling() {
+        let zeros = vec![0u8; 20 << 20];
+        let gz = crate::synth::compress(&zeros, crate::synth::Compression::Gzip);
+        let err = spool_limited(Path::new("bomb.tar.gz"), &gz[..], 100, 1 << 20).expect_err("bomb");
+        assert_eq!(
+            err.to_string(),
+            "bomb.tar.gz: decompression bomb? the compressed archive inflates beyond 100 times its size; decompress it yourself to read it anyway"
+        );
+        // Within the ratio it is fine.
+        let text = crate::synth::pseudo_text(1, 1 << 20);
+        let gz = crate::synth::compress(&text, crate::synth::Compression::Gzip);
+        let f = spool_limited(Path::new("ok.tar.gz"), &gz[..], 100, 1 << 10).expect("spool");
+        assert_eq!(f.metadata().expect("meta").len(), 1 << 20);
+    }
 }

@@ -74,7 +74,7 @@ fn platform_string(d: &Descriptor) -> Option<String> {
 
 pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     let raw = store.read_small("index.json", super::METADATA_LIMIT)?;
-    let index = ImageIndex::from_reader(&raw[..])
+    let index = serde_json::from_slice::<ImageIndex>(&raw)
         .map_err(|e| member_err(store, "index.json", format!("invalid image index: {e}")))?;
     let mut out = Vec::new();
     walk_index(store, "index.json", &index, None, 0, &mut out)?;
@@ -132,12 +132,12 @@ fn walk_index(
                 .is_some_and(|v| v.get("manifests").is_some()),
         };
         if is_index {
-            let nested = ImageIndex::from_reader(&raw[..])
+            let nested = serde_json::from_slice::<ImageIndex>(&raw)
                 .map_err(|e| member_err(store, &member, format!("invalid image index: {e}")))?;
             walk_index(store, &member, &nested, name.as_deref(), depth + 1, out)?;
             continue;
         }
-        let manifest = ImageManifest::from_reader(&raw[..])
+        let manifest = serde_json::from_slice::<ImageManifest>(&raw)
             .map_err(|e| member_err(store, &member, format!("invalid image manifest: {e}")))?;
         let config_digest = manifest.config().digest().to_string();
         let config_member = blob_member(store, &member, &config_digest)?;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -20,7 +21,9 @@ struct Member {
 #[derive(Debug)]
 enum Backing {
     Tar {
-        file_path: PathBuf,
+        /// One handle shared by all readers: members are read with positional
+        /// reads, so the file (possibly an unnamed temp file) needs no path.
+        file: Arc<File>,
         members: HashMap<String, Member>,
         symlinks: HashMap<String, String>,
     },
@@ -70,11 +73,20 @@ fn checked_reference(name: &str) -> std::result::Result<String, String> {
 impl Store {
     /// Index an uncompressed tar file without reading member bodies.
     pub fn open_tar(display: &Path, file_path: &Path) -> Result<Store> {
+        let file = File::open(file_path).map_err(|source| Error::Io {
+            path: display.to_path_buf(),
+            source,
+        })?;
+        Store::open_tar_file(display, file)
+    }
+
+    /// Same, from an open file (e.g. an unnamed temp file holding stdin).
+    pub fn open_tar_file(display: &Path, mut file: File) -> Result<Store> {
         let io_err = |source| Error::Io {
             path: display.to_path_buf(),
             source,
         };
-        let file = File::open(file_path).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         let file_len = file.metadata().map_err(io_err)?.len();
         let fmt = |msg: String| Error::Format {
             path: display.to_path_buf(),
@@ -83,12 +95,14 @@ impl Store {
         if file_len == 0 {
             return Err(fmt("empty file, not an image archive".into()));
         }
-        let mut archive = tar::Archive::new(file);
+        let mut archive = tar::Archive::new(&file);
         let mut members = HashMap::new();
         let mut symlinks = HashMap::new();
         let entries = archive
             .entries_with_seek()
             .map_err(|e| fmt(format!("not a tar archive: {e}")))?;
+        let mut last_end = 0u64;
+        let mut duplicates = Vec::new();
         for (i, entry) in entries.enumerate() {
             let entry = entry.map_err(|e| {
                 if i == 0 {
@@ -106,13 +120,16 @@ impl Store {
             let kind = entry.header().entry_type();
             let offset = entry.raw_file_position();
             let size = entry.size();
+            last_end = last_end.max(offset.saturating_add(size.div_ceil(512).saturating_mul(512)));
             if kind.is_file() || kind == tar::EntryType::Continuous {
                 if offset.saturating_add(size) > file_len {
                     return Err(fmt(format!(
                         "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
                     )));
                 }
-                members.insert(name, Member { offset, size });
+                if let Some(prev) = members.insert(name.clone(), Member { offset, size }) {
+                    duplicates.push((name, prev));
+                }
             } else if kind.is_symlink() || kind.is_hard_link() {
                 if let Some(target) = entry
                     .link_name_bytes()
@@ -135,10 +152,29 @@ impl Store {
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
         }
+        // tar-rs stops at EOF as quietly as at the end-of-archive marker; an
+        // archive cut at a member boundary would otherwise pass as whole.
+        if file_len < last_end.saturating_add(512) {
+            return Err(fmt(format!(
+                "truncated archive: it ends at byte {file_len}, before the end-of-archive marker"
+            )));
+        }
+        // The same name twice is ambiguous (tools disagree on which copy
+        // counts) unless both copies are identical.
+        for (name, prev) in duplicates {
+            let Some(last) = members.get(&name) else {
+                continue;
+            };
+            if !same_bytes(&file, &prev, last).map_err(io_err)? {
+                return Err(fmt(format!(
+                    "member {name:?} appears twice with different contents (ambiguous archive)"
+                )));
+            }
+        }
         Ok(Store {
             display: display.to_path_buf(),
             backing: Backing::Tar {
-                file_path: file_path.to_path_buf(),
+                file: Arc::new(file),
                 members,
                 symlinks,
             },
@@ -204,6 +240,11 @@ impl Store {
         }
     }
 
+    /// Is this an unpacked directory (rather than a tar)?
+    pub fn is_dir(&self) -> bool {
+        matches!(self.backing, Backing::Dir { .. })
+    }
+
     /// Does the archive hold this member? `name` must already be checked.
     pub fn contains(&self, name: &str) -> bool {
         match &self.backing {
@@ -238,35 +279,32 @@ impl Store {
         }
     }
 
-    /// Open a member for streaming (and seeking, within the member). Each
-    /// call gets its own file handle, so members can be read in parallel.
+    /// Open a member for streaming (and seeking, within the member). Readers
+    /// use positional reads on a shared handle, so members can be read in
+    /// parallel.
     pub fn open(&self, name: &str) -> Result<MemberReader> {
-        let (path, start, len) = match &self.backing {
+        let (file, start, len) = match &self.backing {
             Backing::Tar {
-                file_path,
+                file,
                 members,
                 symlinks,
             } => {
                 let m = Self::tar_member(members, symlinks, name)
                     .ok_or_else(|| self.fmt_err(name, "missing from the archive".into()))?;
-                (file_path.clone(), m.offset, m.size)
+                (Arc::clone(file), m.offset, m.size)
             }
             Backing::Dir { root } => {
                 let p = self
                     .dir_path(root, name)?
                     .ok_or_else(|| self.fmt_err(name, "missing from the layout".into()))?;
-                let len = std::fs::metadata(&p)
+                let f = File::open(&p).map_err(|e| self.fmt_err(name, e.to_string()))?;
+                let len = f
+                    .metadata()
                     .map(|m| m.len())
                     .map_err(|e| self.fmt_err(name, e.to_string()))?;
-                (p, 0, len)
+                (Arc::new(f), 0, len)
             }
         };
-        let mut file = File::open(&path).map_err(|source| Error::Io {
-            path: self.display.clone(),
-            source,
-        })?;
-        file.seek(SeekFrom::Start(start))
-            .map_err(|e| self.fmt_err(name, e.to_string()))?;
         Ok(MemberReader {
             file,
             start,
@@ -292,12 +330,54 @@ impl Store {
     }
 }
 
+/// Do two members hold the same bytes?
+fn same_bytes(file: &File, a: &Member, b: &Member) -> io::Result<bool> {
+    if a.size != b.size {
+        return Ok(false);
+    }
+    let mut buf_a = vec![0u8; 1 << 16];
+    let mut buf_b = vec![0u8; 1 << 16];
+    let mut done = 0u64;
+    while done < a.size {
+        let n = ((a.size - done) as usize).min(buf_a.len());
+        read_exact_at(file, &mut buf_a[..n], a.offset + done)?;
+        read_exact_at(file, &mut buf_b[..n], b.offset + done)?;
+        if buf_a[..n] != buf_b[..n] {
+            return Ok(false);
+        }
+        done += n as u64;
+    }
+    Ok(true)
+}
+
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut pos: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = read_at(file, buf, pos)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, pos)
+}
+
 /// One member's bytes: reads stop at the member's end, a file shorter than
 /// the member is an error (truncation), never a silent end, and seeks stay
 /// inside the member.
 #[derive(Debug)]
 pub struct MemberReader {
-    file: File,
+    file: Arc<File>,
     start: u64,
     len: u64,
     pos: u64,
@@ -321,7 +401,7 @@ impl Read for MemberReader {
             return Ok(0);
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = self.file.read(&mut buf[..want])?;
+        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -340,10 +420,16 @@ impl Seek for MemberReader {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
-        let target = target.filter(|&t| t <= self.len).ok_or_else(|| {
+        let target = target.ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "seek outside the member")
         })?;
-        self.file.seek(SeekFrom::Start(self.start + target))?;
+        if target > self.len {
+            // A reader skipping data the member does not hold: truncation.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "seek past the end of the member",
+            ));
+        }
         self.pos = target;
         Ok(target)
     }

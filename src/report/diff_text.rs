@@ -46,17 +46,6 @@ pub fn signed(units: Units, d: i64) -> String {
     }
 }
 
-fn one_line(s: &str, width: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= width {
-        flat
-    } else {
-        let mut t: String = flat.chars().take(width.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 fn side_line(s: &SideInfo) -> String {
     let layer = match s.layer {
         Some(l) => format!("layer {l} of {}", s.layer_count),
@@ -160,7 +149,7 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
             .new
             .as_ref()
             .or(r.old.as_ref())
-            .map_or(String::new(), |b| one_line(&b.command, 50));
+            .map_or(String::new(), |b| super::one_line(&b.command, 50));
         let line = format!(
             "  {mark} {:>3}  {} | {}  {cmd}",
             r.index,

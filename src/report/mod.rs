@@ -28,6 +28,18 @@ impl Units {
     }
 }
 
+/// A command (or any text) on one line of at most `width` characters.
+pub(crate) fn one_line(s: &str, width: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        let mut t: String = flat.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// An image and its figures, the input of every report.
 pub struct Subject<'a> {
     pub loaded: &'a Loaded,

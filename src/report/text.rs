@@ -4,17 +4,6 @@ use std::fmt::Write;
 
 use super::{Subject, Units};
 
-fn one_line(s: &str, width: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= width {
-        flat
-    } else {
-        let mut t: String = flat.chars().take(width.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
@@ -54,7 +43,7 @@ pub fn render(s: &Subject, units: Units) -> String {
             f.metadata.count,
             f.unchanged.count,
             units.size(f.reclaimable_bytes),
-            one_line(&l.command, 60)
+            super::one_line(&l.command, 60)
         );
     }
     let d = &a.dive;

@@ -63,7 +63,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::Quit,
         "quit",
         &["q", "ctrl-c"],
-        "quit (Ctrl-C also while typing)",
+        "quit (ctrl-c works in prompts)",
     ),
     (Action::Help, "help", &["?", "f1"], "this help"),
     (Action::FocusNext, "focus_next", &["tab"], "next pane"),
@@ -106,7 +106,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::Open,
         "open",
         &["enter"],
-        "toggle directory / file details",
+        "toggle dir / file details",
     ),
     (
         Action::CollapseAll,
@@ -136,7 +136,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::MarkRange,
         "mark_range",
         &["m"],
-        "mark layer A: compare A → selected layer",
+        "range: A = this, B = selected",
     ),
     (Action::Search, "search", &["/"], "search paths"),
     (Action::NextMatch, "next_match", &["n"], "next match"),
@@ -214,7 +214,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::ImageDetails,
         "image_details",
         &["i"],
-        "image details, config, history, waste",
+        "image details, config, history",
     ),
     (
         Action::Extract,
@@ -226,7 +226,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::CopyPath,
         "copy_path",
         &["y"],
-        "copy path to clipboard (OSC 52)",
+        "copy path (OSC 52 clipboard)",
     ),
 ];
 

@@ -2,6 +2,7 @@
 //! analysis, and indexes built once after loading (every node's path, in
 //! display and lower case, for filters and search; wasted bytes per node).
 
+use super::rows::NameOrder;
 use crate::analysis::{analyse, Analysis};
 use crate::layer::Kind;
 use crate::load::Loaded;
@@ -17,6 +18,8 @@ pub struct Data {
     pub lower: Vec<Box<str>>,
     /// Bytes a node's versions shipped that are not in the final tree.
     pub wasted: Vec<u64>,
+    /// Children sorted by name, per directory.
+    pub names: NameOrder,
 }
 
 impl Data {
@@ -61,12 +64,14 @@ impl Data {
             .iter()
             .map(|p| p.to_lowercase().into_boxed_str())
             .collect();
+        let names = NameOrder::build(tree);
         Data {
             loaded,
             analysis,
             paths,
             lower,
             wasted,
+            names,
         }
     }
 

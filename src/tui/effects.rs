@@ -43,44 +43,43 @@ pub fn read_content(data: &Arc<Data>, id: NodeId, layer: usize, offset: u64) -> 
     Msg::Content { id, offset, result }
 }
 
-/// Extract a file or directory under `dest`. The core extractor is not in
-/// this build yet, so this reports that plainly rather than writing files
-/// with an ad-hoc implementation.
-pub fn extract(_data: &Data, _id: NodeId, _layer: usize, _dest: &str) -> Result<String, String> {
-    Err("extraction not available in this build".into())
+/// Extract a file or directory, as it is after `layer`, under `dest` with
+/// the core extractor: never outside `dest`, never over existing files.
+pub fn extract(data: &Data, id: NodeId, layer: usize, dest: &str) -> Result<String, String> {
+    let dest = if dest.trim().is_empty() {
+        "."
+    } else {
+        dest.trim()
+    };
+    let opts = crate::extract::ExtractOptions::default();
+    let r = crate::extract::extract(&data.loaded, id, layer, std::path::Path::new(dest), &opts)
+        .map_err(|e| e.to_string())?;
+    let mut msg = format!(
+        "extracted {} files, {} dirs, {} links ({} bytes) to {dest}",
+        r.files,
+        r.dirs,
+        r.symlinks + r.hardlinks,
+        r.bytes
+    );
+    if !r.skipped.is_empty() {
+        msg.push_str(&format!("; skipped {}", r.skipped.len()));
+    }
+    Ok(msg)
 }
 
 /// The OSC 52 sequence that puts `text` on the terminal's clipboard.
 pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
-}
-
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for c in data.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(super::base64(b""), "");
-        assert_eq!(super::base64(b"f"), "Zg==");
-        assert_eq!(super::base64(b"fo"), "Zm8=");
-        assert_eq!(super::base64(b"foo"), "Zm9v");
-        assert_eq!(super::base64(b"foob"), "Zm9vYg==");
+    fn osc52_carries_the_path_in_base64() {
         assert_eq!(super::osc52("/etc"), "\x1b]52;c;L2V0Yw==\x07");
     }
 }

@@ -51,36 +51,39 @@ impl ViewInfo {
             info.in_view[ROOT as usize] = true;
             return info;
         }
+        let aggregated = mode == ViewMode::Aggregated;
         for id in tree.ids().skip(1) {
             let i = id as usize;
             let (shown, status, attrs) = match mode {
-                ViewMode::Aggregated => match tree.change_in(id, layer) {
-                    Some(v) if v.status == Status::Deleted => {
-                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
-                    }
-                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
-                    None => {
-                        let a = tree.attrs_at(id, layer);
-                        (a.is_some(), None, a)
-                    }
-                },
-                ViewMode::Layer => match tree.change_in(id, layer) {
-                    Some(v) if v.status == Status::Deleted => {
-                        (true, Some(Status::Deleted), previous_attrs(tree, id, layer))
-                    }
-                    Some(v) => (true, Some(v.status), tree.attrs_of(v)),
-                    None => (false, None, tree.attrs_at(id, layer)),
-                },
                 ViewMode::Range { from } => {
                     let (s, a) = net_change(tree, id, from, layer);
                     (s.is_some(), s, a)
                 }
+                // One binary search gives both the state after the layer
+                // and whether the layer itself touched the path.
+                _ => {
+                    let vs = &tree.node(id).versions;
+                    let k = vs.partition_point(|v| v.layer as usize <= layer);
+                    match k.checked_sub(1).map(|j| (j, &vs[j])) {
+                        Some((j, v)) if v.layer as usize == layer => {
+                            if v.status == Status::Deleted {
+                                let before = j.checked_sub(1).and_then(|p| tree.attrs_of(&vs[p]));
+                                (true, Some(Status::Deleted), before)
+                            } else {
+                                (true, Some(v.status), tree.attrs_of(v))
+                            }
+                        }
+                        Some((_, v)) if aggregated => {
+                            let a = tree.attrs_of(v);
+                            (a.is_some(), None, a)
+                        }
+                        _ => (false, None, None),
+                    }
+                }
             };
             info.in_view[i] = shown;
             info.status[i] = status;
-            if status != Some(Status::Deleted) || attrs.is_some_and(|a| a.kind != Kind::Dir) {
-                info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
-            }
+            info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
         }
         info.in_view[ROOT as usize] = true;
         // Children come after parents in the arena: one reverse pass makes
@@ -98,10 +101,6 @@ impl ViewInfo {
         }
         info
     }
-}
-
-fn previous_attrs(tree: &FileTree, id: NodeId, layer: usize) -> Option<&Attrs> {
-    tree.previous(id, layer).and_then(|v| tree.attrs_of(v))
 }
 
 /// Net change of a path between the state after layer `a` and after `b`.
@@ -134,6 +133,35 @@ pub fn net_change(
                 };
             (Some(s), Some(y))
         }
+    }
+}
+
+/// Every directory's children sorted by name, built once per image (CSR
+/// layout: one flat array), so name-sorted views never sort again.
+#[derive(Debug, Default)]
+pub struct NameOrder {
+    start: Vec<u32>,
+    kids: Vec<NodeId>,
+}
+
+impl NameOrder {
+    pub fn build(tree: &FileTree) -> NameOrder {
+        let mut start = Vec::with_capacity(tree.len() + 1);
+        let mut kids = Vec::with_capacity(tree.len());
+        for id in tree.ids() {
+            start.push(kids.len() as u32);
+            let from = kids.len();
+            kids.extend_from_slice(tree.children(id));
+            kids[from..].sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b)));
+        }
+        start.push(kids.len() as u32);
+        NameOrder { start, kids }
+    }
+
+    pub fn children(&self, id: NodeId) -> Option<&[NodeId]> {
+        let i = id as usize;
+        let (a, b) = (*self.start.get(i)?, *self.start.get(i + 1)?);
+        self.kids.get(a as usize..b as usize)
     }
 }
 
@@ -200,10 +228,11 @@ impl TreeModel {
         keep: Option<&[bool]>,
         sort: Sort,
         generation: u64,
+        names: Option<&NameOrder>,
     ) {
         let was = self.selected_id();
         if self.full_key != Some((generation, sort)) {
-            self.full = full_order(tree, info, sort);
+            self.full = full_order(tree, info, sort, names);
             self.full_key = Some((generation, sort));
         }
         if self.pos.len() != tree.len() {
@@ -449,20 +478,28 @@ impl TreeModel {
 }
 
 /// Depth-first order of the nodes in the view, children sorted per directory.
-fn full_order(tree: &FileTree, info: &ViewInfo, sort: Sort) -> Vec<Entry> {
+fn full_order(
+    tree: &FileTree,
+    info: &ViewInfo,
+    sort: Sort,
+    names: Option<&NameOrder>,
+) -> Vec<Entry> {
     let mut order: Vec<Entry> = Vec::new();
     let mut stack: Vec<(NodeId, u16)> = Vec::new();
     let mut kids: Vec<NodeId> = Vec::new();
     let push_children =
         |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
             kids.clear();
-            kids.extend(
-                tree.children(id)
-                    .iter()
-                    .copied()
-                    .filter(|&c| info.in_view[c as usize]),
-            );
-            sort_children(tree, info, sort, kids);
+            let cached = names
+                .filter(|_| sort.key == SortKey::Name)
+                .and_then(|n| n.children(id));
+            let source = cached.unwrap_or(tree.children(id));
+            kids.extend(source.iter().copied().filter(|&c| info.in_view[c as usize]));
+            match cached {
+                Some(_) if sort.descending => kids.reverse(),
+                Some(_) => {}
+                None => sort_children(tree, info, sort, kids),
+            }
             stack.extend(kids.iter().rev().map(|&c| (c, depth)));
         };
     push_children(ROOT, 0, &mut stack, &mut kids);
@@ -544,7 +581,7 @@ mod tests {
             height: 3,
             ..TreeModel::default()
         };
-        m.rebuild_order(&tree, &info, None, Sort::default(), 1);
+        m.rebuild_order(&tree, &info, None, Sort::default(), 1, None);
         (tree, info, m)
     }
 
@@ -614,14 +651,22 @@ mod tests {
         for p in ["/", "/c", "/c/d", "/c/d/z"] {
             keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
         }
-        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1);
+        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1, None);
         assert_eq!(names(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
         assert_eq!(m.order[0].end, 3);
         let sort = Sort {
             key: SortKey::Size,
             descending: true,
         };
-        m.rebuild_order(&t, &info, None, sort, 1);
+        m.rebuild_order(&t, &info, None, sort, 1, None);
+        // The name cache gives the same order as sorting.
+        let cache = NameOrder::build(&t);
+        m.rebuild_order(&t, &info, None, Sort::default(), 2, Some(&cache));
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+        m.rebuild_order(&t, &info, None, sort, 2, Some(&cache));
         assert_eq!(
             names(&t, &m),
             ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]

@@ -217,10 +217,21 @@ pub struct ContentView {
 /// Overlays drawn over the panes; the top one gets the keys.
 #[derive(Debug, Clone)]
 pub enum Popup {
-    Help { scroll: usize },
-    FileDetails { id: NodeId, scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// `links`: the hardlink group, found when the popup opens (a scan of
+    /// the tree, kept out of the per-frame render).
+    FileDetails {
+        id: NodeId,
+        scroll: usize,
+        links: Vec<NodeId>,
+    },
     Content(Box<ContentView>),
-    ImageDetails { selected: usize, scroll: usize },
+    ImageDetails {
+        selected: usize,
+        scroll: usize,
+    },
     Error(String),
 }
 
@@ -381,6 +392,7 @@ impl AppState {
             keep.as_deref(),
             self.sort,
             self.view_generation,
+            Some(&data.names),
         );
         self.recompute_search();
     }

@@ -569,7 +569,12 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::Details => {
             if let Some(id) = s.selected_node() {
-                s.popup = Some(Popup::FileDetails { id, scroll: 0 });
+                let links = super::view::popups::hardlink_group(s, id);
+                s.popup = Some(Popup::FileDetails {
+                    id,
+                    scroll: 0,
+                    links,
+                });
             }
         }
         Action::Content => {
@@ -640,8 +645,9 @@ fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
     let a = s.areas;
     if s.popup.is_some() {
         return match m.kind {
-            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down))
-                .and_then(|_| popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))),
+            MouseEventKind::ScrollDown => {
+                popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))
+            }
             MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
             _ => None,
         };

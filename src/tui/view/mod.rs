@@ -32,7 +32,7 @@ pub fn layout(s: &AppState, area: Rect) -> Areas {
     let left = Rect::new(body.x, body.y, left_w, body.height);
     let tree = Rect::new(body.x + left_w, body.y, body.width - left_w, body.height);
     let n = s.data.as_ref().map_or(0, |d| d.layer_count()) as u16;
-    let layers_h = (n + 2).min((body.height / 3).max(4)).min(body.height);
+    let layers_h = (n + 2).min((body.height * 2 / 5).max(4)).min(body.height);
     let rest = body.height - layers_h;
     let details_h = (rest * 55 / 100).min(16).max(rest.min(6));
     let image_h = rest - details_h;

@@ -18,7 +18,9 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
         None => {}
         Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
-        Some(Popup::FileDetails { id, scroll }) => file_details(s, *id, *scroll, area, buf),
+        Some(Popup::FileDetails { id, scroll, links }) => {
+            file_details(s, *id, links, *scroll, area, buf)
+        }
         Some(Popup::Content(cv)) => content(s, cv, area, buf),
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
@@ -50,7 +52,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (a, _, _, text) in ACTIONS {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:>16}  ", s.config.keys.keys_label(*a)), t.key),
+            Span::styled(format!("{:>12}  ", s.config.keys.keys_label(*a)), t.key),
             Span::raw(text.to_string()),
         ]));
     }
@@ -99,12 +101,32 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
 }
 
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let inner = frame(s, "Help (esc closes)", area, buf);
-    let lines = help_lines(s);
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
-    Paragraph::new(lines)
-        .scroll((scroll as u16, 0))
-        .render(inner, buf);
+    let inner = frame(s, "Help (esc closes, j/k scroll)", area, buf);
+    let mut lines = help_lines(s);
+    // Two columns when wide enough: keys on the left, the rest on the right.
+    let (left, right) = if inner.width >= 84 {
+        let right = lines.split_off(ACTIONS.len().div_ceil(2));
+        (lines, right)
+    } else {
+        (lines, Vec::new())
+    };
+    let tallest = left.len().max(right.len());
+    let scroll = scroll.min(tallest.saturating_sub(inner.height as usize)) as u16;
+    if right.is_empty() {
+        Paragraph::new(left).scroll((scroll, 0)).render(inner, buf);
+        return;
+    }
+    let half = inner.width / 2;
+    Paragraph::new(left)
+        .scroll((scroll, 0))
+        .render(Rect::new(inner.x, inner.y, half, inner.height), buf);
+    Paragraph::new(right)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(
+            Rect::new(inner.x + half, inner.y, inner.width - half, inner.height),
+            buf,
+        );
 }
 
 /// Other paths that are hardlinks to the same content as `id`.
@@ -145,7 +167,7 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
     group
 }
 
-pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
+pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Line<'static>> {
     let Some(data) = &s.data else {
         return Vec::new();
     };
@@ -195,10 +217,9 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
     {
         lines.push(kv(s, "Total:     ", size(s.info.size[id as usize])));
     }
-    let group = hardlink_group(s, id);
     if !group.is_empty() {
         lines.push(kv(s, "Hardlinks: ", format!("{} paths", group.len())));
-        for g in group {
+        for &g in group {
             lines.push(Line::raw(format!("           {}", data.path(g))));
         }
     }
@@ -236,9 +257,16 @@ pub fn file_details_lines(s: &AppState, id: NodeId) -> Vec<Line<'static>> {
     lines
 }
 
-fn file_details(s: &AppState, id: NodeId, scroll: usize, area: Rect, buf: &mut Buffer) {
+fn file_details(
+    s: &AppState,
+    id: NodeId,
+    links: &[NodeId],
+    scroll: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let inner = frame(s, "File details (esc closes)", area, buf);
-    let lines = file_details_lines(s, id);
+    let lines = file_details_lines(s, id, links);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

@@ -170,16 +170,22 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
             format!("Replaying layers  {ld} / {lt}"),
             if analysing { 1.0 } else { ratio(ld, lt) },
         ),
+        // After the loader finishes, the explorer still computes the
+        // figures and its path index: not done until the tree shows.
         (
             format!(
                 "Analysing         {}",
                 match phase {
-                    Phase::Done => "done",
+                    Phase::Done => "figures and path index…",
                     Phase::Analysing => "…",
                     _ => "",
                 }
             ),
-            if phase == Phase::Done { 1.0 } else { 0.0 },
+            match phase {
+                Phase::Done => 0.7,
+                Phase::Analysing => 0.3,
+                _ => 0.0,
+            },
         ),
     ];
     let mut y = inner.y;

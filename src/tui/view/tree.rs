@@ -30,7 +30,7 @@ pub fn row_at(s: &AppState, area: Rect, y: u16) -> Option<usize> {
 
 /// Which columns fit.
 fn columns(width: u16) -> (bool, bool) {
-    (width >= 52, width >= 64)
+    (width >= 46, width >= 64)
 }
 
 pub fn title(s: &AppState) -> String {

@@ -1,0 +1,538 @@
+//! Stable-toolchain fuzz harness for the archive reader (issue #7).
+//!
+//! Builds a few valid synthetic archives, then mutates them for a chosen time:
+//! raw byte edits (truncate, flip, splice, duplicate a chunk) and structural
+//! edits (drop/duplicate/reorder outer members, edit manifest JSON, flip or
+//! truncate bytes inside a decompressed layer and recompress it). Each input is
+//! loaded (with and without verification), analysed, rendered, read back and
+//! extracted; a panic, a multi-line error or a hang is a finding, and the input
+//! is saved under `--out`. Stack overflows and aborts kill the process: the
+//! input being run is always at `OUT/current.tar`, and `scripts/fuzz.sh` saves
+//! it when the process dies.
+//!
+//! `cargo run --example fuzz -- --seconds 60 [--seed N] [--out DIR]`,
+//! `cargo run --example fuzz -- --replay FILE`.
+
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use layerscope::load::{load, LoadOptions, Progress};
+use layerscope::synth::{self, Compression, ImageBuilder, LayerBuilder, XorShift64};
+
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+fn seeds() -> Vec<(String, Vec<u8>)> {
+    let small = ImageBuilder::new()
+        .tag("fuzz:1")
+        .layer(
+            LayerBuilder::new("base")
+                .dir("etc")
+                .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+                .file_with("bin/su", b"\x7fELF", 0o4755, 0, 0)
+                .symlink("bin/sh", "busybox")
+                .file("bin/busybox", &[7u8; 300])
+                .hardlink("bin/ls", "bin/busybox")
+                .fifo("run/fifo")
+                .char_device("dev/null", 1, 3),
+        )
+        .layer(
+            LayerBuilder::new("RUN change")
+                .file("etc/passwd", b"root:x:0:0::/root:/bin/bash\n")
+                .whiteout("bin/su")
+                .symlink("loop/a", "b")
+                .symlink("loop/b", "a")
+                .raw_name(b"odd/\xff\xfe", b"x"),
+        )
+        .layer(
+            LayerBuilder::new("RUN opaque")
+                .opaque("etc")
+                .file("etc/hosts", b"127.0.0.1 localhost\n")
+                .hardlink("etc/hl", "bin/ls"),
+        );
+    let tiny = ImageBuilder::new()
+        .tag("tiny:1")
+        .layer(LayerBuilder::new("one").file("a", b"hello"));
+    let mut out = vec![
+        ("legacy".to_string(), small.docker_legacy()),
+        (
+            "docker-oci-gzip".to_string(),
+            small.docker_oci(Compression::Gzip),
+        ),
+        ("oci-zstd".to_string(), small.oci_archive(Compression::Zstd)),
+        (
+            "oci-plain".to_string(),
+            small.oci_archive(Compression::None),
+        ),
+        ("tiny-legacy".to_string(), tiny.docker_legacy()),
+        (
+            "tiny-oci-gzip".to_string(),
+            tiny.oci_archive(Compression::Gzip),
+        ),
+    ];
+    out.push((
+        "outer-gzip".to_string(),
+        synth::compress(&tiny.oci_archive(Compression::None), Compression::Gzip),
+    ));
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Outer members
+// ---------------------------------------------------------------------------
+
+struct MemberData {
+    name: Vec<u8>,
+    kind: tar::EntryType,
+    link: Option<Vec<u8>>,
+    data: Vec<u8>,
+}
+
+fn unpack(bytes: &[u8]) -> Option<Vec<MemberData>> {
+    let mut a = tar::Archive::new(bytes);
+    let mut out = Vec::new();
+    for e in a.entries().ok()? {
+        let mut e = e.ok()?;
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).ok()?;
+        out.push(MemberData {
+            name: e.path_bytes().into_owned(),
+            kind: e.header().entry_type(),
+            link: e.link_name_bytes().map(|l| l.into_owned()),
+            data,
+        });
+    }
+    Some(out)
+}
+
+fn pack(members: &[MemberData]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for m in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(m.kind);
+        h.set_size(m.data.len() as u64);
+        h.set_mode(0o644);
+        if let Some(l) = &m.link {
+            let _ = h.set_link_name(Path::new(&String::from_utf8_lossy(l).into_owned()));
+        }
+        let name = String::from_utf8_lossy(&m.name).into_owned();
+        let _ = b.append_data(&mut h, &name, &m.data[..]);
+    }
+    b.into_inner().unwrap_or_default()
+}
+
+fn decompress(data: &[u8]) -> Option<(Compression, Vec<u8>)> {
+    let mut out = Vec::new();
+    if data.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(data)
+            .read_to_end(&mut out)
+            .ok()?;
+        Some((Compression::Gzip, out))
+    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        zstd::stream::read::Decoder::new(data)
+            .ok()?
+            .read_to_end(&mut out)
+            .ok()?;
+        Some((Compression::Zstd, out))
+    } else {
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Mutations
+// ---------------------------------------------------------------------------
+
+fn flip(rng: &mut XorShift64, v: &mut [u8]) {
+    if v.is_empty() {
+        return;
+    }
+    for _ in 0..=rng.below(8) {
+        let i = rng.below(v.len() as u64) as usize;
+        match rng.below(4) {
+            0 => v[i] ^= 1 << rng.below(8),
+            1 => v[i] = 0,
+            2 => v[i] = 0xff,
+            _ => v[i] = *rng.pick(b"0123456789/.\0 7x"),
+        }
+    }
+}
+
+fn raw_mutation(rng: &mut XorShift64, v: &mut Vec<u8>, other: &[u8]) {
+    match rng.below(5) {
+        0 => {
+            let n = rng.below(v.len() as u64 + 1) as usize;
+            v.truncate(n);
+        }
+        1 => flip(rng, v),
+        2 if !other.is_empty() && !v.is_empty() => {
+            // splice a chunk of another input over ours
+            let len = 1 + rng.below(2048.min(other.len() as u64)) as usize;
+            let src = rng.below((other.len() - len + 1) as u64) as usize;
+            let dst = rng.below(v.len() as u64) as usize;
+            let end = (dst + len).min(v.len());
+            v[dst..end].copy_from_slice(&other[src..src + (end - dst)]);
+        }
+        3 if !v.is_empty() => {
+            // duplicate a chunk in place (often a 512-byte header block)
+            let aligned = rng.chance(0.5);
+            let len = if aligned {
+                512 * (1 + rng.below(4) as usize)
+            } else {
+                1 + rng.below(1024) as usize
+            };
+            let mut at = rng.below(v.len() as u64) as usize;
+            if aligned {
+                at -= at % 512;
+            }
+            let end = (at + len).min(v.len());
+            let chunk = v[at..end].to_vec();
+            let ins = if aligned { end } else { at };
+            v.splice(ins..ins, chunk);
+        }
+        _ => {
+            let at = rng.below(v.len() as u64 + 1) as usize;
+            let n = rng.below(64) as usize;
+            let junk: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+            v.splice(at..at, junk);
+        }
+    }
+}
+
+fn nasty_value(rng: &mut XorShift64) -> serde_json::Value {
+    use serde_json::json;
+    match rng.below(12) {
+        0 => json!(""),
+        1 => json!("../../etc/passwd"),
+        2 => json!("/etc/passwd"),
+        3 => json!(-1),
+        4 => json!(u64::MAX),
+        5 => json!(1e300),
+        6 => serde_json::Value::Null,
+        7 => json!([]),
+        8 => json!({}),
+        9 => json!("sha256:0000000000000000000000000000000000000000000000000000000000000000"),
+        10 => json!("blobs/sha256/../../x"),
+        _ => json!("sha256:"),
+    }
+}
+
+fn mutate_json(rng: &mut XorShift64, v: &mut serde_json::Value, depth: u32) {
+    use serde_json::Value;
+    let stop = depth > 6 || rng.chance(0.3);
+    match v {
+        Value::Array(a) if !a.is_empty() => {
+            let i = rng.below(a.len() as u64) as usize;
+            if stop {
+                match rng.below(4) {
+                    0 => {
+                        let dup = a[i].clone();
+                        a.insert(i, dup);
+                    }
+                    1 => {
+                        a.remove(i);
+                    }
+                    2 => a.reverse(),
+                    _ => a[i] = nasty_value(rng),
+                }
+            } else {
+                mutate_json(rng, &mut a[i], depth + 1);
+            }
+        }
+        Value::Object(o) if !o.is_empty() => {
+            let keys: Vec<String> = o.keys().cloned().collect();
+            let k = rng.pick(&keys).clone();
+            if stop {
+                if rng.chance(0.3) {
+                    o.remove(&k);
+                } else {
+                    o.insert(k, nasty_value(rng));
+                }
+            } else if let Some(child) = o.get_mut(&k) {
+                mutate_json(rng, child, depth + 1);
+            }
+        }
+        _ => *v = nasty_value(rng),
+    }
+}
+
+fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
+    let mut ms = unpack(input)?;
+    if ms.is_empty() {
+        return None;
+    }
+    let i = rng.below(ms.len() as u64) as usize;
+    match rng.below(8) {
+        0 => {
+            ms.remove(i);
+        }
+        1 => {
+            let d = MemberData {
+                name: ms[i].name.clone(),
+                kind: ms[i].kind,
+                link: ms[i].link.clone(),
+                data: ms[i].data.clone(),
+            };
+            let at = rng.below(ms.len() as u64 + 1) as usize;
+            ms.insert(at, d);
+        }
+        2 => {
+            let j = rng.below(ms.len() as u64) as usize;
+            ms.swap(i, j);
+        }
+        3 | 4 => {
+            // edit a JSON member
+            let js: Vec<usize> = (0..ms.len())
+                .filter(|&k| ms[k].data.first().is_some_and(|b| *b == b'{' || *b == b'['))
+                .collect();
+            if js.is_empty() {
+                return None;
+            }
+            let k = *rng.pick(&js);
+            let mut v: serde_json::Value = serde_json::from_slice(&ms[k].data).ok()?;
+            mutate_json(rng, &mut v, 0);
+            ms[k].data = serde_json::to_vec(&v).ok()?;
+        }
+        5 | 6 => {
+            // edit inside a (compressed) layer and recompress
+            let big: Vec<usize> = (0..ms.len()).filter(|&k| ms[k].data.len() >= 512).collect();
+            if big.is_empty() {
+                return None;
+            }
+            let k = *rng.pick(&big);
+            let (c, mut inner) = match decompress(&ms[k].data) {
+                Some(x) => x,
+                None => (Compression::None, ms[k].data.clone()),
+            };
+            let other = inner.clone();
+            raw_mutation(rng, &mut inner, &other);
+            ms[k].data = if c == Compression::None {
+                inner
+            } else {
+                synth::compress(&inner, c)
+            };
+        }
+        _ => {
+            // rename a member onto another name
+            let j = rng.below(ms.len() as u64) as usize;
+            ms[i].name = ms[j].name.clone();
+        }
+    }
+    Some(pack(&ms))
+}
+
+fn mutate(rng: &mut XorShift64, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut v = rng.pick(seeds).1.clone();
+    let rounds = 1 + rng.below(3);
+    for _ in 0..rounds {
+        if rng.chance(0.5) {
+            if let Some(m) = structural_mutation(rng, &v) {
+                v = m;
+                continue;
+            }
+        }
+        let other = rng.pick(seeds).1.clone();
+        raw_mutation(rng, &mut v, &other);
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------
+// The target
+// ---------------------------------------------------------------------------
+
+#[derive(Default, Debug)]
+struct Stats {
+    runs: u64,
+    ok: u64,
+    errors: std::collections::BTreeMap<String, u64>,
+}
+
+/// Run everything a user could do with one input. Returns a finding, if any.
+fn target(path: &Path, verify: bool, scratch: &Path, stats: &mut Stats) -> Option<String> {
+    let opts = LoadOptions {
+        verify,
+        ..LoadOptions::default()
+    };
+    match load(path, &opts, &Progress::default()) {
+        Err(e) => {
+            let msg = e.to_string();
+            let kind = msg
+                .split(": ")
+                .last()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect::<String>();
+            *stats.errors.entry(kind).or_default() += 1;
+            if msg.contains('\n') {
+                return Some(format!("multi-line error: {msg:?}"));
+            }
+            None
+        }
+        Ok(loaded) => {
+            stats.ok += 1;
+            let analysis = layerscope::analysis::analyse(&loaded);
+            let subject = layerscope::report::Subject {
+                loaded: &loaded,
+                analysis: &analysis,
+            };
+            let _ = layerscope::report::text::render(&subject, layerscope::report::Units::Human);
+            let _ = layerscope::report::json::render(&subject);
+            let last = loaded.tree.final_layer();
+            for id in loaded.tree.ids().take(64) {
+                let _ = layerscope::content::read_window(&loaded, id, last, 0, 64);
+            }
+            extract_check(&loaded, scratch)
+        }
+    }
+}
+
+#[allow(unused_variables)]
+fn extract_check(loaded: &layerscope::load::Loaded, scratch: &Path) -> Option<String> {
+    let _ = std::fs::remove_dir_all(scratch);
+    if std::fs::create_dir_all(scratch.join("dest")).is_err() {
+        return None;
+    }
+    let opts = layerscope::extract::ExtractOptions::default();
+    let _ = layerscope::extract::extract(
+        loaded,
+        layerscope::tree::ROOT,
+        loaded.tree.final_layer(),
+        &scratch.join("dest"),
+        &opts,
+    );
+    // Nothing may appear beside dest.
+    let stray: Vec<_> = std::fs::read_dir(scratch)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != "dest")
+        .map(|e| e.file_name())
+        .collect();
+    let _ = std::fs::remove_dir_all(scratch);
+    (!stray.is_empty()).then(|| format!("extraction wrote outside its destination: {stray:?}"))
+}
+
+fn run_one(path: PathBuf, verify: bool, scratch: PathBuf) -> (Option<String>, Stats) {
+    let mut stats = Stats::default();
+    *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        target(&path, verify, &scratch, &mut stats)
+    }));
+    let finding = match r {
+        Ok(f) => f,
+        Err(_) => Some(format!(
+            "panic: {}",
+            LAST_PANIC
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default()
+        )),
+    };
+    (finding, stats)
+}
+
+fn main() {
+    let mut seconds = 60u64;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let mut out = PathBuf::from("target/fuzz");
+    let mut replay: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().expect("missing value");
+        match a.as_str() {
+            "--seconds" => seconds = val().parse().expect("seconds"),
+            "--seed" => seed = val().parse().expect("seed"),
+            "--out" => out = PathBuf::from(val()),
+            "--replay" => replay = Some(PathBuf::from(val())),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(msg);
+    }));
+    std::fs::create_dir_all(out.join("crashes")).expect("out dir");
+    let scratch = out.join("scratch");
+    if let Some(p) = replay {
+        for verify in [true, false] {
+            let (f, stats) = run_one(p.clone(), verify, scratch.clone());
+            println!("verify={verify}: {f:?} {stats:?}");
+        }
+        return;
+    }
+    let seeds = seeds();
+    let current = out.join("current.tar");
+    let mut rng = XorShift64::new(seed);
+    let start = Instant::now();
+    let mut last_report = Instant::now();
+    let mut total = Stats::default();
+    let mut findings = 0u64;
+    println!("fuzz: seed {seed}, {seconds}s, {} seeds", seeds.len());
+    while start.elapsed() < Duration::from_secs(seconds) {
+        let input = mutate(&mut rng, &seeds);
+        std::fs::write(&current, &input).expect("write current input");
+        let verify = rng.chance(0.5);
+        // A watchdog thread: a hang is a finding too.
+        let (tx, rx) = mpsc::channel();
+        let (p, s) = (current.clone(), scratch.clone());
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let _ = tx.send(run_one(p, verify, s));
+            })
+            .expect("spawn");
+        let (finding, stats) = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(r) => r,
+            Err(_) => {
+                let dst = out
+                    .join("crashes")
+                    .join(format!("hang-{seed}-{}.tar", total.runs));
+                let _ = std::fs::copy(&current, &dst);
+                println!("HANG saved {}", dst.display());
+                std::process::exit(3);
+            }
+        };
+        total.runs += 1;
+        total.ok += stats.ok;
+        for (k, v) in stats.errors {
+            *total.errors.entry(k).or_default() += v;
+        }
+        if let Some(f) = finding {
+            findings += 1;
+            let dst = out
+                .join("crashes")
+                .join(format!("crash-{seed}-{}.tar", total.runs));
+            let _ = std::fs::write(&dst, &input);
+            let _ = std::fs::write(dst.with_extension("txt"), format!("verify={verify}\n{f}\n"));
+            println!("FINDING {}: {f}", dst.display());
+        }
+        if last_report.elapsed() > Duration::from_secs(30) {
+            last_report = Instant::now();
+            println!(
+                "{:>6}s runs {} ok {} findings {}",
+                start.elapsed().as_secs(),
+                total.runs,
+                total.ok,
+                findings
+            );
+        }
+    }
+    println!(
+        "done: runs {} ok {} findings {findings}",
+        total.runs, total.ok
+    );
+    let mut kinds: Vec<_> = total.errors.into_iter().collect();
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
+    for (k, v) in kinds.iter().take(40) {
+        println!("{v:>8}  {k}");
+    }
+    let _ = std::io::stdout().flush();
+    std::process::exit(if findings > 0 { 1 } else { 0 });
+}
