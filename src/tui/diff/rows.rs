@@ -359,3 +359,130 @@ impl DiffTree {
         self.row_of(p)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{diff_trees_with, TreeOptions};
+    use crate::layer::{Action, Kind, RawEntry};
+    use crate::tree::{FileTree, Replay};
+
+    fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
+        RawEntry {
+            path: path.as_bytes().into(),
+            action: Action::Put,
+            kind,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            sha256: (kind == Kind::File).then_some([size as u8; 32]),
+        }
+    }
+
+    fn tree(entries: &[RawEntry]) -> FileTree {
+        let mut r = Replay::new();
+        r.apply(entries);
+        r.finish().0
+    }
+
+    /// old: a/x(5) a/y(50) b(20) c/d/z(1); new: a/x(5) a/y(70) c/d/z(1) c/w(300)
+    fn model(sort: DiffSort) -> (TreeDiff, DiffTree) {
+        let old = tree(&[
+            e("a", Kind::Dir, 0),
+            e("a/x", Kind::File, 5),
+            e("a/y", Kind::File, 50),
+            e("b", Kind::File, 20),
+            e("c", Kind::Dir, 0),
+            e("c/d", Kind::Dir, 0),
+            e("c/d/z", Kind::File, 1),
+        ]);
+        let new = tree(&[
+            e("a", Kind::Dir, 0),
+            e("a/x", Kind::File, 5),
+            e("a/y", Kind::File, 70),
+            e("c", Kind::Dir, 0),
+            e("c/d", Kind::Dir, 0),
+            e("c/d/z", Kind::File, 1),
+            e("c/w", Kind::File, 300),
+        ]);
+        let t = diff_trees_with((&old, 0), (&new, 0), TreeOptions { unchanged: true });
+        let mut m = DiffTree {
+            height: 3,
+            ..DiffTree::default()
+        };
+        m.rebuild_order(&t, None, sort);
+        (t, m)
+    }
+
+    fn names(t: &TreeDiff, m: &DiffTree) -> Vec<String> {
+        (0..m.rows.len())
+            .map(|r| {
+                let row = m.entry(r).expect("row");
+                let p = &t.entries[row.idx as usize].path;
+                format!("{}{p}", " ".repeat(row.depth as usize))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn order_follows_the_entries_and_subtree_ends() {
+        let (t, m) = model(DiffSort::default());
+        assert_eq!(
+            names(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z", " /c/w"]
+        );
+        assert_eq!(m.order[0].end, 3);
+        assert_eq!(m.order[4].end, 8);
+    }
+
+    #[test]
+    fn sorts_by_size_and_by_change_per_directory() {
+        let by = |key| DiffSort {
+            key,
+            descending: true,
+        };
+        let (t, m) = model(by(DiffSortKey::Size));
+        assert_eq!(
+            names(&t, &m),
+            ["/c", " /c/w", " /c/d", "  /c/d/z", "/a", " /a/y", " /a/x", "/b"]
+        );
+        let (t, m) = model(by(DiffSortKey::Delta));
+        // c +300, a +20, b -20: equal changes keep name order (reversed).
+        assert_eq!(names(&t, &m)[0], "/c");
+        assert_eq!(names(&t, &m)[4], "/b");
+        assert_eq!(names(&t, &m)[5], "/a");
+    }
+
+    #[test]
+    fn filter_collapse_reveal_and_cursor() {
+        let (t, mut m) = model(DiffSort::default());
+        // Keep only changed entries and their parents.
+        let keep: Vec<bool> = t
+            .entries
+            .iter()
+            .map(|e| {
+                e.status != crate::tree::Status::Unchanged
+                    || e.totals.is_some_and(|x| x.changes() > 0)
+            })
+            .collect();
+        m.rebuild_order(&t, Some(&keep), DiffSort::default());
+        assert_eq!(names(&t, &m), ["/a", " /a/y", "/b", "/c", " /c/w"]);
+        m.toggle(&t, 3);
+        assert_eq!(names(&t, &m), ["/a", " /a/y", "/b", "/c"]);
+        assert_eq!(m.selected, 3);
+        let w = t.entries.iter().position(|e| e.path == "/c/w").expect("w") as u32;
+        assert!(m.reveal(&t, w));
+        assert_eq!(m.selected_idx(), Some(w));
+        assert_eq!(m.parent_row(&t, m.selected), Some(3));
+        m.move_by(-10);
+        assert_eq!((m.selected, m.scroll), (0, 0));
+        m.end();
+        assert_eq!((m.selected, m.scroll), (4, 2));
+        m.collapse_from_depth(&t, 0);
+        assert_eq!(names(&t, &m), ["/a", "/b", "/c"]);
+        assert_eq!(m.selected, 2, "the cursor moves to the collapsed ancestor");
+    }
+}
