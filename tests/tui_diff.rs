@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
@@ -431,6 +431,57 @@ fn identical_images_and_layer_ranges_of_one_image() {
     assert_eq!(status_of(&s, "/var/log/apt/term.log"), Status::Deleted);
     assert_eq!(status_of(&s, "/var/lib/apt/lists"), Status::Deleted);
     assert!(!row_paths(&s).contains(&"/app".to_string()));
+}
+
+#[test]
+fn layers_shared_at_another_index_and_the_mouse() {
+    let base = || LayerBuilder::new("ADD base").file("etc/a", b"a\n");
+    let old = ImageBuilder::new()
+        .layer(base())
+        .layer(LayerBuilder::new("RUN x").file("x", b"x"))
+        .docker_legacy();
+    let new = ImageBuilder::new()
+        .layer(LayerBuilder::new("RUN y").file("y", b"y"))
+        .layer(base())
+        .docker_legacy();
+    let mut a = app_from(&old, &new, ThemeName::None);
+    let d = data(&a.s);
+    let l = &d.diff.layers;
+    assert_eq!(
+        (l.shared, l.old_only, l.new_only, l.diverge_at),
+        (1, 1, 1, Some(0))
+    );
+    let sc = screen(&a.s, 100, 30);
+    // The base layer is in both images, at index 0 in old and 1 in new.
+    assert!(sc.contains("│≈  0"), "{sc}");
+    assert!(sc.contains("│-  1"), "{sc}");
+    assert!(sc.contains("│+  0"), "{sc}");
+    assert!(sc.contains("│≈  1"), "{sc}");
+    assert_eq!(row_paths(&a.s), ["/x", "/y"]);
+    let click = |column, row| {
+        DiffMsg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let t = a.s.areas.tree;
+    apply(&mut a.s, click(t.x + 5, t.y + 3));
+    assert_eq!(selected_path(&a.s), "/y");
+    let ly = a.s.areas.new_layers;
+    apply(&mut a.s, click(ly.x + 5, ly.y + 2));
+    assert_eq!((a.s.focus, a.s.layer), (DiffFocus::Layers, 1));
+    apply(
+        &mut a.s,
+        DiffMsg::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollUp,
+            column: ly.x + 5,
+            row: ly.y + 2,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
+    assert_eq!(a.s.layer, 0);
 }
 
 // ---- screens ----
