@@ -83,8 +83,9 @@ pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer)
         } else {
             e.status.marker()
         };
+        // "-": absent on that side (an empty directory shows 0 B).
         let sz = |present: bool, n: u64| {
-            if !present || (e.is_dir() && n == 0) {
+            if !present {
                 "-".to_string()
             } else {
                 size(n)
