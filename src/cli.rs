@@ -23,7 +23,7 @@ pub struct Cli {
     image: Option<PathBuf>,
     /// TUI config file (keys, theme, view defaults); default
     /// $XDG_CONFIG_HOME/layerscope/config.yaml.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
