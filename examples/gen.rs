@@ -4,6 +4,7 @@
 //! cargo run --release --example gen -- synth --layers 10 --entries 250000 --size 2300M \
 //!     --format docker|docker-oci|oci|oci-gzip|oci-zstd --out FILE [--seed N] [--tar pax|gnu]
 //! cargo run --example gen -- sample OUT.tar [--format docker|docker-oci|oci|oci-gzip|oci-zstd|oci-dir]
+//! cargo run --example gen -- sample-v2 OUT.tar [--format ...]   # the sample's next build
 //! ```
 //!
 //! `synth` streams: each layer tar is written (and compressed and hashed on
@@ -37,13 +38,15 @@ fn main() {
 const USAGE: &str = "usage:
   gen synth --layers N --entries N --size SIZE[K|M|G] --format FMT --out FILE [--seed N] [--tar gnu|pax]
   gen sample OUT [--format FMT|oci-dir]
+  gen sample-v2 OUT [--format FMT|oci-dir]   (the sample's next build, for diffs)
 FMT: docker (pre-25 docker save), docker-oci (Docker 25+), oci, oci-gzip, oci-zstd";
 
 fn run() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("synth") => synth_cmd(&args[1..]),
-        Some("sample") => sample_cmd(&args[1..]),
+        Some("sample") => sample_cmd(&args[1..], synth::sample_image()),
+        Some("sample-v2") => sample_cmd(&args[1..], synth::sample_image_v2()),
         _ => Err(USAGE.into()),
     }
 }
@@ -111,10 +114,9 @@ fn parse_size(s: &str) -> Res<u64> {
     Ok((n * mul as f64) as u64)
 }
 
-fn sample_cmd(args: &[String]) -> Res<()> {
+fn sample_cmd(args: &[String], img: ImageBuilder) -> Res<()> {
     let (pos, kv) = opts(args)?;
     let out = pos.first().ok_or(USAGE)?;
-    let img = synth::sample_image();
     let fmt = get(&kv, "format").unwrap_or("docker");
     if fmt == "oci-dir" {
         img.oci_dir(Compression::Gzip, Path::new(out))?;

@@ -4,6 +4,7 @@
 # and renders it to SVG with scripts/ansi2svg.py. Nothing is drawn by hand.
 #
 #   scripts/screenshots.sh            # writes screenshots/*.svg
+#   ONLY=diff scripts/screenshots.sh  # only the shots whose name starts with diff
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ ROWS=${ROWS:-34}
 IMAGE=${IMAGE:-assets/sample.tar}
 OUT=${OUT:-screenshots}
 SOCK="layerscope-shots-$$"
+ONLY=${ONLY:-}
 
 cargo build --quiet
 BIN=target/debug/layerscope
@@ -32,15 +34,18 @@ wait_for() {
 
 # shot NAME WAIT_TEXT KEY... : fresh session, keys sent one by one
 # (a lone "Escape" gets a pause so it is not read as Alt+key).
+# ARGS (default: the image) and READY (default: the explorer's layer count)
+# let the same function drive the diff mode.
 shot() {
   local name=$1 wait=$2
   shift 2
+  if [ -n "$ONLY" ] && [[ "$name" != "$ONLY"* ]]; then return 0; fi
   # A fresh tmux server per shot (reusing a dying one races).
   t kill-server 2>/dev/null || true
   SOCK="layerscope-shots-$$-$name"
   t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
-    "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN $IMAGE; sleep 60"
-  wait_for "Layers 6/6"
+    "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN ${ARGS:-$IMAGE}; sleep 60"
+  wait_for "${READY:-Layers 6/6}"
   for k in "$@"; do
     t send-keys -t shot "$k"
     if [ "$k" = Escape ]; then sleep 0.3; else sleep 0.05; fi
@@ -61,3 +66,13 @@ shot content "bytes 0" : C-u /var/lib/dpkg/status Enter o
 shot range-compare "net change layer 1" k k k k m j j j
 shot filter "filter: regex" f l i b Enter s
 shot help "Help (esc closes" "?"
+
+# Diff mode: the sample against its next build (examples/gen.rs sample-v2).
+cargo build --quiet --example gen
+V2DIR=$(mktemp -d)
+trap 't kill-server 2>/dev/null || true; rm -rf "$V2DIR"' EXIT
+target/debug/examples/gen sample-v2 "$V2DIR/sample-v2.tar"
+export ARGS="diff $IMAGE $V2DIR/sample-v2.tar" READY="Files: old → new"
+shot diff-tree "Files: old → new"
+shot diff-content "lines ·" : C-u /etc/os-release Enter o
+shot diff-details "Old and new" : C-u /bin/ls Enter d

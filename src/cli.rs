@@ -23,7 +23,7 @@ pub struct Cli {
     image: Option<PathBuf>,
     /// TUI config file (keys, theme, view defaults); default
     /// $XDG_CONFIG_HOME/layerscope/config.yaml.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
@@ -315,7 +315,7 @@ pub fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
-        Some(Command::Diff(d)) => run_diff(&d, &cli.load),
+        Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
         Some(Command::Extract(x)) => run_extract(&x, &cli.load),
         None => {
             let image = match cli.image {
@@ -499,13 +499,24 @@ fn load_pair(
     })
 }
 
-fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
+fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result<ExitCode> {
     use layerscope::diff;
     use layerscope::report::{diff_json, diff_text, DiffSubject};
     use std::io::IsTerminal;
 
     let filter = diff::Filter::new(&d.paths, &d.status)?;
     let old_opts = side_options(load_args, &d.old_image, &d.old_platform);
+    // On a terminal, without an output format or file, the TUI's diff mode
+    // takes over; piped or redirected output stays text.
+    let interactive = d.format.is_none()
+        && !d.stat
+        && !d.exit_code
+        && d.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal();
+    if cfg!(feature = "tui") && interactive {
+        return run_diff_tui(d, load_args, old_opts, config);
+    }
     let (old, new, result) = match &d.new {
         Some(newp) => {
             let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
@@ -556,7 +567,6 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         units: if d.bytes { Units::Bytes } else { Units::Human },
         color,
     };
-    // NB: without --format on a terminal the TUI's diff mode will take over here.
     let text = match (d.format.unwrap_or(Format::Text), d.stat) {
         (Format::Json, _) => ensure_newline(diff_json::render(&subject, &filter)),
         (Format::Text, true) => diff_text::render_stat(&subject, &filter, opts),
@@ -587,4 +597,57 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(feature = "tui")]
+fn run_diff_tui(
+    d: &DiffArgs,
+    load_args: &LoadArgs,
+    old_opts: LoadOptions,
+    config: Option<&Path>,
+) -> Result<ExitCode> {
+    use layerscope::tui::diff::{run, DiffRequest};
+    let (new, old_layer, new_layer) = match &d.new {
+        Some(newp) => {
+            let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
+            if d.old == Path::new("-") && newp == Path::new("-") {
+                anyhow::bail!("only one side can be read from stdin (-)");
+            }
+            let same = *newp == d.old
+                && new_opts.selector.image == old_opts.selector.image
+                && new_opts.selector.platform == old_opts.selector.platform;
+            // The same image on both sides (usually with --from/--to): load it once.
+            let new = (!same).then(|| (newp.clone(), new_opts));
+            (new, d.from, d.to)
+        }
+        None => {
+            let Some(from) = d.from else {
+                anyhow::bail!(
+                    "diff: give NEW, or --from LAYER (and --to LAYER) to compare two layers of one image"
+                );
+            };
+            (None, Some(from), d.to)
+        }
+    };
+    let req = DiffRequest {
+        old: d.old.clone(),
+        old_opts,
+        new,
+        old_layer,
+        new_layer,
+        paths: d.paths.clone(),
+        statuses: d.status.clone(),
+    };
+    run(req, config)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "tui"))]
+fn run_diff_tui(
+    _d: &DiffArgs,
+    _load_args: &LoadArgs,
+    _old_opts: LoadOptions,
+    _config: Option<&Path>,
+) -> Result<ExitCode> {
+    anyhow::bail!("this build has no terminal UI: use --format text or json")
 }

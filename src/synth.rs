@@ -1815,6 +1815,55 @@ pub fn sample_image() -> ImageBuilder {
         .workdir("/app")
 }
 
+/// The next build of [`sample_image`], for diffs: the same six layers plus
+/// an upgrade layer (text and binary files modified, one added, one deleted,
+/// a mode change) and an app layer (main.py edited, a config added, a logo
+/// removed), with a new version label and an extra environment variable.
+pub fn sample_image_v2() -> ImageBuilder {
+    let os_release = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12.5 (bookworm)\"\nID=debian\nHOME_URL=\"https://www.debian.org/\"\n".to_vec();
+    let mut dpkg = pseudo_text(11, 24_000);
+    dpkg.extend_from_slice(&pseudo_text(12, 6_000));
+    dpkg.extend_from_slice(b"\nPackage: jq\nStatus: install ok installed\nVersion: 1.6-2.1\n");
+    let mut main_py = pseudo_text(31, 8_000);
+    main_py.extend_from_slice(b"\n\ndef healthz():\n    return \"ok\"\n");
+    let upgrade =
+        LayerBuilder::new("RUN /bin/sh -c apt-get upgrade -y && apt-get install -y jq # buildkit")
+            .comment("buildkit.dockerfile.v0")
+            .mtime(DEFAULT_MTIME + 2400)
+            .dir("etc")
+            .file("etc/os-release", &os_release)
+            .dir("usr")
+            .dir("usr/bin")
+            .file_with("usr/bin/curl", &pseudo_bytes(41, 64_000), 0o755, 0, 0)
+            .file_with("usr/bin/jq", &pseudo_bytes(42, 30_000), 0o755, 0, 0)
+            .dir("usr/share")
+            .dir("usr/share/doc")
+            .whiteout("usr/share/doc/README")
+            .dir("var")
+            .dir("var/lib")
+            .dir("var/lib/dpkg")
+            .file("var/lib/dpkg/status", &dpkg)
+            .mtime(DEFAULT_MTIME)
+            .dir("bin")
+            .file_with("bin/ls", &pseudo_bytes(2, 40_000), 0o700, 0, 0);
+    let app = LayerBuilder::new("COPY app/ /app/ # buildkit")
+        .comment("buildkit.dockerfile.v0")
+        .mtime(DEFAULT_MTIME + 2700)
+        .dir("app")
+        .file("app/main.py", &main_py)
+        .file("app/config.yaml", b"port: 8080\nworkers: 4\n")
+        .dir("app/public")
+        .whiteout("app/public/logo.png");
+    sample_image()
+        .no_tags()
+        .tag("layerscope/sample:2")
+        .created(DEFAULT_MTIME + 2700)
+        .layer(upgrade)
+        .layer(app)
+        .env("APP_WORKERS=4")
+        .label("org.opencontainers.image.version", "2.0.0")
+}
+
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------

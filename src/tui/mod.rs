@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod data;
+pub mod diff;
 pub mod effects;
 pub mod rows;
 pub mod state;
@@ -71,7 +72,7 @@ fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: 
 
 /// Puts the terminal into raw/alternate-screen mode and restores it on drop,
 /// and from a panic hook (a panic unwinds past us only after the hook ran).
-struct TerminalGuard;
+pub(crate) struct TerminalGuard;
 
 fn restore() {
     let _ = terminal::disable_raw_mode();
@@ -84,7 +85,7 @@ fn restore() {
 }
 
 impl TerminalGuard {
-    fn enter() -> io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> io::Result<TerminalGuard> {
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();

@@ -1,0 +1,230 @@
+//! What the diff mode reads but never changes: both loaded images, the
+//! [`Diff`] whose tree keeps unchanged paths too (one merged tree for the
+//! view), lower-cased entry paths for search and filters, and the line diff
+//! of one file's two versions (computed on a worker thread).
+
+use std::time::Duration;
+
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+use crate::diff::{self, Diff, TreeOptions};
+use crate::layer::Kind;
+use crate::load::Loaded;
+use crate::tree::Attrs;
+use crate::tui::update::looks_binary;
+
+/// Bytes read from each side for the content diff.
+pub const DIFF_WINDOW: usize = 256 * 1024;
+
+#[derive(Debug)]
+pub struct DiffData {
+    pub old: Loaded,
+    /// None: both sides are layers of `old`.
+    pub new: Option<Loaded>,
+    /// `tree` holds every path of both trees (unchanged ones too).
+    pub diff: Diff,
+    /// Entry paths, lower-cased.
+    pub lower: Vec<Box<str>>,
+}
+
+impl DiffData {
+    /// Compare `old` at `old_layer` with `new` (or `old` again) at
+    /// `new_layer` (None: the last layer).
+    pub fn build(
+        old: Loaded,
+        new: Option<Loaded>,
+        old_layer: Option<usize>,
+        new_layer: Option<usize>,
+    ) -> crate::Result<DiffData> {
+        let n = new.as_ref().unwrap_or(&old);
+        let mut d = diff::diff_images(&old, old_layer, n, new_layer)?;
+        d.tree = diff::diff_trees_with(
+            (&old.tree, d.old.layer.unwrap_or(0)),
+            (&n.tree, d.new.layer.unwrap_or(0)),
+            TreeOptions { unchanged: true },
+        );
+        let lower = d
+            .tree
+            .entries
+            .iter()
+            .map(|e| e.path.to_lowercase().into_boxed_str())
+            .collect();
+        Ok(DiffData {
+            old,
+            new,
+            diff: d,
+            lower,
+        })
+    }
+
+    pub fn new_side(&self) -> &Loaded {
+        self.new.as_ref().unwrap_or(&self.old)
+    }
+
+    pub fn len(&self) -> usize {
+        self.diff.tree.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn entry(&self, i: u32) -> Option<&diff::Entry> {
+        self.diff.tree.entries.get(i as usize)
+    }
+
+    /// Full attributes of the old side of entry `i`.
+    pub fn old_attrs(&self, i: u32) -> Option<&Attrs> {
+        let e = self.entry(i)?;
+        self.old.tree.attrs_at(e.old?, self.diff.old.layer?)
+    }
+
+    pub fn new_attrs(&self, i: u32) -> Option<&Attrs> {
+        let e = self.entry(i)?;
+        self.new_side().tree.attrs_at(e.new?, self.diff.new.layer?)
+    }
+
+    /// The entry's name (last path component).
+    pub fn name(&self, i: u32) -> &str {
+        self.entry(i)
+            .map_or("", |e| e.path.rsplit('/').next().unwrap_or(&e.path))
+    }
+
+    /// The entry at an absolute path.
+    pub fn find(&self, path: &str) -> Option<u32> {
+        let p = path.trim();
+        let p = if p.len() > 1 {
+            p.trim_end_matches('/')
+        } else {
+            p
+        };
+        self.diff
+            .tree
+            .entries
+            .iter()
+            .position(|e| e.path == p)
+            .map(|i| i as u32)
+    }
+}
+
+/// One line of a line diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffLine {
+    /// ' ' same, '-' only old, '+' only new.
+    pub tag: char,
+    /// 1-based line numbers.
+    pub old_no: Option<u32>,
+    pub new_no: Option<u32>,
+    pub text: String,
+}
+
+/// One side's content as the viewer needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideContent {
+    pub size: u64,
+    pub sha256: Option<[u8; 32]>,
+    /// Only the first [`DIFF_WINDOW`] bytes were compared.
+    pub truncated: bool,
+}
+
+/// The two versions of a file compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentDiff {
+    Text {
+        lines: Vec<DiffLine>,
+        /// Indices in `lines` where a run of changes starts.
+        hunks: Vec<usize>,
+        added: usize,
+        removed: usize,
+        old: Option<SideContent>,
+        new: Option<SideContent>,
+    },
+    Binary {
+        old: Option<SideContent>,
+        new: Option<SideContent>,
+    },
+}
+
+fn regular(a: Option<&Attrs>) -> bool {
+    a.is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink))
+}
+
+fn read_side(
+    l: &Loaded,
+    id: Option<u32>,
+    layer: Option<usize>,
+    attrs: Option<&Attrs>,
+) -> Result<Option<(Vec<u8>, SideContent)>, String> {
+    let (Some(id), Some(layer)) = (id, layer) else {
+        return Ok(None);
+    };
+    if !regular(attrs) {
+        return Ok(None);
+    }
+    let w = crate::content::read_window(l, id, layer, 0, DIFF_WINDOW).map_err(|e| e.to_string())?;
+    let side = SideContent {
+        size: w.total_size,
+        sha256: attrs.and_then(|a| a.sha256),
+        truncated: (w.bytes.len() as u64) < w.total_size,
+    };
+    Ok(Some((w.bytes, side)))
+}
+
+/// Read both versions of entry `i` (bounded) and compare them: a line diff
+/// for text, sizes and hashes for binary content.
+pub fn content_diff(data: &DiffData, i: u32) -> Result<ContentDiff, String> {
+    let e = data.entry(i).ok_or("no such entry")?;
+    let (oa, na) = (data.old_attrs(i), data.new_attrs(i));
+    if !regular(oa) && !regular(na) {
+        return Err(format!("{} is not a regular file on either side", e.path));
+    }
+    let old = read_side(&data.old, e.old, data.diff.old.layer, oa)?;
+    let new = read_side(data.new_side(), e.new, data.diff.new.layer, na)?;
+    let binary = old.iter().chain(new.iter()).any(|(b, _)| looks_binary(b));
+    let (ob, os) = old.map_or((Vec::new(), None), |(b, s)| (b, Some(s)));
+    let (nb, ns) = new.map_or((Vec::new(), None), |(b, s)| (b, Some(s)));
+    if binary {
+        return Ok(ContentDiff::Binary { old: os, new: ns });
+    }
+    let (ot, nt) = (String::from_utf8_lossy(&ob), String::from_utf8_lossy(&nb));
+    let td = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(Duration::from_secs(2))
+        .diff_lines(ot.as_ref(), nt.as_ref());
+    let mut lines = Vec::new();
+    let mut hunks = Vec::new();
+    let (mut added, mut removed) = (0, 0);
+    for c in td.iter_all_changes() {
+        let tag = match c.tag() {
+            ChangeTag::Equal => ' ',
+            ChangeTag::Delete => {
+                removed += 1;
+                '-'
+            }
+            ChangeTag::Insert => {
+                added += 1;
+                '+'
+            }
+        };
+        if tag != ' ' && lines.last().is_none_or(|l: &DiffLine| l.tag == ' ') {
+            hunks.push(lines.len());
+        }
+        let text = c.value();
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        lines.push(DiffLine {
+            tag,
+            old_no: c.old_index().map(|n| n as u32 + 1),
+            new_no: c.new_index().map(|n| n as u32 + 1),
+            text: text.replace('\t', "    "),
+        });
+    }
+    Ok(ContentDiff::Text {
+        lines,
+        hunks,
+        added,
+        removed,
+        old: os,
+        new: ns,
+    })
+}

@@ -1,0 +1,178 @@
+//! The TUI's diff mode (`layerscope diff OLD NEW` on a terminal): the two
+//! layer lists side by side with shared layers marked, one tree of both
+//! merged trees with the diff statuses, the explorer's filters, search and
+//! sort, old/new details side by side and a line diff of text files. Same
+//! Elm shape as the explorer: [`state::DiffState`], [`update::update`],
+//! pure [`view`]; both images load on worker threads with progress, and the
+//! explorer's terminal guard restores the terminal on every exit path.
+
+pub mod data;
+pub mod rows;
+pub mod state;
+pub mod update;
+pub mod view;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{self, Event};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::load::{LoadOptions, Progress};
+use crate::tui::config::Config;
+use crate::tui::TerminalGuard;
+use data::DiffData;
+use state::{DiffEffect, DiffState};
+use update::{apply, DiffMsg};
+
+/// What to compare.
+#[derive(Debug, Clone)]
+pub struct DiffRequest {
+    pub old: PathBuf,
+    pub old_opts: LoadOptions,
+    /// None: compare two layers of `old` (loaded once).
+    pub new: Option<(PathBuf, LoadOptions)>,
+    /// Layer of each side (None: the last).
+    pub old_layer: Option<usize>,
+    pub new_layer: Option<usize>,
+    /// `--path` globs and `--status` list to start with.
+    pub paths: Vec<String>,
+    pub statuses: Vec<String>,
+}
+
+/// Run the diff mode until the user quits.
+pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
+    let config = Config::load(config)?;
+    let progress = [Arc::new(Progress::default()), Arc::new(Progress::default())];
+    let new_path = req.new.as_ref().map_or(&req.old, |(p, _)| p).clone();
+    let mut state = DiffState::new(
+        req.old.display().to_string(),
+        new_path.display().to_string(),
+        progress.clone(),
+        config,
+    );
+    state.set_cli_filter(&req.paths, &req.statuses)?;
+    let (tx, rx) = mpsc::channel::<DiffMsg>();
+    let old = req.old.clone();
+    spawn_loader(req, progress, tx.clone());
+    let guard = TerminalGuard::enter().map_err(|e| io_err(&old, e))?;
+    let out = event_loop(state, rx, tx);
+    drop(guard);
+    out.map_err(|e| io_err(&old, e))?
+}
+
+fn io_err(path: &Path, e: io::Error) -> crate::Error {
+    crate::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Load both sides in parallel, then compare.
+fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
+    std::thread::spawn(move || {
+        let [po, pn] = progress;
+        let res = std::thread::scope(|sc| {
+            let other = req.new.as_ref().map(|(p, o)| {
+                let pn = pn.clone();
+                sc.spawn(move || crate::load::load(p, o, &pn))
+            });
+            let old = crate::load::load(&req.old, &req.old_opts, &po);
+            let new = match other {
+                Some(h) => Some(
+                    h.join()
+                        .map_err(|_| crate::Error::Usage("the loading thread failed".into()))??,
+                ),
+                None => {
+                    // One image: the "new" bar mirrors the old one.
+                    pn.set_phase(crate::load::Phase::Done);
+                    None
+                }
+            };
+            DiffData::build(old?, new, req.old_layer, req.new_layer)
+        });
+        let _ = tx.send(DiffMsg::Loaded(
+            res.map(Arc::new).map_err(|e| e.to_string()),
+        ));
+    });
+}
+
+/// Perform an effect; results come back on `tx`.
+pub fn run_effect(s: &DiffState, e: DiffEffect, tx: &Sender<DiffMsg>) {
+    match e {
+        DiffEffect::ReadDiff { idx } => {
+            let Some(data) = s.data.clone() else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(read_diff(&data, idx));
+            });
+        }
+        DiffEffect::Clipboard(text) => {
+            let mut out = io::stdout();
+            let _ = out.write_all(crate::tui::effects::osc52(&text).as_bytes());
+            let _ = out.flush();
+        }
+    }
+}
+
+/// Compare one entry's two versions synchronously (also used by tests).
+pub fn read_diff(data: &Arc<DiffData>, idx: u32) -> DiffMsg {
+    DiffMsg::Content {
+        idx,
+        result: data::content_diff(data, idx),
+    }
+}
+
+fn event_loop(
+    mut s: DiffState,
+    rx: Receiver<DiffMsg>,
+    tx: Sender<DiffMsg>,
+) -> io::Result<crate::Result<()>> {
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    term.clear()?;
+    let size = term.size()?;
+    apply(&mut s, DiffMsg::Resize(size.width, size.height));
+    let mut dirty = true;
+    let tick = Duration::from_millis(80);
+    loop {
+        if dirty || s.data.is_none() {
+            term.draw(|f| view::draw(&s, f.area(), f.buffer_mut()))?;
+            dirty = false;
+        }
+        if event::poll(tick)? {
+            loop {
+                let msg = match event::read()? {
+                    Event::Key(k) => Some(DiffMsg::Key(k)),
+                    Event::Mouse(m) => Some(DiffMsg::Mouse(m)),
+                    Event::Resize(w, h) => Some(DiffMsg::Resize(w, h)),
+                    _ => None,
+                };
+                if let Some(m) = msg {
+                    apply(&mut s, m);
+                    dirty = true;
+                }
+                if s.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        while let Ok(m) = rx.try_recv() {
+            apply(&mut s, m);
+            dirty = true;
+        }
+        for e in std::mem::take(&mut s.effects) {
+            run_effect(&s, e, &tx);
+        }
+        if s.quit {
+            break;
+        }
+    }
+    Ok(match s.load_error.take() {
+        Some(e) => Err(crate::Error::Usage(e)),
+        None => Ok(()),
+    })
+}

@@ -1,0 +1,124 @@
+//! Pure renders of [`DiffState`]: the two layer lists side by side, the
+//! selected layer pair and the diff summary on the left, the merged tree
+//! with its statuses on the right, and the overlays (help, old/new details
+//! side by side, the line diff, the config and growth summary). Reuses the
+//! explorer's helpers for sizes, modes, truncation and commands.
+
+mod layers;
+mod popups;
+mod status;
+mod tree;
+
+pub use popups::{content_lines, details_lines, help_lines, summary_lines};
+pub use status::filter_summary;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
+
+use super::state::{DiffAreas, DiffState};
+use crate::diff::SideInfo;
+use crate::report::diff_text::signed;
+use crate::report::Units;
+use crate::tui::config::Theme;
+use crate::tui::view::{MIN_HEIGHT, MIN_WIDTH};
+
+pub(super) fn block<'a>(t: &Theme, title: &'a str, focused: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { t.border_focus } else { t.border })
+        .title(Line::styled(
+            format!(" {title} "),
+            if focused { t.title } else { t.text },
+        ))
+}
+
+pub(super) fn delta(d: i64) -> String {
+    signed(Units::Human, d)
+}
+
+/// Where each pane goes.
+pub fn layout(s: &DiffState, area: Rect) -> DiffAreas {
+    if area.height < 3 {
+        return DiffAreas::default();
+    }
+    let title = Rect::new(area.x, area.y, area.width, 1);
+    let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
+    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+    let n = s.layer_rows() as u16;
+    let layers_h = (n + 2).min((body.height / 3).max(4)).min(body.height);
+    let half = body.width / 2;
+    let rest = Rect::new(
+        body.x,
+        body.y + layers_h,
+        body.width,
+        body.height - layers_h,
+    );
+    let left_w = (area.width * 34 / 100).clamp(28, 50).min(area.width / 2);
+    let details_h = (rest.height / 2).max(rest.height.min(8)).min(rest.height);
+    DiffAreas {
+        title,
+        old_layers: Rect::new(body.x, body.y, half, layers_h),
+        new_layers: Rect::new(body.x + half, body.y, body.width - half, layers_h),
+        layer_details: Rect::new(rest.x, rest.y, left_w, details_h),
+        summary: Rect::new(rest.x, rest.y + details_h, left_w, rest.height - details_h),
+        tree: Rect::new(rest.x + left_w, rest.y, rest.width - left_w, rest.height),
+        status,
+    }
+}
+
+/// Rows of the tree pane (border and header excluded).
+pub fn tree_body_height(area: Rect) -> usize {
+    area.height.saturating_sub(3) as usize
+}
+
+/// The visible-row index at screen row `y`.
+pub fn tree_row_at(s: &DiffState, area: Rect, y: u16) -> Option<usize> {
+    let top = area.y + 2;
+    if y < top || y + 1 >= area.bottom() {
+        return None;
+    }
+    let r = s.tree.scroll + (y - top) as usize;
+    (r < s.tree.rows.len()).then_some(r)
+}
+
+/// Draw the whole screen.
+pub fn draw(s: &DiffState, area: Rect, buf: &mut Buffer) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "terminal too small: {}x{} (need {}x{}); q quits",
+            area.width, area.height, MIN_WIDTH, MIN_HEIGHT
+        );
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(area, buf);
+        return;
+    }
+    let a = layout(s, area);
+    status::title(s, a.title, buf);
+    status::status_line(s, a.status, buf);
+    let Some(data) = &s.data else {
+        let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
+        status::loading(s, body, buf);
+        return;
+    };
+    layers::layers(s, data, a.old_layers, a.new_layers, buf);
+    layers::layer_details(s, data, a.layer_details, buf);
+    layers::summary(s, data, a.summary, buf);
+    tree::tree(s, data, a.tree, buf);
+    popups::popups(s, data, area, buf);
+}
+
+pub(super) fn side_name(info: &SideInfo) -> String {
+    let name = info.name.clone().unwrap_or_else(|| info.source.clone());
+    match info.layer {
+        Some(l) if l + 1 != info.layer_count => format!("{name} @ layer {l}"),
+        _ => name,
+    }
+}
