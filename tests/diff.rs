@@ -842,3 +842,30 @@ fn cli_json_filters_limit_paths_not_the_summary() {
     assert_eq!(paths, vec!["/", "/var", "/var/cache", "/var/cache/big"]);
     assert_eq!(v["summary"]["paths"]["added"], 1);
 }
+
+#[test]
+fn escape_sequences_in_paths_never_reach_the_terminal() {
+    let old = ImageBuilder::new().layer(LayerBuilder::new("base").file("a", b"1"));
+    let new = ImageBuilder::new().layer(
+        LayerBuilder::new("base")
+            .file("a", b"1")
+            .raw_name(b"evil\x1b]52;c;aGk=\x07name", b"x"),
+    );
+    let o = write_archive(&old.docker_legacy(), "old.tar");
+    let n = write_archive(&new.docker_legacy(), "new.tar");
+    for args in [
+        &["--color", "never"][..],
+        &["--color", "never", "--stat"][..],
+    ] {
+        let out = bin()
+            .arg("diff")
+            .arg(&o.path)
+            .arg(&n.path)
+            .args(args)
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
+        assert!(text.contains("/evil\\u{1b}]52;c;aGk=\\u{7}name"), "{text}");
+    }
+}

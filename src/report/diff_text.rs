@@ -28,11 +28,15 @@ fn color_of(s: Status) -> &'static str {
     }
 }
 
+/// Colour a line. Its text comes from the images (paths, names, commands),
+/// so control characters are escaped first: only our own codes reach the
+/// terminal.
 fn paint(on: bool, s: Status, text: &str) -> String {
+    let text = crate::error::clean_text(text);
     if on && s != Status::Unchanged {
         format!("{}{text}{RESET}", color_of(s))
     } else {
-        text.to_string()
+        text.into_owned()
     }
 }
 
@@ -115,8 +119,8 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
     let d = s.diff;
     let u = opts.units;
     let mut o = String::new();
-    let _ = writeln!(o, "--- old: {}", side_line(&d.old));
-    let _ = writeln!(o, "+++ new: {}", side_line(&d.new));
+    let _ = writeln!(o, "--- old: {}", crate::error::clean(&side_line(&d.old)));
+    let _ = writeln!(o, "+++ new: {}", crate::error::clean(&side_line(&d.new)));
 
     // Layers.
     let l = &d.layers;
@@ -248,7 +252,12 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
     if !sm.growth.is_empty() {
         let _ = writeln!(o, "  Biggest growth:");
         for g in &sm.growth {
-            let _ = writeln!(o, "    {:>11}  {}", signed(u, g.delta_bytes), g.path);
+            let _ = writeln!(
+                o,
+                "    {:>11}  {}",
+                signed(u, g.delta_bytes),
+                crate::error::clean(&g.path)
+            );
         }
     }
     let _ = writeln!(
@@ -336,7 +345,7 @@ pub fn render_stat(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> Strin
         let line = format!(
             " {} {:<width$} | {:>dw$} {bar}",
             e.status.marker(),
-            path_shown(e),
+            crate::error::clean(&path_shown(e)),
             signed(u, delta)
         );
         let _ = writeln!(o, "{}", line.trim_end());
