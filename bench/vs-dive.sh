@@ -14,6 +14,7 @@ ls_bin=${LAYERSCOPE:-$here/target/release/layerscope}
 [ -x "$ls_bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+keep=${KEEP_RESULTS:-}   # a file to keep the raw results in
 
 # Layer members and their compression, from the archive's own manifests.
 python3 - "$img" > "$tmp/layers" <<'PY'
@@ -44,11 +45,13 @@ measure() { # name, command...
     local rc=0
     /usr/bin/time -f "%e %U %S %M" -o "$tmp/t" "$@" > /dev/null 2> "$tmp/err" || rc=$?
     if ((rc > 1)); then echo "$name failed ($rc):" >&2; tail -3 "$tmp/err" >&2; fi
-    read -r wall user sys rss < "$tmp/t"
+    # GNU time puts "Command exited with non-zero status N" first then.
+    read -r wall user sys rss < <(tail -n 1 "$tmp/t")
     line="$wall $(echo "$user + $sys" | bc) $rss"
     if [ -z "$best" ] || (( $(echo "$wall < ${best%% *}" | bc) )); then best=$line; fi
   done
   echo "$name $best" >> "$tmp/results"
+  [ -z "$keep" ] || echo "$name $best" >> "$keep"
 }
 
 each_layer() { # decoder command run over every layer, one after another
