@@ -2,6 +2,8 @@
 //! and read change sets back as plain maps.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

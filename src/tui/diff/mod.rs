@@ -14,17 +14,16 @@ pub mod view;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 
-use crossterm::event::{self, Event};
-use ratatui::backend::CrosstermBackend;
-use ratatui::Terminal;
+use crossterm::event::Event;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
-use crate::tui::TerminalGuard;
+use crate::tui::{event_loop, EventApp, TerminalGuard};
 use data::DiffData;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
@@ -127,52 +126,34 @@ pub fn read_diff(data: &Arc<DiffData>, idx: u32) -> DiffMsg {
     }
 }
 
-fn event_loop(
-    mut s: DiffState,
-    rx: Receiver<DiffMsg>,
-    tx: Sender<DiffMsg>,
-) -> io::Result<crate::Result<()>> {
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
-    let size = term.size()?;
-    apply(&mut s, DiffMsg::Resize(size.width, size.height));
-    let mut dirty = true;
-    let tick = Duration::from_millis(80);
-    loop {
-        if dirty || s.data.is_none() {
-            term.draw(|f| view::draw(&s, f.area(), f.buffer_mut()))?;
-            dirty = false;
-        }
-        if event::poll(tick)? {
-            loop {
-                let msg = match event::read()? {
-                    Event::Key(k) => Some(DiffMsg::Key(k)),
-                    Event::Mouse(m) => Some(DiffMsg::Mouse(m)),
-                    Event::Resize(w, h) => Some(DiffMsg::Resize(w, h)),
-                    _ => None,
-                };
-                if let Some(m) = msg {
-                    apply(&mut s, m);
-                    dirty = true;
-                }
-                if s.quit || !event::poll(Duration::ZERO)? {
-                    break;
-                }
-            }
-        }
-        while let Ok(m) = rx.try_recv() {
-            apply(&mut s, m);
-            dirty = true;
-        }
-        for e in std::mem::take(&mut s.effects) {
-            run_effect(&s, e, &tx);
-        }
-        if s.quit {
-            break;
+impl EventApp for DiffState {
+    type Msg = DiffMsg;
+    fn msg(ev: Event) -> Option<DiffMsg> {
+        match ev {
+            Event::Key(k) => Some(DiffMsg::Key(k)),
+            Event::Mouse(m) => Some(DiffMsg::Mouse(m)),
+            Event::Resize(w, h) => Some(DiffMsg::Resize(w, h)),
+            _ => None,
         }
     }
-    Ok(match s.load_error.take() {
-        Some(e) => Err(crate::Error::Usage(e)),
-        None => Ok(()),
-    })
+    fn apply(&mut self, m: DiffMsg) {
+        apply(self, m);
+    }
+    fn draw(&self, area: Rect, buf: &mut Buffer) {
+        view::draw(self, area, buf);
+    }
+    fn loading(&self) -> bool {
+        self.data.is_none()
+    }
+    fn quit(&self) -> bool {
+        self.quit
+    }
+    fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
+        for e in std::mem::take(&mut self.effects) {
+            run_effect(self, e, tx);
+        }
+    }
+    fn take_load_error(&mut self) -> Option<String> {
+        self.load_error.take()
+    }
 }

@@ -233,34 +233,17 @@ impl DiffState {
     }
 
     pub fn recompute_search(&mut self) {
-        self.search.matches.clear();
-        self.search.current = None;
         let Some(data) = self.data.clone() else {
+            self.search.matches.clear();
+            self.search.current = None;
             return;
         };
-        if self.search.query.is_empty() {
-            return;
-        }
-        let q = self.search.query.to_lowercase();
-        self.search.matches = self
+        let here = self
             .tree
-            .order
-            .iter()
-            .filter(|r| data.lower[r.idx as usize].contains(q.as_str()))
-            .map(|r| r.idx)
-            .collect();
-        if !self.search.matches.is_empty() {
-            let here = self
-                .tree
-                .selected_idx()
-                .and_then(|i| self.tree.order_index(i))
-                .unwrap_or(0);
-            let i = self
-                .search
-                .matches
-                .partition_point(|&m| self.tree.order_index(m).unwrap_or(0) < here);
-            self.search.current = Some(i.min(self.search.matches.len() - 1));
-        }
+            .selected_idx()
+            .and_then(|i| self.tree.order_index(i))
+            .unwrap_or(0);
+        self.search.refresh(&self.tree, &data.lower, Some(here));
     }
 
     pub fn selected_entry(&self) -> Option<u32> {

@@ -8,10 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
-use super::{block, centred, kv, mode_string, short_command, size, truncate};
+use super::{block, centred, kv, mode_string, short_command, size, themed_block, truncate};
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
-use crate::tui::config::ACTIONS;
+use crate::tui::config::{Theme, ACTIONS};
 use crate::tui::state::{AppState, ContentView, Popup};
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -39,12 +39,29 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
 }
 
 fn frame(s: &AppState, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
+    popup_frame(s.theme(), title, area, buf)
+}
+
+/// A popup's frame (90% x 88%, cleared); returns the area inside it.
+pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
     let r = centred(area, 90, 88);
     Clear.render(r, buf);
-    let b = block(s, title, true);
+    let b = themed_block(t, title, true);
     let inner = b.inner(r);
     b.render(r, buf);
     inner
+}
+
+/// The help's line naming each status marker.
+pub fn markers_legend(t: &Theme) -> Line<'static> {
+    let mut legend = vec![Span::styled("Markers: ", t.dim)];
+    for st in Status::ALL {
+        legend.push(Span::styled(
+            format!("{} {}  ", st.marker(), st.as_str()),
+            t.status(st),
+        ));
+    }
+    Line::from(legend)
 }
 
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
@@ -74,14 +91,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
         t.dim,
     ));
     lines.push(Line::raw(""));
-    let mut legend = vec![Span::styled("Markers: ", t.dim)];
-    for st in Status::ALL {
-        legend.push(Span::styled(
-            format!("{} {}  ", st.marker(), st.as_str()),
-            t.status(st),
-        ));
-    }
-    lines.push(Line::from(legend));
+    lines.push(markers_legend(t));
     lines.push(Line::styled(
         "Layers: ! ships much waste, A/B range ends",
         t.dim,

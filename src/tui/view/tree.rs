@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, mode_string, size, truncate};
+use super::{block, cursor_style, mode_string, size, truncate};
 use crate::tree::Status;
 use crate::tui::rows::{SortKey, ViewMode};
 use crate::tui::state::{AppState, Focus};
@@ -159,11 +159,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             style = style.add_modifier(Modifier::UNDERLINED);
         }
         if row == s.tree.selected {
-            style = if focused {
-                t.selected
-            } else {
-                t.selected_unfocused
-            };
+            style = cursor_style(t, focused);
             let n = text.chars().count();
             if n < w {
                 text.push_str(&" ".repeat(w - n));

@@ -13,7 +13,7 @@ use crate::tui::config::Theme;
 use crate::tui::diff::data::DiffData;
 use crate::tui::diff::rows::DiffSortKey;
 use crate::tui::diff::state::{DiffFocus, DiffState};
-use crate::tui::view::{size, truncate};
+use crate::tui::view::{cursor_style, size, truncate};
 
 use super::{block, delta};
 
@@ -145,14 +145,7 @@ pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer)
             if n < w {
                 all.push_str(&" ".repeat(w - n));
             }
-            spans = vec![Span::styled(
-                all,
-                if focused {
-                    t.selected
-                } else {
-                    t.selected_unfocused
-                },
-            )];
+            spans = vec![Span::styled(all, cursor_style(t, focused))];
         } else {
             let text = truncate(&text, w);
             let rest = w.saturating_sub(text.chars().count());

@@ -1,0 +1,128 @@
+//! The status-line text input shared by the explorer and the diff mode:
+//! typing, live search and regex filtering, Esc restoring the field and
+//! Enter submitting, and stepping through search matches. Each mode's
+//! state gives access to its prompt, filter and search through
+//! [`PromptHost`] and handles what differs (jumping to a path, extraction).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::{Filter, Prompt, PromptKind, Search};
+
+/// What the shared prompt handling needs of a mode's state.
+pub(crate) trait PromptHost {
+    fn prompt_mut(&mut self) -> &mut Option<Prompt>;
+    fn filter_mut(&mut self) -> &mut Filter;
+    fn search_mut(&mut self) -> &mut Search;
+    fn message_mut(&mut self) -> &mut Option<String>;
+    fn recompute_order(&mut self);
+    fn recompute_search(&mut self);
+    /// Show the search match `key` in the tree and focus the tree.
+    fn reveal_match(&mut self, key: u32);
+    /// Submit a prompt the shared code does not handle (Jump, ExtractTo).
+    fn submit_other(&mut self, p: Prompt);
+}
+
+/// A key while the prompt is open.
+pub(crate) fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
+    let Some(p) = s.prompt_mut().as_mut() else {
+        return;
+    };
+    match k.code {
+        KeyCode::Esc => {
+            let Some(p) = s.prompt_mut().take() else {
+                return;
+            };
+            // Restore what the field held.
+            match p.kind {
+                PromptKind::Search => set_search(s, &p.before, false),
+                PromptKind::Filter => {
+                    let _ = s.filter_mut().set_regex(&p.before);
+                    s.recompute_order();
+                }
+                _ => {}
+            }
+        }
+        KeyCode::Enter => {
+            let Some(p) = s.prompt_mut().take() else {
+                return;
+            };
+            submit_prompt(s, p);
+        }
+        KeyCode::Backspace => {
+            p.text.pop();
+            live_prompt(s);
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.text.push(c);
+            live_prompt(s);
+        }
+        KeyCode::Char('u') => {
+            p.text.clear();
+            live_prompt(s);
+        }
+        _ => {}
+    }
+}
+
+/// Search and regex filter update as the user types.
+fn live_prompt<S: PromptHost>(s: &mut S) {
+    let Some(p) = s.prompt_mut().clone() else {
+        return;
+    };
+    match p.kind {
+        PromptKind::Search => set_search(s, &p.text, true),
+        PromptKind::Filter => match s.filter_mut().set_regex(&p.text) {
+            Ok(()) => {
+                *s.message_mut() = None;
+                s.recompute_order();
+            }
+            Err(e) => *s.message_mut() = Some(format!("regex: {e}")),
+        },
+        _ => {}
+    }
+}
+
+pub(crate) fn set_search<S: PromptHost>(s: &mut S, q: &str, jump: bool) {
+    s.search_mut().query = q.to_string();
+    s.recompute_search();
+    if jump {
+        jump_to_match(s, 0);
+    }
+}
+
+fn submit_prompt<S: PromptHost>(s: &mut S, p: Prompt) {
+    match p.kind {
+        PromptKind::Search => {
+            set_search(s, &p.text, true);
+            if !p.text.is_empty() && s.search_mut().matches.is_empty() {
+                *s.message_mut() = Some(format!("no match for `{}`", p.text));
+            }
+        }
+        PromptKind::Filter => match s.filter_mut().set_regex(&p.text) {
+            Ok(()) => s.recompute_order(),
+            Err(e) => *s.message_mut() = Some(format!("regex: {e}")),
+        },
+        PromptKind::Size => match s.filter_mut().set_size(&p.text) {
+            Ok(()) => s.recompute_order(),
+            Err(e) => *s.message_mut() = Some(e),
+        },
+        PromptKind::Jump | PromptKind::ExtractTo => s.submit_other(p),
+    }
+}
+
+/// Move to the match `step` away from the current one (0: nearest at or after the cursor).
+pub(crate) fn jump_to_match<S: PromptHost>(s: &mut S, step: isize) {
+    let search = s.search_mut();
+    let n = search.matches.len();
+    if n == 0 {
+        return;
+    }
+    let i = match (search.current, step) {
+        (None, _) => 0,
+        (Some(c), 0) => c,
+        (Some(c), d) => (c as isize + d).rem_euclid(n as isize) as usize,
+    };
+    search.current = Some(i);
+    let key = search.matches[i];
+    s.reveal_match(key);
+}
