@@ -4,8 +4,9 @@
 //! state gives access to its prompt, filter and search through
 //! [`PromptHost`] and handles what differs (jumping to a path, extraction).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::config::{Action, Config, Key};
 use super::state::{Filter, Prompt, PromptKind, Search};
 
 /// What the shared prompt handling needs of a mode's state.
@@ -20,6 +21,50 @@ pub(crate) trait PromptHost {
     fn reveal_match(&mut self, key: u32);
     /// Submit a prompt the shared code does not handle (Jump, ExtractTo).
     fn submit_other(&mut self, p: Prompt);
+    fn config(&self) -> &Config;
+    /// Is the data loaded?
+    fn loaded(&self) -> bool;
+    fn popup_open(&self) -> bool;
+}
+
+/// Where a key goes once [`route_key`] has looked at it.
+pub(crate) enum KeyRoute {
+    /// Handled (by the prompt) or ignored.
+    Done,
+    Quit,
+    /// To the open popup, with the key's action if it has one.
+    Popup(Option<Action>),
+    /// The key's action, if it has one.
+    Action(Option<Action>),
+}
+
+/// The key handling both modes share: releases ignored, ctrl-c quits, the
+/// prompt takes keys while open, only quitting while loading.
+pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
+    if k.kind == KeyEventKind::Release {
+        return KeyRoute::Done;
+    }
+    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
+    if ctrl_c {
+        return KeyRoute::Quit;
+    }
+    if s.prompt_mut().is_some() {
+        prompt_key(s, k);
+        return KeyRoute::Done;
+    }
+    *s.message_mut() = None;
+    let act = s.config().keys.action(&Key::from_event(&k));
+    if !s.loaded() {
+        // While loading (or after a load error) only quitting makes sense.
+        return match (act, k.code) {
+            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
+            _ => KeyRoute::Done,
+        };
+    }
+    if s.popup_open() {
+        return KeyRoute::Popup(act);
+    }
+    KeyRoute::Action(act)
 }
 
 /// A key while the prompt is open.

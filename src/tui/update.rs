@@ -5,14 +5,12 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use super::config::{Action, Key};
+use super::config::{Action, Config};
 use super::data::Data;
-use super::prompt::{jump_to_match, prompt_key, PromptHost};
+use super::prompt::{jump_to_match, route_key, KeyRoute, PromptHost};
 use super::rows::{SortKey, ViewMode};
 use super::state::{
     AppState, ContentView, Effect, Filter, Focus, Popup, Prompt, PromptKind, Search, WINDOW_BYTES,
@@ -106,31 +104,12 @@ fn resize(s: &mut AppState, area: Rect) {
 }
 
 fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    if k.kind == KeyEventKind::Release {
-        return None;
+    match route_key(s, k) {
+        KeyRoute::Done => None,
+        KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
+        KeyRoute::Popup(act) => popup_key(s, k, act),
+        KeyRoute::Action(act) => act.map(Msg::Action),
     }
-    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
-    if ctrl_c {
-        return Some(Msg::Action(Action::Quit));
-    }
-    if s.prompt.is_some() {
-        prompt_key(s, k);
-        return None;
-    }
-    s.message = None;
-    let key = Key::from_event(&k);
-    let act = s.config.keys.action(&key);
-    if s.data.is_none() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => Some(Msg::Action(Action::Quit)),
-            _ => None,
-        };
-    }
-    if s.popup.is_some() {
-        return popup_key(s, k, act);
-    }
-    act.map(Msg::Action)
 }
 
 impl PromptHost for AppState {
@@ -157,6 +136,15 @@ impl PromptHost for AppState {
             self.tree.reveal(&data.loaded.tree, id);
             self.focus = Focus::Tree;
         }
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn loaded(&self) -> bool {
+        self.data.is_some()
+    }
+    fn popup_open(&self) -> bool {
+        self.popup.is_some()
     }
     fn submit_other(&mut self, p: Prompt) {
         match p.kind {

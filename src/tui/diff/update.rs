@@ -4,17 +4,15 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::data::{ContentDiff, DiffData};
 use super::rows::DiffSortKey;
 use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
 use super::view;
-use crate::tui::config::{Action, Key};
-use crate::tui::prompt::{jump_to_match, prompt_key, PromptHost};
+use crate::tui::config::{Action, Config};
+use crate::tui::prompt::{jump_to_match, route_key, KeyRoute, PromptHost};
 use crate::tui::state::{Filter, Prompt, PromptKind, Search};
 use crate::tui::update::hit;
 
@@ -93,28 +91,12 @@ fn resize(s: &mut DiffState, area: Rect) {
 }
 
 fn key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
-    if k.kind == KeyEventKind::Release {
-        return None;
+    match route_key(s, k) {
+        KeyRoute::Done => None,
+        KeyRoute::Quit => Some(DiffMsg::Action(Action::Quit)),
+        KeyRoute::Popup(act) => popup_key(s, k, act),
+        KeyRoute::Action(act) => act.map(DiffMsg::Action),
     }
-    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-        return Some(DiffMsg::Action(Action::Quit));
-    }
-    if s.prompt.is_some() {
-        prompt_key(s, k);
-        return None;
-    }
-    s.message = None;
-    let act = s.config.keys.action(&Key::from_event(&k));
-    if s.data.is_none() {
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => Some(DiffMsg::Action(Action::Quit)),
-            _ => None,
-        };
-    }
-    if s.popup.is_some() {
-        return popup_key(s, k, act);
-    }
-    act.map(DiffMsg::Action)
 }
 
 impl PromptHost for DiffState {
@@ -141,6 +123,15 @@ impl PromptHost for DiffState {
             self.tree.reveal(&data.diff.tree, idx);
             self.focus = DiffFocus::Tree;
         }
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn loaded(&self) -> bool {
+        self.data.is_some()
+    }
+    fn popup_open(&self) -> bool {
+        self.popup.is_some()
     }
     fn submit_other(&mut self, p: Prompt) {
         if p.kind != PromptKind::Jump {
