@@ -36,11 +36,7 @@ fn app_from(old: &[u8], new: &[u8], theme: ThemeName) -> App {
     let lo = common::load_path(&a.path).expect("load old");
     let ln = common::load_path(&b.path).expect("load new");
     let data = DiffData::build(lo, Some(ln), None, None).expect("diff");
-    let cfg = Config {
-        theme: Theme::new(theme),
-        ..Config::default()
-    };
-    let mut s = DiffState::ready(data, cfg);
+    let mut s = DiffState::ready(data, common::screen::config(theme));
     apply(&mut s, DiffMsg::Resize(100, 30));
     App {
         s,
@@ -81,16 +77,7 @@ fn goto(s: &mut DiffState, path: &str) {
 }
 
 fn screen(s: &DiffState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| view::draw(s, f.area(), f.buffer_mut()))
-        .expect("draw");
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = common::screen::render(w, h, |area, buf| view::draw(s, area, buf));
     // Temp dirs differ per run.
     for a in [&s.old_path, &s.new_path] {
         out = out.replace(a.as_str(), "ARCHIVE");

@@ -2,6 +2,8 @@
 //! and read change sets back as plain maps.
 #![allow(dead_code)]
 
+#[cfg(feature = "tui")]
+pub mod screen;
 pub mod tmux;
 
 use std::collections::BTreeMap;
