@@ -67,6 +67,25 @@ pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
     KeyRoute::Action(act)
 }
 
+/// Open the prompt holding `text` (restored on Esc).
+pub(crate) fn open_prompt<S: PromptHost>(s: &mut S, kind: PromptKind, text: String) {
+    *s.prompt_mut() = Some(Prompt {
+        kind,
+        before: text.clone(),
+        text,
+    });
+}
+
+/// Open the search prompt, vim-style: empty; Esc restores the previous query.
+pub(crate) fn open_search<S: PromptHost>(s: &mut S) {
+    let before = s.search_mut().query.clone();
+    *s.prompt_mut() = Some(Prompt {
+        kind: PromptKind::Search,
+        text: String::new(),
+        before,
+    });
+}
+
 /// A key while the prompt is open.
 pub(crate) fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
     let Some(p) = s.prompt_mut().as_mut() else {

@@ -10,7 +10,7 @@ use ratatui::layout::{Position, Rect};
 
 use super::config::{Action, Config};
 use super::data::Data;
-use super::prompt::{jump_to_match, route_key, KeyRoute, PromptHost};
+use super::prompt::{jump_to_match, open_prompt, open_search, route_key, KeyRoute, PromptHost};
 use super::rows::{SortKey, ViewMode};
 use super::state::{
     AppState, ContentView, Effect, Filter, Focus, Popup, Prompt, PromptKind, Search, WINDOW_BYTES,
@@ -187,16 +187,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
     if act == Some(Action::Quit) {
         return Some(Msg::Action(Action::Quit));
     }
-    let page = s.tree.height.max(1) as isize;
-    let delta: Option<isize> = match (k.code, act) {
-        (_, Some(Action::Up)) => Some(-1),
-        (_, Some(Action::Down)) => Some(1),
-        (_, Some(Action::PageUp)) => Some(-page),
-        (_, Some(Action::PageDown)) => Some(page),
-        (_, Some(Action::Home)) => Some(isize::MIN / 2),
-        (_, Some(Action::End)) => Some(isize::MAX / 2),
-        _ => None,
-    };
+    let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
         || matches!(
             (&s.popup, act),
@@ -216,7 +207,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
     match s.popup.as_mut()? {
         Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
-                *scroll = (*scroll as isize).saturating_add(d).max(0) as usize;
+                scroll_offset(scroll, d);
             }
         }
         Popup::Error(_) => {
@@ -240,7 +231,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         }
         Popup::Content(cv) => {
             if let Some(d) = delta {
-                cv.scroll = (cv.scroll as isize).saturating_add(d).max(0) as usize;
+                scroll_offset(&mut cv.scroll, d);
             } else {
                 let total = cv
                     .window
@@ -294,14 +285,6 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
         s.message = Some(format!("{} is hidden by the filter", w.path));
     }
     s.focus = Focus::Tree;
-}
-
-fn open_prompt(s: &mut AppState, kind: PromptKind, text: String) {
-    s.prompt = Some(Prompt {
-        kind,
-        before: text.clone(),
-        text,
-    });
 }
 
 fn set_layer(s: &mut AppState, layer: usize) {
@@ -420,14 +403,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
             s.recompute_view();
         }
-        Action::Search => {
-            // vim-style: start empty; Esc restores the previous query.
-            s.prompt = Some(Prompt {
-                kind: PromptKind::Search,
-                text: String::new(),
-                before: s.search.query.clone(),
-            });
-        }
+        Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {
@@ -542,6 +518,24 @@ pub fn looks_binary(b: &[u8]) -> bool {
         Ok(_) => false,
         Err(e) => e.error_len().is_some(),
     }
+}
+
+/// How far a popup scrolls for a movement action (None: not one).
+pub(crate) fn scroll_delta(act: Option<Action>, page: isize) -> Option<isize> {
+    match act {
+        Some(Action::Up) => Some(-1),
+        Some(Action::Down) => Some(1),
+        Some(Action::PageUp) => Some(-page),
+        Some(Action::PageDown) => Some(page),
+        Some(Action::Home) => Some(isize::MIN / 2),
+        Some(Action::End) => Some(isize::MAX / 2),
+        _ => None,
+    }
+}
+
+/// Move a scroll offset by `d`, stopping at the top.
+pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
+    *sc = (*sc as isize).saturating_add(d).max(0) as usize;
 }
 
 /// Is the point inside `r`?

@@ -12,9 +12,11 @@ use super::rows::DiffSortKey;
 use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
 use super::view;
 use crate::tui::config::{Action, Config};
-use crate::tui::prompt::{jump_to_match, route_key, KeyRoute, PromptHost};
+use crate::tui::prompt::{
+    jump_to_match, open_prompt, open_search, route_key, KeyRoute, PromptHost,
+};
 use crate::tui::state::{Filter, Prompt, PromptKind, Search};
-use crate::tui::update::hit;
+use crate::tui::update::{hit, scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
 const CONTEXT: usize = 3;
@@ -157,16 +159,7 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
     if act == Some(Action::Quit) {
         return Some(DiffMsg::Action(Action::Quit));
     }
-    let page = s.tree.height.max(1) as isize;
-    let delta: Option<isize> = match act {
-        Some(Action::Up) => Some(-1),
-        Some(Action::Down) => Some(1),
-        Some(Action::PageUp) => Some(-page),
-        Some(Action::PageDown) => Some(page),
-        Some(Action::Home) => Some(isize::MIN / 2),
-        Some(Action::End) => Some(isize::MAX / 2),
-        _ => None,
-    };
+    let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
         || matches!(
             (&s.popup, act),
@@ -179,15 +172,12 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
         s.popup = None;
         return None;
     }
-    let scroll_of = |sc: &mut usize, d: isize| {
-        *sc = (*sc as isize).saturating_add(d).max(0) as usize;
-    };
     match s.popup.as_mut()? {
         DiffPopup::Help { scroll }
         | DiffPopup::Details { scroll, .. }
         | DiffPopup::Summary { scroll } => {
             if let Some(d) = delta {
-                scroll_of(scroll, d);
+                scroll_offset(scroll, d);
             }
         }
         DiffPopup::Content(cv) => {
@@ -196,7 +186,7 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
                     Some(Ok(ContentDiff::Text { lines, .. })) => lines.len().saturating_sub(1),
                     _ => 0,
                 };
-                scroll_of(&mut cv.scroll, d);
+                scroll_offset(&mut cv.scroll, d);
                 cv.scroll = cv.scroll.min(max);
             } else if let Some(Ok(ContentDiff::Text { hunks, .. })) = &cv.result {
                 // ] and [ (and n/N) jump between runs of changes.
@@ -218,14 +208,6 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
         }
     }
     None
-}
-
-fn open_prompt(s: &mut DiffState, kind: PromptKind, text: String) {
-    s.prompt = Some(Prompt {
-        kind,
-        before: text.clone(),
-        text,
-    });
 }
 
 fn set_layer(s: &mut DiffState, target: isize) {
@@ -316,13 +298,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
             s.message = Some("not available in diff mode".into());
         }
-        Action::Search => {
-            s.prompt = Some(Prompt {
-                kind: PromptKind::Search,
-                text: String::new(),
-                before: s.search.query.clone(),
-            });
-        }
+        Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {
