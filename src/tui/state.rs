@@ -10,7 +10,7 @@ use regex::Regex;
 use super::config::{Config, Theme};
 use super::data::Data;
 use super::rows::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
-use super::visible::{OrderEntry, VisibleRows};
+use super::visible::{scroll_to_show, OrderEntry, VisibleRows};
 use crate::content::Window;
 use crate::load::Progress;
 use crate::tree::{NodeId, Status};
@@ -451,14 +451,8 @@ impl AppState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        let h = self.layers_height.max(1);
-        if self.layer < self.layer_scroll {
-            self.layer_scroll = self.layer;
-        } else if self.layer >= self.layer_scroll + h {
-            self.layer_scroll = self.layer + 1 - h;
-        }
         let n = self.data.as_ref().map_or(0, |d| d.layer_count());
-        self.layer_scroll = self.layer_scroll.min(n.saturating_sub(h));
+        self.layer_scroll = scroll_to_show(self.layer, self.layer_scroll, self.layers_height, n);
     }
 
     /// The range's A layer when comparing.

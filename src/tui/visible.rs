@@ -164,13 +164,7 @@ impl<E: OrderEntry> VisibleRows<E> {
 
     /// Scroll so the cursor is on screen.
     pub fn ensure_visible(&mut self) {
-        let h = self.height.max(1);
-        if self.selected < self.scroll {
-            self.scroll = self.selected;
-        } else if self.selected >= self.scroll + h {
-            self.scroll = self.selected + 1 - h;
-        }
-        self.scroll = self.scroll.min(self.rows.len().saturating_sub(h));
+        self.scroll = scroll_to_show(self.selected, self.scroll, self.height, self.rows.len());
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -288,6 +282,20 @@ impl<E: OrderEntry> VisibleRows<E> {
         let e = self.entry(row)?;
         self.row_of(parents.parent_of(e.key())?)
     }
+}
+
+/// The scroll offset, moved from `scroll` as little as needed, that shows
+/// row `selected` of `len` rows in a pane `height` rows tall.
+pub fn scroll_to_show(selected: usize, scroll: usize, height: usize, len: usize) -> usize {
+    let h = height.max(1);
+    let scroll = if selected < scroll {
+        selected
+    } else if selected >= scroll + h {
+        selected + 1 - h
+    } else {
+        scroll
+    };
+    scroll.min(len.saturating_sub(h))
 }
 
 /// Close the open subtrees at `depth` or deeper: they end at `idx`.

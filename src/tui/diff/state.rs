@@ -13,6 +13,7 @@ use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
 use crate::tui::state::{Filter, Prompt, Search};
+use crate::tui::visible::scroll_to_show;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFocus {
@@ -255,12 +256,11 @@ impl DiffState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        let h = self.layers_height.max(1);
-        if self.layer < self.layer_scroll {
-            self.layer_scroll = self.layer;
-        } else if self.layer >= self.layer_scroll + h {
-            self.layer_scroll = self.layer + 1 - h;
-        }
-        self.layer_scroll = self.layer_scroll.min(self.layer_rows().saturating_sub(h));
+        self.layer_scroll = scroll_to_show(
+            self.layer,
+            self.layer_scroll,
+            self.layers_height,
+            self.layer_rows(),
+        );
     }
 }
