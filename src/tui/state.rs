@@ -175,6 +175,11 @@ pub struct Search {
 }
 
 impl Search {
+    /// The current match's key.
+    pub fn current_key(&self) -> Option<u32> {
+        self.current.and_then(|i| self.matches.get(i)).copied()
+    }
+
     /// Recompute the matches of the query among the entries of `rows`'
     /// order (by their lower-cased paths, `lower[key]`); the current match
     /// is the first at or after order position `here`, if given.

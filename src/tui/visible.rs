@@ -145,6 +145,11 @@ impl<E: OrderEntry> VisibleRows<E> {
         self.entry(self.selected).map(|e| e.key())
     }
 
+    /// The rows a pane `height` rows tall shows from the scroll offset.
+    pub fn shown(&self, height: usize) -> std::ops::Range<usize> {
+        self.scroll..(self.scroll + height).min(self.rows.len())
+    }
+
     /// Does the row's entry have children in the order?
     pub fn has_children(&self, row: usize) -> bool {
         self.rows

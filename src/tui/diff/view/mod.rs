@@ -20,6 +20,7 @@ use crate::diff::SideInfo;
 use crate::report::diff_text::signed;
 use crate::report::Units;
 use crate::tui::view::too_small;
+use crate::tui::view::tree::pane_row_at;
 
 pub(super) use crate::tui::view::themed_block as block;
 
@@ -58,18 +59,11 @@ pub fn layout(s: &DiffState, area: Rect) -> DiffAreas {
 }
 
 /// Rows of the tree pane (border and header excluded).
-pub fn tree_body_height(area: Rect) -> usize {
-    area.height.saturating_sub(3) as usize
-}
+pub use crate::tui::view::tree::body_height as tree_body_height;
 
 /// The visible-row index at screen row `y`.
 pub fn tree_row_at(s: &DiffState, area: Rect, y: u16) -> Option<usize> {
-    let top = area.y + 2;
-    if y < top || y + 1 >= area.bottom() {
-        return None;
-    }
-    let r = s.tree.scroll + (y - top) as usize;
-    (r < s.tree.rows.len()).then_some(r)
+    pane_row_at(&s.tree, area, y)
 }
 
 /// Draw the whole screen.

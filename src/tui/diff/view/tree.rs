@@ -69,13 +69,8 @@ pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer)
             t.dim,
         ));
     }
-    let current = s
-        .search
-        .current
-        .and_then(|i| s.search.matches.get(i))
-        .copied();
-    let end = (s.tree.scroll + inner.height as usize - 1).min(s.tree.rows.len());
-    for row in s.tree.scroll..end {
+    let current = s.search.current_key();
+    for row in s.tree.shown(inner.height as usize - 1) {
         let Some(r) = s.tree.entry(row) else { break };
         let Some(e) = data.entry(r.idx) else { break };
         let marker = if e.status == Status::Unchanged {
