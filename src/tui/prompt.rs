@@ -27,6 +27,36 @@ pub(crate) trait PromptHost {
     fn popup_open(&self) -> bool;
 }
 
+/// The field accessors of [`PromptHost`], for a mode state with fields
+/// `prompt`, `filter`, `search`, `message`, `config`, `data` and `popup`
+/// (both modes name them so); used inside the `impl PromptHost` block.
+macro_rules! prompt_host_fields {
+    () => {
+        fn prompt_mut(&mut self) -> &mut Option<$crate::tui::state::Prompt> {
+            &mut self.prompt
+        }
+        fn filter_mut(&mut self) -> &mut $crate::tui::state::Filter {
+            &mut self.filter
+        }
+        fn search_mut(&mut self) -> &mut $crate::tui::state::Search {
+            &mut self.search
+        }
+        fn message_mut(&mut self) -> &mut Option<String> {
+            &mut self.message
+        }
+        fn config(&self) -> &$crate::tui::config::Config {
+            &self.config
+        }
+        fn loaded(&self) -> bool {
+            self.data.is_some()
+        }
+        fn popup_open(&self) -> bool {
+            self.popup.is_some()
+        }
+    };
+}
+pub(crate) use prompt_host_fields;
+
 /// Where a key goes once [`route_key`] has looked at it.
 pub(crate) enum KeyRoute {
     /// Handled (by the prompt) or ignored.

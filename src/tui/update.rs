@@ -8,13 +8,13 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use super::config::{Action, Config};
+use super::config::Action;
 use super::data::Data;
-use super::prompt::{jump_to_match, open_prompt, open_search, route_key, KeyRoute, PromptHost};
-use super::rows::{SortKey, ViewMode};
-use super::state::{
-    AppState, ContentView, Effect, Filter, Focus, Popup, Prompt, PromptKind, Search, WINDOW_BYTES,
+use super::prompt::{
+    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
 };
+use super::rows::{SortKey, ViewMode};
+use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
 use super::view;
 use crate::content::Window;
 use crate::layer::Kind;
@@ -113,18 +113,7 @@ fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
 }
 
 impl PromptHost for AppState {
-    fn prompt_mut(&mut self) -> &mut Option<Prompt> {
-        &mut self.prompt
-    }
-    fn filter_mut(&mut self) -> &mut Filter {
-        &mut self.filter
-    }
-    fn search_mut(&mut self) -> &mut Search {
-        &mut self.search
-    }
-    fn message_mut(&mut self) -> &mut Option<String> {
-        &mut self.message
-    }
+    prompt_host_fields!();
     fn recompute_order(&mut self) {
         AppState::recompute_order(self);
     }
@@ -136,15 +125,6 @@ impl PromptHost for AppState {
             self.tree.reveal(&data.loaded.tree, id);
             self.focus = Focus::Tree;
         }
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn loaded(&self) -> bool {
-        self.data.is_some()
-    }
-    fn popup_open(&self) -> bool {
-        self.popup.is_some()
     }
     fn submit_other(&mut self, p: Prompt) {
         match p.kind {

@@ -11,11 +11,11 @@ use super::data::{ContentDiff, DiffData};
 use super::rows::DiffSortKey;
 use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
 use super::view;
-use crate::tui::config::{Action, Config};
+use crate::tui::config::Action;
 use crate::tui::prompt::{
-    jump_to_match, open_prompt, open_search, route_key, KeyRoute, PromptHost,
+    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
 };
-use crate::tui::state::{Filter, Prompt, PromptKind, Search};
+use crate::tui::state::{Filter, Prompt, PromptKind};
 use crate::tui::update::{hit, scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
@@ -102,18 +102,7 @@ fn key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
 }
 
 impl PromptHost for DiffState {
-    fn prompt_mut(&mut self) -> &mut Option<Prompt> {
-        &mut self.prompt
-    }
-    fn filter_mut(&mut self) -> &mut Filter {
-        &mut self.filter
-    }
-    fn search_mut(&mut self) -> &mut Search {
-        &mut self.search
-    }
-    fn message_mut(&mut self) -> &mut Option<String> {
-        &mut self.message
-    }
+    prompt_host_fields!();
     fn recompute_order(&mut self) {
         DiffState::recompute_order(self);
     }
@@ -125,15 +114,6 @@ impl PromptHost for DiffState {
             self.tree.reveal(&data.diff.tree, idx);
             self.focus = DiffFocus::Tree;
         }
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn loaded(&self) -> bool {
-        self.data.is_some()
-    }
-    fn popup_open(&self) -> bool {
-        self.popup.is_some()
     }
     fn submit_other(&mut self, p: Prompt) {
         if p.kind != PromptKind::Jump {
