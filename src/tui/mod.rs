@@ -124,35 +124,46 @@ pub(crate) trait EventApp: Sized {
     fn take_load_error(&mut self) -> Option<String>;
 }
 
-impl EventApp for AppState {
-    type Msg = Msg;
-    fn msg(ev: Event) -> Option<Msg> {
-        match ev {
-            Event::Key(k) => Some(Msg::Key(k)),
-            Event::Mouse(m) => Some(Msg::Mouse(m)),
-            Event::Resize(w, h) => Some(Msg::Resize(w, h)),
-            _ => None,
+/// The [`EventApp`] items both modes write alike, for a state with fields
+/// `data`, `quit` and `load_error`, and a message enum `$msg` with `Key`,
+/// `Mouse` and `Resize` variants; used inside the `impl EventApp` block.
+macro_rules! event_app_common {
+    ($msg:ident) => {
+        type Msg = $msg;
+        fn msg(ev: crossterm::event::Event) -> Option<$msg> {
+            use crossterm::event::Event;
+            match ev {
+                Event::Key(k) => Some($msg::Key(k)),
+                Event::Mouse(m) => Some($msg::Mouse(m)),
+                Event::Resize(w, h) => Some($msg::Resize(w, h)),
+                _ => None,
+            }
         }
-    }
-    fn apply(&mut self, m: Msg) {
-        apply(self, m);
-    }
-    fn draw(&self, area: Rect, buf: &mut Buffer) {
-        view::draw(self, area, buf);
-    }
-    fn loading(&self) -> bool {
-        self.data.is_none()
-    }
-    fn quit(&self) -> bool {
-        self.quit
-    }
+        fn apply(&mut self, m: $msg) {
+            apply(self, m);
+        }
+        fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+            view::draw(self, area, buf);
+        }
+        fn loading(&self) -> bool {
+            self.data.is_none()
+        }
+        fn quit(&self) -> bool {
+            self.quit
+        }
+        fn take_load_error(&mut self) -> Option<String> {
+            self.load_error.take()
+        }
+    };
+}
+pub(crate) use event_app_common;
+
+impl EventApp for AppState {
+    event_app_common!(Msg);
     fn run_effects(&mut self, tx: &Sender<Msg>) {
         for e in std::mem::take(&mut self.effects) {
             effects::run(self, e, tx);
         }
-    }
-    fn take_load_error(&mut self) -> Option<String> {
-        self.load_error.take()
     }
 }
 

@@ -17,13 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
-use crossterm::event::Event;
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
-use crate::tui::{event_loop, EventApp, TerminalGuard};
+use crate::tui::{event_app_common, event_loop, EventApp, TerminalGuard};
 use data::DiffData;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
@@ -127,33 +123,10 @@ pub fn read_diff(data: &Arc<DiffData>, idx: u32) -> DiffMsg {
 }
 
 impl EventApp for DiffState {
-    type Msg = DiffMsg;
-    fn msg(ev: Event) -> Option<DiffMsg> {
-        match ev {
-            Event::Key(k) => Some(DiffMsg::Key(k)),
-            Event::Mouse(m) => Some(DiffMsg::Mouse(m)),
-            Event::Resize(w, h) => Some(DiffMsg::Resize(w, h)),
-            _ => None,
-        }
-    }
-    fn apply(&mut self, m: DiffMsg) {
-        apply(self, m);
-    }
-    fn draw(&self, area: Rect, buf: &mut Buffer) {
-        view::draw(self, area, buf);
-    }
-    fn loading(&self) -> bool {
-        self.data.is_none()
-    }
-    fn quit(&self) -> bool {
-        self.quit
-    }
+    event_app_common!(DiffMsg);
     fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
         for e in std::mem::take(&mut self.effects) {
             run_effect(self, e, tx);
         }
-    }
-    fn take_load_error(&mut self) -> Option<String> {
-        self.load_error.take()
     }
 }

@@ -52,6 +52,14 @@ pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect
     inner
 }
 
+/// A help line: an action's keys right-aligned in `width`, then what it does.
+pub fn help_key_line(t: &Theme, keys: &str, width: usize, text: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{keys:>width$}  "), t.key),
+        Span::raw(text.to_string()),
+    ])
+}
+
 /// The help's line naming each status marker.
 pub fn markers_legend(t: &Theme) -> Line<'static> {
     let mut legend = vec![Span::styled("Markers: ", t.dim)];
@@ -68,10 +76,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
     for (a, _, _, text) in ACTIONS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>12}  ", s.config.keys.keys_label(*a)), t.key),
-            Span::raw(text.to_string()),
-        ]));
+        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 12, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

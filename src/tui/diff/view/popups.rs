@@ -12,7 +12,7 @@ use crate::tree::{Attrs, Status};
 use crate::tui::config::{Action, ACTIONS};
 use crate::tui::diff::data::{ContentDiff, DiffData, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
-use crate::tui::view::popups::{markers_legend, popup_frame};
+use crate::tui::view::popups::{help_key_line, markers_legend, popup_frame};
 use crate::tui::view::{mode_string, short_command, size, truncate};
 
 use super::delta;
@@ -65,10 +65,7 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
             Action::FocusNext => "layers / files pane",
             _ => text,
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>16}  ", s.config.keys.keys_label(*a)), t.key),
-            Span::raw(text.to_string()),
-        ]));
+        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 16, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
