@@ -11,6 +11,18 @@ use std::time::Duration;
 
 use common::tmux::{have_tmux, shell_quote, Tmux};
 
+/// The explorer on `image` in a `width` x `height` tmux session; the shell
+/// prints `EXITED=<code>` when it quits.
+fn explorer(socket: String, image: &Path, width: u16, height: u16) -> Tmux {
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let cmd = format!(
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        shell_quote(Path::new(bin)),
+        shell_quote(image)
+    );
+    Tmux::start(socket, width, height, &cmd)
+}
+
 #[test]
 fn explore_the_sample_image_in_a_terminal() {
     if !have_tmux() {
@@ -21,17 +33,11 @@ fn explore_the_sample_image_in_a_terminal() {
         &layerscope::synth::sample_image().docker_legacy(),
         "sample.tar",
     );
-    let bin = env!("CARGO_BIN_EXE_layerscope");
-    let cmd = format!(
-        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
-        shell_quote(Path::new(bin)),
-        shell_quote(&archive.path)
-    );
-    let t = Tmux::start(
+    let t = explorer(
         format!("layerscope-e2e-{}", std::process::id()),
+        &archive.path,
         110,
         32,
-        &cmd,
     );
     t.wait_until("the loaded image", |s| {
         s.contains("Layers 6/6") && s.contains("aggregated to layer 5")
@@ -83,17 +89,11 @@ fn load_error_is_shown_then_quit_exits_2() {
         return;
     }
     let archive = common::write_archive(b"this is not a tar archive at all", "bad.tar");
-    let bin = env!("CARGO_BIN_EXE_layerscope");
-    let cmd = format!(
-        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
-        shell_quote(Path::new(bin)),
-        shell_quote(&archive.path)
-    );
-    let t = Tmux::start(
+    let t = explorer(
         format!("layerscope-e2e-err-{}", std::process::id()),
+        &archive.path,
         90,
         24,
-        &cmd,
     );
     t.wait_for("Could not load the image");
     t.keys(&["q"]);
