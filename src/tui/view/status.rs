@@ -53,11 +53,21 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
-    let f = filter_summary(s);
-    if !f.is_empty() {
+    let spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    render_title(t, spans, filter_summary(s), area, buf);
+}
+
+/// The title line: `spans` (the name), then the active filters if any.
+pub fn render_title(
+    t: &Theme,
+    mut spans: Vec<Span<'static>>,
+    filter: String,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    if !filter.is_empty() {
         spans.push(Span::styled("  filter: ", t.dim));
-        spans.push(Span::styled(f, t.key));
+        spans.push(Span::styled(filter, t.key));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }

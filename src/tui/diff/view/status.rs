@@ -12,7 +12,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::load::{Phase, Progress};
 use crate::tui::diff::state::DiffState;
 use crate::tui::view::status::{
-    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, StatusParts,
+    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title, StatusParts,
 };
 use crate::tui::view::{centred, size, truncate};
 
@@ -33,19 +33,14 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
         Some(d) => (side_name(&d.diff.old), side_name(&d.diff.new)),
         None => (s.old_path.clone(), s.new_path.clone()),
     };
-    let mut spans = vec![
+    let spans = vec![
         Span::styled(" layerscope diff ", t.title),
         Span::styled("- ", t.statuses[2]),
         Span::raw(old),
         Span::styled("  + ", t.statuses[0]),
         Span::raw(new),
     ];
-    let f = filter_summary(s);
-    if !f.is_empty() {
-        spans.push(Span::styled("  filter: ", t.dim));
-        spans.push(Span::styled(f, t.key));
-    }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    render_title(t, spans, filter_summary(s), area, buf);
 }
 
 pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
