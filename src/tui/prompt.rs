@@ -117,7 +117,7 @@ pub(crate) fn open_search<S: PromptHost>(s: &mut S) {
 }
 
 /// A key while the prompt is open.
-pub(crate) fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
+fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
     let Some(p) = s.prompt_mut().as_mut() else {
         return;
     };
@@ -176,7 +176,7 @@ fn live_prompt<S: PromptHost>(s: &mut S) {
     }
 }
 
-pub(crate) fn set_search<S: PromptHost>(s: &mut S, q: &str, jump: bool) {
+fn set_search<S: PromptHost>(s: &mut S, q: &str, jump: bool) {
     s.search_mut().query = q.to_string();
     s.recompute_search();
     if jump {

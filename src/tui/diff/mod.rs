@@ -4,7 +4,7 @@
 //! sort, old/new details side by side and a line diff of text files. Same
 //! Elm shape as the explorer: [`state::DiffState`], [`update::update`],
 //! pure [`view`]; both images load on worker threads with progress, and the
-//! explorer's terminal guard restores the terminal on every exit path.
+//! explorer's terminal guard and event loop serve here too.
 
 pub mod data;
 pub mod rows;

@@ -1,8 +1,9 @@
 //! The tree/selection model of the diff tree, like [`crate::tui::rows`] but
 //! over the entries of a [`TreeDiff`] (indices, parents by index) instead of
-//! one [`crate::tree::FileTree`]'s nodes. The sorted order is rebuilt on a
-//! sort change, narrowed in one pass on a filter change, and the visible
-//! rows on a collapse change; moving the cursor rebuilds nothing.
+//! one [`crate::tree::FileTree`]'s nodes; both share the visible-rows model
+//! of [`crate::tui::visible`]. The sorted order is rebuilt on a sort change,
+//! narrowed in one pass on a filter change, and the visible rows on a
+//! collapse change; moving the cursor rebuilds nothing.
 
 use std::ops::{Deref, DerefMut};
 
