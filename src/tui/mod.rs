@@ -52,10 +52,21 @@ pub fn run_with_config(
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(image.clone(), opts, progress.clone(), tx.clone());
     let state = AppState::new(image.display().to_string(), progress, config);
-    let guard = TerminalGuard::enter().map_err(|e| io_err(&image, e))?;
+    run_app(state, rx, tx, &image)
+}
+
+/// Run a mode's event loop inside the terminal guard; terminal errors are
+/// reported against `path`.
+pub(crate) fn run_app<A: EventApp>(
+    state: A,
+    rx: Receiver<A::Msg>,
+    tx: Sender<A::Msg>,
+    path: &Path,
+) -> crate::Result<()> {
+    let guard = TerminalGuard::enter().map_err(|e| io_err(path, e))?;
     let out = event_loop(state, rx, tx);
     drop(guard);
-    out.map_err(|e| io_err(&image, e))?
+    out.map_err(|e| io_err(path, e))?
 }
 
 fn io_err(path: &Path, e: io::Error) -> crate::Error {
@@ -169,7 +180,7 @@ impl EventApp for AppState {
 
 /// Draw, wait on input with a tick timeout, drain the worker channel and
 /// run effects until the state says quit.
-pub(crate) fn event_loop<A: EventApp>(
+fn event_loop<A: EventApp>(
     mut s: A,
     rx: Receiver<A::Msg>,
     tx: Sender<A::Msg>,

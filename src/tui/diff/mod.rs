@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
-use crate::tui::{event_app_common, event_loop, EventApp, TerminalGuard};
+use crate::tui::{event_app_common, run_app, EventApp};
 use data::DiffData;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
@@ -54,17 +54,7 @@ pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
     let (tx, rx) = mpsc::channel::<DiffMsg>();
     let old = req.old.clone();
     spawn_loader(req, progress, tx.clone());
-    let guard = TerminalGuard::enter().map_err(|e| io_err(&old, e))?;
-    let out = event_loop(state, rx, tx);
-    drop(guard);
-    out.map_err(|e| io_err(&old, e))?
-}
-
-fn io_err(path: &Path, e: io::Error) -> crate::Error {
-    crate::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
+    run_app(state, rx, tx, &old)
 }
 
 /// Load both sides in parallel, then compare.
