@@ -28,11 +28,7 @@ struct App {
 fn app_from(bytes: &[u8], theme: ThemeName) -> App {
     let archive = common::write_archive(bytes, "image.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let cfg = Config {
-        theme: Theme::new(theme),
-        ..Config::default()
-    };
-    let mut s = AppState::ready(Data::new(loaded), cfg);
+    let mut s = AppState::ready(Data::new(loaded), common::screen::config(theme));
     apply(&mut s, Msg::Resize(100, 30));
     App {
         s,
@@ -55,17 +51,7 @@ fn keys(s: &mut AppState, text: &str) {
 }
 
 fn screen(s: &AppState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| view::draw(s, f.area(), f.buffer_mut()))
-        .expect("draw");
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    common::screen::render(w, h, |area, buf| view::draw(s, area, buf))
 }
 
 fn selected_path(s: &AppState) -> String {

@@ -8,13 +8,14 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
+use common::tmux::{have_tmux, shell_quote, Tmux};
 use layerscope::synth::{self, ImageBuilder, LayerBuilder};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
@@ -35,11 +36,7 @@ fn app_from(old: &[u8], new: &[u8], theme: ThemeName) -> App {
     let lo = common::load_path(&a.path).expect("load old");
     let ln = common::load_path(&b.path).expect("load new");
     let data = DiffData::build(lo, Some(ln), None, None).expect("diff");
-    let cfg = Config {
-        theme: Theme::new(theme),
-        ..Config::default()
-    };
-    let mut s = DiffState::ready(data, cfg);
+    let mut s = DiffState::ready(data, common::screen::config(theme));
     apply(&mut s, DiffMsg::Resize(100, 30));
     App {
         s,
@@ -80,16 +77,7 @@ fn goto(s: &mut DiffState, path: &str) {
 }
 
 fn screen(s: &DiffState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| view::draw(s, f.area(), f.buffer_mut()))
-        .expect("draw");
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let mut out = common::screen::render(w, h, |area, buf| view::draw(s, area, buf));
     // Temp dirs differ per run.
     for a in [&s.old_path, &s.new_path] {
         out = out.replace(a.as_str(), "ARCHIVE");
@@ -576,85 +564,27 @@ fn colours_mark_statuses_and_selection() {
 
 // ---- end to end ----
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
-}
-
 #[test]
 fn diff_two_images_in_a_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
+    if !have_tmux() {
         eprintln!("tmux is not installed: skipping the end-to-end diff TUI test");
         return;
     }
     let old = common::write_archive(&synth::sample_image().docker_legacy(), "v1.tar");
     let new = common::write_archive(&synth::sample_image_v2().docker_legacy(), "v2.tar");
     let bin = env!("CARGO_BIN_EXE_layerscope");
-    let t = Tmux {
-        socket: format!("layerscope-diff-e2e-{}", std::process::id()),
-    };
     let cmd = format!(
         "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} diff {} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(&old.path),
         shell_quote(&new.path)
     );
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "110",
-        "-y",
-        "32",
+    let t = Tmux::start(
+        format!("layerscope-diff-e2e-{}", std::process::id()),
+        110,
+        32,
         &cmd,
-    ]);
+    );
     let s = t.wait_for("Files: old → new");
     assert!(s.contains("6 shared, 2 new"), "{s}");
     assert!(s.contains("config.yaml"), "{s}");

@@ -7,63 +7,20 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Tmux {
-    socket: String,
-}
+use common::tmux::{have_tmux, shell_quote, Tmux};
 
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    /// Wait until the screen contains `text`; the screen on timeout.
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(text, |s| s.contains(text))
-    }
-
-    /// Wait until `ok` holds for the screen (a frame may be caught half
-    /// drawn, so every check polls).
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok()
+/// The explorer on `image` in a `width` x `height` tmux session; the shell
+/// prints `EXITED=<code>` when it quits.
+fn explorer(socket: String, image: &Path, width: u16, height: u16) -> Tmux {
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let cmd = format!(
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        shell_quote(Path::new(bin)),
+        shell_quote(image)
+    );
+    Tmux::start(socket, width, height, &cmd)
 }
 
 #[test]
@@ -76,26 +33,12 @@ fn explore_the_sample_image_in_a_terminal() {
         &layerscope::synth::sample_image().docker_legacy(),
         "sample.tar",
     );
-    let bin = env!("CARGO_BIN_EXE_layerscope");
-    let t = Tmux {
-        socket: format!("layerscope-e2e-{}", std::process::id()),
-    };
-    let cmd = format!(
-        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
-        shell_quote(Path::new(bin)),
-        shell_quote(&archive.path)
+    let t = explorer(
+        format!("layerscope-e2e-{}", std::process::id()),
+        &archive.path,
+        110,
+        32,
     );
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "110",
-        "-y",
-        "32",
-        &cmd,
-    ]);
     t.wait_until("the loaded image", |s| {
         s.contains("Layers 6/6") && s.contains("aggregated to layer 5")
     });
@@ -146,34 +89,16 @@ fn load_error_is_shown_then_quit_exits_2() {
         return;
     }
     let archive = common::write_archive(b"this is not a tar archive at all", "bad.tar");
-    let bin = env!("CARGO_BIN_EXE_layerscope");
-    let t = Tmux {
-        socket: format!("layerscope-e2e-err-{}", std::process::id()),
-    };
-    let cmd = format!(
-        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
-        shell_quote(Path::new(bin)),
-        shell_quote(&archive.path)
+    let t = explorer(
+        format!("layerscope-e2e-err-{}", std::process::id()),
+        &archive.path,
+        90,
+        24,
     );
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "90",
-        "-y",
-        "24",
-        &cmd,
-    ]);
     t.wait_for("Could not load the image");
     t.keys(&["q"]);
     let s = t.wait_for("EXITED=2");
     assert!(s.contains("layerscope: "), "{s}");
-}
-
-fn shell_quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
 }
 
 #[test]

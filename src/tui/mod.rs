@@ -9,10 +9,12 @@ pub mod config;
 pub mod data;
 pub mod diff;
 pub mod effects;
+pub mod prompt;
 pub mod rows;
 pub mod state;
 pub mod update;
 pub mod view;
+pub mod visible;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 use crate::load::{LoadOptions, Progress};
@@ -48,10 +52,21 @@ pub fn run_with_config(
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(image.clone(), opts, progress.clone(), tx.clone());
     let state = AppState::new(image.display().to_string(), progress, config);
-    let guard = TerminalGuard::enter().map_err(|e| io_err(&image, e))?;
+    run_app(state, rx, tx, &image)
+}
+
+/// Run a mode's event loop inside the terminal guard; terminal errors are
+/// reported against `path`.
+pub(crate) fn run_app<A: EventApp>(
+    state: A,
+    rx: Receiver<A::Msg>,
+    tx: Sender<A::Msg>,
+    path: &Path,
+) -> crate::Result<()> {
+    let guard = TerminalGuard::enter().map_err(|e| io_err(path, e))?;
     let out = event_loop(state, rx, tx);
     drop(guard);
-    out.map_err(|e| io_err(&image, e))?
+    out.map_err(|e| io_err(path, e))?
 }
 
 fn io_err(path: &Path, e: io::Error) -> crate::Error {
@@ -105,52 +120,106 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn event_loop(
-    mut s: AppState,
-    rx: Receiver<Msg>,
-    tx: Sender<Msg>,
+/// What the shared event loop needs of a mode's state (explorer or diff).
+pub(crate) trait EventApp: Sized {
+    type Msg;
+    /// The message for a terminal event, if it is one the mode handles.
+    fn msg(ev: Event) -> Option<Self::Msg>;
+    fn apply(&mut self, m: Self::Msg);
+    fn draw(&self, area: Rect, buf: &mut Buffer);
+    /// Still loading: redraw every tick for the progress bars.
+    fn loading(&self) -> bool;
+    fn quit(&self) -> bool;
+    /// Run the queued effects; results come back on `tx`.
+    fn run_effects(&mut self, tx: &Sender<Self::Msg>);
+    fn take_load_error(&mut self) -> Option<String>;
+}
+
+/// The [`EventApp`] items both modes write alike, for a state with fields
+/// `data`, `quit` and `load_error`, and a message enum `$msg` with `Key`,
+/// `Mouse` and `Resize` variants; used inside the `impl EventApp` block.
+macro_rules! event_app_common {
+    ($msg:ident) => {
+        type Msg = $msg;
+        fn msg(ev: crossterm::event::Event) -> Option<$msg> {
+            use crossterm::event::Event;
+            match ev {
+                Event::Key(k) => Some($msg::Key(k)),
+                Event::Mouse(m) => Some($msg::Mouse(m)),
+                Event::Resize(w, h) => Some($msg::Resize(w, h)),
+                _ => None,
+            }
+        }
+        fn apply(&mut self, m: $msg) {
+            apply(self, m);
+        }
+        fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
+            view::draw(self, area, buf);
+        }
+        fn loading(&self) -> bool {
+            self.data.is_none()
+        }
+        fn quit(&self) -> bool {
+            self.quit
+        }
+        fn take_load_error(&mut self) -> Option<String> {
+            self.load_error.take()
+        }
+    };
+}
+pub(crate) use event_app_common;
+
+impl EventApp for AppState {
+    event_app_common!(Msg);
+    fn run_effects(&mut self, tx: &Sender<Msg>) {
+        for e in std::mem::take(&mut self.effects) {
+            effects::run(self, e, tx);
+        }
+    }
+}
+
+/// Draw, wait on input with a tick timeout, drain the worker channel and
+/// run effects until the state says quit.
+fn event_loop<A: EventApp>(
+    mut s: A,
+    rx: Receiver<A::Msg>,
+    tx: Sender<A::Msg>,
 ) -> io::Result<crate::Result<()>> {
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let size = term.size()?;
-    apply(&mut s, Msg::Resize(size.width, size.height));
+    if let Some(m) = A::msg(Event::Resize(size.width, size.height)) {
+        s.apply(m);
+    }
     let mut dirty = true;
     let tick = Duration::from_millis(80);
     loop {
-        if dirty || s.data.is_none() {
-            term.draw(|f| view::draw(&s, f.area(), f.buffer_mut()))?;
+        if dirty || s.loading() {
+            term.draw(|f| s.draw(f.area(), f.buffer_mut()))?;
             dirty = false;
         }
         if event::poll(tick)? {
             // Drain what is queued so a burst of keys costs one frame.
             loop {
-                let msg = match event::read()? {
-                    Event::Key(k) => Some(Msg::Key(k)),
-                    Event::Mouse(m) => Some(Msg::Mouse(m)),
-                    Event::Resize(w, h) => Some(Msg::Resize(w, h)),
-                    _ => None,
-                };
-                if let Some(m) = msg {
-                    apply(&mut s, m);
+                if let Some(m) = A::msg(event::read()?) {
+                    s.apply(m);
                     dirty = true;
                 }
-                if s.quit || !event::poll(Duration::ZERO)? {
+                if s.quit() || !event::poll(Duration::ZERO)? {
                     break;
                 }
             }
         }
         while let Ok(m) = rx.try_recv() {
-            apply(&mut s, m);
+            s.apply(m);
             dirty = true;
         }
-        for e in std::mem::take(&mut s.effects) {
-            effects::run(&s, e, &tx);
-        }
-        if s.quit {
+        s.run_effects(&tx);
+        if s.quit() {
             break;
         }
     }
-    Ok(match s.load_error.take() {
+    Ok(match s.take_load_error() {
         Some(e) => Err(crate::Error::Usage(e)),
         None => Ok(()),
     })

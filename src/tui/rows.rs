@@ -3,17 +3,19 @@
 //! its inputs change:
 //! 1. [`ViewInfo`]: per node, is it in the view, its status and size (on
 //!    layer or mode change);
-//! 2. [`TreeModel::order`]: the depth-first order of the nodes that pass the
+//! 2. [`VisibleRows::order`]: the depth-first order of the nodes that pass the
 //!    filter, children sorted per directory (on filter or sort change);
-//! 3. [`TreeModel::rows`]: the visible rows, i.e. the order with collapsed
+//! 3. [`VisibleRows::rows`]: the visible rows, i.e. the order with collapsed
 //!    subtrees skipped (on collapse change, linear in what is shown).
 //!
 //! Moving the cursor never rebuilds anything.
 
-use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
 
 use crate::layer::Kind;
 use crate::tree::{Attrs, FileTree, NodeId, Status, ROOT};
+
+use super::visible::{close_ends, OrderEntry, Parents, VisibleRows};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,25 +198,49 @@ pub struct Entry {
     pub end: u32,
 }
 
-/// Order, visible rows and cursor.
+impl OrderEntry for Entry {
+    fn key(&self) -> u32 {
+        self.id
+    }
+    fn depth(&self) -> u16 {
+        self.depth
+    }
+    fn end(&self) -> u32 {
+        self.end
+    }
+    fn set_end(&mut self, end: u32) {
+        self.end = end;
+    }
+}
+
+/// Parents by node id; the root is not a row, so it is nobody's parent here.
+impl Parents for FileTree {
+    fn parent_of(&self, id: NodeId) -> Option<NodeId> {
+        self.parent(id).filter(|&p| p != ROOT)
+    }
+}
+
+/// Order, visible rows and cursor: the shared [`VisibleRows`] (reached
+/// through `Deref`) plus the cached full order it is narrowed from.
 #[derive(Debug, Default)]
 pub struct TreeModel {
     /// Sorted depth-first order of every node in the view (root excluded).
     full: Vec<Entry>,
     full_key: Option<(u64, Sort)>,
-    /// Depth-first order of the nodes passing the filter (root excluded).
-    pub order: Vec<Entry>,
-    /// Index in `order` of each node (u32::MAX: not in the order).
-    pos: Vec<u32>,
-    /// Visible rows: indices into `order`.
-    pub rows: Vec<u32>,
-    pub collapsed: HashSet<NodeId>,
-    /// Cursor: index into `rows`.
-    pub selected: usize,
-    /// First row drawn.
-    pub scroll: usize,
-    /// Rows the pane showed last (for paging).
-    pub height: usize,
+    vis: VisibleRows<Entry>,
+}
+
+impl Deref for TreeModel {
+    type Target = VisibleRows<Entry>;
+    fn deref(&self) -> &Self::Target {
+        &self.vis
+    }
+}
+
+impl DerefMut for TreeModel {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.vis
+    }
 }
 
 impl TreeModel {
@@ -235,211 +261,12 @@ impl TreeModel {
             self.full = full_order(tree, info, sort, names);
             self.full_key = Some((generation, sort));
         }
-        if self.pos.len() != tree.len() {
-            self.pos = vec![u32::MAX; tree.len()];
-        } else {
-            self.pos.iter_mut().for_each(|p| *p = u32::MAX);
-        }
-        self.order.clear();
-        match keep {
-            None => self.order.extend_from_slice(&self.full),
-            Some(k) => {
-                // Ancestors of kept nodes are kept, so depths stay valid;
-                // only the subtree ends change.
-                let mut open: Vec<usize> = Vec::new();
-                for e in self.full.iter().filter(|e| k[e.id as usize]) {
-                    let idx = self.order.len();
-                    while let Some(&i) = open.last() {
-                        if self.order[i].depth >= e.depth {
-                            self.order[i].end = idx as u32;
-                            open.pop();
-                        } else {
-                            break;
-                        }
-                    }
-                    self.order.push(Entry {
-                        id: e.id,
-                        depth: e.depth,
-                        end: idx as u32 + 1,
-                    });
-                    open.push(idx);
-                }
-                let total = self.order.len() as u32;
-                for i in open {
-                    self.order[i].end = total;
-                }
-            }
-        }
-        for (i, e) in self.order.iter().enumerate() {
-            self.pos[e.id as usize] = i as u32;
-        }
-        self.rebuild_rows(tree, was);
-    }
-
-    /// Recompute the visible rows after a collapse change, keeping the
-    /// cursor on `keep_on` (or its nearest shown ancestor).
-    pub fn rebuild_rows(&mut self, tree: &FileTree, keep_on: Option<NodeId>) {
-        self.rows.clear();
-        let mut i = 0usize;
-        while i < self.order.len() {
-            self.rows.push(i as u32);
-            let e = self.order[i];
-            if self.collapsed.contains(&e.id) {
-                i = e.end as usize;
-            } else {
-                i += 1;
-            }
-        }
-        self.selected = 0;
-        if let Some(mut id) = keep_on {
-            loop {
-                if let Some(r) = self.row_of(id) {
-                    self.selected = r;
-                    break;
-                }
-                match tree.parent(id) {
-                    Some(p) if p != ROOT => id = p,
-                    _ => break,
-                }
-            }
-        }
-        self.clamp();
-    }
-
-    /// The row showing `id`, if visible. Binary search: rows are increasing.
-    pub fn row_of(&self, id: NodeId) -> Option<usize> {
-        let p = *self.pos.get(id as usize)?;
-        if p == u32::MAX {
-            return None;
-        }
-        self.rows.binary_search(&p).ok()
-    }
-
-    /// Is the node in the current order (passes view and filter)?
-    pub fn contains(&self, id: NodeId) -> bool {
-        self.pos.get(id as usize).is_some_and(|&p| p != u32::MAX)
-    }
-
-    pub fn order_index(&self, id: NodeId) -> Option<usize> {
-        self.pos
-            .get(id as usize)
-            .filter(|&&p| p != u32::MAX)
-            .map(|&p| p as usize)
-    }
-
-    pub fn entry(&self, row: usize) -> Option<Entry> {
-        self.rows.get(row).map(|&i| self.order[i as usize])
+        self.vis.set_order(&self.full, keep, tree.len());
+        self.vis.rebuild_rows(tree, was);
     }
 
     pub fn selected_id(&self) -> Option<NodeId> {
-        self.entry(self.selected).map(|e| e.id)
-    }
-
-    /// Does the row's node have children in the order?
-    pub fn has_children(&self, row: usize) -> bool {
-        self.rows
-            .get(row)
-            .is_some_and(|&i| self.order[i as usize].end > i + 1)
-    }
-
-    fn clamp(&mut self) {
-        if self.rows.is_empty() {
-            self.selected = 0;
-            self.scroll = 0;
-            return;
-        }
-        self.selected = self.selected.min(self.rows.len() - 1);
-        self.ensure_visible();
-    }
-
-    /// Scroll so the cursor is on screen.
-    pub fn ensure_visible(&mut self) {
-        let h = self.height.max(1);
-        if self.selected < self.scroll {
-            self.scroll = self.selected;
-        } else if self.selected >= self.scroll + h {
-            self.scroll = self.selected + 1 - h;
-        }
-        let max_scroll = self.rows.len().saturating_sub(h);
-        self.scroll = self.scroll.min(max_scroll);
-    }
-
-    pub fn move_by(&mut self, delta: isize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let last = self.rows.len() as isize - 1;
-        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
-        self.ensure_visible();
-    }
-
-    pub fn page(&mut self, pages: isize) {
-        self.move_by(pages * self.height.max(1) as isize);
-    }
-
-    pub fn home(&mut self) {
-        self.selected = 0;
-        self.ensure_visible();
-    }
-
-    pub fn end(&mut self) {
-        self.selected = self.rows.len().saturating_sub(1);
-        self.ensure_visible();
-    }
-
-    /// Scroll the view without moving the cursor off screen (mouse wheel).
-    pub fn scroll_by(&mut self, delta: isize) {
-        let h = self.height.max(1);
-        let max_scroll = self.rows.len().saturating_sub(h) as isize;
-        self.scroll = (self.scroll as isize + delta).clamp(0, max_scroll.max(0)) as usize;
-        if self.selected < self.scroll {
-            self.selected = self.scroll;
-        } else if self.selected >= self.scroll + h {
-            self.selected = self.scroll + h - 1;
-        }
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-    }
-
-    /// Collapse or expand the directory at `row`.
-    pub fn toggle(&mut self, tree: &FileTree, row: usize) {
-        let Some(e) = self.entry(row) else { return };
-        if !self.collapsed.remove(&e.id) {
-            if !self.has_children(row) {
-                return;
-            }
-            self.collapsed.insert(e.id);
-        }
-        self.rebuild_rows(tree, Some(e.id));
-    }
-
-    pub fn set_collapsed(&mut self, tree: &FileTree, row: usize, collapse: bool) {
-        let Some(e) = self.entry(row) else { return };
-        let changed = if collapse {
-            self.has_children(row) && self.collapsed.insert(e.id)
-        } else {
-            self.collapsed.remove(&e.id)
-        };
-        if changed {
-            self.rebuild_rows(tree, Some(e.id));
-        }
-    }
-
-    /// Collapse every directory at depth `depth` or deeper (0: all).
-    pub fn collapse_from_depth(&mut self, tree: &FileTree, depth: u16) {
-        let keep = self.selected_id();
-        self.collapsed.clear();
-        for (i, e) in self.order.iter().enumerate() {
-            if e.depth >= depth && e.end as usize > i + 1 {
-                self.collapsed.insert(e.id);
-            }
-        }
-        self.rebuild_rows(tree, keep);
-    }
-
-    pub fn expand_all(&mut self, tree: &FileTree) {
-        let keep = self.selected_id();
-        self.collapsed.clear();
-        self.rebuild_rows(tree, keep);
+        self.selected_key()
     }
 
     /// Expand the ancestors of `id` and put the cursor on it.
@@ -467,13 +294,6 @@ impl TreeModel {
             self.ensure_visible();
         }
         true
-    }
-
-    /// The row's parent directory row.
-    pub fn parent_row(&self, tree: &FileTree, row: usize) -> Option<usize> {
-        let e = self.entry(row)?;
-        let p = tree.parent(e.id).filter(|&p| p != ROOT)?;
-        self.row_of(p)
     }
 }
 
@@ -506,14 +326,7 @@ fn full_order(
     let mut open: Vec<usize> = Vec::new();
     while let Some((id, depth)) = stack.pop() {
         let idx = order.len();
-        while let Some(&i) = open.last() {
-            if order[i].depth >= depth {
-                order[i].end = idx as u32;
-                open.pop();
-            } else {
-                break;
-            }
-        }
+        close_ends(&mut order, &mut open, depth, idx);
         order.push(Entry {
             id,
             depth,
@@ -577,10 +390,8 @@ mod tests {
         ]);
         let (tree, _) = r.finish();
         let info = ViewInfo::compute(&tree, ViewMode::Aggregated, 0);
-        let mut m = TreeModel {
-            height: 3,
-            ..TreeModel::default()
-        };
+        let mut m = TreeModel::default();
+        m.vis.height = 3;
         m.rebuild_order(&tree, &info, None, Sort::default(), 1, None);
         (tree, info, m)
     }

@@ -10,6 +10,7 @@ use regex::Regex;
 use super::config::{Config, Theme};
 use super::data::Data;
 use super::rows::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
+use super::visible::{scroll_to_show, OrderEntry, VisibleRows};
 use crate::content::Window;
 use crate::load::Progress;
 use crate::tree::{NodeId, Status};
@@ -171,6 +172,45 @@ pub struct Search {
     pub matches: Vec<NodeId>,
     /// Index in `matches` of the current one.
     pub current: Option<usize>,
+}
+
+impl Search {
+    /// The current match's key.
+    pub fn current_key(&self) -> Option<u32> {
+        self.current.and_then(|i| self.matches.get(i)).copied()
+    }
+
+    /// Recompute the matches of the query among the entries of `rows`'
+    /// order (by their lower-cased paths, `lower[key]`); the current match
+    /// is the first at or after order position `here`, if given.
+    pub fn refresh<E: OrderEntry>(
+        &mut self,
+        rows: &VisibleRows<E>,
+        lower: &[Box<str>],
+        here: Option<usize>,
+    ) {
+        self.matches.clear();
+        self.current = None;
+        if self.query.is_empty() {
+            return;
+        }
+        let q = self.query.to_lowercase();
+        self.matches = rows
+            .order
+            .iter()
+            .map(|e| e.key())
+            // Match in the node's own name or its path.
+            .filter(|&k| lower[k as usize].contains(q.as_str()))
+            .collect();
+        if let Some(here) = here {
+            let i = self
+                .matches
+                .partition_point(|&m| rows.order_index(m).unwrap_or(0) < here);
+            if !self.matches.is_empty() {
+                self.current = Some(i.min(self.matches.len() - 1));
+            }
+        }
+    }
 }
 
 /// A text input on the status line.
@@ -399,36 +439,16 @@ impl AppState {
 
     /// Matches of the search query among the nodes in the order.
     pub fn recompute_search(&mut self) {
-        self.search.matches.clear();
-        self.search.current = None;
         let Some(data) = self.data.clone() else {
+            self.search.matches.clear();
+            self.search.current = None;
             return;
         };
-        if self.search.query.is_empty() {
-            return;
-        }
-        let q = self.search.query.to_lowercase();
-        self.search.matches = self
+        let here = self
             .tree
-            .order
-            .iter()
-            .filter(|e| {
-                let p: &str = &data.lower[e.id as usize];
-                // Match in the node's own name or its path.
-                p.contains(q.as_str())
-            })
-            .map(|e| e.id)
-            .collect();
-        if let Some(sel) = self.tree.selected_id() {
-            let here = self.tree.order_index(sel).unwrap_or(0);
-            let i = self
-                .search
-                .matches
-                .partition_point(|&m| self.tree.order_index(m).unwrap_or(0) < here);
-            if !self.search.matches.is_empty() {
-                self.search.current = Some(i.min(self.search.matches.len() - 1));
-            }
-        }
+            .selected_id()
+            .map(|sel| self.tree.order_index(sel).unwrap_or(0));
+        self.search.refresh(&self.tree, &data.lower, here);
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {
@@ -436,14 +456,8 @@ impl AppState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        let h = self.layers_height.max(1);
-        if self.layer < self.layer_scroll {
-            self.layer_scroll = self.layer;
-        } else if self.layer >= self.layer_scroll + h {
-            self.layer_scroll = self.layer + 1 - h;
-        }
         let n = self.data.as_ref().map_or(0, |d| d.layer_count());
-        self.layer_scroll = self.layer_scroll.min(n.saturating_sub(h));
+        self.layer_scroll = scroll_to_show(self.layer, self.layer_scroll, self.layers_height, n);
     }
 
     /// The range's A layer when comparing.

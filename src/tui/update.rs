@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use super::config::{Action, Key};
+use super::config::Action;
 use super::data::Data;
+use super::prompt::{
+    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
+};
 use super::rows::{SortKey, ViewMode};
 use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
 use super::view;
@@ -103,127 +104,49 @@ fn resize(s: &mut AppState, area: Rect) {
 }
 
 fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    if k.kind == KeyEventKind::Release {
-        return None;
+    match route_key(s, k) {
+        KeyRoute::Done => None,
+        KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
+        KeyRoute::Popup(act) => popup_key(s, k, act),
+        KeyRoute::Action(act) => act.map(Msg::Action),
     }
-    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
-    if ctrl_c {
-        return Some(Msg::Action(Action::Quit));
-    }
-    if s.prompt.is_some() {
-        return prompt_key(s, k);
-    }
-    s.message = None;
-    let key = Key::from_event(&k);
-    let act = s.config.keys.action(&key);
-    if s.data.is_none() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => Some(Msg::Action(Action::Quit)),
-            _ => None,
-        };
-    }
-    if s.popup.is_some() {
-        return popup_key(s, k, act);
-    }
-    act.map(Msg::Action)
 }
 
-fn prompt_key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    let p = s.prompt.as_mut()?;
-    match k.code {
-        KeyCode::Esc => {
-            let p = s.prompt.take()?;
-            // Restore what the field held.
-            match p.kind {
-                PromptKind::Search => set_search(s, &p.before, false),
-                PromptKind::Filter => {
-                    let _ = s.filter.set_regex(&p.before);
-                    s.recompute_order();
-                }
-                _ => {}
+impl PromptHost for AppState {
+    prompt_host_fields!();
+    fn recompute_order(&mut self) {
+        AppState::recompute_order(self);
+    }
+    fn recompute_search(&mut self) {
+        AppState::recompute_search(self);
+    }
+    fn reveal_match(&mut self, id: NodeId) {
+        if let Some(data) = self.data.clone() {
+            self.tree.reveal(&data.loaded.tree, id);
+            self.focus = Focus::Tree;
+        }
+    }
+    fn submit_other(&mut self, p: Prompt) {
+        match p.kind {
+            PromptKind::Jump => jump_to_path(self, &p.text),
+            PromptKind::ExtractTo => {
+                let Some(id) = self.selected_node() else {
+                    return;
+                };
+                let dest = if p.text.trim().is_empty() {
+                    ".".to_string()
+                } else {
+                    p.text.trim().to_string()
+                };
+                self.effects.push(Effect::Extract {
+                    id,
+                    layer: self.info.layer,
+                    dest,
+                });
             }
-            None
-        }
-        KeyCode::Enter => {
-            let p = s.prompt.take()?;
-            submit_prompt(s, p)
-        }
-        KeyCode::Backspace => {
-            p.text.pop();
-            live_prompt(s);
-            None
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.text.push(c);
-            live_prompt(s);
-            None
-        }
-        KeyCode::Char('u') => {
-            p.text.clear();
-            live_prompt(s);
-            None
-        }
-        _ => None,
-    }
-}
-
-/// Search and regex filter update as the user types.
-fn live_prompt(s: &mut AppState) {
-    let Some(p) = s.prompt.clone() else { return };
-    match p.kind {
-        PromptKind::Search => set_search(s, &p.text, true),
-        PromptKind::Filter => match s.filter.set_regex(&p.text) {
-            Ok(()) => {
-                s.message = None;
-                s.recompute_order();
-            }
-            Err(e) => s.message = Some(format!("regex: {e}")),
-        },
-        _ => {}
-    }
-}
-
-fn set_search(s: &mut AppState, q: &str, jump: bool) {
-    s.search.query = q.to_string();
-    s.recompute_search();
-    if jump {
-        jump_to_match(s, 0);
-    }
-}
-
-fn submit_prompt(s: &mut AppState, p: Prompt) -> Option<Msg> {
-    match p.kind {
-        PromptKind::Search => {
-            set_search(s, &p.text, true);
-            if !p.text.is_empty() && s.search.matches.is_empty() {
-                s.message = Some(format!("no match for `{}`", p.text));
-            }
-        }
-        PromptKind::Filter => match s.filter.set_regex(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => s.message = Some(format!("regex: {e}")),
-        },
-        PromptKind::Size => match s.filter.set_size(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => s.message = Some(e),
-        },
-        PromptKind::Jump => jump_to_path(s, &p.text),
-        PromptKind::ExtractTo => {
-            let id = s.selected_node()?;
-            let dest = if p.text.trim().is_empty() {
-                ".".to_string()
-            } else {
-                p.text.trim().to_string()
-            };
-            s.effects.push(Effect::Extract {
-                id,
-                layer: s.info.layer,
-                dest,
-            });
+            _ => {}
         }
     }
-    None
 }
 
 fn jump_to_path(s: &mut AppState, text: &str) {
@@ -240,39 +163,11 @@ fn jump_to_path(s: &mut AppState, text: &str) {
     }
 }
 
-/// Move to the match `step` away from the current one (0: nearest at or after the cursor).
-fn jump_to_match(s: &mut AppState, step: isize) {
-    let n = s.search.matches.len();
-    if n == 0 {
-        return;
-    }
-    let i = match (s.search.current, step) {
-        (None, _) => 0,
-        (Some(c), 0) => c,
-        (Some(c), d) => (c as isize + d).rem_euclid(n as isize) as usize,
-    };
-    s.search.current = Some(i);
-    let id = s.search.matches[i];
-    if let Some(data) = s.data.clone() {
-        s.tree.reveal(&data.loaded.tree, id);
-        s.focus = Focus::Tree;
-    }
-}
-
 fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
     if act == Some(Action::Quit) {
         return Some(Msg::Action(Action::Quit));
     }
-    let page = s.tree.height.max(1) as isize;
-    let delta: Option<isize> = match (k.code, act) {
-        (_, Some(Action::Up)) => Some(-1),
-        (_, Some(Action::Down)) => Some(1),
-        (_, Some(Action::PageUp)) => Some(-page),
-        (_, Some(Action::PageDown)) => Some(page),
-        (_, Some(Action::Home)) => Some(isize::MIN / 2),
-        (_, Some(Action::End)) => Some(isize::MAX / 2),
-        _ => None,
-    };
+    let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
         || matches!(
             (&s.popup, act),
@@ -292,7 +187,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
     match s.popup.as_mut()? {
         Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
-                *scroll = (*scroll as isize).saturating_add(d).max(0) as usize;
+                scroll_offset(scroll, d);
             }
         }
         Popup::Error(_) => {
@@ -316,7 +211,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         }
         Popup::Content(cv) => {
             if let Some(d) = delta {
-                cv.scroll = (cv.scroll as isize).saturating_add(d).max(0) as usize;
+                scroll_offset(&mut cv.scroll, d);
             } else {
                 let total = cv
                     .window
@@ -370,14 +265,6 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
         s.message = Some(format!("{} is hidden by the filter", w.path));
     }
     s.focus = Focus::Tree;
-}
-
-fn open_prompt(s: &mut AppState, kind: PromptKind, text: String) {
-    s.prompt = Some(Prompt {
-        kind,
-        before: text.clone(),
-        text,
-    });
 }
 
 fn set_layer(s: &mut AppState, layer: usize) {
@@ -448,16 +335,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::Collapse => {
             s.focus = Focus::Tree;
-            let collapsed = s
-                .tree
-                .selected_id()
-                .is_some_and(|id| s.tree.collapsed.contains(&id));
-            if s.tree.has_children(row) && !collapsed {
-                s.tree.set_collapsed(tree, row, true);
-            } else if let Some(p) = s.tree.parent_row(tree, row) {
-                s.tree.selected = p;
-                s.tree.ensure_visible();
-            }
+            s.tree.collapse_or_parent(tree, row);
         }
         Action::Expand => {
             s.focus = Focus::Tree;
@@ -479,13 +357,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::ExpandAll => s.tree.expand_all(tree),
         Action::ExpandDepth => {
-            let max = s.tree.order.iter().map(|e| e.depth).max().unwrap_or(0);
-            s.expand_depth = if s.expand_depth > max {
-                1
-            } else {
-                s.expand_depth + 1
-            };
-            s.tree.collapse_from_depth(tree, s.expand_depth);
+            s.expand_depth = s.tree.expand_deeper(tree, s.expand_depth);
             s.message = Some(format!("expanded to depth {}", s.expand_depth));
         }
         Action::CycleMode => {
@@ -511,14 +383,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
             s.recompute_view();
         }
-        Action::Search => {
-            // vim-style: start empty; Esc restores the previous query.
-            s.prompt = Some(Prompt {
-                kind: PromptKind::Search,
-                text: String::new(),
-                before: s.search.query.clone(),
-            });
-        }
+        Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {
@@ -635,7 +500,26 @@ pub fn looks_binary(b: &[u8]) -> bool {
     }
 }
 
-fn hit(r: Rect, x: u16, y: u16) -> bool {
+/// How far a popup scrolls for a movement action (None: not one).
+pub(crate) fn scroll_delta(act: Option<Action>, page: isize) -> Option<isize> {
+    match act {
+        Some(Action::Up) => Some(-1),
+        Some(Action::Down) => Some(1),
+        Some(Action::PageUp) => Some(-page),
+        Some(Action::PageDown) => Some(page),
+        Some(Action::Home) => Some(isize::MIN / 2),
+        Some(Action::End) => Some(isize::MAX / 2),
+        _ => None,
+    }
+}
+
+/// Move a scroll offset by `d`, stopping at the top.
+pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
+    *sc = (*sc as isize).saturating_add(d).max(0) as usize;
+}
+
+/// Is the point inside `r`?
+pub(crate) fn hit(r: Rect, x: u16, y: u16) -> bool {
     r.contains(Position::new(x, y))
 }
 
@@ -673,11 +557,7 @@ fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
             if hit(a.tree, x, y) {
                 s.focus = Focus::Tree;
                 if let Some(r) = view::tree::row_at(s, a.tree, y) {
-                    s.tree.selected = r;
-                    s.tree.ensure_visible();
-                    if s.tree.has_children(r) {
-                        s.tree.toggle(&data.loaded.tree, r);
-                    }
+                    s.tree.click(&data.loaded.tree, r);
                 }
             } else if hit(a.layers, x, y) {
                 s.focus = Focus::Layers;

@@ -2,6 +2,10 @@
 //! and read change sets back as plain maps.
 #![allow(dead_code)]
 
+#[cfg(feature = "tui")]
+pub mod screen;
+pub mod tmux;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

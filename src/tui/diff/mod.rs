@@ -4,7 +4,7 @@
 //! sort, old/new details side by side and a line diff of text files. Same
 //! Elm shape as the explorer: [`state::DiffState`], [`update::update`],
 //! pure [`view`]; both images load on worker threads with progress, and the
-//! explorer's terminal guard restores the terminal on every exit path.
+//! explorer's terminal guard and event loop serve here too.
 
 pub mod data;
 pub mod rows;
@@ -14,17 +14,12 @@ pub mod view;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
-use std::time::Duration;
-
-use crossterm::event::{self, Event};
-use ratatui::backend::CrosstermBackend;
-use ratatui::Terminal;
 
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
-use crate::tui::TerminalGuard;
+use crate::tui::{event_app_common, run_app, EventApp};
 use data::DiffData;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
@@ -59,17 +54,7 @@ pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
     let (tx, rx) = mpsc::channel::<DiffMsg>();
     let old = req.old.clone();
     spawn_loader(req, progress, tx.clone());
-    let guard = TerminalGuard::enter().map_err(|e| io_err(&old, e))?;
-    let out = event_loop(state, rx, tx);
-    drop(guard);
-    out.map_err(|e| io_err(&old, e))?
-}
-
-fn io_err(path: &Path, e: io::Error) -> crate::Error {
-    crate::Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
+    run_app(state, rx, tx, &old)
 }
 
 /// Load both sides in parallel, then compare.
@@ -127,52 +112,11 @@ pub fn read_diff(data: &Arc<DiffData>, idx: u32) -> DiffMsg {
     }
 }
 
-fn event_loop(
-    mut s: DiffState,
-    rx: Receiver<DiffMsg>,
-    tx: Sender<DiffMsg>,
-) -> io::Result<crate::Result<()>> {
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
-    let size = term.size()?;
-    apply(&mut s, DiffMsg::Resize(size.width, size.height));
-    let mut dirty = true;
-    let tick = Duration::from_millis(80);
-    loop {
-        if dirty || s.data.is_none() {
-            term.draw(|f| view::draw(&s, f.area(), f.buffer_mut()))?;
-            dirty = false;
-        }
-        if event::poll(tick)? {
-            loop {
-                let msg = match event::read()? {
-                    Event::Key(k) => Some(DiffMsg::Key(k)),
-                    Event::Mouse(m) => Some(DiffMsg::Mouse(m)),
-                    Event::Resize(w, h) => Some(DiffMsg::Resize(w, h)),
-                    _ => None,
-                };
-                if let Some(m) = msg {
-                    apply(&mut s, m);
-                    dirty = true;
-                }
-                if s.quit || !event::poll(Duration::ZERO)? {
-                    break;
-                }
-            }
-        }
-        while let Ok(m) = rx.try_recv() {
-            apply(&mut s, m);
-            dirty = true;
-        }
-        for e in std::mem::take(&mut s.effects) {
-            run_effect(&s, e, &tx);
-        }
-        if s.quit {
-            break;
+impl EventApp for DiffState {
+    event_app_common!(DiffMsg);
+    fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
+        for e in std::mem::take(&mut self.effects) {
+            run_effect(self, e, tx);
         }
     }
-    Ok(match s.load_error.take() {
-        Some(e) => Err(crate::Error::Usage(e)),
-        None => Ok(()),
-    })
 }

@@ -1,12 +1,14 @@
 //! The tree/selection model of the diff tree, like [`crate::tui::rows`] but
 //! over the entries of a [`TreeDiff`] (indices, parents by index) instead of
-//! one [`crate::tree::FileTree`]'s nodes. The sorted order is rebuilt on a
-//! sort change, narrowed in one pass on a filter change, and the visible
-//! rows on a collapse change; moving the cursor rebuilds nothing.
+//! one [`crate::tree::FileTree`]'s nodes; both share the visible-rows model
+//! of [`crate::tui::visible`]. The sorted order is rebuilt on a sort change,
+//! narrowed in one pass on a filter change, and the visible rows on a
+//! collapse change; moving the cursor rebuilds nothing.
 
-use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
 
 use crate::diff::{Entry, TreeDiff};
+use crate::tui::visible::{close_ends, OrderEntry, Parents, VisibleRows};
 
 /// How children are ordered inside each directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,31 +51,50 @@ pub struct Row {
     pub end: u32,
 }
 
-/// Order, visible rows and cursor.
+impl OrderEntry for Row {
+    fn key(&self) -> u32 {
+        self.idx
+    }
+    fn depth(&self) -> u16 {
+        self.depth
+    }
+    fn end(&self) -> u32 {
+        self.end
+    }
+    fn set_end(&mut self, end: u32) {
+        self.end = end;
+    }
+}
+
+/// Parents by entry index; entry 0 is the root, which is not a row.
+impl Parents for TreeDiff {
+    fn parent_of(&self, idx: u32) -> Option<u32> {
+        self.entries
+            .get(idx as usize)
+            .and_then(|e| e.parent)
+            .filter(|&p| p != 0)
+    }
+}
+
+/// Order, visible rows and cursor: the shared [`VisibleRows`] (reached
+/// through `Deref`) plus the cached full order it is narrowed from.
 #[derive(Debug, Default)]
 pub struct DiffTree {
     full: Vec<Row>,
     full_key: Option<DiffSort>,
-    /// Depth-first order of the entries passing the filter (root excluded).
-    pub order: Vec<Row>,
-    pos: Vec<u32>,
-    /// Visible rows: indices into `order`.
-    pub rows: Vec<u32>,
-    /// Collapsed directories (entry indices).
-    pub collapsed: HashSet<u32>,
-    pub selected: usize,
-    pub scroll: usize,
-    pub height: usize,
+    vis: VisibleRows<Row>,
 }
 
-fn close_ends(order: &mut [Row], open: &mut Vec<usize>, depth: u16, idx: usize) {
-    while let Some(&i) = open.last() {
-        if order[i].depth >= depth {
-            order[i].end = idx as u32;
-            open.pop();
-        } else {
-            break;
-        }
+impl Deref for DiffTree {
+    type Target = VisibleRows<Row>;
+    fn deref(&self) -> &Self::Target {
+        &self.vis
+    }
+}
+
+impl DerefMut for DiffTree {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.vis
     }
 }
 
@@ -157,186 +178,12 @@ impl DiffTree {
             self.full = full_order(t, sort);
             self.full_key = Some(sort);
         }
-        self.order.clear();
-        match keep {
-            None => self.order.extend_from_slice(&self.full),
-            Some(k) => {
-                let mut open = Vec::new();
-                for r in self.full.iter().filter(|r| k[r.idx as usize]) {
-                    let idx = self.order.len();
-                    close_ends(&mut self.order, &mut open, r.depth, idx);
-                    self.order.push(Row {
-                        end: idx as u32 + 1,
-                        ..*r
-                    });
-                    open.push(idx);
-                }
-                let total = self.order.len() as u32;
-                for i in open {
-                    self.order[i].end = total;
-                }
-            }
-        }
-        self.pos = vec![u32::MAX; t.entries.len()];
-        for (i, r) in self.order.iter().enumerate() {
-            self.pos[r.idx as usize] = i as u32;
-        }
-        self.rebuild_rows(t, was);
-    }
-
-    /// Recompute the visible rows, keeping the cursor on `keep_on` (or its
-    /// nearest shown ancestor).
-    pub fn rebuild_rows(&mut self, t: &TreeDiff, keep_on: Option<u32>) {
-        self.rows.clear();
-        let mut i = 0usize;
-        while i < self.order.len() {
-            self.rows.push(i as u32);
-            let r = self.order[i];
-            i = if self.collapsed.contains(&r.idx) {
-                r.end as usize
-            } else {
-                i + 1
-            };
-        }
-        self.selected = 0;
-        let mut cur = keep_on;
-        while let Some(id) = cur {
-            if let Some(r) = self.row_of(id) {
-                self.selected = r;
-                break;
-            }
-            cur = t.entries.get(id as usize).and_then(|e| e.parent);
-        }
-        self.clamp();
-    }
-
-    pub fn row_of(&self, idx: u32) -> Option<usize> {
-        let p = *self.pos.get(idx as usize)?;
-        if p == u32::MAX {
-            return None;
-        }
-        self.rows.binary_search(&p).ok()
-    }
-
-    pub fn contains(&self, idx: u32) -> bool {
-        self.pos.get(idx as usize).is_some_and(|&p| p != u32::MAX)
-    }
-
-    pub fn order_index(&self, idx: u32) -> Option<usize> {
-        self.pos
-            .get(idx as usize)
-            .filter(|&&p| p != u32::MAX)
-            .map(|&p| p as usize)
-    }
-
-    pub fn entry(&self, row: usize) -> Option<Row> {
-        self.rows.get(row).map(|&i| self.order[i as usize])
+        self.vis.set_order(&self.full, keep, t.entries.len());
+        self.vis.rebuild_rows(t, was);
     }
 
     pub fn selected_idx(&self) -> Option<u32> {
-        self.entry(self.selected).map(|r| r.idx)
-    }
-
-    pub fn has_children(&self, row: usize) -> bool {
-        self.rows
-            .get(row)
-            .is_some_and(|&i| self.order[i as usize].end > i + 1)
-    }
-
-    fn clamp(&mut self) {
-        if self.rows.is_empty() {
-            self.selected = 0;
-            self.scroll = 0;
-            return;
-        }
-        self.selected = self.selected.min(self.rows.len() - 1);
-        self.ensure_visible();
-    }
-
-    pub fn ensure_visible(&mut self) {
-        let h = self.height.max(1);
-        if self.selected < self.scroll {
-            self.scroll = self.selected;
-        } else if self.selected >= self.scroll + h {
-            self.scroll = self.selected + 1 - h;
-        }
-        self.scroll = self.scroll.min(self.rows.len().saturating_sub(h));
-    }
-
-    pub fn move_by(&mut self, delta: isize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let last = self.rows.len() as isize - 1;
-        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
-        self.ensure_visible();
-    }
-
-    pub fn page(&mut self, pages: isize) {
-        self.move_by(pages * self.height.max(1) as isize);
-    }
-
-    pub fn home(&mut self) {
-        self.selected = 0;
-        self.ensure_visible();
-    }
-
-    pub fn end(&mut self) {
-        self.selected = self.rows.len().saturating_sub(1);
-        self.ensure_visible();
-    }
-
-    pub fn scroll_by(&mut self, delta: isize) {
-        let h = self.height.max(1);
-        let max_scroll = self.rows.len().saturating_sub(h) as isize;
-        self.scroll = (self.scroll as isize + delta).clamp(0, max_scroll.max(0)) as usize;
-        if self.selected < self.scroll {
-            self.selected = self.scroll;
-        } else if self.selected >= self.scroll + h {
-            self.selected = self.scroll + h - 1;
-        }
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
-    }
-
-    pub fn toggle(&mut self, t: &TreeDiff, row: usize) {
-        let Some(r) = self.entry(row) else { return };
-        if !self.collapsed.remove(&r.idx) {
-            if !self.has_children(row) {
-                return;
-            }
-            self.collapsed.insert(r.idx);
-        }
-        self.rebuild_rows(t, Some(r.idx));
-    }
-
-    pub fn set_collapsed(&mut self, t: &TreeDiff, row: usize, collapse: bool) {
-        let Some(r) = self.entry(row) else { return };
-        let changed = if collapse {
-            self.has_children(row) && self.collapsed.insert(r.idx)
-        } else {
-            self.collapsed.remove(&r.idx)
-        };
-        if changed {
-            self.rebuild_rows(t, Some(r.idx));
-        }
-    }
-
-    /// Collapse every directory at `depth` or deeper (0: all).
-    pub fn collapse_from_depth(&mut self, t: &TreeDiff, depth: u16) {
-        let keep = self.selected_idx();
-        self.collapsed.clear();
-        for (i, r) in self.order.iter().enumerate() {
-            if r.depth >= depth && r.end as usize > i + 1 {
-                self.collapsed.insert(r.idx);
-            }
-        }
-        self.rebuild_rows(t, keep);
-    }
-
-    pub fn expand_all(&mut self, t: &TreeDiff) {
-        let keep = self.selected_idx();
-        self.collapsed.clear();
-        self.rebuild_rows(t, keep);
+        self.selected_key()
     }
 
     /// Expand the ancestors of `idx` and put the cursor on it.
@@ -351,12 +198,6 @@ impl DiffTree {
         }
         self.rebuild_rows(t, Some(idx));
         true
-    }
-
-    pub fn parent_row(&self, t: &TreeDiff, row: usize) -> Option<usize> {
-        let r = self.entry(row)?;
-        let p = t.entries.get(r.idx as usize)?.parent.filter(|&p| p != 0)?;
-        self.row_of(p)
     }
 }
 
@@ -409,10 +250,8 @@ mod tests {
             e("c/w", Kind::File, 300),
         ]);
         let t = diff_trees_with((&old, 0), (&new, 0), TreeOptions { unchanged: true });
-        let mut m = DiffTree {
-            height: 3,
-            ..DiffTree::default()
-        };
+        let mut m = DiffTree::default();
+        m.vis.height = 3;
         m.rebuild_order(&t, None, sort);
         (t, m)
     }

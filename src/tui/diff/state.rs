@@ -13,6 +13,7 @@ use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
 use crate::tui::state::{Filter, Prompt, Search};
+use crate::tui::visible::scroll_to_show;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFocus {
@@ -233,34 +234,17 @@ impl DiffState {
     }
 
     pub fn recompute_search(&mut self) {
-        self.search.matches.clear();
-        self.search.current = None;
         let Some(data) = self.data.clone() else {
+            self.search.matches.clear();
+            self.search.current = None;
             return;
         };
-        if self.search.query.is_empty() {
-            return;
-        }
-        let q = self.search.query.to_lowercase();
-        self.search.matches = self
+        let here = self
             .tree
-            .order
-            .iter()
-            .filter(|r| data.lower[r.idx as usize].contains(q.as_str()))
-            .map(|r| r.idx)
-            .collect();
-        if !self.search.matches.is_empty() {
-            let here = self
-                .tree
-                .selected_idx()
-                .and_then(|i| self.tree.order_index(i))
-                .unwrap_or(0);
-            let i = self
-                .search
-                .matches
-                .partition_point(|&m| self.tree.order_index(m).unwrap_or(0) < here);
-            self.search.current = Some(i.min(self.search.matches.len() - 1));
-        }
+            .selected_idx()
+            .and_then(|i| self.tree.order_index(i))
+            .unwrap_or(0);
+        self.search.refresh(&self.tree, &data.lower, Some(here));
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
@@ -272,12 +256,11 @@ impl DiffState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        let h = self.layers_height.max(1);
-        if self.layer < self.layer_scroll {
-            self.layer_scroll = self.layer;
-        } else if self.layer >= self.layer_scroll + h {
-            self.layer_scroll = self.layer + 1 - h;
-        }
-        self.layer_scroll = self.layer_scroll.min(self.layer_rows().saturating_sub(h));
+        self.layer_scroll = scroll_to_show(
+            self.layer,
+            self.layer_scroll,
+            self.layers_height,
+            self.layer_rows(),
+        );
     }
 }

@@ -4,17 +4,19 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
-use ratatui::layout::{Position, Rect};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 
 use super::data::{ContentDiff, DiffData};
 use super::rows::DiffSortKey;
 use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
 use super::view;
-use crate::tui::config::{Action, Key};
+use crate::tui::config::Action;
+use crate::tui::prompt::{
+    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
+};
 use crate::tui::state::{Filter, Prompt, PromptKind};
+use crate::tui::update::{hit, scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
 const CONTEXT: usize = 3;
@@ -91,135 +93,45 @@ fn resize(s: &mut DiffState, area: Rect) {
 }
 
 fn key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
-    if k.kind == KeyEventKind::Release {
-        return None;
+    match route_key(s, k) {
+        KeyRoute::Done => None,
+        KeyRoute::Quit => Some(DiffMsg::Action(Action::Quit)),
+        KeyRoute::Popup(act) => popup_key(s, k, act),
+        KeyRoute::Action(act) => act.map(DiffMsg::Action),
     }
-    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-        return Some(DiffMsg::Action(Action::Quit));
+}
+
+impl PromptHost for DiffState {
+    prompt_host_fields!();
+    fn recompute_order(&mut self) {
+        DiffState::recompute_order(self);
     }
-    if s.prompt.is_some() {
-        return prompt_key(s, k);
+    fn recompute_search(&mut self) {
+        DiffState::recompute_search(self);
     }
-    s.message = None;
-    let act = s.config.keys.action(&Key::from_event(&k));
-    if s.data.is_none() {
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => Some(DiffMsg::Action(Action::Quit)),
-            _ => None,
+    fn reveal_match(&mut self, idx: u32) {
+        if let Some(data) = self.data.clone() {
+            self.tree.reveal(&data.diff.tree, idx);
+            self.focus = DiffFocus::Tree;
+        }
+    }
+    fn submit_other(&mut self, p: Prompt) {
+        if p.kind != PromptKind::Jump {
+            return;
+        }
+        let Some(data) = self.data.clone() else {
+            return;
         };
-    }
-    if s.popup.is_some() {
-        return popup_key(s, k, act);
-    }
-    act.map(DiffMsg::Action)
-}
-
-fn prompt_key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
-    let p = s.prompt.as_mut()?;
-    match k.code {
-        KeyCode::Esc => {
-            let p = s.prompt.take()?;
-            match p.kind {
-                PromptKind::Search => set_search(s, &p.before, false),
-                PromptKind::Filter => {
-                    let _ = s.filter.set_regex(&p.before);
-                    s.recompute_order();
-                }
-                _ => {}
+        match data.find(&p.text).filter(|&i| i != 0) {
+            Some(i) if self.tree.reveal(&data.diff.tree, i) => self.focus = DiffFocus::Tree,
+            Some(i) => {
+                self.message = Some(format!(
+                    "{} is hidden by the filter",
+                    data.entry(i).map_or("", |e| e.path.as_str())
+                ))
             }
+            None => self.message = Some(format!("no such path: {}", p.text.trim())),
         }
-        KeyCode::Enter => {
-            let p = s.prompt.take()?;
-            submit_prompt(s, p);
-        }
-        KeyCode::Backspace => {
-            p.text.pop();
-            live_prompt(s);
-        }
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.text.push(c);
-            live_prompt(s);
-        }
-        KeyCode::Char('u') => {
-            p.text.clear();
-            live_prompt(s);
-        }
-        _ => {}
-    }
-    None
-}
-
-fn live_prompt(s: &mut DiffState) {
-    let Some(p) = s.prompt.clone() else { return };
-    match p.kind {
-        PromptKind::Search => set_search(s, &p.text, true),
-        PromptKind::Filter => match s.filter.set_regex(&p.text) {
-            Ok(()) => {
-                s.message = None;
-                s.recompute_order();
-            }
-            Err(e) => s.message = Some(format!("regex: {e}")),
-        },
-        _ => {}
-    }
-}
-
-fn set_search(s: &mut DiffState, q: &str, jump: bool) {
-    s.search.query = q.to_string();
-    s.recompute_search();
-    if jump {
-        jump_to_match(s, 0);
-    }
-}
-
-fn submit_prompt(s: &mut DiffState, p: Prompt) {
-    match p.kind {
-        PromptKind::Search => {
-            set_search(s, &p.text, true);
-            if !p.text.is_empty() && s.search.matches.is_empty() {
-                s.message = Some(format!("no match for `{}`", p.text));
-            }
-        }
-        PromptKind::Filter => match s.filter.set_regex(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => s.message = Some(format!("regex: {e}")),
-        },
-        PromptKind::Size => match s.filter.set_size(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => s.message = Some(e),
-        },
-        PromptKind::Jump => {
-            let Some(data) = s.data.clone() else { return };
-            match data.find(&p.text).filter(|&i| i != 0) {
-                Some(i) if s.tree.reveal(&data.diff.tree, i) => s.focus = DiffFocus::Tree,
-                Some(i) => {
-                    s.message = Some(format!(
-                        "{} is hidden by the filter",
-                        data.entry(i).map_or("", |e| e.path.as_str())
-                    ))
-                }
-                None => s.message = Some(format!("no such path: {}", p.text.trim())),
-            }
-        }
-        PromptKind::ExtractTo => {}
-    }
-}
-
-fn jump_to_match(s: &mut DiffState, step: isize) {
-    let n = s.search.matches.len();
-    if n == 0 {
-        return;
-    }
-    let i = match (s.search.current, step) {
-        (None, _) => 0,
-        (Some(c), 0) => c,
-        (Some(c), d) => (c as isize + d).rem_euclid(n as isize) as usize,
-    };
-    s.search.current = Some(i);
-    let idx = s.search.matches[i];
-    if let Some(data) = s.data.clone() {
-        s.tree.reveal(&data.diff.tree, idx);
-        s.focus = DiffFocus::Tree;
     }
 }
 
@@ -227,16 +139,7 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
     if act == Some(Action::Quit) {
         return Some(DiffMsg::Action(Action::Quit));
     }
-    let page = s.tree.height.max(1) as isize;
-    let delta: Option<isize> = match act {
-        Some(Action::Up) => Some(-1),
-        Some(Action::Down) => Some(1),
-        Some(Action::PageUp) => Some(-page),
-        Some(Action::PageDown) => Some(page),
-        Some(Action::Home) => Some(isize::MIN / 2),
-        Some(Action::End) => Some(isize::MAX / 2),
-        _ => None,
-    };
+    let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
         || matches!(
             (&s.popup, act),
@@ -249,15 +152,12 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
         s.popup = None;
         return None;
     }
-    let scroll_of = |sc: &mut usize, d: isize| {
-        *sc = (*sc as isize).saturating_add(d).max(0) as usize;
-    };
     match s.popup.as_mut()? {
         DiffPopup::Help { scroll }
         | DiffPopup::Details { scroll, .. }
         | DiffPopup::Summary { scroll } => {
             if let Some(d) = delta {
-                scroll_of(scroll, d);
+                scroll_offset(scroll, d);
             }
         }
         DiffPopup::Content(cv) => {
@@ -266,7 +166,7 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
                     Some(Ok(ContentDiff::Text { lines, .. })) => lines.len().saturating_sub(1),
                     _ => 0,
                 };
-                scroll_of(&mut cv.scroll, d);
+                scroll_offset(&mut cv.scroll, d);
                 cv.scroll = cv.scroll.min(max);
             } else if let Some(Ok(ContentDiff::Text { hunks, .. })) = &cv.result {
                 // ] and [ (and n/N) jump between runs of changes.
@@ -288,14 +188,6 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
         }
     }
     None
-}
-
-fn open_prompt(s: &mut DiffState, kind: PromptKind, text: String) {
-    s.prompt = Some(Prompt {
-        kind,
-        before: text.clone(),
-        text,
-    });
 }
 
 fn set_layer(s: &mut DiffState, target: isize) {
@@ -358,16 +250,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         }
         Action::Collapse => {
             s.focus = DiffFocus::Tree;
-            let collapsed = s
-                .tree
-                .selected_idx()
-                .is_some_and(|i| s.tree.collapsed.contains(&i));
-            if s.tree.has_children(row) && !collapsed {
-                s.tree.set_collapsed(t, row, true);
-            } else if let Some(p) = s.tree.parent_row(t, row) {
-                s.tree.selected = p;
-                s.tree.ensure_visible();
-            }
+            s.tree.collapse_or_parent(t, row);
         }
         Action::Expand => {
             s.focus = DiffFocus::Tree;
@@ -389,25 +272,13 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         }
         Action::ExpandAll => s.tree.expand_all(t),
         Action::ExpandDepth => {
-            let max = s.tree.order.iter().map(|r| r.depth).max().unwrap_or(0);
-            s.expand_depth = if s.expand_depth > max {
-                1
-            } else {
-                s.expand_depth + 1
-            };
-            s.tree.collapse_from_depth(t, s.expand_depth);
+            s.expand_depth = s.tree.expand_deeper(t, s.expand_depth);
             s.message = Some(format!("expanded to depth {}", s.expand_depth));
         }
         Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
             s.message = Some("not available in diff mode".into());
         }
-        Action::Search => {
-            s.prompt = Some(Prompt {
-                kind: PromptKind::Search,
-                text: String::new(),
-                before: s.search.query.clone(),
-            });
-        }
+        Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
         Action::JumpPath => {
@@ -492,10 +363,6 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
     None
 }
 
-fn hit(r: Rect, x: u16, y: u16) -> bool {
-    r.contains(Position::new(x, y))
-}
-
 fn mouse(s: &mut DiffState, m: MouseEvent) -> Option<DiffMsg> {
     let data = s.data.clone()?;
     let (x, y) = (m.column, m.row);
@@ -526,11 +393,7 @@ fn mouse(s: &mut DiffState, m: MouseEvent) -> Option<DiffMsg> {
             if hit(a.tree, x, y) {
                 s.focus = DiffFocus::Tree;
                 if let Some(r) = view::tree_row_at(s, a.tree, y) {
-                    s.tree.selected = r;
-                    s.tree.ensure_visible();
-                    if s.tree.has_children(r) {
-                        s.tree.toggle(&data.diff.tree, r);
-                    }
+                    s.tree.click(&data.diff.tree, r);
                 }
             } else if in_layers {
                 s.focus = DiffFocus::Layers;

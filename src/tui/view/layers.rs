@@ -3,11 +3,10 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, short_command, size, truncate};
+use super::{block, row_style, short_command, size, truncate};
 use crate::tui::state::{AppState, Focus};
 
 /// Rows of layers the pane shows.
@@ -62,15 +61,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         let head = format!("{mark}{i:>2} {:>9} ", size(l.size_bytes));
         let cmd_w = w.saturating_sub(head.chars().count() + 2);
         let cmd = truncate(&short_command(&l.command), cmd_w);
-        let style = if i == s.layer {
-            if focused {
-                t.selected
-            } else {
-                t.selected_unfocused
-            }
-        } else {
-            Style::default()
-        };
+        let style = row_style(t, i == s.layer, focused);
         let mut spans = vec![
             Span::raw(head),
             if waste {

@@ -14,6 +14,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
 
+use super::config::Theme;
 use super::state::{AppState, Areas};
 
 /// Smallest usable screen.
@@ -48,14 +49,7 @@ pub fn layout(s: &AppState, area: Rect) -> Areas {
 
 /// Draw the whole screen.
 pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "terminal too small: {}x{} (need {}x{}); q quits",
-            area.width, area.height, MIN_WIDTH, MIN_HEIGHT
-        );
-        Paragraph::new(msg)
-            .wrap(Wrap { trim: true })
-            .render(area, buf);
+    if too_small(area, buf) {
         return;
     }
     let a = layout(s, area);
@@ -80,7 +74,26 @@ pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
 
 /// A bordered block with a title, highlighted when focused.
 pub fn block<'a>(s: &AppState, title: &'a str, focused: bool) -> Block<'a> {
-    let t = s.theme();
+    themed_block(s.theme(), title, focused)
+}
+
+/// Say so instead of drawing when the terminal is below the minimum size.
+pub fn too_small(area: Rect, buf: &mut Buffer) -> bool {
+    if area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT {
+        return false;
+    }
+    let msg = format!(
+        "terminal too small: {}x{} (need {}x{}); q quits",
+        area.width, area.height, MIN_WIDTH, MIN_HEIGHT
+    );
+    Paragraph::new(msg)
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+    true
+}
+
+/// [`block`] with an explicit theme (shared with the diff mode).
+pub fn themed_block<'a>(t: &Theme, title: &'a str, focused: bool) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
@@ -93,6 +106,24 @@ pub fn block<'a>(s: &AppState, title: &'a str, focused: bool) -> Block<'a> {
             format!(" {title} "),
             if focused { t.title } else { t.text },
         ))
+}
+
+/// The cursor row's style: bright in the focused pane, dim elsewhere.
+pub fn cursor_style(t: &Theme, focused: bool) -> Style {
+    if focused {
+        t.selected
+    } else {
+        t.selected_unfocused
+    }
+}
+
+/// A pane row's style: the cursor's on the selected row, else plain.
+pub fn row_style(t: &Theme, selected: bool, focused: bool) -> Style {
+    if selected {
+        cursor_style(t, focused)
+    } else {
+        Style::default()
+    }
 }
 
 /// Human size (binary units), as the text report prints it.

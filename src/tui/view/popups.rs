@@ -8,10 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
-use super::{block, centred, kv, mode_string, short_command, size, truncate};
+use super::{block, centred, kv, mode_string, short_command, size, themed_block, truncate};
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
-use crate::tui::config::ACTIONS;
+use crate::tui::config::{Theme, ACTIONS};
 use crate::tui::state::{AppState, ContentView, Popup};
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -39,22 +39,44 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
 }
 
 fn frame(s: &AppState, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
+    popup_frame(s.theme(), title, area, buf)
+}
+
+/// A popup's frame (90% x 88%, cleared); returns the area inside it.
+pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
     let r = centred(area, 90, 88);
     Clear.render(r, buf);
-    let b = block(s, title, true);
+    let b = themed_block(t, title, true);
     let inner = b.inner(r);
     b.render(r, buf);
     inner
+}
+
+/// A help line: an action's keys right-aligned in `width`, then what it does.
+pub fn help_key_line(t: &Theme, keys: &str, width: usize, text: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{keys:>width$}  "), t.key),
+        Span::raw(text.to_string()),
+    ])
+}
+
+/// The help's line naming each status marker.
+pub fn markers_legend(t: &Theme) -> Line<'static> {
+    let mut legend = vec![Span::styled("Markers: ", t.dim)];
+    for st in Status::ALL {
+        legend.push(Span::styled(
+            format!("{} {}  ", st.marker(), st.as_str()),
+            t.status(st),
+        ));
+    }
+    Line::from(legend)
 }
 
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
     for (a, _, _, text) in ACTIONS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>12}  ", s.config.keys.keys_label(*a)), t.key),
-            Span::raw(text.to_string()),
-        ]));
+        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 12, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -74,14 +96,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
         t.dim,
     ));
     lines.push(Line::raw(""));
-    let mut legend = vec![Span::styled("Markers: ", t.dim)];
-    for st in Status::ALL {
-        legend.push(Span::styled(
-            format!("{} {}  ", st.marker(), st.as_str()),
-            t.status(st),
-        ));
-    }
-    lines.push(Line::from(legend));
+    lines.push(markers_legend(t));
     lines.push(Line::styled(
         "Layers: ! ships much waste, A/B range ends",
         t.dim,

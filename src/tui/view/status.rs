@@ -10,14 +10,23 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
-use super::{block, centred, size, truncate};
+use super::{block, centred, size, themed_block, truncate};
 use crate::load::Phase;
 use crate::tree::Status;
-use crate::tui::state::AppState;
+use crate::tui::config::Theme;
+use crate::tui::state::{AppState, Filter, Prompt, PromptKind, Search};
 
 /// Active filters in words, e.g. `regex "apt" · hide unchanged · >10M`.
 pub fn filter_summary(s: &AppState) -> String {
-    let f = &s.filter;
+    let mut parts = filter_parts(&s.filter);
+    if s.filter.only_wasted {
+        parts.push("only wasted".into());
+    }
+    parts.join(" · ")
+}
+
+/// The parts of a filter both modes show: regex, hidden statuses, size.
+pub fn filter_parts(f: &Filter) -> Vec<String> {
     let mut parts = Vec::new();
     if f.regex.is_some() {
         parts.push(format!("regex \"{}\"", f.text));
@@ -34,10 +43,7 @@ pub fn filter_summary(s: &AppState) -> String {
     if !f.size_text.is_empty() {
         parts.push(format!("size {}", f.size_text));
     }
-    if f.only_wasted {
-        parts.push("only wasted".into());
-    }
-    parts.join(" · ")
+    parts
 }
 
 pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -47,64 +53,94 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
-    let f = filter_summary(s);
-    if !f.is_empty() {
+    let spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    render_title(t, spans, filter_summary(s), area, buf);
+}
+
+/// The title line: `spans` (the name), then the active filters if any.
+pub fn render_title(
+    t: &Theme,
+    mut spans: Vec<Span<'static>>,
+    filter: String,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    if !filter.is_empty() {
         spans.push(Span::styled("  filter: ", t.dim));
-        spans.push(Span::styled(f, t.key));
+        spans.push(Span::styled(filter, t.key));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
-    let t = s.theme();
+    let hints: &[(&str, &str)] = if s.data.is_none() {
+        &[("q", "quit")]
+    } else {
+        &[
+            ("q", "quit"),
+            ("?", "help"),
+            ("tab", "pane"),
+            ("v", "mode"),
+            ("m", "range"),
+            ("/", "search"),
+            ("f", "filter"),
+            ("1-5", "status"),
+            ("s", "sort"),
+            ("d", "details"),
+            ("o", "view"),
+            ("i", "image"),
+        ]
+    };
+    let parts = StatusParts {
+        prompt: s.prompt.as_ref(),
+        message: s.message.as_deref(),
+        search: &s.search,
+        hints,
+    };
+    render_status(s.theme(), parts, area, buf);
+}
+
+/// What the status line shows, in both modes.
+pub struct StatusParts<'a> {
+    pub prompt: Option<&'a Prompt>,
+    pub message: Option<&'a str>,
+    pub search: &'a Search,
+    /// Key hints (key, what it does), shown when nothing else is.
+    pub hints: &'a [(&'a str, &'a str)],
+}
+
+/// The status line: the open prompt, else the message, else the search
+/// position and the key hints.
+pub fn render_status(t: &Theme, p: StatusParts, area: Rect, buf: &mut Buffer) {
     let w = area.width as usize;
-    let line = if let Some(p) = &s.prompt {
+    let line = if let Some(pr) = p.prompt {
         let mut spans = vec![
-            Span::styled(p.kind.label(), t.key),
-            Span::raw(p.text.clone()),
+            Span::styled(pr.kind.label(), t.key),
+            Span::raw(pr.text.clone()),
             Span::styled("█", t.dim),
         ];
-        if p.kind == crate::tui::state::PromptKind::Search {
+        if pr.kind == PromptKind::Search {
             spans.push(Span::styled(
-                format!("  {} matches", s.search.matches.len()),
+                format!("  {} matches", p.search.matches.len()),
                 t.dim,
             ));
         }
-        if let Some(m) = &s.message {
+        if let Some(m) = p.message {
             spans.push(Span::styled(format!("  {m}"), t.waste));
         }
         Line::from(spans)
-    } else if let Some(m) = &s.message {
+    } else if let Some(m) = p.message {
         Line::styled(truncate(m, w), t.key)
     } else {
         let mut spans = Vec::new();
-        if !s.search.query.is_empty() {
-            let cur = s.search.current.map_or(0, |c| c + 1);
+        if !p.search.query.is_empty() {
+            let cur = p.search.current.map_or(0, |c| c + 1);
             spans.push(Span::styled(
-                format!("/{} {}/{}  ", s.search.query, cur, s.search.matches.len()),
+                format!("/{} {}/{}  ", p.search.query, cur, p.search.matches.len()),
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
-        let hints: &[(&str, &str)] = if s.data.is_none() {
-            &[("q", "quit")]
-        } else {
-            &[
-                ("q", "quit"),
-                ("?", "help"),
-                ("tab", "pane"),
-                ("v", "mode"),
-                ("m", "range"),
-                ("/", "search"),
-                ("f", "filter"),
-                ("1-5", "status"),
-                ("s", "sort"),
-                ("d", "details"),
-                ("o", "view"),
-                ("i", "image"),
-            ]
-        };
-        for (k, d) in hints {
+        for (k, d) in p.hints {
             spans.push(Span::styled(*k, t.key));
             spans.push(Span::raw(format!(" {d}  ")));
         }
@@ -113,7 +149,37 @@ pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).render(area, buf);
 }
 
-fn ratio(done: u64, total: u64) -> f64 {
+/// The loading screen's box saying why loading failed.
+pub fn load_error(t: &Theme, title: &str, e: &str, r: Rect, buf: &mut Buffer) {
+    let b = themed_block(t, title, true).border_style(t.waste);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    Paragraph::new(vec![
+        Line::styled(e.to_string(), t.waste),
+        Line::raw(""),
+        Line::styled("Press q to quit.", t.dim),
+    ])
+    .wrap(Wrap { trim: false })
+    .render(inner, buf);
+}
+
+/// A label at row `y` of `inner` and a progress bar under it.
+pub fn gauge_row(t: &Theme, inner: Rect, y: u16, label: String, ratio: f64, buf: &mut Buffer) {
+    Paragraph::new(Line::raw(label)).render(Rect::new(inner.x, y, inner.width, 1), buf);
+    Gauge::default()
+        .gauge_style(t.bar)
+        .ratio(ratio)
+        .use_unicode(true)
+        .render(Rect::new(inner.x, y + 1, inner.width, 1), buf);
+}
+
+/// The loading screen's last line.
+pub fn quit_hint(t: &Theme, inner: Rect, buf: &mut Buffer) {
+    Paragraph::new(Line::styled("q quits at any moment", t.dim))
+        .render(Rect::new(inner.x, inner.bottom() - 1, inner.width, 1), buf);
+}
+
+pub fn ratio(done: u64, total: u64) -> f64 {
     if total == 0 {
         0.0
     } else {
@@ -126,16 +192,7 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
     if let Some(e) = &s.load_error {
-        let b = block(s, "Could not load the image", true).border_style(t.waste);
-        let inner = b.inner(r);
-        b.render(r, buf);
-        Paragraph::new(vec![
-            Line::styled(e.clone(), t.waste),
-            Line::raw(""),
-            Line::styled("Press q to quit.", t.dim),
-        ])
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+        load_error(t, "Could not load the image", e, r, buf);
         return;
     }
     let p = &s.progress;
@@ -196,16 +253,10 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
         if y + 1 >= inner.bottom() {
             break;
         }
-        Paragraph::new(Line::raw(label)).render(Rect::new(inner.x, y, inner.width, 1), buf);
-        Gauge::default()
-            .gauge_style(t.bar)
-            .ratio(r)
-            .use_unicode(true)
-            .render(Rect::new(inner.x, y + 1, inner.width, 1), buf);
+        gauge_row(t, inner, y, label, r, buf);
         y += 2;
     }
     if y < inner.bottom() {
-        Paragraph::new(Line::styled("q quits at any moment", t.dim))
-            .render(Rect::new(inner.x, inner.bottom() - 1, inner.width, 1), buf);
+        quit_hint(t, inner, buf);
     }
 }

@@ -8,10 +8,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, mode_string, size, truncate};
+use super::{block, cursor_style, mode_string, size, truncate};
 use crate::tree::Status;
 use crate::tui::rows::{SortKey, ViewMode};
 use crate::tui::state::{AppState, Focus};
+use crate::tui::visible::{OrderEntry, VisibleRows};
 
 /// Rows of the tree the pane shows (border and header excluded).
 pub fn body_height(area: Rect) -> usize {
@@ -20,12 +21,17 @@ pub fn body_height(area: Rect) -> usize {
 
 /// The visible-row index at screen row `y`.
 pub fn row_at(s: &AppState, area: Rect, y: u16) -> Option<usize> {
+    pane_row_at(&s.tree, area, y)
+}
+
+/// The visible-row index at screen row `y` of a tree pane (either mode).
+pub fn pane_row_at<E: OrderEntry>(rows: &VisibleRows<E>, area: Rect, y: u16) -> Option<usize> {
     let top = area.y + 2;
     if y < top || y + 1 >= area.bottom() {
         return None;
     }
-    let r = s.tree.scroll + (y - top) as usize;
-    (r < s.tree.rows.len()).then_some(r)
+    let r = rows.scroll + (y - top) as usize;
+    (r < rows.rows.len()).then_some(r)
 }
 
 /// Which columns fit.
@@ -85,12 +91,8 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             t.dim,
         ));
     }
-    let current_match = s
-        .search
-        .current
-        .and_then(|i| s.search.matches.get(i))
-        .copied();
-    for row in s.tree.scroll..(s.tree.scroll + inner.height as usize - 1).min(s.tree.rows.len()) {
+    let current_match = s.search.current_key();
+    for row in s.tree.shown(inner.height as usize - 1) {
         let Some(e) = s.tree.entry(row) else { break };
         let id = e.id;
         let status = s.info.status[id as usize];
@@ -159,11 +161,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             style = style.add_modifier(Modifier::UNDERLINED);
         }
         if row == s.tree.selected {
-            style = if focused {
-                t.selected
-            } else {
-                t.selected_unfocused
-            };
+            style = cursor_style(t, focused);
             let n = text.chars().count();
             if n < w {
                 text.push_str(&" ".repeat(w - n));

@@ -13,7 +13,7 @@ use crate::tree::Status;
 use crate::tui::config::Theme;
 use crate::tui::diff::data::DiffData;
 use crate::tui::diff::state::{DiffFocus, DiffState};
-use crate::tui::view::{short_command, size, truncate};
+use crate::tui::view::{row_style, short_command, size, truncate};
 
 use super::{block, delta, side_name};
 
@@ -80,15 +80,7 @@ pub(super) fn layers(s: &DiffState, data: &DiffData, old: Rect, new: Rect, buf: 
                 spans[0] = Span::styled(if is_old { "- " } else { "+ " }, st);
             }
             let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-            let style = if i == s.layer {
-                if focused {
-                    t.selected
-                } else {
-                    t.selected_unfocused
-                }
-            } else {
-                Style::default()
-            };
+            let style = row_style(t, i == s.layer, focused);
             if i == s.layer && used < w {
                 spans.push(Span::raw(" ".repeat(w - used)));
             }

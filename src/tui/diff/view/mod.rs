@@ -14,30 +14,15 @@ pub use status::filter_summary;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
 
 use super::state::{DiffAreas, DiffState};
 use crate::diff::SideInfo;
 use crate::report::diff_text::signed;
 use crate::report::Units;
-use crate::tui::config::Theme;
-use crate::tui::view::{MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::view::too_small;
+use crate::tui::view::tree::pane_row_at;
 
-pub(super) fn block<'a>(t: &Theme, title: &'a str, focused: bool) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(if focused { t.border_focus } else { t.border })
-        .title(Line::styled(
-            format!(" {title} "),
-            if focused { t.title } else { t.text },
-        ))
-}
+pub(super) use crate::tui::view::themed_block as block;
 
 pub(super) fn delta(d: i64) -> String {
     signed(Units::Human, d)
@@ -74,30 +59,16 @@ pub fn layout(s: &DiffState, area: Rect) -> DiffAreas {
 }
 
 /// Rows of the tree pane (border and header excluded).
-pub fn tree_body_height(area: Rect) -> usize {
-    area.height.saturating_sub(3) as usize
-}
+pub use crate::tui::view::tree::body_height as tree_body_height;
 
 /// The visible-row index at screen row `y`.
 pub fn tree_row_at(s: &DiffState, area: Rect, y: u16) -> Option<usize> {
-    let top = area.y + 2;
-    if y < top || y + 1 >= area.bottom() {
-        return None;
-    }
-    let r = s.tree.scroll + (y - top) as usize;
-    (r < s.tree.rows.len()).then_some(r)
+    pane_row_at(&s.tree, area, y)
 }
 
 /// Draw the whole screen.
 pub fn draw(s: &DiffState, area: Rect, buf: &mut Buffer) {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "terminal too small: {}x{} (need {}x{}); q quits",
-            area.width, area.height, MIN_WIDTH, MIN_HEIGHT
-        );
-        Paragraph::new(msg)
-            .wrap(Wrap { trim: true })
-            .render(area, buf);
+    if too_small(area, buf) {
         return;
     }
     let a = layout(s, area);

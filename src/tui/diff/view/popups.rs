@@ -5,16 +5,17 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::diff::SideInfo;
 use crate::tree::{Attrs, Status};
 use crate::tui::config::{Action, ACTIONS};
 use crate::tui::diff::data::{ContentDiff, DiffData, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
-use crate::tui::view::{centred, mode_string, short_command, size, truncate};
+use crate::tui::view::popups::{help_key_line, markers_legend, popup_frame};
+use crate::tui::view::{mode_string, short_command, size, truncate};
 
-use super::{block, delta};
+use super::delta;
 
 pub(super) fn popups(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
     let Some(p) = &s.popup else { return };
@@ -39,11 +40,7 @@ pub(super) fn popups(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffe
             return;
         }
     };
-    let r = centred(area, 90, 88);
-    Clear.render(r, buf);
-    let b = block(s.theme(), &title, true);
-    let inner = b.inner(r);
-    b.render(r, buf);
+    let inner = popup_frame(s.theme(), &title, area, buf);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
@@ -68,10 +65,7 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
             Action::FocusNext => "layers / files pane",
             _ => text,
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>16}  ", s.config.keys.keys_label(*a)), t.key),
-            Span::raw(text.to_string()),
-        ]));
+        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 16, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -83,14 +77,7 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
         t.dim,
     ));
     lines.push(Line::raw(""));
-    let mut legend = vec![Span::styled("Markers: ", t.dim)];
-    for st in Status::ALL {
-        legend.push(Span::styled(
-            format!("{} {}  ", st.marker(), st.as_str()),
-            t.status(st),
-        ));
-    }
-    lines.push(Line::from(legend));
+    lines.push(markers_legend(t));
     lines.push(Line::styled(
         "Layers: = same layer at this index, ≈ shared at another index, - only in old, + only in new",
         t.dim,
@@ -408,11 +395,7 @@ fn content(s: &DiffState, data: &DiffData, cv: &ContentView, area: Rect, buf: &m
         _ => String::new(),
     };
     let title = format!("{path}: old → new{info}");
-    let r = centred(area, 90, 88);
-    Clear.render(r, buf);
-    let b = block(s.theme(), &title, true);
-    let inner = b.inner(r);
-    b.render(r, buf);
+    let inner = popup_frame(s.theme(), &title, area, buf);
     let lines = content_lines(s, cv);
     let scroll = cv
         .scroll

@@ -13,7 +13,7 @@ use crate::tui::config::Theme;
 use crate::tui::diff::data::DiffData;
 use crate::tui::diff::rows::DiffSortKey;
 use crate::tui::diff::state::{DiffFocus, DiffState};
-use crate::tui::view::{size, truncate};
+use crate::tui::view::{cursor_style, size, truncate};
 
 use super::{block, delta};
 
@@ -69,13 +69,8 @@ pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer)
             t.dim,
         ));
     }
-    let current = s
-        .search
-        .current
-        .and_then(|i| s.search.matches.get(i))
-        .copied();
-    let end = (s.tree.scroll + inner.height as usize - 1).min(s.tree.rows.len());
-    for row in s.tree.scroll..end {
+    let current = s.search.current_key();
+    for row in s.tree.shown(inner.height as usize - 1) {
         let Some(r) = s.tree.entry(row) else { break };
         let Some(e) = data.entry(r.idx) else { break };
         let marker = if e.status == Status::Unchanged {
@@ -145,14 +140,7 @@ pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer)
             if n < w {
                 all.push_str(&" ".repeat(w - n));
             }
-            spans = vec![Span::styled(
-                all,
-                if focused {
-                    t.selected
-                } else {
-                    t.selected_unfocused
-                },
-            )];
+            spans = vec![Span::styled(all, cursor_style(t, focused))];
         } else {
             let text = truncate(&text, w);
             let rest = w.saturating_sub(text.chars().count());
