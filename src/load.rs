@@ -160,7 +160,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     let mut first_err: Option<Error> = None;
 
     // Layers are handed out in order to a few workers, and a worker waits
-    // before starting a layer more than `workers` ahead of the replay: the
+    // before starting a layer `workers` or more ahead of the replay: the
     // base layer is often the biggest, and without the wait every later
     // layer's entries would pile up in memory behind it.
     let workers = std::thread::available_parallelism()
@@ -180,7 +180,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 {
                     let (lock, cv) = replayed;
                     let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
-                    while i > *done + workers && !progress.cancel.load(Ordering::Relaxed) {
+                    while i >= *done + workers && !progress.cancel.load(Ordering::Relaxed) {
                         done = cv.wait(done).unwrap_or_else(|e| e.into_inner());
                     }
                 }

@@ -119,8 +119,12 @@ pub struct Node {
 pub struct FileTree {
     nodes: Vec<Node>,
     attrs: Vec<Attrs>,
-    names: Vec<Box<[u8]>>,
-    name_ids: FastMap<Box<[u8]>, u32>,
+    /// Interned names: all bytes in one arena, each stored once; the
+    /// table holds only ids and hashes by the bytes they point to.
+    name_bytes: Vec<u8>,
+    name_starts: Vec<usize>,
+    name_table: hashbrown::HashTable<u32>,
+    name_hasher: foldhash::fast::RandomState,
     child_index: FastMap<(NodeId, u32), NodeId>,
     layer_nodes: Vec<Vec<NodeId>>,
     /// Directories each layer marked opaque.
@@ -138,8 +142,10 @@ impl FileTree {
         let mut t = FileTree {
             nodes: Vec::new(),
             attrs: Vec::new(),
-            names: Vec::new(),
-            name_ids: FastMap::default(),
+            name_bytes: Vec::new(),
+            name_starts: vec![0],
+            name_table: hashbrown::HashTable::new(),
+            name_hasher: foldhash::fast::RandomState::default(),
             child_index: FastMap::default(),
             layer_nodes: Vec::new(),
             layer_opaque: Vec::new(),
@@ -154,14 +160,36 @@ impl FileTree {
         t
     }
 
+    fn name_bytes_of(&self, id: u32) -> &[u8] {
+        let (a, b) = (
+            self.name_starts[id as usize],
+            self.name_starts[id as usize + 1],
+        );
+        &self.name_bytes[a..b]
+    }
+
+    fn find_name(&self, name: &[u8]) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let h = self.name_hasher.hash_one(name);
+        self.name_table
+            .find(h, |&id| self.name_bytes_of(id) == name)
+            .copied()
+    }
+
     fn intern(&mut self, name: &[u8]) -> u32 {
-        if let Some(&id) = self.name_ids.get(name) {
+        use std::hash::BuildHasher;
+        if let Some(id) = self.find_name(name) {
             return id;
         }
-        let id = self.names.len() as u32;
-        let b: Box<[u8]> = name.into();
-        self.names.push(b.clone());
-        self.name_ids.insert(b, id);
+        let id = (self.name_starts.len() - 1) as u32;
+        self.name_bytes.extend_from_slice(name);
+        self.name_starts.push(self.name_bytes.len());
+        let h = self.name_hasher.hash_one(name);
+        let (bytes, starts, hasher) = (&self.name_bytes, &self.name_starts, &self.name_hasher);
+        self.name_table.insert_unique(h, id, |&other| {
+            let (a, b) = (starts[other as usize], starts[other as usize + 1]);
+            hasher.hash_one(&bytes[a..b])
+        });
         id
     }
 
@@ -221,7 +249,7 @@ impl FileTree {
     }
 
     pub fn name(&self, id: NodeId) -> &[u8] {
-        &self.names[self.nodes[id as usize].name as usize]
+        self.name_bytes_of(self.nodes[id as usize].name)
     }
 
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
@@ -273,7 +301,7 @@ impl FileTree {
             .split(|&b| b == b'/')
             .filter(|p| !p.is_empty() && *p != b".")
         {
-            let nid = *self.name_ids.get(part)?;
+            let nid = self.find_name(part)?;
             cur = *self.child_index.get(&(cur, nid))?;
         }
         Some(cur)
@@ -351,7 +379,9 @@ impl FileTree {
                 .iter()
                 .map(|a| a.link.as_ref().map_or(0, |l| l.len()))
                 .sum::<usize>();
-        let names = self.names.iter().map(|n| n.len() * 2 + 32).sum::<usize>();
+        let names = self.name_bytes.capacity()
+            + self.name_starts.capacity() * 8
+            + self.name_table.capacity() * 5;
         let index = self.child_index.capacity() * 16;
         nodes + attrs + names + index
     }
