@@ -810,23 +810,13 @@ impl LayerBuilder {
         self.push(m, b"")
     }
     pub fn char_device(self, path: &str, major: u32, minor: u32) -> Self {
-        let mut m = EntryMeta::new(
-            EntryKind::CharDevice,
-            norm_path(path).into_bytes(),
-            0o666,
-            0,
-        );
-        m.major = major;
-        m.minor = minor;
-        self.push(m, b"")
+        self.device(EntryKind::CharDevice, 0o666, path, major, minor)
     }
     pub fn block_device(self, path: &str, major: u32, minor: u32) -> Self {
-        let mut m = EntryMeta::new(
-            EntryKind::BlockDevice,
-            norm_path(path).into_bytes(),
-            0o660,
-            0,
-        );
+        self.device(EntryKind::BlockDevice, 0o660, path, major, minor)
+    }
+    fn device(self, kind: EntryKind, mode: u32, path: &str, major: u32, minor: u32) -> Self {
+        let mut m = EntryMeta::new(kind, norm_path(path).into_bytes(), mode, 0);
         m.major = major;
         m.minor = minor;
         self.push(m, b"")
