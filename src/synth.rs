@@ -1435,17 +1435,10 @@ pub fn docker_legacy_multi(images: &[ImageBuilder]) -> Vec<u8> {
 /// OCI archive whose `index.json` points to one nested image index holding
 /// one manifest per image, each descriptor with `platform` set.
 pub fn oci_archive_multi_platform(images: &[ImageBuilder], c: Compression) -> Vec<u8> {
-    let mut out = Outer::default();
-    let mut manifests = Vec::new();
-    let mut orders = Vec::new();
-    for img in images {
-        let p = img.prepare(c);
-        let mut d = p.manifest_desc.clone();
+    let (mut out, manifests, orders) = oci_images(images, c, |img, mut d| {
         d.platform = Some(img.platform_json());
-        manifests.push(d);
-        add_oci_blobs(&mut out, &p);
-        orders.push(p.layers.iter().map(|l| l.desc.blob_path()).collect());
-    }
+        d
+    });
     let index = oci_index_json(&manifests);
     let mut idx_desc = Descriptor::of(MT_OCI_INDEX, &index);
     out.file(&idx_desc.blob_path(), index);
@@ -1461,23 +1454,33 @@ pub fn oci_archive_multi_platform(images: &[ImageBuilder], c: Compression) -> Ve
 /// OCI archive whose `index.json` has one manifest descriptor per image,
 /// annotated `org.opencontainers.image.ref.name` = the image's first tag.
 pub fn oci_archive_multi_image(images: &[ImageBuilder], c: Compression) -> Vec<u8> {
+    let (mut out, manifests, orders) = oci_images(images, c, |img, d| match img.first_tag() {
+        Some(t) => d.annotate(ANN_REF_NAME, t),
+        None => d,
+    });
+    out.file("index.json", oci_index_json(&manifests));
+    out.file("oci-layout", OCI_LAYOUT.to_vec());
+    out.finish_oci(&orders);
+    out.to_tar()
+}
+
+/// The blobs of several images in one outer archive, with each image's
+/// manifest descriptor (adjusted by `describe`) and layer blob order.
+fn oci_images(
+    images: &[ImageBuilder],
+    c: Compression,
+    describe: impl Fn(&ImageBuilder, Descriptor) -> Descriptor,
+) -> (Outer, Vec<Descriptor>, Vec<Vec<String>>) {
     let mut out = Outer::default();
     let mut manifests = Vec::new();
     let mut orders = Vec::new();
     for img in images {
         let p = img.prepare(c);
-        let mut d = p.manifest_desc.clone();
-        if let Some(t) = img.first_tag() {
-            d = d.annotate(ANN_REF_NAME, t);
-        }
-        manifests.push(d);
+        manifests.push(describe(img, p.manifest_desc.clone()));
         add_oci_blobs(&mut out, &p);
         orders.push(p.layers.iter().map(|l| l.desc.blob_path()).collect());
     }
-    out.file("index.json", oci_index_json(&manifests));
-    out.file("oci-layout", OCI_LAYOUT.to_vec());
-    out.finish_oci(&orders);
-    out.to_tar()
+    (out, manifests, orders)
 }
 
 // ---------------------------------------------------------------------------
