@@ -805,8 +805,13 @@ fn assemble(
     new: &Loaded,
     nl: Option<usize>,
     config: Vec<ConfigChange>,
+    opts: TreeOptions,
 ) -> Diff {
-    let tree = diff_trees((&old.tree, ol.unwrap_or(0)), (&new.tree, nl.unwrap_or(0)));
+    let tree = diff_trees_with(
+        (&old.tree, ol.unwrap_or(0)),
+        (&new.tree, nl.unwrap_or(0)),
+        opts,
+    );
     let (ob, nb) = tree
         .root()
         .map_or((0, 0), |r| (r.old_bytes(), r.new_bytes()));
@@ -854,10 +859,22 @@ pub fn diff_images(
     new: &Loaded,
     new_layer: Option<usize>,
 ) -> Result<Diff> {
+    diff_images_with(old, old_layer, new, new_layer, TreeOptions::default())
+}
+
+/// [`diff_images`] with tree options (a UI keeps unchanged paths too; the
+/// summary and counts are the same either way).
+pub fn diff_images_with(
+    old: &Loaded,
+    old_layer: Option<usize>,
+    new: &Loaded,
+    new_layer: Option<usize>,
+    opts: TreeOptions,
+) -> Result<Diff> {
     let ol = pick_layer(old, old_layer, "old image")?;
     let nl = pick_layer(new, new_layer, "new image")?;
     let config = config_diff(&old.image.config, &new.image.config);
-    Ok(assemble(old, ol, new, nl, config))
+    Ok(assemble(old, ol, new, nl, config, opts))
 }
 
 /// Compare the merged tree after layer `from` with the one after layer `to`
@@ -865,5 +882,12 @@ pub fn diff_images(
 pub fn diff_layers(image: &Loaded, from: usize, to: usize) -> Result<Diff> {
     let ol = pick_layer(image, Some(from), "--from")?;
     let nl = pick_layer(image, Some(to), "--to")?;
-    Ok(assemble(image, ol, image, nl, Vec::new()))
+    Ok(assemble(
+        image,
+        ol,
+        image,
+        nl,
+        Vec::new(),
+        TreeOptions::default(),
+    ))
 }

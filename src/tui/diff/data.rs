@@ -37,12 +37,14 @@ impl DiffData {
         new_layer: Option<usize>,
     ) -> crate::Result<DiffData> {
         let n = new.as_ref().unwrap_or(&old);
-        let mut d = diff::diff_images(&old, old_layer, n, new_layer)?;
-        d.tree = diff::diff_trees_with(
-            (&old.tree, d.old.layer.unwrap_or(0)),
-            (&n.tree, d.new.layer.unwrap_or(0)),
+        // One walk of both trees, keeping unchanged paths for the full view.
+        let d = diff::diff_images_with(
+            &old,
+            old_layer,
+            n,
+            new_layer,
             TreeOptions { unchanged: true },
-        );
+        )?;
         let lower = d
             .tree
             .entries
