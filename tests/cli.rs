@@ -308,3 +308,16 @@ fn dive_json_file_list_and_commands_follow_dive() {
     assert_eq!(v["layer"][1]["fileList"][1]["linkName"], "x");
     assert_eq!(v["layer"][1]["fileList"][1]["fileMode"], 134_218_239u64); // os.ModeSymlink | 0777
 }
+
+#[test]
+fn explorer_without_a_terminal_says_what_to_run_instead() {
+    let a = write_archive(&wasteful(), "w.tar");
+    let out = bin().arg(&a.path).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.ends_with("w.tar: the explorer needs a terminal; use `layerscope report` (or CI=true) for non-interactive output\n"),
+        "{err}"
+    );
+}

@@ -48,6 +48,14 @@ pub fn run_with_config(
     config: Option<&Path>,
 ) -> crate::Result<()> {
     let config = Config::load(config)?;
+    // Without a terminal the explorer cannot draw; say what to run instead
+    // rather than failing on the terminal device.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Err(crate::Error::Usage(format!(
+            "{}: the explorer needs a terminal; use `layerscope report` (or CI=true) for non-interactive output",
+            image.display()
+        )));
+    }
     let progress = Arc::new(Progress::default());
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(image.clone(), opts, progress.clone(), tx.clone());
