@@ -4,10 +4,12 @@
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
 //! bodies are hashed as they pass.
 
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+mod pipeline;
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -207,11 +209,11 @@ impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
 
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
 /// Errors are plain messages; the caller adds the file and layer.
-pub fn scan<R: Read + Seek>(
+pub fn scan<R: Read + Seek + Send>(
     mut blob: R,
     media_type: Option<&str>,
     opts: ScanOptions,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64) + Send,
 ) -> Result<LayerScan, String> {
     let mut magic = [0u8; 4];
     let mut got = 0;
@@ -267,61 +269,32 @@ pub fn scan<R: Read + Seek>(
         });
     }
 
-    let outer = HashingReader::new(blob, opts.hash_layers, progress);
-    let buf = BufReader::with_capacity(256 * 1024, outer);
-    let (diff_id, tar_bytes, buf) = match compression {
-        // Uncompressed: the blob digest is the diff ID; hash the bytes once.
-        Compression::None => {
-            let mut inner = HashingReader::new(buf, false, |_| {});
-            read_tar(&mut inner, opts, &mut entries, &mut warnings)?;
-            let (_, n, buf) = inner.finish();
-            (String::new(), n, buf)
-        }
-        Compression::Gzip => {
-            let dec = flate2::bufread::MultiGzDecoder::new(buf);
-            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
-            read_tar(&mut inner, opts, &mut entries, &mut warnings)
-                .map_err(|e| format!("{e} (gzip stream)"))?;
-            let (d, n, dec) = inner.finish();
-            (d, n, dec.into_inner())
-        }
-        Compression::Zstd => {
-            let mut dec =
-                zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
-            dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
-            let mut inner = HashingReader::new(dec, opts.hash_layers, |_| {});
-            read_tar(&mut inner, opts, &mut entries, &mut warnings)
-                .map_err(|e| format!("{e} (zstd stream)"))?;
-            let (d, n, dec) = inner.finish();
-            (d, n, dec.finish())
-        }
-    };
-    // Whatever follows the compressed stream still belongs to the blob.
-    let mut rest = buf;
-    let trailing =
-        io::copy(&mut rest, &mut io::sink()).map_err(|e| crate::error::describe_io(&e))?;
-    if trailing > 0 && compression != Compression::None {
+    let stream = |r: &mut pipeline::ChunkReader| read_tar(r, opts, &mut entries, &mut warnings);
+    let (parsed, read, stream_digest) =
+        pipeline::run(blob, compression, opts.hash_layers, progress, stream)?;
+    parsed.map_err(|e| match compression {
+        Compression::None => e,
+        c => format!("{e} ({} stream)", c.name()),
+    })?;
+    if read.trailing > 0 && compression != Compression::None {
         warnings.push(format!(
-            "{trailing} bytes of trailing data after the compressed stream"
+            "{} bytes of trailing data after the compressed stream",
+            read.trailing
         ));
     }
-    let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
-    let diff_id = if compression == Compression::None {
-        blob_digest.clone()
+    let diff_id = stream_digest.unwrap_or_default();
+    let blob_digest = if compression == Compression::None {
+        diff_id.clone()
     } else {
-        diff_id
+        read.blob_digest
     };
     Ok(LayerScan {
         entries,
         compression,
         blob_digest,
-        blob_bytes,
+        blob_bytes: read.blob_bytes,
         diff_id,
-        tar_bytes: if compression == Compression::None {
-            blob_bytes
-        } else {
-            tar_bytes
-        },
+        tar_bytes: read.tar_bytes,
         warnings,
     })
 }
