@@ -1,8 +1,12 @@
 //! Keypress → frame time of the explorer on a synthetic image of 250,000
 //! entries: each sample is one key through `update` plus a full render into
 //! a 120x40 TestBackend. Run with `cargo bench --bench tui`; prints median,
-//! p95 and max per kind of key. Target: under 10 ms for navigation, filter
-//! and search.
+//! p95 and max per kind of key (`TUI_BENCH_PHASES=1` also prints each
+//! sample's update and render times). Target: every key under 10 ms:
+//! navigation, collapse/expand (one, all, to depth), filter, search, sort
+//! (key and direction, also when first asked after a layer change), layer
+//! switch (both directions, first/last, with a filter or size sort),
+//! per-layer/aggregated mode and range compare.
 
 use std::time::{Duration, Instant};
 
@@ -128,6 +132,8 @@ fn build() -> (tempfile::TempDir, Data) {
 struct Bench {
     s: AppState,
     term: Terminal<TestBackend>,
+    /// Print each sample's update and render times (`TUI_BENCH_PHASES=1`).
+    phases: bool,
 }
 
 impl Bench {
@@ -138,25 +144,56 @@ impl Bench {
             .expect("draw");
     }
 
+    /// One key and its frame, untimed.
+    fn press(&mut self, k: KeyEvent) {
+        apply(&mut self.s, Msg::Key(k));
+        self.frame();
+    }
+
+    /// One key and its frame, timed.
+    fn sample(&mut self, label: &str, k: KeyEvent) -> Duration {
+        let start = Instant::now();
+        apply(&mut self.s, Msg::Key(k));
+        let updated = start.elapsed();
+        self.frame();
+        let total = start.elapsed();
+        if self.phases {
+            eprintln!("{label}: update {:?} render {:?}", updated, total - updated);
+        }
+        total
+    }
+
     /// Time `n` keypresses, each followed by a frame.
     fn time(&mut self, label: &str, keys: &[KeyEvent]) {
-        let mut t: Vec<Duration> = Vec::with_capacity(keys.len());
-        for k in keys {
-            let start = Instant::now();
-            apply(&mut self.s, Msg::Key(*k));
-            self.frame();
-            t.push(start.elapsed());
-        }
-        t.sort();
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{label:<34} n={:<5} median {:>7.3} ms  p95 {:>7.3} ms  max {:>7.3} ms",
-            t.len(),
-            ms(t[t.len() / 2]),
-            ms(t[t.len() * 95 / 100]),
-            ms(t[t.len() - 1])
-        );
+        let t = keys.iter().map(|&k| self.sample(label, k)).collect();
+        report(label, t);
     }
+
+    /// `reps` times: press `setup` untimed, then time each key of `timed`.
+    fn time_after(&mut self, label: &str, reps: usize, setup: &[KeyEvent], timed: &[KeyEvent]) {
+        let mut t = Vec::with_capacity(reps * timed.len());
+        for _ in 0..reps {
+            for &k in setup {
+                self.press(k);
+            }
+            for &k in timed {
+                t.push(self.sample(label, k));
+            }
+        }
+        report(label, t);
+    }
+}
+
+fn report(label: &str, mut t: Vec<Duration>) {
+    t.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{label:<40} n={:<5} median {:>7.3} ms  p95 {:>7.3} ms  max {:>7.3} ms",
+        t.len(),
+        ms(t[t.len() / 2]),
+        ms(t[t.len() * 95 / 100]),
+        ms(t[t.len() - 1])
+    );
 }
 
 fn key(c: char) -> KeyEvent {
@@ -165,6 +202,14 @@ fn key(c: char) -> KeyEvent {
 
 fn code(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// The keys that type `text` into an open prompt and submit it.
+fn typed(open: char, text: &str) -> Vec<KeyEvent> {
+    let mut keys = vec![key(open)];
+    keys.extend(text.chars().map(key));
+    keys.push(code(KeyCode::Enter));
+    keys
 }
 
 fn main() {
@@ -176,10 +221,13 @@ fn main() {
     let mut b = Bench {
         s,
         term: Terminal::new(TestBackend::new(120, 40)).expect("terminal"),
+        phases: std::env::var_os("TUI_BENCH_PHASES").is_some(),
     };
     b.frame();
     println!("rows in view: {}", b.s.tree.rows.len());
-    b.time("tree: down (j)", &[code(KeyCode::Tab)]);
+    let tab = code(KeyCode::Tab);
+    // The tree pane has the keys.
+    b.time("focus: tree (tab)", &[tab]);
     b.time("tree: down (j)", &vec![key('j'); 2000]);
     b.time("tree: up (k)", &vec![key('k'); 1000]);
     b.time("tree: page down", &vec![code(KeyCode::PageDown); 500]);
@@ -192,22 +240,64 @@ fn main() {
         "tree: collapse all/expand all",
         &[key('-'), key('=')].repeat(10),
     );
+    b.time("tree: expand to depth (*)", &[key('*')].repeat(10));
+    b.press(key('='));
     // Filter typed live: each character recompiles and refilters.
-    let mut filter = vec![key('f')];
-    filter.extend("pkg001/sub3".chars().map(key));
-    filter.push(code(KeyCode::Enter));
-    b.time("filter: regex typed live", &filter);
+    b.time("filter: regex typed live", &typed('f', "pkg001/sub3"));
     b.time("filter: clear (F)", &[key('F')]);
     b.time("filter: toggle status (1)", &[key('1')].repeat(10));
     b.time("filter: only wasted (w)", &[key('w')].repeat(10));
-    let mut search = vec![key('/')];
-    search.extend("file42".chars().map(key));
-    search.push(code(KeyCode::Enter));
-    b.time("search: typed live", &search);
+    b.time("search: typed live", &typed('/', "file42"));
     b.time("search: next match (n)", &vec![key('n'); 500]);
     b.time("search: previous match (N)", &vec![key('N'); 200]);
+    // Sorting (the search stays active, so its matches are re-ordered too).
     b.time("sort: name/size (s)", &[key('s')].repeat(6));
-    b.time("layers: switch (tab, k/j)", &[code(KeyCode::Tab)]);
+    b.time("sort: direction (S), by name", &[key('S')].repeat(6));
+    b.press(key('s'));
+    b.time("sort: direction (S), by size", &[key('S')].repeat(6));
+    b.press(key('s'));
+    // Size order first asked after a layer change (nothing cached for it).
+    b.time_after(
+        "sort: to size after layer change (s)",
+        3,
+        &[tab, key('k'), key('j'), tab],
+        &[key('s'), key('s')],
+    );
+    // The layers pane has the keys.
+    b.time("focus: layers (tab)", &[tab]);
     b.time("layers: switch (k/j)", &[key('k'), key('j')].repeat(10));
+    b.time_after("layers: up (k)", 10, &[key('G')], &[key('k'), key('k')]);
+    b.time_after("layers: down (j)", 10, &[key('g')], &[key('j'), key('j')]);
+    b.time("layers: first/last (g/G)", &[key('g'), key('G')].repeat(10));
     b.time("mode: per-layer/aggregated (v)", &[key('v')].repeat(10));
+    b.press(key('g'));
+    b.time(
+        "mode: per-layer/aggregated, layer 0",
+        &[key('v')].repeat(10),
+    );
+    // Range compare: mark layer 0 as A, then B = 2, 1, back to 0.
+    b.time(
+        "range: mark, move B, unmark (m,G,k,g,m)",
+        &[key('m'), key('G'), key('k'), key('g'), key('m')].repeat(4),
+    );
+    b.press(key('G'));
+    b.press(key('s'));
+    b.time(
+        "layers: switch by size (k/j)",
+        &[key('k'), key('j')].repeat(10),
+    );
+    b.press(key('s'));
+    b.press(key('/'));
+    b.press(code(KeyCode::Enter));
+    b.time(
+        "layers: switch, no search (k/j)",
+        &[key('k'), key('j')].repeat(10),
+    );
+    for k in typed('f', "sub[0-4]") {
+        b.press(k);
+    }
+    b.time(
+        "layers: switch, regex filter (k/j)",
+        &[key('k'), key('j')].repeat(10),
+    );
 }
