@@ -93,15 +93,22 @@ impl<E: OrderEntry> VisibleRows<E> {
     /// cursor on `keep_on` (or its nearest shown ancestor).
     pub fn rebuild_rows<P: Parents + ?Sized>(&mut self, parents: &P, keep_on: Option<u32>) {
         self.rows.clear();
-        let mut i = 0usize;
-        while i < self.order.len() {
-            self.rows.push(i as u32);
-            let e = self.order[i];
-            i = if self.collapsed.contains(&e.key()) {
-                e.end() as usize
-            } else {
-                i + 1
-            };
+        if self.collapsed.is_empty() {
+            self.rows.extend(0..self.order.len() as u32);
+        } else {
+            let mut i = 0usize;
+            while i < self.order.len() {
+                self.rows.push(i as u32);
+                let e = self.order[i];
+                // Only entries with children can hide anything: leaves
+                // (most rows) skip the set lookup.
+                let end = e.end() as usize;
+                i = if end > i + 1 && self.collapsed.contains(&e.key()) {
+                    end
+                } else {
+                    i + 1
+                };
+            }
         }
         self.selected = 0;
         let mut cur = keep_on;
