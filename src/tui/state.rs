@@ -121,11 +121,17 @@ impl Filter {
     }
 
     /// Which nodes stay: in view and passing, or ancestors of such.
-    pub fn keep(&self, data: &Data, info: &ViewInfo) -> Option<Vec<bool>> {
+    /// `memo` remembers which paths the regex matched (they do not change
+    /// with the layer or mode).
+    pub fn keep(&self, data: &Data, info: &ViewInfo, memo: &mut KeyMemo) -> Option<Vec<bool>> {
         let tree = &data.loaded.tree;
         if !self.is_active() {
             return None;
         }
+        let mut regex = self.regex.as_ref().map(|re| {
+            let fold = if self.fold_case { "i" } else { "s" };
+            (re, memo.with(&format!("{fold}{}", re.as_str()), tree.len()))
+        });
         let mut keep = vec![false; info.in_view.len()];
         for id in tree.ids().skip(1) {
             let i = id as usize;
@@ -143,13 +149,13 @@ impl Filter {
             }
             ok = ok && (!self.only_wasted || data.wasted[i] > 0);
             if ok {
-                if let Some(re) = &self.regex {
+                if let Some((re, memo)) = regex.as_mut() {
                     let hay = if self.fold_case {
                         &data.lower[i]
                     } else {
                         &data.paths[i]
                     };
-                    ok = re.is_match(hay);
+                    ok = memo.get(id, || re.is_match(hay));
                 }
             }
             keep[i] = ok;
@@ -164,6 +170,47 @@ impl Filter {
     }
 }
 
+/// Memo of a yes/no question about each key (a node id or an entry index)
+/// under one pattern, e.g. "does its path contain the query": the paths
+/// never change, so each key is asked at most once per pattern however
+/// often the order, layer or sort changes. Keyed by the pattern and the
+/// number of keys; [`KeyMemo::clear`] it when the data is replaced.
+#[derive(Debug, Clone, Default)]
+pub struct KeyMemo {
+    pattern: String,
+    /// Per key: 0 not asked yet, 1 no, 2 yes.
+    answers: Vec<u8>,
+}
+
+impl KeyMemo {
+    /// Forget every answer (new data).
+    pub fn clear(&mut self) {
+        self.pattern.clear();
+        self.answers = Vec::new();
+    }
+
+    /// Start answering for `pattern` over `keys` keys; answers for another
+    /// pattern or key count are dropped.
+    pub fn with(&mut self, pattern: &str, keys: usize) -> &mut Self {
+        if self.pattern != pattern || self.answers.len() != keys {
+            self.pattern.clear();
+            self.pattern.push_str(pattern);
+            self.answers.clear();
+            self.answers.resize(keys, 0);
+        }
+        self
+    }
+
+    /// The answer for `key`, asking `ask` the first time.
+    pub fn get(&mut self, key: u32, ask: impl FnOnce() -> bool) -> bool {
+        let a = &mut self.answers[key as usize];
+        if *a == 0 {
+            *a = if ask() { 2 } else { 1 };
+        }
+        *a == 2
+    }
+}
+
 /// Incremental path search over the current order.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
@@ -172,6 +219,8 @@ pub struct Search {
     pub matches: Vec<NodeId>,
     /// Index in `matches` of the current one.
     pub current: Option<usize>,
+    /// Which keys' paths contain the (lower-cased) query.
+    hits: KeyMemo,
 }
 
 impl Search {
@@ -180,9 +229,16 @@ impl Search {
         self.current.and_then(|i| self.matches.get(i)).copied()
     }
 
+    /// Forget the remembered matches (new data).
+    pub fn forget(&mut self) {
+        self.hits.clear();
+    }
+
     /// Recompute the matches of the query among the entries of `rows`'
     /// order (by their lower-cased paths, `lower[key]`); the current match
-    /// is the first at or after order position `here`, if given.
+    /// is the first at or after order position `here`, if given. Which
+    /// paths match is remembered per query, so a new order (layer, sort,
+    /// filter) costs one pass over it.
     pub fn refresh<E: OrderEntry>(
         &mut self,
         rows: &VisibleRows<E>,
@@ -195,13 +251,14 @@ impl Search {
             return;
         }
         let q = self.query.to_lowercase();
-        self.matches = rows
-            .order
-            .iter()
-            .map(|e| e.key())
-            // Match in the node's own name or its path.
-            .filter(|&k| lower[k as usize].contains(q.as_str()))
-            .collect();
+        let hits = self.hits.with(&q, lower.len());
+        self.matches.extend(
+            rows.order
+                .iter()
+                .map(|e| e.key())
+                // Match in the node's own name or its path.
+                .filter(|&k| hits.get(k, || lower[k as usize].contains(q.as_str()))),
+        );
         if let Some(here) = here {
             let i = self
                 .matches
@@ -322,6 +379,8 @@ pub struct AppState {
     pub sort: Sort,
     pub filter: Filter,
     pub search: Search,
+    /// Which paths the filter regex matched.
+    pub filter_hits: KeyMemo,
     pub info: ViewInfo,
     /// Bumped whenever `info` is recomputed (keys the sorted-order cache).
     pub view_generation: u64,
@@ -369,6 +428,7 @@ impl AppState {
             sort,
             filter,
             search: Search::default(),
+            filter_hits: KeyMemo::default(),
             info: ViewInfo::default(),
             view_generation: 0,
             tree: TreeModel::default(),
@@ -399,6 +459,8 @@ impl AppState {
 
     pub fn set_data(&mut self, data: Arc<Data>) {
         self.layer = data.layer_count().saturating_sub(1);
+        self.search.forget();
+        self.filter_hits.clear();
         self.data = Some(data);
         self.recompute_view();
         let d = self.config.view.collapse_depth;
@@ -425,7 +487,7 @@ impl AppState {
         let Some(data) = self.data.clone() else {
             return;
         };
-        let keep = self.filter.keep(&data, &self.info);
+        let keep = self.filter.keep(&data, &self.info, &mut self.filter_hits);
         self.tree.rebuild_order(
             &data.loaded.tree,
             &self.info,

@@ -169,6 +169,7 @@ impl DiffState {
             .diverge_at
             .unwrap_or(0)
             .min(data.diff.layers.rows.len().saturating_sub(1));
+        self.search.forget();
         self.data = Some(data);
         self.recompute_order();
         self.ensure_layer_visible();
