@@ -1,8 +1,9 @@
 //! What the explorer reads but never changes: the loaded image, its
 //! analysis, and indexes built once after loading (every node's path, in
-//! display and lower case, for filters and search; wasted bytes per node).
+//! display and lower case, for filters and search; wasted bytes per node;
+//! name order and packed versions for the tree pane).
 
-use super::rows::NameOrder;
+use super::rows::{NameOrder, VersionTable};
 use crate::analysis::{analyse, Analysis};
 use crate::layer::Kind;
 use crate::load::Loaded;
@@ -20,6 +21,8 @@ pub struct Data {
     pub wasted: Vec<u64>,
     /// Children sorted by name, per directory.
     pub names: NameOrder,
+    /// Every node's versions, packed for computing views.
+    pub versions: VersionTable,
 }
 
 impl Data {
@@ -65,6 +68,7 @@ impl Data {
             .map(|p| p.to_lowercase().into_boxed_str())
             .collect();
         let names = NameOrder::build(tree);
+        let versions = VersionTable::build(tree);
         Data {
             loaded,
             analysis,
@@ -72,6 +76,7 @@ impl Data {
             lower,
             wasted,
             names,
+            versions,
         }
     }
 

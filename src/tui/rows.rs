@@ -42,66 +42,194 @@ pub struct ViewInfo {
 
 impl ViewInfo {
     pub fn compute(tree: &FileTree, mode: ViewMode, layer: usize) -> ViewInfo {
-        let n = tree.len();
-        let mut info = ViewInfo {
-            in_view: vec![false; n],
-            status: vec![None; n],
-            size: vec![0; n],
+        ViewInfo::compute_with(
+            tree,
+            &VersionTable::build(tree),
+            mode,
             layer,
-        };
-        if tree.layer_count() == 0 {
+            ViewInfo::default(),
+        )
+    }
+
+    /// The view of `mode` at `layer` from the packed `versions` of `tree`,
+    /// reusing the buffers of `reuse` (the previous view).
+    pub fn compute_with(
+        tree: &FileTree,
+        versions: &VersionTable,
+        mode: ViewMode,
+        layer: usize,
+        reuse: ViewInfo,
+    ) -> ViewInfo {
+        let n = tree.len();
+        let mut info = reuse;
+        refill(&mut info.in_view, n, false);
+        refill(&mut info.status, n, None);
+        refill(&mut info.size, n, 0);
+        info.layer = layer;
+        if tree.layer_count() == 0 || versions.parent.len() != n {
             info.in_view[ROOT as usize] = true;
             return info;
         }
         let aggregated = mode == ViewMode::Aggregated;
-        for id in tree.ids().skip(1) {
+        let after = |vs: &[Packed], l: usize| vs.partition_point(|v| v.layer as usize <= l);
+        for id in 1..n as NodeId {
             let i = id as usize;
-            let (shown, status, attrs) = match mode {
+            let vs = versions.of(id);
+            let (shown, status, size) = match mode {
                 ViewMode::Range { from } => {
-                    let (s, a) = net_change(tree, id, from, layer);
-                    (s.is_some(), s, a)
+                    let (ka, kb) = (after(vs, from), after(vs, layer));
+                    let live = |k: usize| k.checked_sub(1).map(|j| &vs[j]).filter(|v| v.live);
+                    match (live(ka), live(kb)) {
+                        // The same version after A and B: no net change.
+                        _ if ka == kb => (false, None, live(kb).map_or(0, |v| v.size)),
+                        (None, None) => (false, None, 0),
+                        (None, Some(b)) => (true, Some(Status::Added), b.size),
+                        (Some(a), None) => (true, Some(Status::Deleted), a.size),
+                        (Some(a), Some(b)) => {
+                            let s = if a.content != b.content {
+                                Status::Modified
+                            } else if a.meta != b.meta {
+                                Status::Metadata
+                            } else {
+                                Status::Unchanged
+                            };
+                            (true, Some(s), b.size)
+                        }
+                    }
                 }
                 // One binary search gives both the state after the layer
                 // and whether the layer itself touched the path.
-                _ => {
-                    let vs = &tree.node(id).versions;
-                    let k = vs.partition_point(|v| v.layer as usize <= layer);
-                    match k.checked_sub(1).map(|j| (j, &vs[j])) {
-                        Some((j, v)) if v.layer as usize == layer => {
-                            if v.status == Status::Deleted {
-                                let before = j.checked_sub(1).and_then(|p| tree.attrs_of(&vs[p]));
-                                (true, Some(Status::Deleted), before)
-                            } else {
-                                (true, Some(v.status), tree.attrs_of(v))
-                            }
+                _ => match after(vs, layer).checked_sub(1) {
+                    Some(j) if vs[j].layer as usize == layer => {
+                        if vs[j].status == Status::Deleted {
+                            let before = j.checked_sub(1).map_or(0, |p| vs[p].size);
+                            (true, Some(Status::Deleted), before)
+                        } else {
+                            (true, Some(vs[j].status), vs[j].size)
                         }
-                        Some((_, v)) if aggregated => {
-                            let a = tree.attrs_of(v);
-                            (a.is_some(), None, a)
-                        }
-                        _ => (false, None, None),
                     }
-                }
+                    Some(j) if aggregated => (vs[j].live, None, vs[j].size),
+                    _ => (false, None, 0),
+                },
             };
             info.in_view[i] = shown;
             info.status[i] = status;
-            info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
+            info.size[i] = size;
         }
         info.in_view[ROOT as usize] = true;
         // Children come after parents in the arena: one reverse pass makes
-        // ancestors of shown nodes shown and sums directory totals.
-        for id in (1..tree.len() as NodeId).rev() {
-            let i = id as usize;
+        // ancestors of shown nodes shown and sums directory totals. Siblings
+        // mostly have neighbouring ids: their sizes add up in a register,
+        // written to the parent when the parent changes (always before the
+        // parent's own turn, as the parent's id is lower).
+        let (mut parent, mut sum) = (usize::MAX, 0u64);
+        for i in (1..n).rev() {
             if !info.in_view[i] {
                 continue;
             }
-            let p = tree.node(id).parent as usize;
-            info.in_view[p] = true;
+            let p = versions.parent[i] as usize;
+            if p != parent {
+                if let Some(s) = info.size.get_mut(parent) {
+                    *s += sum;
+                }
+                (parent, sum) = (p, 0);
+                info.in_view[p] = true;
+            }
             if info.status[i] != Some(Status::Deleted) {
-                info.size[p] += info.size[i];
+                sum += info.size[i];
             }
         }
+        if let Some(s) = info.size.get_mut(parent) {
+            *s += sum;
+        }
         info
+    }
+}
+
+/// Empty `v` and fill it with `n` copies of `x`, keeping its allocation.
+fn refill<T: Copy>(v: &mut Vec<T>, n: usize, x: T) {
+    v.clear();
+    v.resize(n, x);
+}
+
+/// Bytes a node counts for in a view: files' sizes; directories hold nothing
+/// of their own.
+fn shown_size(a: Option<&Attrs>) -> u64 {
+    a.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size })
+}
+
+/// What a view needs of one version.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    /// [`shown_size`] of its attributes (0 when deleted).
+    size: u64,
+    layer: u32,
+    /// The first of the node's versions with the same kind, content, size
+    /// and link target (what [`net_change`] calls modified when it differs)...
+    content: u32,
+    /// ...and with the same mode and owner (metadata).
+    meta: u32,
+    status: Status,
+    live: bool,
+}
+
+/// Every node's versions as [`ViewInfo`] reads them, in one flat array
+/// (CSR), with every node's parent: built once per image, so a layer or
+/// mode change reads two sequential arrays instead of a version vector per
+/// node and an attribute record per version, and a range compare compares
+/// two small numbers instead of two attribute records.
+#[derive(Debug, Default)]
+pub struct VersionTable {
+    start: Vec<u32>,
+    versions: Vec<Packed>,
+    parent: Vec<NodeId>,
+}
+
+impl VersionTable {
+    pub fn build(tree: &FileTree) -> VersionTable {
+        let n = tree.len();
+        let mut t = VersionTable {
+            start: Vec::with_capacity(n + 1),
+            versions: Vec::with_capacity(n),
+            parent: Vec::with_capacity(n),
+        };
+        let same_content = |x: &Attrs, y: &Attrs| {
+            x.kind == y.kind && x.sha256 == y.sha256 && x.size == y.size && x.link == y.link
+        };
+        let same_meta = |x: &Attrs, y: &Attrs| x.mode == y.mode && x.uid == y.uid && x.gid == y.gid;
+        for id in tree.ids() {
+            let node = tree.node(id);
+            t.start.push(t.versions.len() as u32);
+            t.parent.push(node.parent);
+            let vs = &node.versions;
+            // A node has at most one version per layer: a few to compare.
+            let first = |j: usize, same: &dyn Fn(&Attrs, &Attrs) -> bool| -> u32 {
+                let Some(a) = tree.attrs_of(&vs[j]) else {
+                    return j as u32;
+                };
+                (0..j)
+                    .find(|&i| tree.attrs_of(&vs[i]).is_some_and(|b| same(a, b)))
+                    .unwrap_or(j) as u32
+            };
+            for (j, v) in vs.iter().enumerate() {
+                let a = tree.attrs_of(v);
+                t.versions.push(Packed {
+                    size: shown_size(a),
+                    layer: v.layer,
+                    content: first(j, &same_content),
+                    meta: first(j, &same_meta),
+                    status: v.status,
+                    live: a.is_some(),
+                });
+            }
+        }
+        t.start.push(t.versions.len() as u32);
+        t
+    }
+
+    fn of(&self, id: NodeId) -> &[Packed] {
+        let i = id as usize;
+        &self.versions[self.start[i] as usize..self.start[i + 1] as usize]
     }
 }
 
@@ -482,5 +610,170 @@ mod tests {
             names(&t, &m),
             ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]
         );
+    }
+
+    /// The straightforward view computation the packed one must equal (the
+    /// code before [`VersionTable`]).
+    fn reference_info(tree: &FileTree, mode: ViewMode, layer: usize) -> ViewInfo {
+        let n = tree.len();
+        let mut info = ViewInfo {
+            in_view: vec![false; n],
+            status: vec![None; n],
+            size: vec![0; n],
+            layer,
+        };
+        if tree.layer_count() == 0 {
+            info.in_view[ROOT as usize] = true;
+            return info;
+        }
+        let aggregated = mode == ViewMode::Aggregated;
+        for id in tree.ids().skip(1) {
+            let i = id as usize;
+            let (shown, status, attrs) = match mode {
+                ViewMode::Range { from } => {
+                    let (s, a) = net_change(tree, id, from, layer);
+                    (s.is_some(), s, a)
+                }
+                // One binary search gives both the state after the layer
+                // and whether the layer itself touched the path.
+                _ => {
+                    let vs = &tree.node(id).versions;
+                    let k = vs.partition_point(|v| v.layer as usize <= layer);
+                    match k.checked_sub(1).map(|j| (j, &vs[j])) {
+                        Some((j, v)) if v.layer as usize == layer => {
+                            if v.status == Status::Deleted {
+                                let before = j.checked_sub(1).and_then(|p| tree.attrs_of(&vs[p]));
+                                (true, Some(Status::Deleted), before)
+                            } else {
+                                (true, Some(v.status), tree.attrs_of(v))
+                            }
+                        }
+                        Some((_, v)) if aggregated => {
+                            let a = tree.attrs_of(v);
+                            (a.is_some(), None, a)
+                        }
+                        _ => (false, None, None),
+                    }
+                }
+            };
+            info.in_view[i] = shown;
+            info.status[i] = status;
+            info.size[i] = attrs.map_or(0, |a| if a.kind == Kind::Dir { 0 } else { a.size });
+        }
+        info.in_view[ROOT as usize] = true;
+        // Children come after parents in the arena: one reverse pass makes
+        // ancestors of shown nodes shown and sums directory totals.
+        for id in (1..tree.len() as NodeId).rev() {
+            let i = id as usize;
+            if !info.in_view[i] {
+                continue;
+            }
+            let p = tree.node(id).parent as usize;
+            info.in_view[p] = true;
+            if info.status[i] != Some(Status::Deleted) {
+                info.size[p] += info.size[i];
+            }
+        }
+        info
+    }
+
+    /// Deterministic numbers for generated trees.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// Six layers of puts (sizes with many ties), metadata-only changes,
+    /// whiteouts of files and directories, opaque directories and type
+    /// changes over a small namespace, so every status shows up.
+    fn layered_tree(seed: u64) -> FileTree {
+        let mut rng = Lcg(seed);
+        let mut r = Replay::new();
+        let sizes = [0u64, 5, 10, 10, 100, 7];
+        for layer in 0..6 {
+            let mut entries = Vec::new();
+            let n = if layer == 0 { 60 } else { 15 };
+            for _ in 0..n {
+                let d = rng.below(3);
+                let sd = rng.below(3);
+                let f = rng.below(5);
+                let dir = format!("d{d}/s{sd}");
+                let file = format!("{dir}/f{f}");
+                let mut x = match rng.below(10) {
+                    0 => e(&dir, Kind::Dir, 0),
+                    1 if layer > 0 => RawEntry {
+                        action: Action::Whiteout,
+                        ..e(&file, Kind::File, 0)
+                    },
+                    2 if layer > 0 => RawEntry {
+                        action: Action::Whiteout,
+                        ..e(&dir, Kind::Dir, 0)
+                    },
+                    3 if layer > 0 => RawEntry {
+                        action: Action::Opaque,
+                        ..e(&format!("d{d}"), Kind::Dir, 0)
+                    },
+                    4 => e(&file, Kind::Symlink, 0),
+                    _ => e(&file, Kind::File, sizes[rng.below(6) as usize]),
+                };
+                if rng.below(4) == 0 {
+                    x.mode = 0o600;
+                }
+                entries.push(x);
+            }
+            r.apply(&entries);
+        }
+        r.finish().0
+    }
+
+    fn views(t: &FileTree) -> Vec<(ViewMode, usize)> {
+        let mut v = Vec::new();
+        for layer in 0..t.layer_count() {
+            v.push((ViewMode::Layer, layer));
+            v.push((ViewMode::Aggregated, layer));
+            for from in 0..t.layer_count() {
+                v.push((ViewMode::Range { from }, layer));
+            }
+        }
+        v
+    }
+
+    fn same_info(a: &ViewInfo, b: &ViewInfo, what: &str) {
+        assert_eq!(a.layer, b.layer, "{what}: layer");
+        assert_eq!(a.in_view, b.in_view, "{what}: in view");
+        assert_eq!(a.status, b.status, "{what}: status");
+        assert_eq!(a.size, b.size, "{what}: size");
+    }
+
+    #[test]
+    fn packed_views_equal_the_reference() {
+        for seed in 1..6 {
+            let t = layered_tree(seed);
+            let table = VersionTable::build(&t);
+            let mut statuses = std::collections::HashSet::new();
+            // Each view reuses the buffers of the one before.
+            let mut last = ViewInfo::default();
+            for (mode, layer) in views(&t) {
+                let want = reference_info(&t, mode, layer);
+                let got = ViewInfo::compute_with(&t, &table, mode, layer, last);
+                same_info(&got, &want, &format!("seed {seed} {mode:?} at {layer}"));
+                statuses.extend(got.status.iter().flatten().copied());
+                last = got;
+            }
+            if seed == 1 {
+                assert_eq!(statuses.len(), 5, "every status shown: {statuses:?}");
+            }
+        }
+        // No layers: only the root.
+        let t = FileTree::new();
+        let info = ViewInfo::compute(&t, ViewMode::Aggregated, 0);
+        assert_eq!(info.in_view, [true]);
     }
 }

@@ -477,7 +477,13 @@ impl AppState {
         let Some(data) = self.data.clone() else {
             return;
         };
-        self.info = ViewInfo::compute(&data.loaded.tree, self.mode, self.layer);
+        self.info = ViewInfo::compute_with(
+            &data.loaded.tree,
+            &data.versions,
+            self.mode,
+            self.layer,
+            std::mem::take(&mut self.info),
+        );
         self.view_generation += 1;
         self.recompute_order();
     }
