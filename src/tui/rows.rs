@@ -11,11 +11,12 @@
 //! Moving the cursor never rebuilds anything.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 use crate::layer::Kind;
 use crate::tree::{Attrs, FileTree, NodeId, Status, ROOT};
 
-use super::visible::{close_ends, OrderEntry, Parents, VisibleRows};
+use super::visible::{OrderEntry, Parents, VisibleRows};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,32 +267,131 @@ pub fn net_change(
     }
 }
 
-/// Every directory's children sorted by name, built once per image (CSR
-/// layout: one flat array), so name-sorted views never sort again.
+/// Each node's children in some order, in one flat array (CSR layout).
 #[derive(Debug, Default)]
-pub struct NameOrder {
+pub struct Kids {
     start: Vec<u32>,
     kids: Vec<NodeId>,
 }
 
-impl NameOrder {
-    pub fn build(tree: &FileTree) -> NameOrder {
-        let mut start = Vec::with_capacity(tree.len() + 1);
-        let mut kids = Vec::with_capacity(tree.len());
-        for id in tree.ids() {
-            start.push(kids.len() as u32);
-            let from = kids.len();
-            kids.extend_from_slice(tree.children(id));
-            kids[from..].sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b)));
-        }
-        start.push(kids.len() as u32);
-        NameOrder { start, kids }
+impl Kids {
+    /// Start over for `nodes` nodes.
+    fn clear(&mut self, nodes: usize) {
+        self.start.clear();
+        self.start.reserve(nodes + 1);
+        self.kids.clear();
     }
 
-    pub fn children(&self, id: NodeId) -> Option<&[NodeId]> {
+    /// Open the next node's list (nodes come in id order).
+    fn open(&mut self) -> usize {
+        self.start.push(self.kids.len() as u32);
+        self.kids.len()
+    }
+
+    fn close(&mut self) {
+        self.start.push(self.kids.len() as u32);
+    }
+
+    pub fn of(&self, id: NodeId) -> Option<&[NodeId]> {
         let i = id as usize;
         let (a, b) = (*self.start.get(i)?, *self.start.get(i + 1)?);
         self.kids.get(a as usize..b as usize)
+    }
+
+    /// The depth-first order from the root's children (root excluded) into
+    /// `order`, each node's children in list order or, if `reverse`, the
+    /// other way.
+    fn walk(&self, order: &mut Vec<Entry>, reverse: bool) {
+        order.clear();
+        let range = |id: NodeId| {
+            let i = id as usize;
+            match (self.start.get(i), self.start.get(i + 1)) {
+                (Some(&a), Some(&b)) => (a, b),
+                _ => (0, 0),
+            }
+        };
+        // Open directories: the unvisited part of their list and the
+        // index of their entry (u32::MAX for the root).
+        let (a, b) = range(ROOT);
+        let mut stack: Vec<(u32, u32, u32)> = vec![(a, b, u32::MAX)];
+        while let Some(top) = stack.last_mut() {
+            if top.0 == top.1 {
+                let entry = top.2;
+                stack.pop();
+                let end = order.len() as u32;
+                if let Some(e) = order.get_mut(entry as usize) {
+                    e.end = end;
+                }
+                continue;
+            }
+            let c = if reverse {
+                top.1 -= 1;
+                self.kids[top.1 as usize]
+            } else {
+                top.0 += 1;
+                self.kids[top.0 as usize - 1]
+            };
+            let idx = order.len() as u32;
+            order.push(Entry {
+                id: c,
+                depth: (stack.len() - 1) as u16,
+                end: idx + 1,
+            });
+            let (a, b) = range(c);
+            if a < b {
+                stack.push((a, b, idx));
+            }
+        }
+    }
+}
+
+/// Every directory's children sorted by name, built once per image, each
+/// node's place among its siblings by name (a size sort's tie-break
+/// without comparing names), and, made on first use, the depth-first
+/// order of the whole tree by name each way: a view's name order is that
+/// order narrowed to what it shows, with no walk and no sorting.
+#[derive(Debug, Default)]
+pub struct NameOrder {
+    kids: Kids,
+    rank: Vec<u32>,
+    /// Ascending, descending.
+    whole: [OnceLock<Vec<Entry>>; 2],
+}
+
+impl NameOrder {
+    pub fn build(tree: &FileTree) -> NameOrder {
+        let mut kids = Kids::default();
+        kids.clear(tree.len());
+        let mut rank = vec![0u32; tree.len()];
+        for id in tree.ids() {
+            let from = kids.open();
+            let k = &mut kids.kids;
+            k.extend_from_slice(tree.children(id));
+            k[from..].sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b)));
+            for (r, &c) in k[from..].iter().enumerate() {
+                rank[c as usize] = r as u32;
+            }
+        }
+        kids.close();
+        NameOrder {
+            kids,
+            rank,
+            whole: Default::default(),
+        }
+    }
+
+    pub fn children(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.kids.of(id)
+    }
+
+    /// The depth-first order of every node (root excluded), children by
+    /// name, descending if asked; built on first use.
+    pub fn whole(&self, descending: bool) -> &[Entry] {
+        self.whole[descending as usize].get_or_init(|| {
+            let mut order = Vec::with_capacity(self.kids.kids.len());
+            self.kids.walk(&mut order, descending);
+            order
+        })
     }
 }
 
@@ -355,6 +455,10 @@ pub struct TreeModel {
     /// Sorted depth-first order of every node in the view (root excluded).
     full: Vec<Entry>,
     full_key: Option<(u64, Sort)>,
+    /// Each directory's children in the view, ascending by the sort key
+    /// (both directions of a key walk the same lists).
+    sorted: Kids,
+    sorted_key: Option<(u64, SortKey)>,
     vis: VisibleRows<Entry>,
 }
 
@@ -372,9 +476,11 @@ impl DerefMut for TreeModel {
 }
 
 impl TreeModel {
-    /// Rebuild the order: the sorted depth-first order of the view (cached
-    /// per view generation and sort), narrowed to the nodes `keep` accepts.
-    /// A filter change is one linear pass with no sorting.
+    /// Rebuild the order, narrowed to the nodes `keep` accepts (which must
+    /// be in the view). By name with `names`: the whole tree's name order
+    /// narrowed to the view, one linear pass. Otherwise the sorted
+    /// depth-first order of the view, cached per view generation and sort,
+    /// so a filter change is one linear pass with no sorting.
     pub fn rebuild_order(
         &mut self,
         tree: &FileTree,
@@ -385,11 +491,24 @@ impl TreeModel {
         names: Option<&NameOrder>,
     ) {
         let was = self.selected_id();
-        if self.full_key != Some((generation, sort)) {
-            self.full = full_order(tree, info, sort, names);
-            self.full_key = Some((generation, sort));
+        match names {
+            Some(names) if sort.key == SortKey::Name => {
+                let shown = keep.unwrap_or(&info.in_view);
+                let whole = names.whole(sort.descending);
+                self.vis.set_order(whole, Some(shown), tree.len());
+            }
+            _ => {
+                if self.full_key != Some((generation, sort)) {
+                    if self.sorted_key != Some((generation, sort.key)) {
+                        sort_kids(&mut self.sorted, tree, info, sort.key, names);
+                        self.sorted_key = Some((generation, sort.key));
+                    }
+                    self.sorted.walk(&mut self.full, sort.descending);
+                    self.full_key = Some((generation, sort));
+                }
+                self.vis.set_order(&self.full, keep, tree.len());
+            }
         }
-        self.vis.set_order(&self.full, keep, tree.len());
         self.vis.rebuild_rows(tree, was);
     }
 
@@ -425,62 +544,80 @@ impl TreeModel {
     }
 }
 
-/// Depth-first order of the nodes in the view, children sorted per directory.
-fn full_order(
+/// Each directory's children in the view, ascending by `key` (by size:
+/// ties by name).
+fn sort_kids(
+    out: &mut Kids,
     tree: &FileTree,
     info: &ViewInfo,
-    sort: Sort,
+    key: SortKey,
     names: Option<&NameOrder>,
-) -> Vec<Entry> {
-    let mut order: Vec<Entry> = Vec::new();
-    let mut stack: Vec<(NodeId, u16)> = Vec::new();
-    let mut kids: Vec<NodeId> = Vec::new();
-    let push_children =
-        |id: NodeId, depth: u16, stack: &mut Vec<(NodeId, u16)>, kids: &mut Vec<NodeId>| {
-            kids.clear();
-            let cached = names
-                .filter(|_| sort.key == SortKey::Name)
-                .and_then(|n| n.children(id));
-            let source = cached.unwrap_or(tree.children(id));
-            kids.extend(source.iter().copied().filter(|&c| info.in_view[c as usize]));
-            match cached {
-                Some(_) if sort.descending => kids.reverse(),
-                Some(_) => {}
-                None => sort_children(tree, info, sort, kids),
-            }
-            stack.extend(kids.iter().rev().map(|&c| (c, depth)));
+) {
+    out.clear(tree.len());
+    let shown = |c: &&NodeId| info.in_view[**c as usize];
+    let mut keys: Vec<u64> = Vec::new();
+    let mut wide: Vec<u128> = Vec::new();
+    for id in tree.ids() {
+        let from = out.open();
+        if !info.in_view[id as usize] {
+            continue;
+        }
+        let Some(n) = names else {
+            out.kids.extend(tree.children(id).iter().filter(shown));
+            sort_children(tree, info, key, &mut out.kids[from..]);
+            continue;
         };
-    push_children(ROOT, 0, &mut stack, &mut kids);
-    let mut open: Vec<usize> = Vec::new();
-    while let Some((id, depth)) = stack.pop() {
-        let idx = order.len();
-        close_ends(&mut order, &mut open, depth, idx);
-        order.push(Entry {
-            id,
-            depth,
-            end: idx as u32 + 1,
-        });
-        open.push(idx);
-        push_children(id, depth + 1, &mut stack, &mut kids);
+        let by_name = n.children(id).unwrap_or(&[]);
+        if key == SortKey::Name || by_name.len() < 2 {
+            out.kids.extend(by_name.iter().filter(shown));
+            continue;
+        }
+        // Sort integers: the size above the name rank (unique among
+        // siblings), so one compare orders by size, then name. In 64 bits
+        // when the sizes leave room for the ranks, else in 128.
+        let bits = 64 - (by_name.len() as u64).leading_zeros();
+        let max = by_name
+            .iter()
+            .map(|&c| info.size[c as usize])
+            .max()
+            .unwrap_or(0);
+        if max.leading_zeros() >= bits {
+            keys.clear();
+            keys.extend(
+                by_name
+                    .iter()
+                    .filter(shown)
+                    .map(|&c| info.size[c as usize] << bits | n.rank[c as usize] as u64),
+            );
+            keys.sort_unstable();
+            let mask = (1u64 << bits) - 1;
+            out.kids
+                .extend(keys.iter().map(|&k| by_name[(k & mask) as usize]));
+        } else {
+            wide.clear();
+            wide.extend(
+                by_name
+                    .iter()
+                    .filter(shown)
+                    .map(|&c| (info.size[c as usize] as u128) << 32 | n.rank[c as usize] as u128),
+            );
+            wide.sort_unstable();
+            out.kids
+                .extend(wide.iter().map(|&k| by_name[k as u32 as usize]));
+        }
     }
-    let total = order.len() as u32;
-    for i in open {
-        order[i].end = total;
-    }
-    order
+    out.close();
 }
 
-fn sort_children(tree: &FileTree, info: &ViewInfo, sort: Sort, kids: &mut [NodeId]) {
-    match sort.key {
+/// Ascending by `key` (by size: ties by name).
+fn sort_children(tree: &FileTree, info: &ViewInfo, key: SortKey, kids: &mut [NodeId]) {
+    match key {
         SortKey::Name => kids.sort_unstable_by(|&a, &b| tree.name(a).cmp(tree.name(b))),
         SortKey::Size => kids.sort_unstable_by(|&a, &b| {
             info.size[a as usize]
                 .cmp(&info.size[b as usize])
                 .then_with(|| tree.name(a).cmp(tree.name(b)))
         }),
-    }
-    if sort.descending {
-        kids.reverse();
     }
 }
 
@@ -524,7 +661,7 @@ mod tests {
         (tree, info, m)
     }
 
-    fn names(t: &FileTree, m: &TreeModel) -> Vec<String> {
+    fn names_of(t: &FileTree, m: &TreeModel) -> Vec<String> {
         (0..m.rows.len())
             .map(|r| {
                 let e = m.entry(r).expect("row");
@@ -537,7 +674,7 @@ mod tests {
     fn order_sizes_and_subtree_ends() {
         let (t, info, m) = model();
         assert_eq!(
-            names(&t, &m),
+            names_of(&t, &m),
             ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
         );
         let a = t.lookup(b"/a").expect("a");
@@ -568,7 +705,7 @@ mod tests {
     fn collapse_keeps_the_cursor_and_skips_subtrees() {
         let (t, _, mut m) = model();
         m.toggle(&t, 4);
-        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c"]);
+        assert_eq!(names_of(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c"]);
         assert_eq!(m.selected, 4);
         m.toggle(&t, 4);
         assert_eq!(m.rows.len(), 7);
@@ -576,7 +713,10 @@ mod tests {
         m.toggle(&t, 3);
         assert_eq!(m.rows.len(), 7);
         m.collapse_from_depth(&t, 1);
-        assert_eq!(names(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d"]);
+        assert_eq!(
+            names_of(&t, &m),
+            ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d"]
+        );
         let z = t.lookup(b"/c/d/z").expect("z");
         assert!(m.reveal(&t, z));
         assert_eq!(m.selected_id(), Some(z));
@@ -591,7 +731,7 @@ mod tests {
             keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
         }
         m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1, None);
-        assert_eq!(names(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
+        assert_eq!(names_of(&t, &m), ["/c", " /c/d", "  /c/d/z"]);
         assert_eq!(m.order[0].end, 3);
         let sort = Sort {
             key: SortKey::Size,
@@ -602,12 +742,12 @@ mod tests {
         let cache = NameOrder::build(&t);
         m.rebuild_order(&t, &info, None, Sort::default(), 2, Some(&cache));
         assert_eq!(
-            names(&t, &m),
+            names_of(&t, &m),
             ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z"]
         );
         m.rebuild_order(&t, &info, None, sort, 2, Some(&cache));
         assert_eq!(
-            names(&t, &m),
+            names_of(&t, &m),
             ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]
         );
     }
@@ -775,5 +915,205 @@ mod tests {
         let t = FileTree::new();
         let info = ViewInfo::compute(&t, ViewMode::Aggregated, 0);
         assert_eq!(info.in_view, [true]);
+    }
+
+    /// A plain recursive walk, children sorted by comparing sizes and names.
+    fn reference_order(
+        t: &FileTree,
+        info: &ViewInfo,
+        keep: Option<&[bool]>,
+        sort: Sort,
+    ) -> Vec<Entry> {
+        fn visit(
+            t: &FileTree,
+            info: &ViewInfo,
+            keep: Option<&[bool]>,
+            sort: Sort,
+            id: NodeId,
+            depth: u16,
+            out: &mut Vec<Entry>,
+        ) {
+            let mut kids: Vec<NodeId> = t
+                .children(id)
+                .iter()
+                .copied()
+                .filter(|&c| info.in_view[c as usize] && keep.is_none_or(|k| k[c as usize]))
+                .collect();
+            kids.sort_by(|&a, &b| match sort.key {
+                SortKey::Name => t.name(a).cmp(t.name(b)),
+                SortKey::Size => info.size[a as usize]
+                    .cmp(&info.size[b as usize])
+                    .then_with(|| t.name(a).cmp(t.name(b))),
+            });
+            if sort.descending {
+                kids.reverse();
+            }
+            for c in kids {
+                let i = out.len();
+                out.push(Entry {
+                    id: c,
+                    depth,
+                    end: 0,
+                });
+                visit(t, info, keep, sort, c, depth + 1, out);
+                out[i].end = out.len() as u32;
+            }
+        }
+        let mut out = Vec::new();
+        visit(t, info, keep, sort, ROOT, 0, &mut out);
+        out
+    }
+
+    const SORTS: [Sort; 4] = [
+        Sort {
+            key: SortKey::Name,
+            descending: false,
+        },
+        Sort {
+            key: SortKey::Size,
+            descending: true,
+        },
+        Sort {
+            key: SortKey::Name,
+            descending: true,
+        },
+        Sort {
+            key: SortKey::Size,
+            descending: false,
+        },
+    ];
+
+    /// Some nodes of the view and their ancestors, like a filter keeps.
+    fn some_kept(t: &FileTree, info: &ViewInfo, rng: &mut Lcg) -> Vec<bool> {
+        let mut keep = vec![false; t.len()];
+        for id in t.ids().skip(1) {
+            if info.in_view[id as usize] && rng.below(3) == 0 {
+                let mut a = Some(id);
+                while let Some(x) = a {
+                    keep[x as usize] = true;
+                    a = t.parent(x);
+                }
+            }
+        }
+        keep[ROOT as usize] = true;
+        keep
+    }
+
+    #[test]
+    fn cached_orders_equal_a_plain_sorted_walk() {
+        let mut rng = Lcg(99);
+        for seed in 1..4 {
+            let t = layered_tree(seed);
+            let table = VersionTable::build(&t);
+            let names = NameOrder::build(&t);
+            // One model for everything, so its caches see every change of
+            // view (generation), sort and filter in turn.
+            let (mut fast, mut plain) = (TreeModel::default(), TreeModel::default());
+            for (generation, (mode, layer)) in views(&t).into_iter().enumerate() {
+                let info = ViewInfo::compute_with(&t, &table, mode, layer, ViewInfo::default());
+                let kept = some_kept(&t, &info, &mut rng);
+                for sort in SORTS {
+                    for keep in [None, Some(&kept[..])] {
+                        let want = reference_order(&t, &info, keep, sort);
+                        let what = format!("seed {seed} {mode:?} at {layer}, {sort:?}");
+                        let g = generation as u64;
+                        fast.rebuild_order(&t, &info, keep, sort, g, Some(&names));
+                        assert_eq!(fast.order, want, "{what}, keep {}", keep.is_some());
+                        plain.rebuild_order(&t, &info, keep, sort, g, None);
+                        assert_eq!(plain.order, want, "{what}, no name index");
+                        assert_eq!(fast.rows.len(), want.len());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two layers: the second makes `/b` the biggest entry and empties
+    /// `/a/y`.
+    fn two_layers() -> (FileTree, VersionTable, NameOrder) {
+        let mut r = Replay::new();
+        r.apply(&[
+            e("a", Kind::Dir, 0),
+            e("a/x", Kind::File, 5),
+            e("a/y", Kind::File, 50),
+            e("b", Kind::File, 20),
+            e("c", Kind::Dir, 0),
+            e("c/d", Kind::Dir, 0),
+            e("c/d/z", Kind::File, 1),
+        ]);
+        r.apply(&[e("b", Kind::File, 90), e("a/y", Kind::File, 0)]);
+        let (t, _) = r.finish();
+        let table = VersionTable::build(&t);
+        let names = NameOrder::build(&t);
+        (t, table, names)
+    }
+
+    #[test]
+    fn size_order_follows_layer_and_direction_changes() {
+        let (t, table, names) = two_layers();
+        let mut m = TreeModel::default();
+        let by_size = |descending| Sort {
+            key: SortKey::Size,
+            descending,
+        };
+        let info0 = ViewInfo::compute_with(&t, &table, ViewMode::Aggregated, 0, Default::default());
+        m.rebuild_order(&t, &info0, None, by_size(true), 1, Some(&names));
+        assert_eq!(
+            names_of(&t, &m),
+            ["/a", " /a/y", " /a/x", "/b", "/c", " /c/d", "  /c/d/z"]
+        );
+        // Layer 1: new sizes, a new generation: sorted again.
+        let info1 = ViewInfo::compute_with(&t, &table, ViewMode::Aggregated, 1, info0);
+        m.rebuild_order(&t, &info1, None, by_size(true), 2, Some(&names));
+        assert_eq!(
+            names_of(&t, &m),
+            ["/b", "/a", " /a/x", " /a/y", "/c", " /c/d", "  /c/d/z"]
+        );
+        // The other direction walks the same sorted lists backwards.
+        m.rebuild_order(&t, &info1, None, by_size(false), 2, Some(&names));
+        assert_eq!(
+            names_of(&t, &m),
+            ["/c", " /c/d", "  /c/d/z", "/a", " /a/y", " /a/x", "/b"]
+        );
+        // A filter narrows the cached order.
+        let mut keep = vec![false; t.len()];
+        for p in ["/", "/a", "/a/y", "/b"] {
+            keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
+        }
+        m.rebuild_order(&t, &info1, Some(&keep), by_size(false), 2, Some(&names));
+        assert_eq!(names_of(&t, &m), ["/a", " /a/y", "/b"]);
+        // By name: the whole tree's order narrowed to the view and filter.
+        let by_name = Sort {
+            key: SortKey::Name,
+            descending: true,
+        };
+        m.rebuild_order(&t, &info1, Some(&keep), by_name, 2, Some(&names));
+        assert_eq!(names_of(&t, &m), ["/b", "/a", " /a/y"]);
+        // Per-layer view of layer 1: only what it changed (and /a above).
+        let only1 = ViewInfo::compute_with(&t, &table, ViewMode::Layer, 1, Default::default());
+        m.rebuild_order(&t, &only1, None, by_name, 3, Some(&names));
+        assert_eq!(names_of(&t, &m), ["/b", "/a", " /a/y"]);
+        m.rebuild_order(&t, &only1, None, by_size(true), 3, Some(&names));
+        assert_eq!(names_of(&t, &m), ["/b", "/a", " /a/y"]);
+    }
+
+    #[test]
+    fn a_collapsed_directory_left_without_children_hides_nothing() {
+        let (t, info, mut m) = model();
+        m.toggle(&t, 4);
+        assert_eq!(names_of(&t, &m), ["/a", " /a/x", " /a/y", "/b", "/c"]);
+        // The filter leaves /c (still collapsed) without children.
+        let mut keep = vec![false; t.len()];
+        for p in ["/", "/a", "/a/x", "/c", "/b"] {
+            keep[t.lookup(p.as_bytes()).expect("p") as usize] = true;
+        }
+        let names = NameOrder::build(&t);
+        m.rebuild_order(&t, &info, Some(&keep), Sort::default(), 1, Some(&names));
+        assert_eq!(names_of(&t, &m), ["/a", " /a/x", "/b", "/c"]);
+        // Collapsing /a hides its child; expanding all shows it again.
+        m.toggle(&t, 0);
+        assert_eq!(names_of(&t, &m), ["/a", "/b", "/c"]);
+        m.expand_all(&t);
+        assert_eq!(names_of(&t, &m), ["/a", " /a/x", "/b", "/c"]);
     }
 }
