@@ -6,7 +6,7 @@
 //! navigation, collapse/expand (one, all, to depth), filter, search, sort
 //! (key and direction, also when first asked after a layer change), layer
 //! switch (both directions, first/last, with a filter or size sort),
-//! per-layer/aggregated mode and range compare.
+//! per-layer/aggregated mode, range compare, and opening the popups.
 
 use std::time::{Duration, Instant};
 
@@ -250,6 +250,30 @@ fn main() {
     b.time("search: typed live", &typed('/', "file42"));
     b.time("search: next match (n)", &vec![key('n'); 500]);
     b.time("search: previous match (N)", &vec![key('N'); 200]);
+    let esc = code(KeyCode::Esc);
+    // File details on a file that exists here (its hardlink group is
+    // looked for over the whole tree when the popup opens).
+    while !b.s.selected_node().is_some_and(|id| {
+        let d = b.s.data.as_ref().expect("data");
+        d.loaded
+            .tree
+            .attrs_at(id, b.s.info.layer)
+            .is_some_and(|a| a.kind == Kind::File)
+    }) {
+        b.press(key('j'));
+    }
+    b.time(
+        "popup: file details open/close (d, esc)",
+        &[key('d'), esc].repeat(10),
+    );
+    b.time(
+        "popup: image details open/close (i, esc)",
+        &[key('i'), esc].repeat(10),
+    );
+    b.time(
+        "popup: help open/close (?, esc)",
+        &[key('?'), esc].repeat(10),
+    );
     // Sorting (the search stays active, so its matches are re-ordered too).
     b.time("sort: name/size (s)", &[key('s')].repeat(6));
     b.time("sort: direction (S), by name", &[key('S')].repeat(6));
