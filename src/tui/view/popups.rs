@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use super::{block, centred, kv, mode_string, short_command, size, themed_block, truncate};
+use crate::analysis::DuplicateGroup;
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
 use crate::tui::config::{Theme, ACTIONS};
@@ -411,12 +412,7 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Duplicate content (final tree)", t.title));
         for g in dups {
-            lines.push(Line::raw(format!(
-                "{:>10} × {}  {}",
-                size(g.size_bytes),
-                g.paths.len(),
-                g.paths.join(", ")
-            )));
+            lines.push(Line::raw(duplicate_line(g)));
         }
     }
     lines.push(Line::raw(""));
@@ -443,6 +439,26 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         }
     }
     lines
+}
+
+/// Paths listed per duplicate group in the image details; the rest are
+/// counted. A group of thousands of identical files would otherwise be one
+/// huge line, wrapped again on every frame (12 ms for 20,000 paths).
+pub const DUPLICATE_PATHS_SHOWN: usize = 100;
+
+/// One duplicate group: size, count and (the first) paths.
+pub fn duplicate_line(g: &DuplicateGroup) -> String {
+    let shown = g.paths.len().min(DUPLICATE_PATHS_SHOWN);
+    let mut text = format!(
+        "{:>10} × {}  {}",
+        size(g.size_bytes),
+        g.paths.len(),
+        g.paths[..shown].join(", ")
+    );
+    if shown < g.paths.len() {
+        text.push_str(&format!(", … and {} more", g.paths.len() - shown));
+    }
+    text
 }
 
 fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: &mut Buffer) {
@@ -526,4 +542,40 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
         .wrap(Wrap { trim: false })
         .scroll((scroll as u16, 0))
         .render(rest, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(n: usize) -> DuplicateGroup {
+        DuplicateGroup {
+            sha256: String::new(),
+            size_bytes: 2048,
+            paths: (0..n).map(|i| format!("/p{i}")).collect(),
+        }
+    }
+
+    #[test]
+    fn duplicate_groups_list_their_first_paths_and_count_the_rest() {
+        assert_eq!(
+            duplicate_line(&group(2)),
+            format!("{:>10} × 2  /p0, /p1", size(2048))
+        );
+        let all = duplicate_line(&group(DUPLICATE_PATHS_SHOWN));
+        assert!(
+            all.ends_with(&format!("/p{}", DUPLICATE_PATHS_SHOWN - 1)),
+            "{all}"
+        );
+        let many = duplicate_line(&group(20_000));
+        assert!(many.starts_with(&format!("{:>10} × 20000  /p0, /p1, ", size(2048))));
+        assert!(
+            many.ends_with(&format!(
+                "/p{}, … and 19900 more",
+                DUPLICATE_PATHS_SHOWN - 1
+            )),
+            "{many}"
+        );
+        assert!(!many.contains(&format!("/p{}", DUPLICATE_PATHS_SHOWN)));
+    }
 }
