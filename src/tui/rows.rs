@@ -1,14 +1,20 @@
 //! The tree/selection model of the file-tree pane (gitui `filetreelist`
 //! style), with no ratatui in it. Work is staged so each step runs only when
 //! its inputs change:
+//! 0. once per image: [`VersionTable`] (every node's versions packed flat)
+//!    and [`NameOrder`] (children by name, sibling ranks, and the whole
+//!    tree's depth-first name order each way);
 //! 1. [`ViewInfo`]: per node, is it in the view, its status and size (on
-//!    layer or mode change);
+//!    layer or mode change), one pass over the version table;
 //! 2. [`VisibleRows::order`]: the depth-first order of the nodes that pass the
-//!    filter, children sorted per directory (on filter or sort change);
+//!    filter, children sorted per directory (on filter or sort change): by
+//!    name, the whole tree's name order narrowed; by size, per-directory
+//!    lists sorted once per view and walked either way;
 //! 3. [`VisibleRows::rows`]: the visible rows, i.e. the order with collapsed
 //!    subtrees skipped (on collapse change, linear in what is shown).
 //!
-//! Moving the cursor never rebuilds anything.
+//! Every step is linear in the nodes but the size sort, and none allocates
+//! per node. Moving the cursor never rebuilds anything.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
@@ -52,8 +58,9 @@ impl ViewInfo {
         )
     }
 
-    /// The view of `mode` at `layer` from the packed `versions` of `tree`,
-    /// reusing the buffers of `reuse` (the previous view).
+    /// The view of `mode` at `layer` from the packed `versions` of `tree`
+    /// (a table of another tree gives an empty view), reusing the buffers
+    /// of `reuse` (the previous view).
     pub fn compute_with(
         tree: &FileTree,
         versions: &VersionTable,
@@ -449,10 +456,12 @@ impl Parents for FileTree {
 }
 
 /// Order, visible rows and cursor: the shared [`VisibleRows`] (reached
-/// through `Deref`) plus the cached full order it is narrowed from.
+/// through `Deref`) plus, for size orders, the cached sorted lists and
+/// full order it is narrowed from.
 #[derive(Debug, Default)]
 pub struct TreeModel {
-    /// Sorted depth-first order of every node in the view (root excluded).
+    /// Sorted depth-first order of every node in the view (root excluded;
+    /// not used by name with a [`NameOrder`]).
     full: Vec<Entry>,
     full_key: Option<(u64, Sort)>,
     /// Each directory's children in the view, ascending by the sort key
