@@ -153,7 +153,7 @@ fn change(tree: &FileTree, id: NodeId, layer: usize, path: Vec<u8>) -> Option<Ch
         uid: a.map(|a| a.uid),
         gid: a.map(|a| a.gid),
         link_target: a
-            .and_then(|a| a.link.as_ref())
+            .and_then(|a| tree.link(a))
             .map(|l| String::from_utf8_lossy(l).into_owned()),
         sha256: a
             .and_then(|a| a.sha256)

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::layer::Kind;
 pub use replay::{DiveTally, Replay};
@@ -69,23 +70,36 @@ impl Status {
     }
 }
 
-/// A path's attributes in one version.
+/// A path's attributes in one version. There is one per tar entry, so it is
+/// kept to 64 bytes: the link target is interned in the tree (read it with
+/// [`FileTree::link`]) and only permission bits are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attrs {
     pub kind: Kind,
-    pub mode: u32,
+    /// The tar mode's low 16 bits: permissions, and the file type bits
+    /// when the archive wrote them (use `kind` for the type).
+    pub mode: u16,
     pub uid: u32,
     pub gid: u32,
-    /// Content bytes this entry occupies (0 for hardlinks: counted at the target).
+    /// Content bytes this entry occupies: a regular file's size, 0 for
+    /// everything else (a hardlink's bytes are counted at its target).
     pub size: u64,
-    /// Size from the tar header (dive's notion).
-    pub tar_size: u64,
     pub mtime: u64,
     pub sha256: Option<[u8; 32]>,
-    /// Symlink target, or the (normalised) path a hardlink points to.
-    pub link: Option<Box<[u8]>>,
+    /// Interned symlink target or normalised hardlink path, [`NO_LINK`],
+    /// or [`IMPLICIT`] for a directory a layer implied without an entry.
+    link: u32,
+}
+
+const NO_LINK: u32 = u32::MAX;
+const IMPLICIT: u32 = u32::MAX - 1;
+const _: () = assert!(std::mem::size_of::<Attrs>() == 64);
+
+impl Attrs {
     /// A directory the layer implied (a parent of an entry) without an entry of its own.
-    pub implicit: bool,
+    pub fn implicit(&self) -> bool {
+        self.link == IMPLICIT
+    }
 }
 
 /// One layer's effect on one path.
@@ -105,14 +119,18 @@ impl Version {
     }
 }
 
-/// A path in the tree.
+/// A path in the tree. Kept small: most paths are files with one version,
+/// which then lives inline; children lists exist only for directories.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub parent: NodeId,
     name: u32,
-    pub children: Vec<NodeId>,
-    pub versions: Vec<Version>,
+    /// Index into [`FileTree`]'s child lists, `NO_KIDS` when childless.
+    kids: u32,
+    pub versions: SmallVec<[Version; 1]>,
 }
+
+const NO_KIDS: u32 = u32::MAX;
 
 /// The merged tree with every layer's versions.
 #[derive(Debug, Clone)]
@@ -126,6 +144,10 @@ pub struct FileTree {
     name_table: hashbrown::HashTable<u32>,
     name_hasher: foldhash::fast::RandomState,
     child_index: FastMap<(NodeId, u32), NodeId>,
+    /// Tar header sizes of entries other than regular files, where not 0
+    /// (dive counts them in whiteout sizes), by attrs index.
+    odd_tar_sizes: FastMap<u32, u64>,
+    kid_lists: Vec<Vec<NodeId>>,
     layer_nodes: Vec<Vec<NodeId>>,
     /// Directories each layer marked opaque.
     layer_opaque: Vec<Vec<NodeId>>,
@@ -147,6 +169,8 @@ impl FileTree {
             name_table: hashbrown::HashTable::new(),
             name_hasher: foldhash::fast::RandomState::default(),
             child_index: FastMap::default(),
+            odd_tar_sizes: FastMap::default(),
+            kid_lists: Vec::new(),
             layer_nodes: Vec::new(),
             layer_opaque: Vec::new(),
         };
@@ -154,8 +178,8 @@ impl FileTree {
         t.nodes.push(Node {
             parent: ROOT,
             name: root_name,
-            children: Vec::new(),
-            versions: Vec::new(),
+            kids: NO_KIDS,
+            versions: SmallVec::new(),
         });
         t
     }
@@ -203,10 +227,15 @@ impl FileTree {
         self.nodes.push(Node {
             parent,
             name: nid,
-            children: Vec::new(),
-            versions: Vec::new(),
+            kids: NO_KIDS,
+            versions: SmallVec::new(),
         });
-        self.nodes[parent as usize].children.push(id);
+        let p = &mut self.nodes[parent as usize];
+        if p.kids == NO_KIDS {
+            p.kids = self.kid_lists.len() as u32;
+            self.kid_lists.push(Vec::new());
+        }
+        self.kid_lists[p.kids as usize].push(id);
         self.child_index.insert((parent, nid), id);
         id
     }
@@ -257,7 +286,10 @@ impl FileTree {
     }
 
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        &self.nodes[id as usize].children
+        match self.nodes[id as usize].kids {
+            NO_KIDS => &[],
+            k => &self.kid_lists[k as usize],
+        }
     }
 
     /// Depth below the root (root = 0).
@@ -305,6 +337,20 @@ impl FileTree {
             cur = *self.child_index.get(&(cur, nid))?;
         }
         Some(cur)
+    }
+
+    /// A symlink's target as written, or a hardlink's normalised target path.
+    pub fn link(&self, a: &Attrs) -> Option<&[u8]> {
+        (a.link < IMPLICIT).then(|| self.name_bytes_of(a.link))
+    }
+
+    /// The size in the version's tar header (dive's notion).
+    pub fn tar_size(&self, v: &Version) -> u64 {
+        match self.attrs_of(v) {
+            None => 0,
+            Some(a) if a.kind == Kind::File => a.size,
+            Some(_) => self.odd_tar_sizes.get(&v.attrs).copied().unwrap_or(0),
+        }
     }
 
     pub fn attrs_of(&self, v: &Version) -> Option<&Attrs> {
@@ -368,17 +414,17 @@ impl FileTree {
             + self
                 .nodes
                 .iter()
-                .map(|n| {
-                    n.children.capacity() * 4
-                        + n.versions.capacity() * std::mem::size_of::<Version>()
-                })
+                .filter(|n| n.versions.spilled())
+                .map(|n| n.versions.capacity() * std::mem::size_of::<Version>())
+                .sum::<usize>()
+            + self.kid_lists.capacity() * std::mem::size_of::<Vec<NodeId>>()
+            + self
+                .kid_lists
+                .iter()
+                .map(|k| k.capacity() * 4)
                 .sum::<usize>();
         let attrs = self.attrs.capacity() * std::mem::size_of::<Attrs>()
-            + self
-                .attrs
-                .iter()
-                .map(|a| a.link.as_ref().map_or(0, |l| l.len()))
-                .sum::<usize>();
+            + self.odd_tar_sizes.capacity() * 16;
         let names = self.name_bytes.capacity()
             + self.name_starts.capacity() * 8
             + self.name_table.capacity() * 5;
