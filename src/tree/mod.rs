@@ -326,6 +326,53 @@ impl FileTree {
         String::from_utf8_lossy(&self.path_bytes(id)).into_owned()
     }
 
+    /// Every node's rank in the byte order of its full path (what sorting
+    /// [`FileTree::path_bytes`] would give) without building the paths. A
+    /// directory comes first, then its children and their subtrees
+    /// interleaved as bytes order them: `a` < `a.txt` < `a/b`, since
+    /// `.` < `/`. Linear in nodes plus the sorting of each directory.
+    pub fn path_order(&self) -> Vec<u32> {
+        #[derive(Clone, Copy)]
+        enum Item {
+            Node(NodeId),
+            Below(NodeId),
+        }
+        let key = |id: NodeId, below: bool| {
+            let slash: &[u8] = if below { b"/" } else { b"" };
+            self.name(id).iter().chain(slash)
+        };
+        let mut rank = vec![0u32; self.nodes.len()];
+        let mut next = 1u32;
+        let mut stack = vec![Item::Below(ROOT)];
+        let mut blocks: Vec<(NodeId, bool)> = Vec::new();
+        while let Some(item) = stack.pop() {
+            match item {
+                Item::Node(id) => {
+                    rank[id as usize] = next;
+                    next += 1;
+                }
+                Item::Below(id) => {
+                    blocks.clear();
+                    for &k in self.children(id) {
+                        blocks.push((k, false));
+                        if !self.children(k).is_empty() {
+                            blocks.push((k, true));
+                        }
+                    }
+                    blocks.sort_unstable_by(|a, b| key(a.0, a.1).cmp(key(b.0, b.1)));
+                    stack.extend(blocks.iter().rev().map(|&(k, below)| {
+                        if below {
+                            Item::Below(k)
+                        } else {
+                            Item::Node(k)
+                        }
+                    }));
+                }
+            }
+        }
+        rank
+    }
+
     /// Find a node by absolute or relative path.
     pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
         let mut cur = ROOT;
@@ -430,5 +477,52 @@ impl FileTree {
             + self.name_table.capacity() * 5;
         let index = self.child_index.capacity() * 16;
         nodes + attrs + names + index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_order_is_the_byte_order_of_full_paths() {
+        // Names around '/' (0x2F): '-' and '.' sort below it, '0', 'a', '~'
+        // and UTF-8 bytes above; prefixes of each other on purpose.
+        let parts: [&[u8]; 8] = [
+            b"a",
+            b"a.txt",
+            b"a-b",
+            b"a0",
+            b"ab",
+            b"~",
+            b"\xc3\xa4",
+            b".",
+        ];
+        let mut t = FileTree::new();
+        let mut seed = 7u64;
+        for _ in 0..400 {
+            let mut path = Vec::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let depth = 1 + (seed >> 60) as usize % 4;
+            for d in 0..depth {
+                if d > 0 {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(parts[(seed >> (8 * d + 3)) as usize % parts.len()]);
+            }
+            t.ensure(&path);
+        }
+        let rank = t.path_order();
+        let mut by_rank: Vec<NodeId> = t.ids().collect();
+        by_rank.sort_by_key(|&id| rank[id as usize]);
+        let mut by_bytes: Vec<NodeId> = t.ids().collect();
+        by_bytes.sort_by_key(|&id| t.path_bytes(id));
+        assert!(t.len() > 100, "{}", t.len());
+        assert_eq!(
+            by_rank.iter().map(|&i| t.path(i)).collect::<Vec<_>>(),
+            by_bytes.iter().map(|&i| t.path(i)).collect::<Vec<_>>()
+        );
     }
 }
