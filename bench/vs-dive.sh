@@ -60,6 +60,7 @@ each_layer() { # decoder command run over every layer, one after another
 export -f each_layer; export img tmp
 
 measure "layerscope" "$ls_bin" report --format json "$img"
+measure "layerscope--hash-files" "$ls_bin" report --format json --hash files "$img"
 measure "layerscope--no-hash" "$ls_bin" report --format json --no-hash --no-verify "$img"
 mkdir -p "$tmp/cwd"
 [ -n "${SKIP_DIVE:-}" ] || measure "dive" bash -c "cd \"$tmp/cwd\" && CI=true dive --source docker-archive \"$img\""
@@ -83,7 +84,9 @@ if ls:
         if n.startswith("layerscope"): continue
         print(f"layerscope vs {n}: wall {w/ls[0]:.1f}x faster" if n == "dive" else f"layerscope / {n}: wall {ls[0]/w:.2f}x",
               f"| peak RSS {ls[2]/m:.2f} of {n}" if n == "dive" else "")
-    nh = res.get("layerscope--no-hash")
-    if nh and "tar-tvf" in res:
-        print(f"layerscope --no-hash / tar-tvf: wall {nh[0]/res['tar-tvf'][0]:.2f}x")
+    for mode in ("hash-files", "no-hash"):
+        m = res.get("layerscope--" + mode)
+        for base in ("tar-tvf", "gzip-dc", "zstd-dc"):
+            if m and base in res:
+                print(f"layerscope --{mode} / {base}: wall {m[0]/res[base][0]:.2f}x")
 PY

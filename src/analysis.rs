@@ -186,11 +186,15 @@ fn content_bytes(a: &crate::tree::Attrs) -> u64 {
 }
 
 fn corrected(img: &Loaded) -> Corrected {
+    use std::cmp::Reverse;
     let tree = &img.tree;
     let last = tree.final_layer();
     let (mut final_files, mut final_bytes, mut shipped, mut reclaimable) = (0u64, 0u64, 0u64, 0u64);
-    let mut wasted: Vec<WastedPath> = Vec::new();
-    let mut by_hash: crate::tree::FastMap<[u8; 32], Vec<NodeId>> = Default::default();
+    // Only the top paths are reported: keep them in a bounded heap (most
+    // waste first, then lowest node) instead of a record per wasted path.
+    let mut top: std::collections::BinaryHeap<Reverse<(u64, Reverse<NodeId>)>> = Default::default();
+    // Final files with content, by digest; sorted below to find duplicates.
+    let mut hashed: Vec<(&[u8; 32], NodeId)> = Vec::new();
     for id in tree.ids() {
         let node = tree.node(id);
         let Some(final_v) = node.versions.last() else {
@@ -198,56 +202,74 @@ fn corrected(img: &Loaded) -> Corrected {
         };
         let final_live = final_v.is_live() && tree.layer_count() > 0;
         let mut w = 0u64;
-        let mut layers = Vec::new();
         for (i, v) in node.versions.iter().enumerate() {
             let Some(a) = tree.attrs_of(v) else { continue };
             let b = content_bytes(a);
             shipped += b;
-            let survives = final_live && i == node.versions.len() - 1;
-            if !survives && b > 0 {
+            if !(final_live && i == node.versions.len() - 1) {
                 w += b;
-                layers.push(v.layer as usize);
             }
         }
         reclaimable += w;
         if w > 0 {
-            wasted.push(WastedPath {
-                path: String::new(),
-                wasted_bytes: w,
-                layers,
-                node: id,
-            });
+            let key = Reverse((w, Reverse(id)));
+            if top.len() < TOP_N {
+                top.push(key);
+            } else if top.peek().is_some_and(|min| key < *min) {
+                top.pop();
+                top.push(key);
+            }
         }
         if final_live {
             if let Some(a) = tree.attrs_at(id, last) {
                 if a.kind == Kind::File {
                     final_files += 1;
                     final_bytes += a.size;
-                    if let (Some(h), true) = (a.sha256, a.size > 0) {
-                        by_hash.entry(h).or_default().push(id);
+                    if let (Some(h), true) = (&a.sha256, a.size > 0) {
+                        hashed.push((h, id));
                     }
                 }
             }
         }
     }
+    let mut wasted: Vec<WastedPath> = top
+        .into_sorted_vec()
+        .into_iter()
+        .map(|Reverse((w, Reverse(id)))| {
+            let vs = &tree.node(id).versions;
+            let final_live = vs.last().is_some_and(|v| v.is_live());
+            let layers = vs
+                .iter()
+                .enumerate()
+                .filter(|&(i, v)| {
+                    !(final_live && i == vs.len() - 1)
+                        && tree.attrs_of(v).is_some_and(|a| content_bytes(a) > 0)
+                })
+                .map(|(_, v)| v.layer as usize)
+                .collect();
+            WastedPath {
+                path: tree.path(id),
+                wasted_bytes: w,
+                layers,
+                node: id,
+            }
+        })
+        .collect();
     wasted.sort_by(|a, b| {
         b.wasted_bytes
             .cmp(&a.wasted_bytes)
             .then(a.node.cmp(&b.node))
     });
-    wasted.truncate(TOP_N);
-    for w in &mut wasted {
-        w.path = tree.path(w.node);
-    }
-    let mut groups: Vec<DuplicateGroup> = by_hash
-        .into_iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(h, ids)| {
-            let size = tree.attrs_at(ids[0], last).map_or(0, |a| a.size);
-            let mut paths: Vec<String> = ids.iter().map(|&i| tree.path(i)).collect();
+    hashed.sort_unstable();
+    let mut groups: Vec<DuplicateGroup> = hashed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .map(|run| {
+            let size = tree.attrs_at(run[0].1, last).map_or(0, |a| a.size);
+            let mut paths: Vec<String> = run.iter().map(|&(_, i)| tree.path(i)).collect();
             paths.sort();
             DuplicateGroup {
-                sha256: hex::encode(h),
+                sha256: hex::encode(run[0].0),
                 size_bytes: size,
                 paths,
             }

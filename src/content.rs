@@ -39,7 +39,7 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
     match a.kind {
         Kind::File => Ok((v.layer as usize, t.path_bytes(id))),
         Kind::Hardlink => {
-            let target = a.link.clone().unwrap_or_default();
+            let target = t.link(a).unwrap_or_default().to_vec();
             let tid = t
                 .lookup(&target)
                 .ok_or_else(|| err(l, format!("{}: hardlink target is missing", t.path(id))))?;

@@ -94,7 +94,7 @@ impl Brief {
     fn of(a: &Attrs) -> Brief {
         Brief {
             kind: a.kind,
-            mode: a.mode & 0o7777,
+            mode: (a.mode & 0o7777).into(),
             uid: a.uid,
             gid: a.gid,
             size: a.size,
@@ -275,7 +275,7 @@ fn attrs(tree: &FileTree, layer: Option<usize>, id: Option<NodeId>) -> Option<&A
 }
 
 /// What differs between two versions of a path.
-fn compare(a: &Attrs, b: &Attrs) -> Changed {
+fn compare((at, a): (&FileTree, &Attrs), (bt, b): (&FileTree, &Attrs)) -> Changed {
     let mut c = Changed::default();
     if a.kind != b.kind {
         c.insert(Changed::KIND);
@@ -290,16 +290,16 @@ fn compare(a: &Attrs, b: &Attrs) -> Changed {
                 if differs && a.kind == Kind::File {
                     c.insert(Changed::CONTENT);
                 }
-                if a.link != b.link {
+                if at.link(a) != bt.link(b) {
                     c.insert(Changed::LINK);
                 }
             }
-            Kind::Symlink if a.link != b.link => c.insert(Changed::LINK),
+            Kind::Symlink if at.link(a) != bt.link(b) => c.insert(Changed::LINK),
             _ => {}
         }
     }
     // A directory implied by its children has no metadata of its own.
-    if !(a.implicit || b.implicit) {
+    if !(a.implicit() || b.implicit()) {
         if a.mode & 0o7777 != b.mode & 0o7777 {
             c.insert(Changed::MODE);
         }
@@ -438,7 +438,7 @@ pub fn diff_trees_with(
         let na = attrs(nt, nl, n);
         let (status, changed) = match (oa, na) {
             (Some(a), Some(b)) => {
-                let c = compare(a, b);
+                let c = compare((ot, a), (nt, b));
                 let s = if c.is_modification() {
                     Status::Modified
                 } else if c.is_empty() {

@@ -113,7 +113,7 @@ fn content_source(l: &Loaded, id: NodeId, layer: usize) -> Option<(usize, NodeId
         match a.kind {
             Kind::File => return Some((v.layer as usize, cur)),
             Kind::Hardlink => {
-                let target = t.lookup(a.link.as_deref()?)?;
+                let target = t.lookup(t.link(a)?)?;
                 if target == cur {
                     return None;
                 }
@@ -173,7 +173,7 @@ fn plan(
                         None
                     }
                 },
-                Kind::Symlink => Some(What::Symlink(a.link.clone().unwrap_or_default())),
+                Kind::Symlink => Some(What::Symlink(t.link(a).unwrap_or_default().into())),
                 Kind::CharDevice | Kind::BlockDevice => {
                     report
                         .skipped
@@ -198,7 +198,7 @@ fn plan(
             items.push(Item {
                 rel: rel.clone(),
                 id,
-                mode: a.mode,
+                mode: a.mode.into(),
                 mtime: a.mtime,
                 what,
             });

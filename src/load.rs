@@ -268,10 +268,16 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 infos.push(LayerInfo {
                     index: i,
                     member: lref.member.clone(),
-                    digest: lref
-                        .digest
-                        .clone()
-                        .unwrap_or_else(|| scan.blob_digest.clone()),
+                    // Unhashed (--hash files/none) and not in a docker
+                    // manifest: an uncompressed blob's digest is its diff ID.
+                    digest: match (&lref.digest, scan.blob_digest.is_empty()) {
+                        (Some(d), _) => d.clone(),
+                        (None, false) => scan.blob_digest.clone(),
+                        (None, true) if scan.compression == Compression::None => {
+                            diff_ids.get(i).cloned().unwrap_or_default()
+                        }
+                        (None, true) => String::new(),
+                    },
                     diff_id: if scan.diff_id.is_empty() {
                         diff_ids.get(i).cloned().unwrap_or_default()
                     } else {
@@ -319,8 +325,14 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     if broken > 0 {
         warnings.push(format!("{broken} hardlinks point to missing targets"));
     }
-    if !opts.scan.hash_layers {
-        warnings.push("layer digests and diff IDs were not verified (--no-hash)".into());
+    match (opts.scan.hash_layers, opts.scan.hash_files) {
+        (false, false) => {
+            warnings.push("layer digests and diff IDs were not verified (--no-hash)".into())
+        }
+        (false, true) => {
+            warnings.push("layer digests and diff IDs were not verified (--hash files)".into())
+        }
+        _ => {}
     }
     // Warnings quote names from the archive: keep each one a single clean line.
     let warnings = warnings

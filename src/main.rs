@@ -7,6 +7,7 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    tune_allocator();
     match cli::run() {
         Ok(code) => code,
         Err(e) => {
@@ -18,6 +19,23 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc raises its mmap threshold after the first big free and gives busy
+/// threads arenas of their own; with layers read on several threads both
+/// keep freed buffers resident (about 14 MB more peak RSS at 250,000
+/// entries). A fixed threshold and two arenas keep RSS close to what is live.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only changes allocator parameters; it is called
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

@@ -321,3 +321,76 @@ fn explorer_without_a_terminal_says_what_to_run_instead() {
         "{err}"
     );
 }
+
+fn report_json(archive: &std::path::Path, extra: &[&str]) -> (serde_json::Value, String) {
+    let out = bin()
+        .args(["report", "--format", "json"])
+        .args(extra)
+        .arg(archive)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    (serde_json::from_slice(&out.stdout).expect("json"), err)
+}
+
+#[test]
+fn hash_files_keeps_every_figure_and_file_digest_but_trusts_the_layers() {
+    let img = ImageBuilder::new()
+        .tag("dup:1")
+        .layer(
+            LayerBuilder::new("base")
+                .file("etc/a", &[1u8; 1000])
+                .file("etc/b", &[1u8; 1000]),
+        )
+        .layer(LayerBuilder::new("RUN touch").file("etc/a", &[1u8; 1000]));
+    let archives = [
+        wasteful(),
+        img.oci_archive(Compression::Zstd),
+        img.oci_archive(Compression::Gzip),
+    ];
+    for bytes in archives {
+        let a = write_archive(&bytes, "h.tar");
+        let (all, quiet) = report_json(&a.path, &[]);
+        let (files, warned) = report_json(&a.path, &["--hash", "files"]);
+        assert_eq!(quiet, "");
+        assert_eq!(
+            warned,
+            "layerscope: warning: layer digests and diff IDs were not verified (--hash files)\n"
+        );
+        // Same figures, statuses, per-file digests and layer digests (taken
+        // from the manifest and config instead of computed).
+        let strip = |mut v: serde_json::Value| {
+            v["image"]["warnings"] = serde_json::Value::Null;
+            v
+        };
+        assert_eq!(strip(all), strip(files));
+    }
+}
+
+#[test]
+fn hash_layers_verifies_but_judges_content_by_size_and_mtime() {
+    let a = write_archive(&wasteful(), "w.tar");
+    let (v, err) = report_json(&a.path, &["--hash", "layers"]);
+    assert_eq!(err, "");
+    let ch = &v["layers"][1]["changes"][0];
+    assert_eq!(ch["path"], "/etc/a");
+    assert_eq!(ch["sha256"], serde_json::Value::Null);
+    // Same size and mtime: without content hashes it cannot be told apart.
+    assert_eq!(ch["status"], "unchanged");
+    assert!(v["layers"][0]["diff_id"]
+        .as_str()
+        .expect("diff id")
+        .starts_with("sha256:"));
+}
+
+#[test]
+fn no_hash_and_hash_cannot_be_combined() {
+    let a = write_archive(&wasteful(), "w.tar");
+    bin()
+        .args(["report", "--no-hash", "--hash", "files"])
+        .arg(&a.path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}

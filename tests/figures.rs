@@ -106,6 +106,46 @@ fn duplicates_are_grouped_by_content() {
 }
 
 #[test]
+fn top_wasted_and_duplicates_keep_the_biggest_fifty_in_order() {
+    // 70 paths overwritten once: path i wastes 10 * (i / 2 + 1) bytes, so
+    // sizes come in tied pairs; 60 duplicate pairs of growing size.
+    let mut base = LayerBuilder::new("base");
+    let mut over = LayerBuilder::new("over");
+    for i in 0..70u64 {
+        let n = 10 * (i / 2 + 1) as usize;
+        base = base.file(&format!("w/{i:02}"), &vec![i as u8; n]);
+        over = over.file(&format!("w/{i:02}"), &vec![i as u8 + 100; n]);
+    }
+    for i in 0..60u8 {
+        let body = vec![i; 100 + i as usize];
+        base = base
+            .file(&format!("d/{i:02}x"), &body)
+            .file(&format!("d/{i:02}y"), &body);
+    }
+    let (_, a) = load_bytes(&ImageBuilder::new().layer(base).layer(over).docker_legacy());
+    let c = &a.corrected;
+    let top: Vec<(String, u64, Vec<usize>)> = c
+        .top_wasted
+        .iter()
+        .map(|w| (w.path.clone(), w.wasted_bytes, w.layers.clone()))
+        .collect();
+    // Biggest first; ties in the order the paths were first seen.
+    let want: Vec<(String, u64, Vec<usize>)> = (10..35u64)
+        .rev()
+        .flat_map(|k| [2 * k, 2 * k + 1].map(|i| (format!("/w/{i:02}"), 10 * (k + 1), vec![0])))
+        .collect();
+    assert_eq!(top, want);
+    assert_eq!(
+        c.reclaimable_bytes,
+        (0..70u64).map(|i| 10 * (i / 2 + 1)).sum::<u64>()
+    );
+    assert_eq!(c.duplicate_groups.len(), 50);
+    assert_eq!(c.duplicate_groups[0].paths, ["/d/59x", "/d/59y"]);
+    assert_eq!(c.duplicate_groups[49].size_bytes, 110);
+    assert_eq!(c.duplicate_bytes, (0..60u64).map(|i| 100 + i).sum::<u64>());
+}
+
+#[test]
 fn shared_fixtures_match_expected_figures() {
     let Some(dir) = shared_fixtures() else {
         eprintln!("../shared/fixtures absent; skipped");

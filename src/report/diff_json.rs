@@ -67,9 +67,9 @@ fn side_attrs(l: &Loaded, layer: Option<usize>, id: Option<NodeId>) -> Option<Si
         gid: a.gid,
         size_bytes: a.size,
         sha256: a.sha256.map(|h| format!("sha256:{}", hex::encode(h))),
-        link_target: a
-            .link
-            .as_ref()
+        link_target: l
+            .tree
+            .link(a)
             .map(|b| String::from_utf8_lossy(b).into_owned()),
     })
 }

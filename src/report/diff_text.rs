@@ -84,7 +84,7 @@ fn details(s: &DiffSubject, e: &Entry) -> String {
     let link = |l: &crate::load::Loaded, layer: Option<usize>, id: Option<u32>| {
         id.zip(layer)
             .and_then(|(id, layer)| l.tree.attrs_at(id, layer))
-            .and_then(|a| a.link.as_ref())
+            .and_then(|a| l.tree.link(a))
             .map_or(String::new(), |b| String::from_utf8_lossy(b).into_owned())
     };
     let mut parts = Vec::new();

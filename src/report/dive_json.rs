@@ -160,16 +160,15 @@ fn file_list(tree: &FileTree, layer: usize) -> Vec<FileInfo> {
             continue;
         };
         match tree.attrs_of(v) {
-            Some(a) if !a.implicit => out.push(FileInfo {
+            Some(a) if !a.implicit() => out.push(FileInfo {
                 path: rel(id),
                 type_flag: type_flag(a.kind),
-                link_name: a
-                    .link
-                    .as_deref()
+                link_name: tree
+                    .link(a)
                     .map(|l| String::from_utf8_lossy(l).into_owned())
                     .unwrap_or_default(),
-                size: a.tar_size,
-                file_mode: go_file_mode(a.kind, a.mode),
+                size: tree.tar_size(v),
+                file_mode: go_file_mode(a.kind, a.mode.into()),
                 uid: a.uid,
                 gid: a.gid,
                 is_dir: a.kind == Kind::Dir,

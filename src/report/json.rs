@@ -59,21 +59,19 @@ pub struct LayerSection<'a> {
 pub struct ChangesOf<'a> {
     tree: &'a FileTree,
     layer: usize,
+    /// Path-order rank of every node, shared by the layers.
+    order: std::rc::Rc<[u32]>,
 }
 
 impl Serialize for ChangesOf<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let tree = self.tree;
-        let mut ids: Vec<(Vec<u8>, NodeId)> = tree
-            .layer_changes(self.layer)
-            .iter()
-            .map(|&id| (tree.path_bytes(id), id))
-            .collect();
-        ids.sort_unstable();
+        let mut ids = tree.layer_changes(self.layer).to_vec();
+        ids.sort_unstable_by_key(|&id| self.order[id as usize]);
         let mut seq = ser.serialize_seq(Some(ids.len()))?;
-        for (path, id) in ids {
-            if let Some(c) = change(tree, id, self.layer, path) {
+        for id in ids {
+            if let Some(c) = change(tree, id, self.layer, tree.path_bytes(id)) {
                 seq.serialize_element(&c)?;
             }
         }
@@ -98,6 +96,7 @@ pub struct Change {
 pub fn build<'a>(s: &'a Subject) -> Report<'a> {
     let img = &s.loaded.image;
     let tree = &s.loaded.tree;
+    let order: std::rc::Rc<[u32]> = tree.path_order().into();
     let layers = img
         .layers
         .iter()
@@ -115,7 +114,11 @@ pub fn build<'a>(s: &'a Subject) -> Report<'a> {
             compressed_size_bytes: l.compressed_size_bytes,
             entries: l.entries,
             figures: &s.analysis.layers[i],
-            changes: ChangesOf { tree, layer: i },
+            changes: ChangesOf {
+                tree,
+                layer: i,
+                order: order.clone(),
+            },
         })
         .collect();
     Report {
@@ -153,7 +156,7 @@ fn change(tree: &FileTree, id: NodeId, layer: usize, path: Vec<u8>) -> Option<Ch
         uid: a.map(|a| a.uid),
         gid: a.map(|a| a.gid),
         link_target: a
-            .and_then(|a| a.link.as_ref())
+            .and_then(|a| tree.link(a))
             .map(|l| String::from_utf8_lossy(l).into_owned()),
         sha256: a
             .and_then(|a| a.sha256)

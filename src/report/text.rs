@@ -84,9 +84,14 @@ pub fn render(s: &Subject, units: Units) -> String {
     );
     let _ = writeln!(
         o,
-        "  Duplicate content:     {} in {} groups",
+        "  Duplicate content:     {} in {} group{}",
         units.size(c.duplicate_bytes),
-        c.duplicate_groups.len()
+        c.duplicate_groups.len(),
+        if c.duplicate_groups.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
     if !c.top_wasted.is_empty() {
         let _ = writeln!(o);

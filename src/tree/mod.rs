@@ -12,6 +12,7 @@ use std::collections::HashMap;
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::layer::Kind;
 pub use replay::{DiveTally, Replay};
@@ -69,23 +70,36 @@ impl Status {
     }
 }
 
-/// A path's attributes in one version.
+/// A path's attributes in one version. There is one per tar entry, so it is
+/// kept to 64 bytes: the link target is interned in the tree (read it with
+/// [`FileTree::link`]) and only permission bits are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attrs {
     pub kind: Kind,
-    pub mode: u32,
+    /// The tar mode's low 16 bits: permissions, and the file type bits
+    /// when the archive wrote them (use `kind` for the type).
+    pub mode: u16,
     pub uid: u32,
     pub gid: u32,
-    /// Content bytes this entry occupies (0 for hardlinks: counted at the target).
+    /// Content bytes this entry occupies: a regular file's size, 0 for
+    /// everything else (a hardlink's bytes are counted at its target).
     pub size: u64,
-    /// Size from the tar header (dive's notion).
-    pub tar_size: u64,
     pub mtime: u64,
     pub sha256: Option<[u8; 32]>,
-    /// Symlink target, or the (normalised) path a hardlink points to.
-    pub link: Option<Box<[u8]>>,
+    /// Interned symlink target or normalised hardlink path, [`NO_LINK`],
+    /// or [`IMPLICIT`] for a directory a layer implied without an entry.
+    link: u32,
+}
+
+const NO_LINK: u32 = u32::MAX;
+const IMPLICIT: u32 = u32::MAX - 1;
+const _: () = assert!(std::mem::size_of::<Attrs>() == 64);
+
+impl Attrs {
     /// A directory the layer implied (a parent of an entry) without an entry of its own.
-    pub implicit: bool,
+    pub fn implicit(&self) -> bool {
+        self.link == IMPLICIT
+    }
 }
 
 /// One layer's effect on one path.
@@ -105,14 +119,18 @@ impl Version {
     }
 }
 
-/// A path in the tree.
+/// A path in the tree. Kept small: most paths are files with one version,
+/// which then lives inline; children lists exist only for directories.
 #[derive(Debug, Clone)]
 pub struct Node {
     pub parent: NodeId,
     name: u32,
-    pub children: Vec<NodeId>,
-    pub versions: Vec<Version>,
+    /// Index into [`FileTree`]'s child lists, `NO_KIDS` when childless.
+    kids: u32,
+    pub versions: SmallVec<[Version; 1]>,
 }
+
+const NO_KIDS: u32 = u32::MAX;
 
 /// The merged tree with every layer's versions.
 #[derive(Debug, Clone)]
@@ -126,6 +144,10 @@ pub struct FileTree {
     name_table: hashbrown::HashTable<u32>,
     name_hasher: foldhash::fast::RandomState,
     child_index: FastMap<(NodeId, u32), NodeId>,
+    /// Tar header sizes of entries other than regular files, where not 0
+    /// (dive counts them in whiteout sizes), by attrs index.
+    odd_tar_sizes: FastMap<u32, u64>,
+    kid_lists: Vec<Vec<NodeId>>,
     layer_nodes: Vec<Vec<NodeId>>,
     /// Directories each layer marked opaque.
     layer_opaque: Vec<Vec<NodeId>>,
@@ -147,6 +169,8 @@ impl FileTree {
             name_table: hashbrown::HashTable::new(),
             name_hasher: foldhash::fast::RandomState::default(),
             child_index: FastMap::default(),
+            odd_tar_sizes: FastMap::default(),
+            kid_lists: Vec::new(),
             layer_nodes: Vec::new(),
             layer_opaque: Vec::new(),
         };
@@ -154,8 +178,8 @@ impl FileTree {
         t.nodes.push(Node {
             parent: ROOT,
             name: root_name,
-            children: Vec::new(),
-            versions: Vec::new(),
+            kids: NO_KIDS,
+            versions: SmallVec::new(),
         });
         t
     }
@@ -203,10 +227,15 @@ impl FileTree {
         self.nodes.push(Node {
             parent,
             name: nid,
-            children: Vec::new(),
-            versions: Vec::new(),
+            kids: NO_KIDS,
+            versions: SmallVec::new(),
         });
-        self.nodes[parent as usize].children.push(id);
+        let p = &mut self.nodes[parent as usize];
+        if p.kids == NO_KIDS {
+            p.kids = self.kid_lists.len() as u32;
+            self.kid_lists.push(Vec::new());
+        }
+        self.kid_lists[p.kids as usize].push(id);
         self.child_index.insert((parent, nid), id);
         id
     }
@@ -257,7 +286,10 @@ impl FileTree {
     }
 
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        &self.nodes[id as usize].children
+        match self.nodes[id as usize].kids {
+            NO_KIDS => &[],
+            k => &self.kid_lists[k as usize],
+        }
     }
 
     /// Depth below the root (root = 0).
@@ -294,6 +326,53 @@ impl FileTree {
         String::from_utf8_lossy(&self.path_bytes(id)).into_owned()
     }
 
+    /// Every node's rank in the byte order of its full path (what sorting
+    /// [`FileTree::path_bytes`] would give) without building the paths. A
+    /// directory comes first, then its children and their subtrees
+    /// interleaved as bytes order them: `a` < `a.txt` < `a/b`, since
+    /// `.` < `/`. Linear in nodes plus the sorting of each directory.
+    pub fn path_order(&self) -> Vec<u32> {
+        #[derive(Clone, Copy)]
+        enum Item {
+            Node(NodeId),
+            Below(NodeId),
+        }
+        let key = |id: NodeId, below: bool| {
+            let slash: &[u8] = if below { b"/" } else { b"" };
+            self.name(id).iter().chain(slash)
+        };
+        let mut rank = vec![0u32; self.nodes.len()];
+        let mut next = 1u32;
+        let mut stack = vec![Item::Below(ROOT)];
+        let mut blocks: Vec<(NodeId, bool)> = Vec::new();
+        while let Some(item) = stack.pop() {
+            match item {
+                Item::Node(id) => {
+                    rank[id as usize] = next;
+                    next += 1;
+                }
+                Item::Below(id) => {
+                    blocks.clear();
+                    for &k in self.children(id) {
+                        blocks.push((k, false));
+                        if !self.children(k).is_empty() {
+                            blocks.push((k, true));
+                        }
+                    }
+                    blocks.sort_unstable_by(|a, b| key(a.0, a.1).cmp(key(b.0, b.1)));
+                    stack.extend(blocks.iter().rev().map(|&(k, below)| {
+                        if below {
+                            Item::Below(k)
+                        } else {
+                            Item::Node(k)
+                        }
+                    }));
+                }
+            }
+        }
+        rank
+    }
+
     /// Find a node by absolute or relative path.
     pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
         let mut cur = ROOT;
@@ -305,6 +384,20 @@ impl FileTree {
             cur = *self.child_index.get(&(cur, nid))?;
         }
         Some(cur)
+    }
+
+    /// A symlink's target as written, or a hardlink's normalised target path.
+    pub fn link(&self, a: &Attrs) -> Option<&[u8]> {
+        (a.link < IMPLICIT).then(|| self.name_bytes_of(a.link))
+    }
+
+    /// The size in the version's tar header (dive's notion).
+    pub fn tar_size(&self, v: &Version) -> u64 {
+        match self.attrs_of(v) {
+            None => 0,
+            Some(a) if a.kind == Kind::File => a.size,
+            Some(_) => self.odd_tar_sizes.get(&v.attrs).copied().unwrap_or(0),
+        }
     }
 
     pub fn attrs_of(&self, v: &Version) -> Option<&Attrs> {
@@ -368,21 +461,68 @@ impl FileTree {
             + self
                 .nodes
                 .iter()
-                .map(|n| {
-                    n.children.capacity() * 4
-                        + n.versions.capacity() * std::mem::size_of::<Version>()
-                })
+                .filter(|n| n.versions.spilled())
+                .map(|n| n.versions.capacity() * std::mem::size_of::<Version>())
+                .sum::<usize>()
+            + self.kid_lists.capacity() * std::mem::size_of::<Vec<NodeId>>()
+            + self
+                .kid_lists
+                .iter()
+                .map(|k| k.capacity() * 4)
                 .sum::<usize>();
         let attrs = self.attrs.capacity() * std::mem::size_of::<Attrs>()
-            + self
-                .attrs
-                .iter()
-                .map(|a| a.link.as_ref().map_or(0, |l| l.len()))
-                .sum::<usize>();
+            + self.odd_tar_sizes.capacity() * 16;
         let names = self.name_bytes.capacity()
             + self.name_starts.capacity() * 8
             + self.name_table.capacity() * 5;
         let index = self.child_index.capacity() * 16;
         nodes + attrs + names + index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_order_is_the_byte_order_of_full_paths() {
+        // Names around '/' (0x2F): '-' and '.' sort below it, '0', 'a', '~'
+        // and UTF-8 bytes above; prefixes of each other on purpose.
+        let parts: [&[u8]; 8] = [
+            b"a",
+            b"a.txt",
+            b"a-b",
+            b"a0",
+            b"ab",
+            b"~",
+            b"\xc3\xa4",
+            b".",
+        ];
+        let mut t = FileTree::new();
+        let mut seed = 7u64;
+        for _ in 0..400 {
+            let mut path = Vec::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let depth = 1 + (seed >> 60) as usize % 4;
+            for d in 0..depth {
+                if d > 0 {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(parts[(seed >> (8 * d + 3)) as usize % parts.len()]);
+            }
+            t.ensure(&path);
+        }
+        let rank = t.path_order();
+        let mut by_rank: Vec<NodeId> = t.ids().collect();
+        by_rank.sort_by_key(|&id| rank[id as usize]);
+        let mut by_bytes: Vec<NodeId> = t.ids().collect();
+        by_bytes.sort_by_key(|&id| t.path_bytes(id));
+        assert!(t.len() > 100, "{}", t.len());
+        assert_eq!(
+            by_rank.iter().map(|&i| t.path(i)).collect::<Vec<_>>(),
+            by_bytes.iter().map(|&i| t.path(i)).collect::<Vec<_>>()
+        );
     }
 }

@@ -6,7 +6,7 @@
 //! then the layer's own entries. Every step is linear in the entries and the
 //! deleted subtrees.
 
-use super::{Attrs, FastMap, FileTree, NodeId, Status, Version, NO_ATTRS, ROOT};
+use super::{Attrs, FastMap, FileTree, NodeId, Status, Version, IMPLICIT, NO_ATTRS, NO_LINK, ROOT};
 use crate::layer::{Action, Kind, RawEntry};
 
 /// dive 0.13.1's per-path tallies over the leaves of each layer's own tree.
@@ -86,10 +86,6 @@ impl Replay {
         match node.versions.last_mut() {
             Some(last) if last.layer == l => *last = v,
             _ => {
-                // Most paths get one version: don't let Vec round up to 4.
-                if node.versions.capacity() == node.versions.len() {
-                    node.versions.reserve_exact(node.versions.len().max(1));
-                }
                 node.versions.push(v);
                 self.tree.layer_nodes[l as usize].push(id);
             }
@@ -102,14 +98,17 @@ impl Replay {
         let mut total = 0;
         let mut stack = vec![id];
         while let Some(n) = stack.pop() {
-            let Some(a) = self.live_attrs(n) else {
+            let Some(v) = self.tree.nodes[n as usize].versions.last() else {
                 continue;
             };
-            total += a.tar_size;
+            let Some(a) = self.tree.attrs_of(v) else {
+                continue;
+            };
+            total += self.tree.tar_size(v);
             let is_dir = a.kind == Kind::Dir;
             self.set_version(n, l, Status::Deleted, None);
             if is_dir {
-                stack.extend_from_slice(&self.tree.nodes[n as usize].children);
+                stack.extend_from_slice(self.tree.children(n));
             }
         }
         total
@@ -162,11 +161,9 @@ impl Replay {
                 uid: 0,
                 gid: 0,
                 size: 0,
-                tar_size: 0,
                 mtime: 0,
                 sha256: None,
-                link: None,
-                implicit: true,
+                link: IMPLICIT,
             };
             self.set_version(a, l, status, Some(attrs));
         }
@@ -227,7 +224,7 @@ impl Replay {
                 }
                 Action::Opaque => {
                     self.tree.layer_opaque[l as usize].push(id);
-                    let kids = self.tree.nodes[id as usize].children.clone();
+                    let kids = self.tree.children(id).to_vec();
                     for c in kids {
                         self.delete_subtree(c, l);
                     }
@@ -245,15 +242,15 @@ impl Replay {
             self.ensure_parents(id, l);
             let mut attrs = Attrs {
                 kind: e.kind,
-                mode: e.mode,
+                // Type bits stay: some tools write them, and a change in
+                // them is a metadata change (as ../fixtures expect).
+                mode: (e.mode & 0o177777) as u16,
                 uid: e.uid,
                 gid: e.gid,
                 size: if e.kind == Kind::File { e.size } else { 0 },
-                tar_size: e.size,
                 mtime: e.mtime,
                 sha256: e.sha256,
-                link: e.link.clone(),
-                implicit: false,
+                link: e.link.as_deref().map_or(NO_LINK, |l| self.tree.intern(l)),
             };
             if e.kind == Kind::Hardlink {
                 let target = e.link.as_deref().and_then(|p| self.tree.lookup(p));
@@ -276,12 +273,21 @@ impl Replay {
             }
             // A non-directory replacing a directory removes what was below it.
             if e.kind != Kind::Dir && self.live_attrs(id).is_some_and(|a| a.kind == Kind::Dir) {
-                let kids = self.tree.nodes[id as usize].children.clone();
+                let kids = self.tree.children(id).to_vec();
                 for c in kids {
                     self.delete_subtree(c, l);
                 }
             }
             self.set_version(id, l, status, Some(attrs));
+            if e.kind != Kind::File && e.size != 0 {
+                let v = self.tree.nodes[id as usize]
+                    .versions
+                    .last()
+                    .map(|v| v.attrs);
+                if let Some(a) = v {
+                    self.tree.odd_tar_sizes.insert(a, e.size);
+                }
+            }
             dive_put.insert(id, e.size);
             dive_members.push(id);
         }

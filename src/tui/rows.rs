@@ -202,7 +202,10 @@ impl VersionTable {
             parent: Vec::with_capacity(n),
         };
         let same_content = |x: &Attrs, y: &Attrs| {
-            x.kind == y.kind && x.sha256 == y.sha256 && x.size == y.size && x.link == y.link
+            x.kind == y.kind
+                && x.sha256 == y.sha256
+                && x.size == y.size
+                && tree.link(x) == tree.link(y)
         };
         let same_meta = |x: &Attrs, y: &Attrs| x.mode == y.mode && x.uid == y.uid && x.gid == y.gid;
         for id in tree.ids() {
@@ -260,15 +263,17 @@ pub fn net_change(
         (None, Some(b)) => (Some(Status::Added), Some(b)),
         (Some(a), None) => (Some(Status::Deleted), Some(a)),
         (Some(x), Some(y)) => {
-            let s =
-                if x.kind != y.kind || x.sha256 != y.sha256 || x.size != y.size || x.link != y.link
-                {
-                    Status::Modified
-                } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
-                    Status::Metadata
-                } else {
-                    Status::Unchanged
-                };
+            let s = if x.kind != y.kind
+                || x.sha256 != y.sha256
+                || x.size != y.size
+                || tree.link(x) != tree.link(y)
+            {
+                Status::Modified
+            } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
+                Status::Metadata
+            } else {
+                Status::Unchanged
+            };
             (Some(s), Some(y))
         }
     }

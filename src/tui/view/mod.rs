@@ -132,7 +132,7 @@ pub fn size(n: u64) -> String {
 }
 
 /// `-rwxr-xr-x` from a kind letter and mode bits.
-pub fn mode_string(kind: char, mode: u32) -> String {
+pub fn mode_string(kind: char, mode: u16) -> String {
     let mut s = String::with_capacity(10);
     s.push(kind);
     let bits = [

@@ -155,7 +155,7 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
     let Some(a) = tree.attrs_at(id, layer) else {
         return Vec::new();
     };
-    let target = match (a.kind, &a.link) {
+    let target = match (a.kind, tree.link(a)) {
         (Kind::Hardlink, Some(l)) => tree.lookup(l),
         (Kind::File, _) => Some(id),
         _ => None,
@@ -169,10 +169,9 @@ pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
         .filter(|&o| {
             tree.attrs_at(o, layer).is_some_and(|oa| {
                 oa.kind == Kind::Hardlink
-                    && oa
-                        .link
-                        .as_ref()
-                        .is_some_and(|l| tree.lookup(l) == Some(target) || **l == *tpath)
+                    && tree
+                        .link(oa)
+                        .is_some_and(|l| tree.lookup(l) == Some(target) || l == &tpath[..])
             })
         })
         .collect();
@@ -220,7 +219,7 @@ pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Lin
         if let Some(h) = a.sha256 {
             lines.push(kv(s, "SHA-256:   ", hex::encode(h)));
         }
-        if let Some(l) = &a.link {
+        if let Some(l) = tree.link(a) {
             lines.push(kv(
                 s,
                 "Link:      ",

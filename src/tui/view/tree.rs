@@ -142,7 +142,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         if is_dir {
             text.push('/');
         }
-        if let Some(link) = attrs.and_then(|a| a.link.as_ref()) {
+        if let Some(link) = attrs.and_then(|a| tree.link(a)) {
             let arrow = if attrs.is_some_and(|a| a.kind == crate::layer::Kind::Hardlink) {
                 " => /"
             } else {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::diff::SideInfo;
-use crate::tree::{Attrs, Status};
+use crate::tree::{Attrs, FileTree, Status};
 use crate::tui::config::{Action, ACTIONS};
 use crate::tui::diff::data::{ContentDiff, DiffData, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
@@ -85,7 +85,7 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     lines
 }
 
-fn attr_cells(a: Option<&Attrs>) -> [String; 6] {
+fn attr_cells(tree: &FileTree, a: Option<&Attrs>) -> [String; 6] {
     match a {
         None => [
             "(absent)".into(),
@@ -106,8 +106,7 @@ fn attr_cells(a: Option<&Attrs>) -> [String; 6] {
             format!("{} ({} B)", size(a.size), a.size),
             a.sha256
                 .map_or(String::new(), |h| hex::encode(&h[..12]) + "…"),
-            a.link
-                .as_ref()
+            tree.link(a)
                 .map_or(String::new(), |l| String::from_utf8_lossy(l).into_owned()),
         ],
     }
@@ -159,7 +158,10 @@ pub fn details_lines(s: &DiffState, data: &DiffData, idx: u32) -> Vec<Line<'stat
         ),
         t.dim.add_modifier(Modifier::BOLD),
     ));
-    let (oc, nc) = (attr_cells(oa), attr_cells(na));
+    let (oc, nc) = (
+        attr_cells(&data.old.tree, oa),
+        attr_cells(&data.new_side().tree, na),
+    );
     let labels = ["Kind", "Mode", "UID:GID", "Size", "SHA-256", "Link"];
     for (i, label) in labels.iter().enumerate() {
         if oc[i].is_empty() && nc[i].is_empty() {
