@@ -662,3 +662,44 @@ fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
         .expect_err("no overwrite");
     assert!(err.contains("exists"), "{err}");
 }
+
+#[test]
+fn paths_and_lower_case_paths_come_from_one_buffer_each() {
+    let bytes = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .file("usr/Share/README.md", b"r")
+                .file("usr/lib/libz.so", b"z")
+                .file("opt/ÄPFEL", b"a"),
+        )
+        .docker_legacy();
+    let archive = common::write_archive(&bytes, "image.tar");
+    let loaded = common::load_path(&archive.path).expect("load");
+    let ids: Vec<u32> = [
+        "/usr/Share/README.md",
+        "/usr/lib/libz.so",
+        "/opt/ÄPFEL",
+        "/",
+    ]
+    .iter()
+    .map(|p| loaded.tree.lookup(p.as_bytes()).expect(p))
+    .collect();
+    let data = Data::new(loaded);
+    let got: Vec<(&str, &str)> = ids.iter().map(|&i| (data.path(i), data.lower(i))).collect();
+    assert_eq!(
+        got,
+        [
+            ("/usr/Share/README.md", "/usr/share/readme.md"),
+            ("/usr/lib/libz.so", "/usr/lib/libz.so"),
+            ("/opt/ÄPFEL", "/opt/äpfel"),
+            ("/", "/"),
+        ]
+    );
+    assert_eq!(data.path(u32::MAX), "");
+    // Search is case-insensitive through the lower-cased table.
+    let mut s = AppState::ready(data, common::screen::config(ThemeName::None));
+    press(&mut s, KeyCode::Char('/'));
+    keys(&mut s, "readme");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(selected_path(&s), "/usr/Share/README.md");
+}

@@ -14,9 +14,10 @@ pub struct Data {
     pub loaded: Loaded,
     pub analysis: Analysis,
     /// Absolute path of each node (lossy UTF-8).
-    pub paths: Vec<Box<str>>,
-    /// The same, lower-cased (case-insensitive search and filters).
-    pub lower: Vec<Box<str>>,
+    pub paths: PathTable,
+    /// The same lower-cased, for case-insensitive search and filters;
+    /// empty where lower-casing changes nothing (most paths).
+    lower: PathTable,
     /// Bytes a node's versions shipped that are not in the final tree.
     pub wasted: Vec<u64>,
     /// Children sorted by name, per directory.
@@ -34,26 +35,30 @@ impl Data {
     pub fn with_analysis(loaded: Loaded, analysis: Analysis) -> Data {
         let tree = &loaded.tree;
         let n = tree.len();
-        let mut paths: Vec<Box<str>> = Vec::with_capacity(n);
+        let mut paths = PathTable::with_capacity(n);
+        let mut lower = PathTable::with_capacity(n);
         let mut wasted = vec![0u64; n];
+        let mut s = String::new();
         for id in tree.ids() {
             if id == ROOT {
-                paths.push("/".into());
+                paths.push("/");
+                lower.push("");
                 continue;
             }
             // Parents precede children in the arena.
             let parent = tree.node(id).parent;
-            let base: &str = if parent == ROOT {
-                ""
-            } else {
-                &paths[parent as usize]
-            };
-            let name = String::from_utf8_lossy(tree.name(id));
-            let mut s = String::with_capacity(base.len() + 1 + name.len());
-            s.push_str(base);
+            s.clear();
+            if parent != ROOT {
+                s.push_str(paths.get(parent as usize));
+            }
             s.push('/');
-            s.push_str(&name);
-            paths.push(s.into_boxed_str());
+            s.push_str(&String::from_utf8_lossy(tree.name(id)));
+            paths.push(&s);
+            if s.chars().any(char::is_uppercase) {
+                lower.push(&s.to_lowercase());
+            } else {
+                lower.push("");
+            }
             let vs = &tree.node(id).versions;
             let final_live = vs.last().is_some_and(|v| v.is_live());
             for (i, v) in vs.iter().enumerate() {
@@ -63,10 +68,6 @@ impl Data {
                 }
             }
         }
-        let lower = paths
-            .iter()
-            .map(|p| p.to_lowercase().into_boxed_str())
-            .collect();
         let names = NameOrder::build(tree);
         let versions = VersionTable::build(tree);
         Data {
@@ -81,10 +82,82 @@ impl Data {
     }
 
     pub fn path(&self, id: NodeId) -> &str {
-        self.paths.get(id as usize).map_or("", |p| p)
+        if (id as usize) < self.paths.len() {
+            self.paths.get(id as usize)
+        } else {
+            ""
+        }
+    }
+
+    /// The node's path lower-cased.
+    pub fn lower(&self, id: NodeId) -> &str {
+        match self.lower.get(id as usize) {
+            "" => self.path(id),
+            l => l,
+        }
     }
 
     pub fn layer_count(&self) -> usize {
         self.loaded.image.layers.len()
+    }
+}
+
+/// Many strings in one buffer (a node's path without an allocation of its
+/// own): entry `i` is `text[ends[i - 1]..ends[i]]`.
+#[derive(Debug, Default)]
+pub struct PathTable {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl PathTable {
+    pub fn with_capacity(n: usize) -> PathTable {
+        PathTable {
+            text: String::new(),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Entry `i`; panics when out of range, like indexing.
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// Lower-cased paths by node, for search.
+pub trait LowerPaths {
+    fn count(&self) -> usize;
+    fn lower_of(&self, i: usize) -> &str;
+}
+
+impl LowerPaths for Data {
+    fn count(&self) -> usize {
+        self.paths.len()
+    }
+    fn lower_of(&self, i: usize) -> &str {
+        self.lower(i as NodeId)
+    }
+}
+
+impl LowerPaths for [Box<str>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn lower_of(&self, i: usize) -> &str {
+        &self[i]
     }
 }

@@ -2,6 +2,7 @@
 //! [`super::update::update`]. View state (collapse, filters, cursor) lives
 //! here keyed by `NodeId`, never in the core tree.
 
+use crate::tui::data::LowerPaths;
 use std::sync::Arc;
 
 use ratatui::layout::Rect;
@@ -151,9 +152,9 @@ impl Filter {
             if ok {
                 if let Some((re, memo)) = regex.as_mut() {
                     let hay = if self.fold_case {
-                        &data.lower[i]
+                        data.lower(id)
                     } else {
-                        &data.paths[i]
+                        data.path(id)
                     };
                     ok = memo.get(id, || re.is_match(hay));
                 }
@@ -242,7 +243,7 @@ impl Search {
     pub fn refresh<E: OrderEntry>(
         &mut self,
         rows: &VisibleRows<E>,
-        lower: &[Box<str>],
+        lower: &(impl LowerPaths + ?Sized),
         here: Option<usize>,
     ) {
         self.matches.clear();
@@ -251,13 +252,13 @@ impl Search {
             return;
         }
         let q = self.query.to_lowercase();
-        let hits = self.hits.with(&q, lower.len());
+        let hits = self.hits.with(&q, lower.count());
         self.matches.extend(
             rows.order
                 .iter()
                 .map(|e| e.key())
                 // Match in the node's own name or its path.
-                .filter(|&k| hits.get(k, || lower[k as usize].contains(q.as_str()))),
+                .filter(|&k| hits.get(k, || lower.lower_of(k as usize).contains(q.as_str()))),
         );
         if let Some(here) = here {
             let i = self
@@ -516,7 +517,7 @@ impl AppState {
             .tree
             .selected_id()
             .map(|sel| self.tree.order_index(sel).unwrap_or(0));
-        self.search.refresh(&self.tree, &data.lower, here);
+        self.search.refresh(&self.tree, &*data, here);
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {

@@ -245,7 +245,7 @@ impl DiffState {
             .selected_idx()
             .and_then(|i| self.tree.order_index(i))
             .unwrap_or(0);
-        self.search.refresh(&self.tree, &data.lower, Some(here));
+        self.search.refresh(&self.tree, &data.lower[..], Some(here));
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
