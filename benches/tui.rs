@@ -6,7 +6,8 @@
 //! navigation, collapse/expand (one, all, to depth), filter, search, sort
 //! (key and direction, also when first asked after a layer change), layer
 //! switch (both directions, first/last, with a filter or size sort),
-//! per-layer/aggregated mode, range compare, and opening the popups.
+//! per-layer/aggregated mode, range compare, and opening the popups. Then
+//! the same for the diff explorer (`layerscope diff`) on two such trees.
 
 use std::time::{Duration, Instant};
 
@@ -15,11 +16,15 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use layerscope::layer::{Action, Kind, RawEntry};
-use layerscope::load::{load, LoadOptions, Progress};
+use layerscope::load::{load, LoadOptions, Loaded, Progress};
 use layerscope::synth::{ImageBuilder, LayerBuilder};
 use layerscope::tree::Replay;
 use layerscope::tui::config::Config;
 use layerscope::tui::data::Data;
+use layerscope::tui::diff::data::DiffData;
+use layerscope::tui::diff::state::DiffState;
+use layerscope::tui::diff::update::{self as diff_update, DiffMsg};
+use layerscope::tui::diff::view as diff_view;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
@@ -109,16 +114,9 @@ fn build() -> (tempfile::TempDir, Data) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("img.tar");
     std::fs::write(&path, img).expect("write");
-    let mut loaded = load(&path, &LoadOptions::default(), &Progress::default()).expect("load");
-    let mut r = Replay::new();
     let ls = layers();
     let total: usize = ls.iter().map(|l| l.len()).sum();
-    for l in &ls {
-        r.apply(l);
-    }
-    let (tree, dive) = r.finish();
-    loaded.tree = tree;
-    loaded.dive = dive;
+    let loaded = loaded_with(&path, &ls);
     let t = Instant::now();
     let data = Data::new(loaded);
     eprintln!(
@@ -127,6 +125,75 @@ fn build() -> (tempfile::TempDir, Data) {
         t.elapsed()
     );
     (dir, data)
+}
+
+/// The small real image at `path` with its tree replaced by `layers`.
+fn loaded_with(path: &std::path::Path, layers: &[Vec<RawEntry>]) -> Loaded {
+    let mut loaded = load(path, &LoadOptions::default(), &Progress::default()).expect("load");
+    let mut r = Replay::new();
+    for l in layers {
+        r.apply(l);
+    }
+    let (tree, dive) = r.finish();
+    loaded.tree = tree;
+    loaded.dive = dive;
+    loaded
+}
+
+/// The diff explorer: the image without its cleanup layer against the
+/// whole image (45k changed and 5k deleted paths among 250k).
+fn diff_bench(path: &std::path::Path) {
+    let ls = layers();
+    let old = loaded_with(path, &ls[..2]);
+    let new = loaded_with(path, &ls);
+    let t = Instant::now();
+    let data = DiffData::build(old, Some(new), None, None).expect("diff");
+    eprintln!("diff of two 250k-entry trees: {:?}", t.elapsed());
+    let mut s = DiffState::ready(data, Config::default());
+    diff_update::apply(&mut s, DiffMsg::Resize(120, 40));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut time = |label: &str, keys: &[KeyEvent]| {
+        let t = keys
+            .iter()
+            .map(|&k| {
+                let start = Instant::now();
+                diff_update::apply(&mut s, DiffMsg::Key(k));
+                term.draw(|f| diff_view::draw(&s, f.area(), f.buffer_mut()))
+                    .expect("draw");
+                start.elapsed()
+            })
+            .collect();
+        report(label, t);
+    };
+    let esc = code(KeyCode::Esc);
+    time("diff: down (j)", &vec![key('j'); 1000]);
+    time("diff: page down", &vec![code(KeyCode::PageDown); 300]);
+    time("diff: end/home (G/g)", &[key('G'), key('g')].repeat(20));
+    time(
+        "diff: collapse/expand (h/l)",
+        &[key('h'), key('l')].repeat(20),
+    );
+    time(
+        "diff: collapse all/expand all",
+        &[key('-'), key('=')].repeat(10),
+    );
+    time("diff: filter regex typed live", &typed('f', "pkg001/sub3"));
+    time("diff: filter clear (F)", &[key('F')]);
+    time("diff: toggle status (1)", &[key('1')].repeat(10));
+    time("diff: search typed live", &typed('/', "file42"));
+    time("diff: next match (n)", &vec![key('n'); 200]);
+    time(
+        "diff: details open/close (d, esc)",
+        &[key('d'), esc].repeat(10),
+    );
+    time(
+        "diff: summary open/close (i, esc)",
+        &[key('i'), esc].repeat(10),
+    );
+    time(
+        "diff: help open/close (?, esc)",
+        &[key('?'), esc].repeat(10),
+    );
 }
 
 struct Bench {
@@ -213,7 +280,7 @@ fn typed(open: char, text: &str) -> Vec<KeyEvent> {
 }
 
 fn main() {
-    let (_dir, data) = build();
+    let (dir, data) = build();
     let t = Instant::now();
     let mut s = AppState::ready(data, Config::default());
     eprintln!("first view (aggregated, 250k rows): {:?}", t.elapsed());
@@ -324,4 +391,6 @@ fn main() {
         "layers: switch, regex filter (k/j)",
         &[key('k'), key('j')].repeat(10),
     );
+    drop(b);
+    diff_bench(&dir.path().join("img.tar"));
 }
