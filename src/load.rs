@@ -192,7 +192,13 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     .open(&l.member)
                     .map_err(|e| e.to_string())
                     .and_then(|r| {
-                        layer::scan(r, l.media_type.as_deref(), opts.scan, |n| {
+                        // --hash files still shows every layer digest;
+                        // --no-hash hashes nothing.
+                        let scan_opts = layer::ScanOptions {
+                            blob_digest_unknown: l.digest.is_none() && opts.scan.hash_files,
+                            ..opts.scan
+                        };
+                        layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
                             progress.bytes_done.fetch_add(n, Ordering::Relaxed);
                         })
                     });

@@ -1129,3 +1129,47 @@ fn truncated_layer_without_hashing_still_fails() {
         "{warn}"
     );
 }
+
+// A docker-save archive with gzip layers names no blob digest anywhere:
+// --hash files still takes it (cheap: the compressed bytes), and does not
+// verify the diff ID, which --hash all does.
+#[test]
+fn hash_files_still_shows_digests_the_manifest_does_not_name() {
+    let tar = LayerBuilder::new("x").file("a", b"1").tar_bytes();
+    let gz = synth::compress(&tar, Compression::Gzip);
+    let wrong = "00".repeat(32);
+    let bytes = legacy_custom(
+        &[("l0/layer.tar.gz", gz.clone())],
+        std::slice::from_ref(&wrong),
+    );
+    let a = write_archive(&bytes, "image.tar");
+    let digest_of = |extra: &[&str]| {
+        let out = bin()
+            .args(["report", "--format", "json"])
+            .arg(&a.path)
+            .args(extra)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (
+            v["layers"][0]["digest"]
+                .as_str()
+                .expect("digest")
+                .to_string(),
+            v["layers"][0]["diff_id"]
+                .as_str()
+                .expect("diff id")
+                .to_string(),
+            stderr,
+        )
+    };
+    let (digest, diff_id, warn) = digest_of(&["--hash", "files"]);
+    assert_eq!(digest, format!("sha256:{}", synth::sha256_hex(&gz)));
+    assert_eq!(diff_id, format!("sha256:{wrong}"), "taken from the config");
+    assert!(warn.contains("were not verified (--hash files)"), "{warn}");
+    let (digest, _, _) = digest_of(&["--no-hash", "--no-verify"]);
+    assert_eq!(digest, "", "--no-hash hashes nothing");
+    fails(&bytes, &["diff ID mismatch"]);
+}

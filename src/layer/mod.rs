@@ -132,6 +132,9 @@ pub struct ScanOptions {
     pub hash_files: bool,
     /// Hash the blob and the uncompressed stream (to verify digests).
     pub hash_layers: bool,
+    /// Hash a compressed blob even when `hash_layers` is off, because
+    /// nothing else names its digest (docker-save archives with gzip layers).
+    pub blob_digest_unknown: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
 }
@@ -141,6 +144,7 @@ impl Default for ScanOptions {
         ScanOptions {
             hash_files: true,
             hash_layers: true,
+            blob_digest_unknown: false,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
         }
@@ -270,8 +274,14 @@ pub fn scan<R: Read + Seek + Send>(
     }
 
     let stream = |r: &mut pipeline::ChunkReader| read_tar(r, opts, &mut entries, &mut warnings);
-    let (parsed, read, stream_digest) =
-        pipeline::run(blob, compression, opts.hash_layers, progress, stream)?;
+    let (parsed, read, stream_digest) = pipeline::run(
+        blob,
+        compression,
+        opts.hash_layers,
+        opts.hash_layers || opts.blob_digest_unknown,
+        progress,
+        stream,
+    )?;
     parsed.map_err(|e| match compression {
         Compression::None => e,
         c => format!("{e} ({} stream)", c.name()),

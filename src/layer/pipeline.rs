@@ -33,13 +33,15 @@ pub(super) struct Read1 {
 }
 
 /// Run `parse` on the uncompressed stream of `blob` while other threads
-/// read, decompress and hash it. `stream_digest` is the SHA-256 of the
+/// read, decompress and hash it. The digest returned is the SHA-256 of the
 /// uncompressed stream when `hash` is set (the diff ID; for an uncompressed
-/// blob also its digest).
+/// blob also its digest); a compressed blob's own digest is taken when
+/// `hash_compressed` is set.
 pub(super) fn run<R, F, T>(
     blob: R,
     compression: Compression,
     hash: bool,
+    hash_compressed: bool,
     progress: F,
     parse: impl FnOnce(&mut ChunkReader) -> T,
 ) -> Result<(T, Read1, Option<String>), String>
@@ -52,7 +54,7 @@ where
         let (back_tx, back_rx) = sync_channel::<Vec<u8>>(2 * DEPTH + 2);
         // The compressed blob's own digest is taken by the reading stage;
         // an uncompressed blob's digest is the stream digest below.
-        let hash_blob = hash && compression != Compression::None;
+        let hash_blob = hash_compressed && compression != Compression::None;
         let reader =
             s.spawn(move || read_stage(blob, compression, hash_blob, progress, raw_tx, back_rx));
         let (parse_rx, hasher) = if hash {
@@ -224,6 +226,7 @@ mod tests {
             &blob[..],
             Compression::None,
             true,
+            true,
             |_| {},
             |r| {
                 let mut v = Vec::new();
@@ -245,6 +248,7 @@ mod tests {
             &blob[..],
             Compression::None,
             true,
+            true,
             |_| {},
             |r| {
                 let mut head = [0u8; 10];
@@ -263,6 +267,7 @@ mod tests {
         let (got, _, _) = run(
             &blob[..],
             Compression::Gzip,
+            true,
             true,
             |_| {},
             |r| {
