@@ -61,9 +61,9 @@ fn report_json_has_the_versioned_schema() {
     assert_eq!(del["status"], "deleted");
 }
 
-#[test]
-fn dive_json_keeps_dives_schema() {
-    let a = write_archive(&wasteful(), "w.tar");
+/// The document `report --dive-json FILE` writes for an archive.
+fn dive_json_of(bytes: &[u8]) -> serde_json::Value {
+    let a = write_archive(bytes, "w.tar");
     let dj = a.dir.path().join("dive.json");
     bin()
         .args(["report"])
@@ -72,8 +72,12 @@ fn dive_json_keeps_dives_schema() {
         .arg(&dj)
         .assert()
         .success();
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&dj).expect("file")).expect("json");
+    serde_json::from_slice(&std::fs::read(&dj).expect("file")).expect("json")
+}
+
+#[test]
+fn dive_json_keeps_dives_schema() {
+    let v = dive_json_of(&wasteful());
     assert_eq!(v["image"]["sizeBytes"], 2001);
     assert_eq!(v["image"]["inefficientBytes"], 2001);
     assert_eq!(v["image"]["fileReference"][0]["file"], "/etc/a");
@@ -277,17 +281,7 @@ fn dive_json_file_list_and_commands_follow_dive() {
                 .symlink("etc/l", "x"),
         )
         .docker_legacy();
-    let a = write_archive(&bytes, "w.tar");
-    let dj = a.dir.path().join("dive.json");
-    bin()
-        .args(["report"])
-        .arg(&a.path)
-        .arg("--dive-json")
-        .arg(&dj)
-        .assert()
-        .success();
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&dj).expect("file")).expect("json");
+    let v = dive_json_of(&bytes);
     assert_eq!(v["layer"][0]["command"], "#(nop) ADD file:abc in / ");
     assert_eq!(v["layer"][1]["command"], "rm /etc/a && ln -s x /etc/l");
     let l0 = &v["layer"][0]["fileList"];

@@ -656,9 +656,9 @@ mod tests {
         }
     }
 
-    fn model() -> (FileTree, ViewInfo, TreeModel) {
-        let mut r = Replay::new();
-        r.apply(&[
+    /// `/a/{x,y}`, `/b`, `/c/d/z`.
+    fn base() -> [RawEntry; 7] {
+        [
             e("a", Kind::Dir, 0),
             e("a/x", Kind::File, 5),
             e("a/y", Kind::File, 50),
@@ -666,7 +666,12 @@ mod tests {
             e("c", Kind::Dir, 0),
             e("c/d", Kind::Dir, 0),
             e("c/d/z", Kind::File, 1),
-        ]);
+        ]
+    }
+
+    fn model() -> (FileTree, ViewInfo, TreeModel) {
+        let mut r = Replay::new();
+        r.apply(&base());
         let (tree, _) = r.finish();
         let info = ViewInfo::compute(&tree, ViewMode::Aggregated, 0);
         let mut m = TreeModel::default();
@@ -1046,15 +1051,7 @@ mod tests {
     /// `/a/y`.
     fn two_layers() -> (FileTree, VersionTable, NameOrder) {
         let mut r = Replay::new();
-        r.apply(&[
-            e("a", Kind::Dir, 0),
-            e("a/x", Kind::File, 5),
-            e("a/y", Kind::File, 50),
-            e("b", Kind::File, 20),
-            e("c", Kind::Dir, 0),
-            e("c/d", Kind::Dir, 0),
-            e("c/d/z", Kind::File, 1),
-        ]);
+        r.apply(&base());
         r.apply(&[e("b", Kind::File, 90), e("a/y", Kind::File, 0)]);
         let (t, _) = r.finish();
         let table = VersionTable::build(&t);
