@@ -138,8 +138,8 @@ pub fn dive_figures_filtered(img: &Loaded, ignore: impl Fn(&str) -> bool) -> Div
     let user_size_bytes = sizes.iter().skip(1).sum();
     let (mut min_sum, mut cum_sum) = (0u128, 0u128);
     let ignored = |id: usize| ignore(&img.tree.path(id as NodeId));
-    for (id, &(cum, min, count)) in img.dive.per_node.iter().enumerate() {
-        if count > 0 && (count == 1 || !ignored(id)) {
+    for (id, (cum, min, count)) in img.dive.iter() {
+        if count == 1 || !ignored(id as usize) {
             min_sum += min as u128;
             cum_sum += cum as u128;
         }
@@ -155,7 +155,7 @@ pub fn dive_figures_filtered(img: &Loaded, ignore: impl Fn(&str) -> bool) -> Div
         .iter()
         .filter(|&&id| !ignored(id as usize))
         .map(|&id| {
-            let (cum, _, count) = img.dive.per_node[id as usize];
+            let (cum, _, count) = img.dive.get(id);
             InefficientFile {
                 path: img.tree.path(id),
                 count,

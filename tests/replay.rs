@@ -403,5 +403,5 @@ fn a_hardlinks_header_size_counts_in_dives_whiteout_size() {
     assert_eq!(tree.attrs_at(h, 0).map(|a| a.size), Some(0));
     assert_eq!(tree.tar_size(tree.change_in(h, 0).expect("v")), 7);
     // /d is a leaf of layer 1 only (the whiteout), sized 100 + 7.
-    assert_eq!(dive.per_node[d as usize], (107, 107, 1));
+    assert_eq!(dive.get(d), (107, 107, 1));
 }

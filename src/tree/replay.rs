@@ -10,10 +10,16 @@ use super::{Attrs, FastMap, FileTree, NodeId, Status, Version, IMPLICIT, NO_ATTR
 use crate::layer::{Action, Kind, RawEntry};
 
 /// dive 0.13.1's per-path tallies over the leaves of each layer's own tree.
+/// Most paths are seen once: they cost their size and a bit; only paths
+/// seen again get a full record.
 #[derive(Debug, Clone, Default)]
 pub struct DiveTally {
-    /// Per node: (sum of sizes over layers, smallest size seen, layers seen).
-    pub per_node: Vec<(u64, u64, u32)>,
+    /// Per node: whether it was seen (bits).
+    seen: Vec<u64>,
+    /// Per node: the size it was first seen with.
+    first: Vec<u64>,
+    /// Nodes seen in two or more layers: (sum of sizes, smallest, layers).
+    again: FastMap<NodeId, (u64, u64, u32)>,
     /// Order in which nodes became inefficient (seen a second time).
     pub inefficient_order: Vec<NodeId>,
 }
@@ -21,16 +27,46 @@ pub struct DiveTally {
 impl DiveTally {
     fn add(&mut self, id: NodeId, size: u64) {
         let i = id as usize;
-        if self.per_node.len() <= i {
-            self.per_node.resize(i + 1, (0, u64::MAX, 0));
+        if self.first.len() <= i {
+            self.first.resize(i + 1, 0);
+            self.seen.resize(i / 64 + 1, 0);
         }
-        let e = &mut self.per_node[i];
-        e.0 += size;
+        let bit = 1u64 << (i % 64);
+        if self.seen[i / 64] & bit == 0 {
+            self.seen[i / 64] |= bit;
+            self.first[i] = size;
+            return;
+        }
+        let first = self.first[i];
+        let e = self.again.entry(id).or_insert_with(|| {
+            self.inefficient_order.push(id);
+            (first, first, 1)
+        });
+        e.0 = e.0.saturating_add(size);
         e.1 = e.1.min(size);
         e.2 += 1;
-        if e.2 == 2 {
-            self.inefficient_order.push(id);
+    }
+
+    /// (sum of sizes over layers, smallest size seen, layers seen) of a
+    /// node; (0, u64::MAX, 0) when no layer had it as a leaf.
+    pub fn get(&self, id: NodeId) -> (u64, u64, u32) {
+        let i = id as usize;
+        let seen = self
+            .seen
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0);
+        match (seen, self.again.get(&id)) {
+            (false, _) => (0, u64::MAX, 0),
+            (true, Some(&t)) => t,
+            (true, None) => (self.first[i], self.first[i], 1),
         }
+    }
+
+    /// The tallies of every node some layer had as a leaf.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, (u64, u64, u32))> + '_ {
+        (0..self.first.len() as NodeId)
+            .filter(|&id| self.seen[id as usize / 64] & (1u64 << (id % 64)) != 0)
+            .map(|id| (id, self.get(id)))
     }
 }
 
