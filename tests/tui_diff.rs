@@ -625,3 +625,33 @@ fn piped_diff_output_stays_text() {
         "{text}"
     );
 }
+
+#[test]
+fn search_and_filter_ignore_case_through_the_lower_cased_table() {
+    let old = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .file("etc/Motd.TXT", b"a")
+                .file("etc/hosts", b"h"),
+        )
+        .docker_legacy();
+    let new = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .file("etc/Motd.TXT", b"b")
+                .file("etc/hosts", b"h"),
+        )
+        .docker_legacy();
+    let mut a = app_from(&old, &new, ThemeName::None);
+    keys(&mut a.s, "/motd.txt");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(selected_path(&a.s), "/etc/Motd.TXT");
+    let data = a.s.data.clone().expect("data");
+    let i = (0..data.len())
+        .find(|&i| {
+            data.entry(i as u32)
+                .is_some_and(|e| e.path == "/etc/Motd.TXT")
+        })
+        .expect("entry");
+    assert_eq!(data.lower(i), "/etc/motd.txt");
+}

@@ -54,11 +54,7 @@ impl Data {
             s.push('/');
             s.push_str(&String::from_utf8_lossy(tree.name(id)));
             paths.push(&s);
-            if s.chars().any(char::is_uppercase) {
-                lower.push(&s.to_lowercase());
-            } else {
-                lower.push("");
-            }
+            lower.push_lower_cased(&s);
             let vs = &tree.node(id).versions;
             let final_live = vs.last().is_some_and(|v| v.is_live());
             for (i, v) in vs.iter().enumerate() {
@@ -123,6 +119,22 @@ impl PathTable {
         self.ends.push(self.text.len());
     }
 
+    /// Push `s` lower-cased, or an empty entry when lower-casing changes
+    /// nothing (most paths): readers fall back to the original then.
+    pub fn push_lower_cased(&mut self, s: &str) {
+        let l = s.to_lowercase();
+        self.push(if l == s { "" } else { &l });
+    }
+
+    /// A table of `strings` lower-cased (see [`PathTable::push_lower_cased`]).
+    pub fn lower_cased<'a>(strings: impl ExactSizeIterator<Item = &'a str>) -> PathTable {
+        let mut t = PathTable::with_capacity(strings.len());
+        for s in strings {
+            t.push_lower_cased(s);
+        }
+        t
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -150,14 +162,5 @@ impl LowerPaths for Data {
     }
     fn lower_of(&self, i: usize) -> &str {
         self.lower(i as NodeId)
-    }
-}
-
-impl LowerPaths for [Box<str>] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn lower_of(&self, i: usize) -> &str {
-        &self[i]
     }
 }

@@ -11,6 +11,7 @@ use crate::diff::{self, Diff, TreeOptions};
 use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::Attrs;
+use crate::tui::data::{LowerPaths, PathTable};
 use crate::tui::update::looks_binary;
 
 /// Bytes read from each side for the content diff.
@@ -23,8 +24,8 @@ pub struct DiffData {
     pub new: Option<Loaded>,
     /// `tree` holds every path of both trees (unchanged ones too).
     pub diff: Diff,
-    /// Entry paths, lower-cased.
-    pub lower: Vec<Box<str>>,
+    /// Entry paths lower-cased, empty where that changes nothing.
+    lower: PathTable,
 }
 
 impl DiffData {
@@ -45,18 +46,26 @@ impl DiffData {
             new_layer,
             TreeOptions { unchanged: true },
         )?;
-        let lower = d
-            .tree
-            .entries
-            .iter()
-            .map(|e| e.path.to_lowercase().into_boxed_str())
-            .collect();
+        let lower = PathTable::lower_cased(d.tree.entries.iter().map(|e| e.path.as_str()));
         Ok(DiffData {
             old,
             new,
             diff: d,
             lower,
         })
+    }
+
+    /// Entry `i`'s path lower-cased.
+    pub fn lower(&self, i: usize) -> &str {
+        match self.lower.get(i) {
+            "" => self
+                .diff
+                .tree
+                .entries
+                .get(i)
+                .map_or("", |e| e.path.as_str()),
+            l => l,
+        }
     }
 
     pub fn new_side(&self) -> &Loaded {
@@ -229,4 +238,13 @@ pub fn content_diff(data: &DiffData, i: u32) -> Result<ContentDiff, String> {
         old: os,
         new: ns,
     })
+}
+
+impl LowerPaths for DiffData {
+    fn count(&self) -> usize {
+        self.lower.len()
+    }
+    fn lower_of(&self, i: usize) -> &str {
+        self.lower(i)
+    }
 }

@@ -197,7 +197,7 @@ impl DiffState {
             if ok {
                 if let Some(re) = &f.regex {
                     ok = if f.fold_case {
-                        re.is_match(&data.lower[i])
+                        re.is_match(data.lower(i))
                     } else {
                         re.is_match(&e.path)
                     };
@@ -245,7 +245,7 @@ impl DiffState {
             .selected_idx()
             .and_then(|i| self.tree.order_index(i))
             .unwrap_or(0);
-        self.search.refresh(&self.tree, &data.lower[..], Some(here));
+        self.search.refresh(&self.tree, data.as_ref(), Some(here));
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
