@@ -6,7 +6,7 @@ use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use layerscope::load::{load, LoadOptions, Progress};
-use layerscope::synth::{Compression, ImageBuilder, LayerBuilder};
+use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
 
 /// ~`files` files over 5 layers with overwrites and deletions.
 fn image(files: usize) -> ImageBuilder {

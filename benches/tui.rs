@@ -17,7 +17,6 @@ use ratatui::Terminal;
 
 use layerscope::layer::{Action, Kind, RawEntry};
 use layerscope::load::{load, LoadOptions, Loaded, Progress};
-use layerscope::synth::{ImageBuilder, LayerBuilder};
 use layerscope::tree::Replay;
 use layerscope::tui::config::Config;
 use layerscope::tui::data::Data;
@@ -28,6 +27,7 @@ use layerscope::tui::diff::view as diff_view;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
+use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 const ENTRIES: usize = 250_000;
 

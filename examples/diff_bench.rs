@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use layerscope::diff;
 use layerscope::load::{load, LoadOptions, Progress};
-use layerscope::synth::{Compression, ImageBuilder, LayerBuilder};
+use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
 
 fn layer(i: usize, per: usize, variant: u8) -> LayerBuilder {
     let mut l = LayerBuilder::new(&format!("RUN step {i}"));

@@ -20,7 +20,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use layerscope::load::{load, LoadOptions, Progress};
-use layerscope::synth::{self, Compression, ImageBuilder, LayerBuilder, XorShift64};
+use layerscope_synth::{self as synth, Compression, ImageBuilder, LayerBuilder, XorShift64};
 
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 

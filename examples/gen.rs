@@ -21,8 +21,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use layerscope::synth::{
-    self, Compression, ContentKind, Descriptor, Encoder, EntryKind, EntryMeta, HashWriter,
+use layerscope_synth::{
+    self as synth, Compression, ContentKind, Descriptor, Encoder, EntryKind, EntryMeta, HashWriter,
     HistoryItem, ImageBuilder, LayerWriter, OuterTar, PseudoReader, TarFormat, XorShift64,
 };
 

@@ -20,7 +20,6 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
-pub mod synth;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -4,7 +4,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::*;
-use layerscope::synth::{Compression, ImageBuilder, LayerBuilder};
+use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
 use predicates::prelude::*;
 
 fn bin() -> Command {

@@ -9,8 +9,8 @@ use assert_cmd::Command;
 use common::*;
 use layerscope::diff::{self, Changed, Filter};
 use layerscope::load::Loaded;
-use layerscope::synth::{Compression, ImageBuilder, LayerBuilder};
 use layerscope::tree::Status;
+use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("layerscope").expect("binary");
@@ -559,7 +559,7 @@ fn cli_reads_one_side_from_stdin() {
 #[test]
 fn cli_selects_an_image_per_side() {
     let multi =
-        layerscope::synth::oci_archive_multi_image(&[old_image(), new_image()], Compression::Gzip);
+        layerscope_synth::oci_archive_multi_image(&[old_image(), new_image()], Compression::Gzip);
     let a = write_archive(&multi, "multi.tar");
     let out = bin()
         .args([
@@ -783,7 +783,7 @@ fn check_consecutive_layers(l: &Loaded, what: &str) {
 
 #[test]
 fn consecutive_layers_agree_with_the_change_sets() {
-    let (l, _) = load_bytes(&layerscope::synth::sample_image().docker_legacy());
+    let (l, _) = load_bytes(&layerscope_synth::sample_image().docker_legacy());
     check_consecutive_layers(&l, "sample");
     let Some(dir) = shared_fixtures() else { return };
     for name in ["dive-test-docker-image.tar", "tiny-umoci.docker.tar"] {

@@ -10,8 +10,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use common::*;
 use layerscope::extract::{extract, ExtractOptions};
-use layerscope::synth::{ImageBuilder, LayerBuilder};
 use layerscope::tree::ROOT;
+use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("layerscope").expect("binary");

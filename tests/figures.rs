@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use layerscope::synth::{ImageBuilder, LayerBuilder};
+use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 fn waste_image() -> Vec<u8> {
     ImageBuilder::new()
@@ -250,7 +250,7 @@ fn shared_fixtures_match_expected_figures() {
 // --source docker-archive assets/sample.tar` and `--json`), to the last digit.
 #[test]
 fn sample_image_matches_dive_exactly() {
-    let (l, a) = load_bytes(&layerscope::synth::sample_image().docker_legacy());
+    let (l, a) = load_bytes(&layerscope_synth::sample_image().docker_legacy());
     let d = &a.dive;
     assert_eq!(d.image_size_bytes, 1_488_674);
     assert_eq!(d.wasted_bytes, 934_499);
@@ -283,7 +283,7 @@ fn checked_in_sample_is_the_generated_one() {
     let on_disk = std::fs::read(&path).expect("assets/sample.tar");
     assert_eq!(
         on_disk,
-        layerscope::synth::sample_image().docker_legacy(),
+        layerscope_synth::sample_image().docker_legacy(),
         "regenerate with: cargo run --example gen -- sample assets/sample.tar"
     );
 }

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use layerscope::archive::Selector;
 use layerscope::load::LoadOptions;
-use layerscope::synth::{self, Compression, ImageBuilder, LayerBuilder};
+use layerscope_synth::{self as synth, Compression, ImageBuilder, LayerBuilder};
 
 fn sample() -> ImageBuilder {
     ImageBuilder::new()

@@ -11,7 +11,9 @@ use std::path::Path;
 use assert_cmd::Command;
 use common::*;
 use layerscope::load::LoadOptions;
-use layerscope::synth::{self, Compression, Descriptor, ImageBuilder, LayerBuilder, OuterTar};
+use layerscope_synth::{
+    self as synth, Compression, Descriptor, ImageBuilder, LayerBuilder, OuterTar,
+};
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("layerscope").expect("binary");

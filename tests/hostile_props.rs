@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use common::*;
 use layerscope::load::{load, LoadOptions, Progress};
-use layerscope::synth::{self, Compression, ImageBuilder, LayerBuilder, OuterTar};
+use layerscope_synth::{self as synth, Compression, ImageBuilder, LayerBuilder, OuterTar};
 use proptest::prelude::*;
 
 fn image() -> ImageBuilder {

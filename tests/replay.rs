@@ -1,10 +1,10 @@
 //! Replay semantics: statuses, whiteouts, opaque dirs, links, odd names.
-//! Archives are built in code with `layerscope::synth`.
+//! Archives are built in code with `layerscope_synth`.
 
 mod common;
 
 use common::*;
-use layerscope::synth::{ImageBuilder, LayerBuilder};
+use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 fn img(layers: Vec<LayerBuilder>) -> Vec<u8> {
     let mut b = ImageBuilder::new();
@@ -280,7 +280,7 @@ fn file_content_is_read_back_in_a_bounded_window() {
                 .file("a.txt", b"newer")
                 .hardlink("b.txt", "a.txt"),
         )
-        .oci_archive(layerscope::synth::Compression::Gzip);
+        .oci_archive(layerscope_synth::Compression::Gzip);
     let (l, _keep) = load_bytes_kept(&bytes);
     let a = l.tree.lookup(b"/a.txt").expect("a");
     let w = layerscope::content::read_window(&l, a, 0, 0, 100).expect("read");
@@ -306,7 +306,7 @@ fn file_content_is_read_back_in_a_bounded_window() {
 fn sparse_expected() -> (u64, String) {
     let mut content = vec![0u8; 65_536];
     content.extend_from_slice(b"tail");
-    (65_540, layerscope::synth::sha256_hex(&content))
+    (65_540, layerscope_synth::sha256_hex(&content))
 }
 
 fn scan_one(tar: Vec<u8>) -> layerscope::layer::RawEntry {

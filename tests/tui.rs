@@ -10,7 +10,6 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
-use layerscope::synth::{self, ImageBuilder, LayerBuilder};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
 use layerscope::tui::data::Data;
@@ -19,6 +18,7 @@ use layerscope::tui::rows::{SortKey, ViewMode};
 use layerscope::tui::state::{AppState, Effect, Focus, Popup};
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
+use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
 struct App {
     s: AppState,
@@ -630,7 +630,7 @@ fn mouse_selects_toggles_and_scrolls() {
 #[test]
 fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
     let archive = common::write_archive(
-        &layerscope::synth::sample_image().docker_legacy(),
+        &layerscope_synth::sample_image().docker_legacy(),
         "image.tar",
     );
     let loaded = common::load_path(&archive.path).expect("load");

@@ -8,12 +8,12 @@ mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use layerscope::synth;
 use layerscope::tui::config::ThemeName;
 use layerscope::tui::data::Data;
 use layerscope::tui::rows::{SortKey, ViewMode};
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
+use layerscope_synth as synth;
 
 struct App {
     s: AppState,

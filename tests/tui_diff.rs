@@ -16,7 +16,6 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 
 use common::tmux::{have_tmux, shell_quote, Tmux};
-use layerscope::synth::{self, ImageBuilder, LayerBuilder};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
 use layerscope::tui::diff::data::{ContentDiff, DiffData};
@@ -24,6 +23,7 @@ use layerscope::tui::diff::rows::DiffSortKey;
 use layerscope::tui::diff::state::{DiffEffect, DiffFocus, DiffPopup, DiffState};
 use layerscope::tui::diff::update::{apply, DiffMsg};
 use layerscope::tui::diff::{read_diff, view};
+use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
 struct App {
     s: DiffState,

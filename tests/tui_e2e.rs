@@ -30,7 +30,7 @@ fn explore_the_sample_image_in_a_terminal() {
         return;
     }
     let archive = common::write_archive(
-        &layerscope::synth::sample_image().docker_legacy(),
+        &layerscope_synth::sample_image().docker_legacy(),
         "sample.tar",
     );
     let t = explorer(

@@ -454,15 +454,15 @@ mod tests {
     #[test]
     fn a_compressed_outer_bomb_is_refused_while_spooling() {
         let zeros = vec![0u8; 20 << 20];
-        let gz = crate::synth::compress(&zeros, crate::synth::Compression::Gzip);
+        let gz = layerscope_synth::compress(&zeros, layerscope_synth::Compression::Gzip);
         let err = spool_limited(Path::new("bomb.tar.gz"), &gz[..], 100, 1 << 20).expect_err("bomb");
         assert_eq!(
             err.to_string(),
             "bomb.tar.gz: decompression bomb? the compressed archive inflates beyond 100 times its size; decompress it yourself to read it anyway"
         );
         // Within the ratio it is fine.
-        let text = crate::synth::pseudo_text(1, 1 << 20);
-        let gz = crate::synth::compress(&text, crate::synth::Compression::Gzip);
+        let text = layerscope_synth::pseudo_text(1, 1 << 20);
+        let gz = layerscope_synth::compress(&text, layerscope_synth::Compression::Gzip);
         let f = spool_limited(Path::new("ok.tar.gz"), &gz[..], 100, 1 << 10).expect("spool");
         assert_eq!(f.metadata().expect("meta").len(), 1 << 20);
     }
