@@ -62,7 +62,7 @@ fn selected_path(s: &AppState) -> String {
 fn row_paths(s: &AppState) -> Vec<String> {
     let d = s.data.as_ref().expect("data");
     (0..s.tree.rows.len())
-        .map(|r| d.path(s.tree.entry(r).expect("row").id).to_string())
+        .map(|r| d.path(s.tree.entry(r).expect("row").key).to_string())
         .collect()
 }
 
@@ -77,7 +77,7 @@ fn status_of(s: &AppState, path: &str) -> Option<Status> {
 #[test]
 fn opens_on_the_last_layer_with_the_layers_pane_focused() {
     let a = sample();
-    assert_eq!(a.s.layer, 5);
+    assert_eq!(a.s.layer(), 5);
     assert_eq!(a.s.focus, Focus::Layers);
     assert_eq!(a.s.mode, ViewMode::Aggregated);
     assert_eq!(row_paths(&a.s)[0], "/app");
@@ -87,7 +87,7 @@ fn opens_on_the_last_layer_with_the_layers_pane_focused() {
 fn layer_navigation_updates_the_tree() {
     let mut a = sample();
     keys(&mut a.s, "kkk");
-    assert_eq!(a.s.layer, 2);
+    assert_eq!(a.s.layer(), 2);
     press(&mut a.s, KeyCode::Char('v'));
     assert_eq!(a.s.mode, ViewMode::Layer);
     // The cleanup layer deletes the apt lists and term.log.
@@ -99,11 +99,11 @@ fn layer_navigation_updates_the_tree() {
     assert!(row_paths(&a.s).contains(&"/var/log/apt/term.log".to_string()));
     assert!(!row_paths(&a.s).contains(&"/bin/bash".to_string()));
     keys(&mut a.s, "g");
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layer(), 0);
     keys(&mut a.s, "G");
-    assert_eq!(a.s.layer, 5);
+    assert_eq!(a.s.layer(), 5);
     press(&mut a.s, KeyCode::PageUp);
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layer(), 0);
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn regex_filter_keeps_ancestors_of_matches() {
         Some("/usr/share/doc/README")
     );
     keys(&mut a.s, "F");
-    assert!(!a.s.filter.is_active());
+    assert!(!a.s.tree.filter.is_active());
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn status_size_and_waste_filters() {
 fn search_counts_and_jumps_between_matches() {
     let mut a = sample();
     keys(&mut a.s, "/logo");
-    assert_eq!(a.s.search.matches.len(), 2);
+    assert_eq!(a.s.tree.search.matches.len(), 2);
     press(&mut a.s, KeyCode::Enter);
     assert_eq!(a.s.focus, Focus::Tree);
     assert_eq!(selected_path(&a.s), "/app/public/logo.png");
@@ -265,11 +265,11 @@ fn jump_to_path() {
 fn range_compare_shows_the_net_change() {
     let mut a = sample();
     keys(&mut a.s, "kkkk");
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
     keys(&mut a.s, "m");
     assert_eq!(a.s.mode, ViewMode::Range { from: 1 });
     keys(&mut a.s, "jjj");
-    assert_eq!(a.s.layer, 4);
+    assert_eq!(a.s.layer(), 4);
     // Added in 1, deleted in 2: net deleted from 1 to 4.
     assert_eq!(status_of(&a.s, "/var/lib/apt/lists"), Some(Status::Deleted));
     assert_eq!(status_of(&a.s, "/app/main.py"), Some(Status::Added));
@@ -290,21 +290,21 @@ fn range_compare_shows_the_net_change() {
 fn sort_by_size_descending_per_directory() {
     let mut a = sample();
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, SortKey::Size);
-    assert!(a.s.sort.descending);
+    assert_eq!(a.s.tree.sort.key, SortKey::Size);
+    assert!(a.s.tree.sort.descending);
     let d = a.s.data.clone().expect("data");
     let tops: Vec<_> =
         a.s.tree
             .order
             .iter()
             .filter(|e| e.depth == 0)
-            .map(|e| a.s.info.size[e.id as usize])
+            .map(|e| a.s.info.size[e.key as usize])
             .collect();
     assert!(tops.windows(2).all(|w| w[0] >= w[1]), "{tops:?}");
-    assert_eq!(d.path(a.s.tree.order[0].id), "/usr");
+    assert_eq!(d.path(a.s.tree.order[0].key), "/usr");
     keys(&mut a.s, "S");
-    assert!(!a.s.sort.descending);
-    assert_eq!(d.path(a.s.tree.order[0].id), "/root");
+    assert!(!a.s.tree.sort.descending);
+    assert_eq!(d.path(a.s.tree.order[0].key), "/root");
 }
 
 #[test]
@@ -342,7 +342,7 @@ fn top_wasted_path_jumps_into_the_tree() {
     press(&mut a.s, KeyCode::Enter);
     assert!(a.s.popup.is_none());
     assert_eq!(selected_path(&a.s), "/var/log/apt/term.log");
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
     assert_eq!(a.s.focus, Focus::Tree);
 }
 
@@ -579,7 +579,7 @@ fn colours_mark_statuses_and_selection() {
     assert_eq!(marker.symbol(), "-");
     assert_eq!(marker.fg, Color::Red);
     // The selected layer is highlighted with the focus colour.
-    let sel_y = a.s.areas.layers.y + 1 + (a.s.layer - a.s.layer_scroll) as u16;
+    let sel_y = a.s.areas.layers.y + 1 + (a.s.layer() - a.s.layers.scroll) as u16;
     assert_eq!(buf[(a.s.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
 }
 
@@ -624,7 +624,7 @@ fn mouse_selects_toggles_and_scrolls() {
         )),
     );
     assert_eq!(a.s.focus, Focus::Layers);
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
 }
 
 #[test]

@@ -18,11 +18,12 @@ use ratatui::Terminal;
 use common::tmux::{have_tmux, shell_quote, Tmux};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
-use layerscope::tui::diff::entries::DiffSortKey;
+use layerscope::tui::diff::entries::SortKey as DiffSortKey;
 use layerscope::tui::diff::pair::{ContentDiff, ImagePair};
-use layerscope::tui::diff::state::{DiffEffect, DiffFocus, DiffPopup, DiffState};
+use layerscope::tui::diff::state::{DiffEffect, DiffPopup, DiffState};
 use layerscope::tui::diff::update::{apply, DiffMsg};
 use layerscope::tui::diff::{read_diff, view};
+use layerscope::tui::host::Focus as DiffFocus;
 use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
 struct App {
@@ -101,7 +102,7 @@ fn row_paths(s: &DiffState) -> Vec<String> {
     let d = data(s);
     (0..s.tree.rows.len())
         .map(|r| {
-            let i = s.tree.entry(r).expect("row").idx;
+            let i = s.tree.entry(r).expect("row").key;
             d.entry(i).expect("entry").path.clone()
         })
         .collect()
@@ -136,7 +137,7 @@ fn opens_on_the_changes_with_unchanged_paths_hidden() {
     let a = sample();
     assert_eq!(a.s.focus, DiffFocus::Tree);
     // The histories diverge at layer 6: the layer cursor starts there.
-    assert_eq!(a.s.layer, 6);
+    assert_eq!(a.s.layers.selected, 6);
     assert_eq!(
         row_paths(&a.s),
         [
@@ -223,9 +224,9 @@ fn navigation_collapse_and_focus() {
     press(&mut a.s, KeyCode::Tab);
     assert_eq!(a.s.focus, DiffFocus::Layers);
     keys(&mut a.s, "jjj");
-    assert_eq!(a.s.layer, 7);
+    assert_eq!(a.s.layers.selected, 7);
     keys(&mut a.s, "g");
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layers.selected, 0);
     assert_eq!(selected_path(&a.s), "/var/lib/dpkg/status");
     // Explorer-only actions say so.
     keys(&mut a.s, "v");
@@ -237,7 +238,7 @@ fn search_regex_filter_and_jump() {
     let mut a = sample();
     keys(&mut a.s, "/o");
     press(&mut a.s, KeyCode::Enter);
-    let n = a.s.search.matches.len();
+    let n = a.s.tree.search.matches.len();
     assert!(n >= 5, "{n}");
     let first = selected_path(&a.s);
     keys(&mut a.s, "n");
@@ -268,11 +269,11 @@ fn search_regex_filter_and_jump() {
 fn sort_by_size_and_by_change() {
     let mut a = sample();
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Size);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Size);
     assert_eq!(row_paths(&a.s)[0], "/usr");
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Delta);
-    assert!(a.s.sort.descending);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Delta);
+    assert!(a.s.tree.sort.descending);
     // /usr grew most (+30 KiB), /app shrank by ~19 KiB; /bin only changed a mode.
     let top: Vec<String> = row_paths(&a.s)
         .into_iter()
@@ -280,9 +281,9 @@ fn sort_by_size_and_by_change() {
         .collect();
     assert_eq!(top, ["/usr", "/app", "/var", "/etc", "/bin"]);
     keys(&mut a.s, "S");
-    assert!(!a.s.sort.descending);
+    assert!(!a.s.tree.sort.descending);
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Name);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Name);
     assert_eq!(row_paths(&a.s)[0], "/app");
 }
 
@@ -459,7 +460,7 @@ fn layers_shared_at_another_index_and_the_mouse() {
     assert_eq!(selected_path(&a.s), "/y");
     let ly = a.s.areas.new_layers;
     apply(&mut a.s, click(ly.x + 5, ly.y + 2));
-    assert_eq!((a.s.focus, a.s.layer), (DiffFocus::Layers, 1));
+    assert_eq!((a.s.focus, a.s.layers.selected), (DiffFocus::Layers, 1));
     apply(
         &mut a.s,
         DiffMsg::Mouse(MouseEvent {
@@ -469,7 +470,7 @@ fn layers_shared_at_another_index_and_the_mouse() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layers.selected, 0);
 }
 
 // ---- screens ----

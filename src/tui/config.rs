@@ -380,6 +380,18 @@ impl KeyMap {
             .map(|ks| ks.iter().map(Key::label).collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
     }
+
+    /// The first key bound to `a`, as hints name it (`q`); an unbound
+    /// action is named as the config file names it (`<quit>`).
+    pub fn first_label(&self, a: Action) -> String {
+        match self.keys.get(&a).and_then(|ks| ks.first()) {
+            Some(k) => k.label(),
+            None => {
+                let name = ACTIONS.iter().find(|(x, ..)| *x == a).map_or("", |r| r.1);
+                format!("<{name}>")
+            }
+        }
+    }
 }
 
 /// Colours and emphasis.

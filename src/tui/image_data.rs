@@ -96,6 +96,40 @@ impl ImageData {
     pub fn layer_count(&self) -> usize {
         self.loaded.image.layers.len()
     }
+
+    /// The hardlink group of `id` after `layer`: the file the links share,
+    /// then every hardlink to it (empty when there is none).
+    pub fn hardlink_group(&self, id: NodeId, layer: usize) -> Vec<NodeId> {
+        let tree = &self.loaded.tree;
+        let Some(a) = tree.attrs_at(id, layer) else {
+            return Vec::new();
+        };
+        let target = match (a.kind, tree.link(a)) {
+            (Kind::Hardlink, Some(l)) => tree.lookup(l),
+            (Kind::File, _) => Some(id),
+            _ => None,
+        };
+        let Some(target) = target else {
+            return Vec::new();
+        };
+        let tpath = tree.path_bytes(target);
+        let mut group: Vec<NodeId> = tree
+            .ids()
+            .filter(|&o| {
+                tree.attrs_at(o, layer).is_some_and(|oa| {
+                    oa.kind == Kind::Hardlink
+                        && tree
+                            .link(oa)
+                            .is_some_and(|l| tree.lookup(l) == Some(target) || l == &tpath[..])
+                })
+            })
+            .collect();
+        if group.is_empty() {
+            return group;
+        }
+        group.insert(0, target);
+        group
+    }
 }
 
 /// Many strings in one buffer (a node's path without an allocation of its

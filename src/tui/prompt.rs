@@ -1,222 +1,176 @@
-//! The status-line text input shared by the explorer and the diff mode:
-//! typing, live search and regex filtering, Esc restoring the field and
-//! Enter submitting, and stepping through search matches. Each mode's
-//! state gives access to its prompt, filter and search through
-//! [`PromptHost`] and handles what differs (jumping to a path, extraction).
+//! The status-line text input both explorers share: typing, live search
+//! and regex filtering, Esc restoring the field, Enter submitting (search,
+//! filter, size, jump to a path; other prompts go back to the mode).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::config::{Action, Config, Key};
-use super::state::{Filter, Prompt, PromptKind, Search};
+use super::host::{Focus, Host, Parts};
+use super::table::RowSource;
 
-/// What the shared prompt handling needs of a mode's state.
-pub(crate) trait PromptHost {
-    fn prompt_mut(&mut self) -> &mut Option<Prompt>;
-    fn filter_mut(&mut self) -> &mut Filter;
-    fn search_mut(&mut self) -> &mut Search;
-    fn message_mut(&mut self) -> &mut Option<String>;
-    fn recompute_order(&mut self);
-    fn recompute_search(&mut self);
-    /// Show the search match `key` in the tree and focus the tree.
-    fn reveal_match(&mut self, key: u32);
-    /// Submit a prompt the shared code does not handle (Jump, ExtractTo).
-    fn submit_other(&mut self, p: Prompt);
-    fn config(&self) -> &Config;
-    /// Is the data loaded?
-    fn loaded(&self) -> bool;
-    fn popup_open(&self) -> bool;
+/// A text input on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+    /// What the field held before (restored on Esc).
+    pub before: String,
 }
 
-/// The field accessors of [`PromptHost`], for a mode state with fields
-/// `prompt`, `filter`, `search`, `message`, `config`, `data` and `popup`
-/// (both modes name them so); used inside the `impl PromptHost` block.
-macro_rules! prompt_host_fields {
-    () => {
-        fn prompt_mut(&mut self) -> &mut Option<$crate::tui::state::Prompt> {
-            &mut self.prompt
-        }
-        fn filter_mut(&mut self) -> &mut $crate::tui::state::Filter {
-            &mut self.filter
-        }
-        fn search_mut(&mut self) -> &mut $crate::tui::state::Search {
-            &mut self.search
-        }
-        fn message_mut(&mut self) -> &mut Option<String> {
-            &mut self.message
-        }
-        fn config(&self) -> &$crate::tui::config::Config {
-            &self.config
-        }
-        fn loaded(&self) -> bool {
-            self.data.is_some()
-        }
-        fn popup_open(&self) -> bool {
-            self.popup.is_some()
-        }
-    };
-}
-pub(crate) use prompt_host_fields;
-
-/// Where a key goes once [`route_key`] has looked at it.
-pub(crate) enum KeyRoute {
-    /// Handled (by the prompt) or ignored.
-    Done,
-    Quit,
-    /// To the open popup, with the key's action if it has one.
-    Popup(Option<Action>),
-    /// The key's action, if it has one.
-    Action(Option<Action>),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Filter,
+    Size,
+    Jump,
+    ExtractTo,
 }
 
-/// The key handling both modes share: releases ignored, ctrl-c quits, the
-/// prompt takes keys while open, only quitting while loading.
-pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
-    if k.kind == KeyEventKind::Release {
-        return KeyRoute::Done;
+impl PromptKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Search => "/",
+            PromptKind::Filter => "filter regex: ",
+            PromptKind::Size => "size (>10M, <4k): ",
+            PromptKind::Jump => "go to path: ",
+            PromptKind::ExtractTo => "extract to directory: ",
+        }
     }
-    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
-    if ctrl_c {
-        return KeyRoute::Quit;
-    }
-    if s.prompt_mut().is_some() {
-        prompt_key(s, k);
-        return KeyRoute::Done;
-    }
-    *s.message_mut() = None;
-    let act = s.config().keys.action(&Key::from_event(&k));
-    if !s.loaded() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
-            _ => KeyRoute::Done,
-        };
-    }
-    if s.popup_open() {
-        return KeyRoute::Popup(act);
-    }
-    KeyRoute::Action(act)
 }
 
 /// Open the prompt holding `text` (restored on Esc).
-pub(crate) fn open_prompt<S: PromptHost>(s: &mut S, kind: PromptKind, text: String) {
-    *s.prompt_mut() = Some(Prompt {
+pub(crate) fn open_prompt(prompt: &mut Option<Prompt>, kind: PromptKind, text: String) {
+    *prompt = Some(Prompt {
         kind,
         before: text.clone(),
         text,
     });
 }
 
-/// Open the search prompt, vim-style: empty; Esc restores the previous query.
-pub(crate) fn open_search<S: PromptHost>(s: &mut S) {
-    let before = s.search_mut().query.clone();
-    *s.prompt_mut() = Some(Prompt {
-        kind: PromptKind::Search,
-        text: String::new(),
-        before,
-    });
-}
-
-/// A key while the prompt is open.
-fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
-    let Some(p) = s.prompt_mut().as_mut() else {
+/// A key while the prompt is open; a prompt the shared code does not
+/// submit goes to [`Host::submit_other`].
+pub(crate) fn prompt_key<H: Host>(h: &mut H, k: KeyEvent) {
+    let mut p = h.parts();
+    let Some(pr) = p.prompt.as_mut() else {
         return;
     };
     match k.code {
         KeyCode::Esc => {
-            let Some(p) = s.prompt_mut().take() else {
+            let Some(pr) = p.prompt.take() else {
                 return;
             };
             // Restore what the field held.
-            match p.kind {
-                PromptKind::Search => set_search(s, &p.before, false),
+            match pr.kind {
+                PromptKind::Search => set_search(&mut p, &pr.before, false),
                 PromptKind::Filter => {
-                    let _ = s.filter_mut().set_regex(&p.before);
-                    s.recompute_order();
+                    let _ = p.table.filter.set_regex(&pr.before);
+                    rebuild(&mut p);
                 }
                 _ => {}
             }
         }
         KeyCode::Enter => {
-            let Some(p) = s.prompt_mut().take() else {
+            let Some(pr) = p.prompt.take() else {
                 return;
             };
-            submit_prompt(s, p);
+            if let Some(other) = submit(&mut p, pr) {
+                drop(p);
+                h.submit_other(other);
+            }
         }
         KeyCode::Backspace => {
-            p.text.pop();
-            live_prompt(s);
+            pr.text.pop();
+            live(&mut p);
         }
         KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.text.push(c);
-            live_prompt(s);
+            pr.text.push(c);
+            live(&mut p);
         }
         KeyCode::Char('u') => {
-            p.text.clear();
-            live_prompt(s);
+            pr.text.clear();
+            live(&mut p);
         }
         _ => {}
+    }
+}
+
+fn rebuild<So, C, S>(p: &mut Parts<'_, So, C, S>)
+where
+    S: RowSource<Sort = So, Orders = C>,
+    So: super::table::TableSort,
+    C: Default,
+{
+    if let Some(src) = &p.src {
+        p.table.rebuild(src);
     }
 }
 
 /// Search and regex filter update as the user types.
-fn live_prompt<S: PromptHost>(s: &mut S) {
-    let Some(p) = s.prompt_mut().clone() else {
+fn live<So, C, S>(p: &mut Parts<'_, So, C, S>)
+where
+    S: RowSource<Sort = So, Orders = C>,
+    So: super::table::TableSort,
+    C: Default,
+{
+    let Some(pr) = p.prompt.clone() else {
         return;
     };
-    match p.kind {
-        PromptKind::Search => set_search(s, &p.text, true),
-        PromptKind::Filter => match s.filter_mut().set_regex(&p.text) {
+    match pr.kind {
+        PromptKind::Search => set_search(p, &pr.text, true),
+        PromptKind::Filter => match p.table.filter.set_regex(&pr.text) {
             Ok(()) => {
-                *s.message_mut() = None;
-                s.recompute_order();
+                *p.message = None;
+                rebuild(p);
             }
-            Err(e) => *s.message_mut() = Some(format!("regex: {e}")),
+            Err(e) => *p.message = Some(format!("regex: {e}")),
         },
         _ => {}
     }
 }
 
-fn set_search<S: PromptHost>(s: &mut S, q: &str, jump: bool) {
-    s.search_mut().query = q.to_string();
-    s.recompute_search();
-    if jump {
-        jump_to_match(s, 0);
+fn set_search<So, C, S>(p: &mut Parts<'_, So, C, S>, q: &str, jump: bool)
+where
+    S: RowSource<Sort = So, Orders = C>,
+    So: super::table::TableSort,
+    C: Default,
+{
+    p.table.search.query = q.to_string();
+    let Some(src) = &p.src else { return };
+    p.table.refresh_search(src);
+    if jump && p.table.jump_to_match(src, 0) {
+        *p.focus = Focus::Tree;
     }
 }
 
-fn submit_prompt<S: PromptHost>(s: &mut S, p: Prompt) {
-    match p.kind {
+/// Submit `pr`; returns it when it is not one the shared code handles.
+fn submit<So, C, S>(p: &mut Parts<'_, So, C, S>, pr: Prompt) -> Option<Prompt>
+where
+    S: RowSource<Sort = So, Orders = C>,
+    So: super::table::TableSort,
+    C: Default,
+{
+    match pr.kind {
         PromptKind::Search => {
-            set_search(s, &p.text, true);
-            if !p.text.is_empty() && s.search_mut().matches.is_empty() {
-                *s.message_mut() = Some(format!("no match for `{}`", p.text));
+            set_search(p, &pr.text, true);
+            if !pr.text.is_empty() && p.table.search.matches.is_empty() {
+                *p.message = Some(format!("no match for `{}`", pr.text));
             }
         }
-        PromptKind::Filter => match s.filter_mut().set_regex(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => *s.message_mut() = Some(format!("regex: {e}")),
+        PromptKind::Filter => match p.table.filter.set_regex(&pr.text) {
+            Ok(()) => rebuild(p),
+            Err(e) => *p.message = Some(format!("regex: {e}")),
         },
-        PromptKind::Size => match s.filter_mut().set_size(&p.text) {
-            Ok(()) => s.recompute_order(),
-            Err(e) => *s.message_mut() = Some(e),
+        PromptKind::Size => match p.table.filter.set_size(&pr.text) {
+            Ok(()) => rebuild(p),
+            Err(e) => *p.message = Some(e),
         },
-        PromptKind::Jump | PromptKind::ExtractTo => s.submit_other(p),
+        PromptKind::Jump => {
+            let Some(src) = &p.src else { return None };
+            match p.table.jump_to_path(src, &pr.text) {
+                Ok(()) => *p.focus = Focus::Tree,
+                Err(m) => *p.message = Some(m),
+            }
+        }
+        PromptKind::ExtractTo => return Some(pr),
     }
-}
-
-/// Move to the match `step` away from the current one (0: nearest at or after the cursor).
-pub(crate) fn jump_to_match<S: PromptHost>(s: &mut S, step: isize) {
-    let search = s.search_mut();
-    let n = search.matches.len();
-    if n == 0 {
-        return;
-    }
-    let i = match (search.current, step) {
-        (None, _) => 0,
-        (Some(c), 0) => c,
-        (Some(c), d) => (c as isize + d).rem_euclid(n as isize) as usize,
-    };
-    search.current = Some(i);
-    let key = search.matches[i];
-    s.reveal_match(key);
+    None
 }

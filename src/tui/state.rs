@@ -2,304 +2,20 @@
 //! [`super::update::update`]. View state (collapse, filters, cursor) lives
 //! here keyed by `NodeId`, never in the core tree.
 
-use crate::tui::image_data::LowerPaths;
 use std::sync::Arc;
-
-use ratatui::layout::Rect;
-use regex::Regex;
 
 use super::config::{Config, Theme};
 use super::image_data::ImageData;
-use super::layer_view::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
-use super::table::{scroll_to_show, OrderEntry, VisibleRows};
+use super::layer_view::{LayerOrders, LayerRows, Sort, SortKey, ViewInfo, ViewMode};
+use super::layout::Areas;
+use super::list::ListCursor;
+use super::prompt::Prompt;
+use super::table::{Filter, TreeTable};
 use crate::content::Window;
 use crate::load::Progress;
-use crate::tree::{NodeId, Status};
+use crate::tree::NodeId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Layers,
-    Tree,
-}
-
-/// Path, status, size and waste filters. Judged per node; directories are
-/// kept when a descendant passes.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub text: String,
-    pub regex: Option<Regex>,
-    /// Match against lower-cased paths (pattern had no upper case).
-    pub fold_case: bool,
-    /// Shown statuses, in [`Status::ALL`] order; "unchanged" also covers
-    /// untouched paths.
-    pub statuses: [bool; 5],
-    pub size_text: String,
-    pub min_size: Option<u64>,
-    pub max_size: Option<u64>,
-    pub only_wasted: bool,
-}
-
-impl Default for Filter {
-    fn default() -> Self {
-        Filter {
-            text: String::new(),
-            regex: None,
-            fold_case: true,
-            statuses: [true; 5],
-            size_text: String::new(),
-            min_size: None,
-            max_size: None,
-            only_wasted: false,
-        }
-    }
-}
-
-impl Filter {
-    pub fn is_active(&self) -> bool {
-        self.regex.is_some()
-            || self.statuses.iter().any(|s| !s)
-            || self.min_size.is_some()
-            || self.max_size.is_some()
-            || self.only_wasted
-    }
-
-    /// Compile `text` as a smart-case regex (case-insensitive unless it has
-    /// an upper-case letter).
-    pub fn set_regex(&mut self, text: &str) -> Result<(), String> {
-        if text.is_empty() {
-            self.text.clear();
-            self.regex = None;
-            return Ok(());
-        }
-        let fold = !text.chars().any(|c| c.is_uppercase());
-        let re = Regex::new(text).map_err(|e| {
-            e.to_string()
-                .lines()
-                .last()
-                .unwrap_or("invalid regex")
-                .trim()
-                .to_string()
-        })?;
-        self.text = text.to_string();
-        self.regex = Some(re);
-        self.fold_case = fold;
-        Ok(())
-    }
-
-    /// Parse `>10M`, `<1k`, `>=5MB`, `10M` (= at least).
-    pub fn set_size(&mut self, text: &str) -> Result<(), String> {
-        let t = text.trim();
-        self.size_text.clear();
-        self.min_size = None;
-        self.max_size = None;
-        if t.is_empty() {
-            return Ok(());
-        }
-        let (less, rest) = if let Some(r) = t.strip_prefix('<') {
-            (true, r.trim_start_matches('='))
-        } else {
-            (false, t.trim_start_matches('>').trim_start_matches('='))
-        };
-        let n = parse_size::Config::new()
-            .with_binary()
-            .parse_size(rest.trim())
-            .map_err(|e| format!("size `{t}`: {e}"))?;
-        if less {
-            self.max_size = Some(n);
-        } else {
-            self.min_size = Some(n);
-        }
-        self.size_text = t.to_string();
-        Ok(())
-    }
-
-    fn status_ok(&self, s: Option<Status>) -> bool {
-        let i = match s {
-            Some(s) => Status::ALL.iter().position(|x| *x == s).unwrap_or(4),
-            None => 4,
-        };
-        self.statuses[i]
-    }
-
-    /// Which nodes stay: in view and passing, or ancestors of such.
-    /// `memo` remembers which paths the regex matched (they do not change
-    /// with the layer or mode).
-    pub fn keep(&self, data: &ImageData, info: &ViewInfo, memo: &mut KeyMemo) -> Option<Vec<bool>> {
-        let tree = &data.loaded.tree;
-        if !self.is_active() {
-            return None;
-        }
-        let mut regex = self.regex.as_ref().map(|re| {
-            let fold = if self.fold_case { "i" } else { "s" };
-            (re, memo.with(&format!("{fold}{}", re.as_str()), tree.len()))
-        });
-        let mut keep = vec![false; info.in_view.len()];
-        for id in tree.ids().skip(1) {
-            let i = id as usize;
-            if !info.in_view[i] {
-                continue;
-            }
-            let mut ok = self.status_ok(info.status[i]);
-            if ok {
-                if let Some(min) = self.min_size {
-                    ok = info.size[i] >= min;
-                }
-                if let Some(max) = self.max_size {
-                    ok &= info.size[i] <= max;
-                }
-            }
-            ok = ok && (!self.only_wasted || data.wasted[i] > 0);
-            if ok {
-                if let Some((re, memo)) = regex.as_mut() {
-                    let hay = if self.fold_case {
-                        data.lower(id)
-                    } else {
-                        data.path(id)
-                    };
-                    ok = memo.get(id, || re.is_match(hay));
-                }
-            }
-            keep[i] = ok;
-        }
-        for id in (1..tree.len() as NodeId).rev() {
-            if keep[id as usize] {
-                keep[tree.node(id).parent as usize] = true;
-            }
-        }
-        keep[0] = true;
-        Some(keep)
-    }
-}
-
-/// Memo of a yes/no question about each key (a node id or an entry index)
-/// under one pattern, e.g. "does its path contain the query": the paths
-/// never change, so each key is asked at most once per pattern however
-/// often the order, layer or sort changes. Keyed by the pattern and the
-/// number of keys; [`KeyMemo::clear`] it when the data is replaced.
-#[derive(Debug, Clone, Default)]
-pub struct KeyMemo {
-    pattern: String,
-    /// Per key: 0 not asked yet, 1 no, 2 yes.
-    answers: Vec<u8>,
-}
-
-impl KeyMemo {
-    /// Forget every answer (new data).
-    pub fn clear(&mut self) {
-        self.pattern.clear();
-        self.answers = Vec::new();
-    }
-
-    /// Start answering for `pattern` over `keys` keys; answers for another
-    /// pattern or key count are dropped.
-    pub fn with(&mut self, pattern: &str, keys: usize) -> &mut Self {
-        if self.pattern != pattern || self.answers.len() != keys {
-            self.pattern.clear();
-            self.pattern.push_str(pattern);
-            self.answers.clear();
-            self.answers.resize(keys, 0);
-        }
-        self
-    }
-
-    /// The answer for `key`, asking `ask` the first time.
-    pub fn get(&mut self, key: u32, ask: impl FnOnce() -> bool) -> bool {
-        let a = &mut self.answers[key as usize];
-        if *a == 0 {
-            *a = if ask() { 2 } else { 1 };
-        }
-        *a == 2
-    }
-}
-
-/// Incremental path search over the current order.
-#[derive(Debug, Clone, Default)]
-pub struct Search {
-    pub query: String,
-    /// Matching nodes, in display order.
-    pub matches: Vec<NodeId>,
-    /// Index in `matches` of the current one.
-    pub current: Option<usize>,
-    /// Which keys' paths contain the (lower-cased) query.
-    hits: KeyMemo,
-}
-
-impl Search {
-    /// The current match's key.
-    pub fn current_key(&self) -> Option<u32> {
-        self.current.and_then(|i| self.matches.get(i)).copied()
-    }
-
-    /// Forget the remembered matches (new data).
-    pub fn forget(&mut self) {
-        self.hits.clear();
-    }
-
-    /// Recompute the matches of the query among the entries of `rows`'
-    /// order (by their lower-cased paths, `lower[key]`); the current match
-    /// is the first at or after order position `here`, if given. Which
-    /// paths match is remembered per query, so a new order (layer, sort,
-    /// filter) costs one pass over it.
-    pub fn refresh<E: OrderEntry>(
-        &mut self,
-        rows: &VisibleRows<E>,
-        lower: &(impl LowerPaths + ?Sized),
-        here: Option<usize>,
-    ) {
-        self.matches.clear();
-        self.current = None;
-        if self.query.is_empty() {
-            return;
-        }
-        let q = self.query.to_lowercase();
-        let hits = self.hits.with(&q, lower.count());
-        self.matches.extend(
-            rows.order
-                .iter()
-                .map(|e| e.key())
-                // Match in the node's own name or its path.
-                .filter(|&k| hits.get(k, || lower.lower_of(k as usize).contains(q.as_str()))),
-        );
-        if let Some(here) = here {
-            let i = self
-                .matches
-                .partition_point(|&m| rows.order_index(m).unwrap_or(0) < here);
-            if !self.matches.is_empty() {
-                self.current = Some(i.min(self.matches.len() - 1));
-            }
-        }
-    }
-}
-
-/// A text input on the status line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub text: String,
-    /// What the field held before (restored on Esc).
-    pub before: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    Search,
-    Filter,
-    Size,
-    Jump,
-    ExtractTo,
-}
-
-impl PromptKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            PromptKind::Search => "/",
-            PromptKind::Filter => "filter regex: ",
-            PromptKind::Size => "size (>10M, <4k): ",
-            PromptKind::Jump => "go to path: ",
-            PromptKind::ExtractTo => "extract to directory: ",
-        }
-    }
-}
+pub use super::host::Focus;
 
 /// The content viewer.
 #[derive(Debug, Clone)]
@@ -349,19 +65,11 @@ pub enum Effect {
     },
 }
 
-/// Screen regions of the last layout, for mouse hits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Areas {
-    pub title: Rect,
-    pub layers: Rect,
-    pub layer_details: Rect,
-    pub image: Rect,
-    pub tree: Rect,
-    pub status: Rect,
-}
-
 /// Bytes of a content window.
 pub const WINDOW_BYTES: usize = 64 * 1024;
+
+/// The explorer's tree table.
+pub type LayerTable = TreeTable<Sort, LayerOrders>;
 
 pub struct AppState {
     pub image_path: String,
@@ -370,30 +78,22 @@ pub struct AppState {
     pub load_error: Option<String>,
     pub config: Config,
     pub focus: Focus,
-    /// Selected layer (B in range mode).
-    pub layer: usize,
-    pub layer_scroll: usize,
-    pub layers_height: usize,
+    /// The layer list; its selected layer is B in range mode.
+    pub layers: ListCursor,
     pub mode: ViewMode,
     /// Last non-range mode (restored when the range is cleared).
     pub base_mode: ViewMode,
-    pub sort: Sort,
-    pub filter: Filter,
-    pub search: Search,
-    /// Which paths the filter regex matched.
-    pub filter_hits: KeyMemo,
     pub info: ViewInfo,
     /// Bumped whenever `info` is recomputed (keys the sorted-order cache).
     pub view_generation: u64,
-    pub tree: TreeModel,
+    /// The file tree: sort, filter, search, rows and cursor.
+    pub tree: LayerTable,
     pub popup: Option<Popup>,
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
     pub areas: Areas,
     pub effects: Vec<Effect>,
     pub quit: bool,
-    /// Depth used by the last "expand to depth".
-    pub expand_depth: u16,
 }
 
 impl AppState {
@@ -421,25 +121,18 @@ impl AppState {
             load_error: None,
             config,
             focus: Focus::Layers,
-            layer: 0,
-            layer_scroll: 0,
-            layers_height: 1,
+            layers: ListCursor::default(),
             mode,
             base_mode: mode,
-            sort,
-            filter,
-            search: Search::default(),
-            filter_hits: KeyMemo::default(),
             info: ViewInfo::default(),
             view_generation: 0,
-            tree: TreeModel::default(),
+            tree: TreeTable::new(sort, filter),
             popup: None,
             prompt: None,
             message: None,
             areas: Areas::default(),
             effects: Vec::new(),
             quit: false,
-            expand_depth: 0,
         }
     }
 
@@ -458,10 +151,18 @@ impl AppState {
         &self.config.theme
     }
 
+    /// The selected layer (B in range mode).
+    pub fn layer(&self) -> usize {
+        self.layers.selected
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.data.as_ref().map_or(0, |d| d.layer_count())
+    }
+
     pub fn set_data(&mut self, data: Arc<ImageData>) {
-        self.layer = data.layer_count().saturating_sub(1);
-        self.search.forget();
-        self.filter_hits.clear();
+        self.layers.selected = data.layer_count().saturating_sub(1);
+        self.tree.forget();
         self.data = Some(data);
         self.recompute_view();
         let d = self.config.view.collapse_depth;
@@ -482,7 +183,7 @@ impl AppState {
             &data.loaded.tree,
             &data.versions,
             self.mode,
-            self.layer,
+            self.layers.selected,
             std::mem::take(&mut self.info),
         );
         self.view_generation += 1;
@@ -494,39 +195,22 @@ impl AppState {
         let Some(data) = self.data.clone() else {
             return;
         };
-        let keep = self.filter.keep(&data, &self.info, &mut self.filter_hits);
-        self.tree.rebuild_order(
-            &data.loaded.tree,
-            &self.info,
-            keep.as_deref(),
-            self.sort,
-            self.view_generation,
-            Some(&data.names),
-        );
-        self.recompute_search();
-    }
-
-    /// Matches of the search query among the nodes in the order.
-    pub fn recompute_search(&mut self) {
-        let Some(data) = self.data.clone() else {
-            self.search.matches.clear();
-            self.search.current = None;
-            return;
+        let rows = LayerRows {
+            data: &data,
+            info: &self.info,
+            mode: self.mode,
+            generation: self.view_generation,
         };
-        let here = self
-            .tree
-            .selected_id()
-            .map(|sel| self.tree.order_index(sel).unwrap_or(0));
-        self.search.refresh(&self.tree, &*data, here);
+        self.tree.rebuild(&rows);
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {
-        self.tree.selected_id()
+        self.tree.selected_key()
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        let n = self.data.as_ref().map_or(0, |d| d.layer_count());
-        self.layer_scroll = scroll_to_show(self.layer, self.layer_scroll, self.layers_height, n);
+        let n = self.layer_count();
+        self.layers.ensure_visible(n);
     }
 
     /// The range's A layer when comparing.

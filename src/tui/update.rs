@@ -5,20 +5,19 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Position, Rect};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 
 use super::config::Action;
+use super::host::{self, Host, KeyRoute, Parts, Shared};
 use super::image_data::ImageData;
-use super::layer_view::{SortKey, ViewMode};
-use super::prompt::{
-    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
-};
-use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
-use super::view;
+use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
+use super::layout;
+use super::prompt::{open_prompt, Prompt, PromptKind};
+use super::state::{AppState, ContentView, Effect, Focus, Popup, WINDOW_BYTES};
 use crate::content::Window;
 use crate::layer::Kind;
-use crate::tree::{NodeId, ROOT};
+use crate::tree::NodeId;
 
 pub enum Msg {
     Key(KeyEvent),
@@ -47,7 +46,10 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
         Msg::Action(a) => action(s, a),
         Msg::Loaded(Ok(d)) => {
             s.set_data(d);
-            s.resize_keep();
+            // The layer count sizes the layer pane.
+            if let Some(full) = layout::screen(&s.areas) {
+                resize(s, full);
+            }
             None
         }
         Msg::Loaded(Err(e)) => {
@@ -85,26 +87,13 @@ pub fn apply(s: &mut AppState, msg: Msg) {
     }
 }
 
-impl AppState {
-    fn resize_keep(&mut self) {
-        let a = self.areas;
-        let full = Rect::new(0, 0, a.status.width.max(a.title.width), a.status.bottom());
-        if full.area() > 0 {
-            resize(self, full);
-        }
-    }
-}
-
 fn resize(s: &mut AppState, area: Rect) {
-    s.areas = view::layout(s, area);
-    s.tree.height = view::tree::body_height(s.areas.tree);
-    s.layers_height = view::layers::body_height(s.areas.layers);
-    s.tree.ensure_visible();
-    s.ensure_layer_visible();
+    let areas = layout::explorer(area, s.layer_count());
+    host::resize(s, areas);
 }
 
 fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    match route_key(s, k) {
+    match host::route_key(s, k) {
         KeyRoute::Done => None,
         KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
         KeyRoute::Popup(act) => popup_key(s, k, act),
@@ -112,54 +101,47 @@ fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
     }
 }
 
-impl PromptHost for AppState {
-    prompt_host_fields!();
-    fn recompute_order(&mut self) {
-        AppState::recompute_order(self);
-    }
-    fn recompute_search(&mut self) {
-        AppState::recompute_search(self);
-    }
-    fn reveal_match(&mut self, id: NodeId) {
-        if let Some(data) = self.data.clone() {
-            self.tree.reveal(&data.loaded.tree, id);
-            self.focus = Focus::Tree;
+impl Host for AppState {
+    type Sort = Sort;
+    type Orders = LayerOrders;
+    type Src<'a> = LayerRows<'a>;
+    fn parts(&mut self) -> Parts<'_, Sort, LayerOrders, LayerRows<'_>> {
+        let layer_count = self.layer_count();
+        Parts {
+            src: self.data.as_deref().map(|data| LayerRows {
+                data,
+                info: &self.info,
+                mode: self.mode,
+                generation: self.view_generation,
+            }),
+            table: &mut self.tree,
+            focus: &mut self.focus,
+            prompt: &mut self.prompt,
+            message: &mut self.message,
+            layers: &mut self.layers,
+            layer_count,
+            areas: &mut self.areas,
+            config: &self.config,
+            popup_open: self.popup.is_some(),
         }
     }
     fn submit_other(&mut self, p: Prompt) {
-        match p.kind {
-            PromptKind::Jump => jump_to_path(self, &p.text),
-            PromptKind::ExtractTo => {
-                let Some(id) = self.selected_node() else {
-                    return;
-                };
-                let dest = if p.text.trim().is_empty() {
-                    ".".to_string()
-                } else {
-                    p.text.trim().to_string()
-                };
-                self.effects.push(Effect::Extract {
-                    id,
-                    layer: self.info.layer,
-                    dest,
-                });
-            }
-            _ => {}
+        if p.kind != PromptKind::ExtractTo {
+            return;
         }
-    }
-}
-
-fn jump_to_path(s: &mut AppState, text: &str) {
-    let Some(data) = s.data.clone() else { return };
-    let tree = &data.loaded.tree;
-    let Some(id) = tree.lookup(text.trim().as_bytes()).filter(|&id| id != ROOT) else {
-        s.message = Some(format!("no such path: {}", text.trim()));
-        return;
-    };
-    if s.tree.reveal(tree, id) {
-        s.focus = Focus::Tree;
-    } else {
-        s.message = Some(format!("{} is not in this view", data.path(id)));
+        let Some(id) = self.selected_node() else {
+            return;
+        };
+        let dest = if p.text.trim().is_empty() {
+            ".".to_string()
+        } else {
+            p.text.trim().to_string()
+        };
+        self.effects.push(Effect::Extract {
+            id,
+            layer: self.info.layer,
+            dest,
+        });
     }
 }
 
@@ -255,8 +237,8 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
     let Some(w) = data.analysis.corrected.top_wasted.get(i) else {
         return;
     };
-    let layer = w.layers.last().copied().unwrap_or(s.layer);
-    s.layer = layer.min(data.layer_count().saturating_sub(1));
+    let layer = w.layers.last().copied().unwrap_or(s.layer());
+    s.layers.selected = layer.min(data.layer_count().saturating_sub(1));
     s.mode = ViewMode::Aggregated;
     s.base_mode = ViewMode::Aggregated;
     s.ensure_layer_visible();
@@ -268,13 +250,13 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
 }
 
 fn set_layer(s: &mut AppState, layer: usize) {
-    let n = s.data.as_ref().map_or(0, |d| d.layer_count());
+    let n = s.layer_count();
     if n == 0 {
         return;
     }
     let l = layer.min(n - 1);
-    if l != s.layer {
-        s.layer = l;
+    if l != s.layers.selected {
+        s.layers.selected = l;
         s.recompute_view();
     }
     s.ensure_layer_visible();
@@ -288,78 +270,19 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             .store(true, std::sync::atomic::Ordering::Relaxed);
         return None;
     }
+    match host::action(s, a) {
+        Shared::No => {}
+        Shared::Done => return None,
+        Shared::Layer(l) => {
+            set_layer(s, l);
+            return None;
+        }
+        Shared::Details => return Some(Msg::Action(Action::Details)),
+    }
     let data = s.data.clone()?;
     let tree = &data.loaded.tree;
-    let row = s.tree.selected;
-    let layers_page = s.layers_height.max(1) as isize;
     match a {
-        Action::Quit => {}
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
-        Action::FocusNext | Action::FocusPrev => {
-            s.focus = match s.focus {
-                Focus::Layers => Focus::Tree,
-                Focus::Tree => Focus::Layers,
-            }
-        }
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Home
-        | Action::End => {
-            let d: isize = match a {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -1,
-                Action::PageDown => 1,
-                _ => 0,
-            };
-            match s.focus {
-                Focus::Tree => match a {
-                    Action::Home => s.tree.home(),
-                    Action::End => s.tree.end(),
-                    Action::PageUp | Action::PageDown => s.tree.page(d),
-                    _ => s.tree.move_by(d),
-                },
-                Focus::Layers => {
-                    let last = data.layer_count().saturating_sub(1) as isize;
-                    let target = match a {
-                        Action::Home => 0,
-                        Action::End => last,
-                        Action::PageUp | Action::PageDown => s.layer as isize + d * layers_page,
-                        _ => s.layer as isize + d,
-                    };
-                    set_layer(s, target.clamp(0, last.max(0)) as usize);
-                }
-            }
-        }
-        Action::Collapse => {
-            s.focus = Focus::Tree;
-            s.tree.collapse_or_parent(tree, row);
-        }
-        Action::Expand => {
-            s.focus = Focus::Tree;
-            s.tree.set_collapsed(tree, row, false);
-        }
-        Action::Toggle => s.tree.toggle(tree, row),
-        Action::Open => {
-            if s.focus == Focus::Layers {
-                s.focus = Focus::Tree;
-            } else if s.tree.has_children(row) {
-                s.tree.toggle(tree, row);
-            } else {
-                return Some(Msg::Action(Action::Details));
-            }
-        }
-        Action::CollapseAll => {
-            s.expand_depth = 0;
-            s.tree.collapse_from_depth(tree, 0);
-        }
-        Action::ExpandAll => s.tree.expand_all(tree),
-        Action::ExpandDepth => {
-            s.expand_depth = s.tree.expand_deeper(tree, s.expand_depth);
-            s.message = Some(format!("expanded to depth {}", s.expand_depth));
-        }
         Action::CycleMode => {
             s.mode = match s.mode {
                 ViewMode::Layer => ViewMode::Aggregated,
@@ -374,67 +297,18 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 s.mode = s.base_mode;
                 s.message = Some("range compare off".into());
             } else {
-                s.mode = ViewMode::Range { from: s.layer };
+                s.mode = ViewMode::Range { from: s.layer() };
                 s.message = Some(format!(
                     "marked layer {} as A: select layer B to see the net change A → B",
-                    s.layer
+                    s.layer()
                 ));
                 s.focus = Focus::Layers;
             }
             s.recompute_view();
         }
-        Action::Search => open_search(s),
-        Action::NextMatch => jump_to_match(s, 1),
-        Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => {
-            let start = s
-                .selected_node()
-                .map(|id| data.path(id).to_string())
-                .unwrap_or_default();
-            open_prompt(s, PromptKind::Jump, start)
-        }
-        Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
-        Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
-        Action::ToggleAdded
-        | Action::ToggleModified
-        | Action::ToggleDeleted
-        | Action::ToggleMetadata
-        | Action::ToggleUnchanged => {
-            let i = match a {
-                Action::ToggleAdded => 0,
-                Action::ToggleModified => 1,
-                Action::ToggleDeleted => 2,
-                Action::ToggleMetadata => 3,
-                _ => 4,
-            };
-            s.filter.statuses[i] = !s.filter.statuses[i];
-            s.recompute_order();
-        }
-        Action::OnlyWasted => {
-            s.filter.only_wasted = !s.filter.only_wasted;
-            s.recompute_order();
-        }
-        Action::ClearFilters => {
-            s.filter = super::state::Filter::default();
-            s.search = Default::default();
-            s.recompute_order();
-        }
-        Action::SortKey => {
-            s.sort.key = match s.sort.key {
-                SortKey::Name => SortKey::Size,
-                SortKey::Size => SortKey::Name,
-            };
-            // Biggest first is what one wants when switching to size.
-            s.sort.descending = s.sort.key == SortKey::Size;
-            s.recompute_order();
-        }
-        Action::SortDirection => {
-            s.sort.descending = !s.sort.descending;
-            s.recompute_order();
-        }
         Action::Details => {
             if let Some(id) = s.selected_node() {
-                let links = super::view::popups::hardlink_group(s, id);
+                let links = data.hardlink_group(id, s.info.layer);
                 s.popup = Some(Popup::FileDetails {
                     id,
                     scroll: 0,
@@ -472,10 +346,8 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 scroll: 0,
             })
         }
-        Action::Extract => {
-            if s.selected_node().is_some() {
-                open_prompt(s, PromptKind::ExtractTo, ".".into());
-            }
+        Action::Extract if s.selected_node().is_some() => {
+            open_prompt(&mut s.prompt, PromptKind::ExtractTo, ".".into());
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {
@@ -484,6 +356,8 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 s.effects.push(Effect::Clipboard(p));
             }
         }
+        // The shared actions, handled above.
+        _ => {}
     }
     None
 }
@@ -518,15 +392,7 @@ pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
     *sc = (*sc as isize).saturating_add(d).max(0) as usize;
 }
 
-/// Is the point inside `r`?
-pub(crate) fn hit(r: Rect, x: u16, y: u16) -> bool {
-    r.contains(Position::new(x, y))
-}
-
 fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
-    let data = s.data.clone()?;
-    let (x, y) = (m.column, m.row);
-    let a = s.areas;
     if s.popup.is_some() {
         return match m.kind {
             MouseEventKind::ScrollDown => {
@@ -536,37 +402,8 @@ fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
             _ => None,
         };
     }
-    match m.kind {
-        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-            let d = if m.kind == MouseEventKind::ScrollDown {
-                3
-            } else {
-                -3
-            };
-            if hit(a.tree, x, y) {
-                s.tree.scroll_by(d);
-            } else if hit(a.layers, x, y) {
-                let last = data.layer_count().saturating_sub(1) as isize;
-                set_layer(
-                    s,
-                    (s.layer as isize + d.signum()).clamp(0, last.max(0)) as usize,
-                );
-            }
-        }
-        MouseEventKind::Down(MouseButton::Left) => {
-            if hit(a.tree, x, y) {
-                s.focus = Focus::Tree;
-                if let Some(r) = view::tree::row_at(s, a.tree, y) {
-                    s.tree.click(&data.loaded.tree, r);
-                }
-            } else if hit(a.layers, x, y) {
-                s.focus = Focus::Layers;
-                if let Some(l) = view::layers::layer_at(s, a.layers, y) {
-                    set_layer(s, l);
-                }
-            }
-        }
-        _ => {}
+    if let Shared::Layer(l) = host::mouse(s, m) {
+        set_layer(s, l);
     }
     None
 }

@@ -1,25 +1,20 @@
-//! `DiffState`: everything the diff mode shows, changed only by
-//! [`super::update::update`]. Reuses the explorer's filter (regex, size,
-//! status toggles), prompts and config; the tree model is [`DiffTree`].
+//! `DiffState`: everything the diff explorer shows, changed only by
+//! [`super::update::update`]. The tree is the shared tree table over the
+//! diff's entries ([`EntryRows`]); prompts, focus, the layer cursor and
+//! the config work as in the explorer.
 
 use std::sync::Arc;
 
-use ratatui::layout::Rect;
-
-use super::entries::{shown_size, DiffSort, DiffTree};
+use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
-use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
-use crate::tui::state::{Filter, Prompt, Search};
-use crate::tui::table::scroll_to_show;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffFocus {
-    Layers,
-    Tree,
-}
+use crate::tui::host::Focus;
+use crate::tui::layout::Areas;
+use crate::tui::list::ListCursor;
+use crate::tui::prompt::Prompt;
+use crate::tui::table::{Filter, TreeTable};
 
 /// The line-diff viewer.
 #[derive(Debug, Clone)]
@@ -46,17 +41,8 @@ pub enum DiffEffect {
     Clipboard(String),
 }
 
-/// Screen regions of the last layout.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DiffAreas {
-    pub title: Rect,
-    pub old_layers: Rect,
-    pub new_layers: Rect,
-    pub layer_details: Rect,
-    pub summary: Rect,
-    pub tree: Rect,
-    pub status: Rect,
-}
+/// The diff's tree table.
+pub type EntryTable = TreeTable<Sort, EntryOrders>;
 
 pub struct DiffState {
     pub old_path: String,
@@ -65,25 +51,20 @@ pub struct DiffState {
     pub data: Option<Arc<ImagePair>>,
     pub load_error: Option<String>,
     pub config: Config,
-    pub focus: DiffFocus,
-    /// Selected row of the side-by-side layer table.
-    pub layer: usize,
-    pub layer_scroll: usize,
-    pub layers_height: usize,
-    pub sort: DiffSort,
-    pub filter: Filter,
+    pub focus: Focus,
+    /// The side-by-side layer table.
+    pub layers: ListCursor,
     /// `--path` globs from the command line (fixed).
     pub paths: Option<PathFilter>,
     pub paths_text: String,
-    pub search: Search,
-    pub tree: DiffTree,
+    /// The merged tree: sort, filter, search, rows and cursor.
+    pub tree: EntryTable,
     pub popup: Option<DiffPopup>,
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
-    pub areas: DiffAreas,
+    pub areas: Areas,
     pub effects: Vec<DiffEffect>,
     pub quit: bool,
-    pub expand_depth: u16,
 }
 
 impl DiffState {
@@ -103,23 +84,17 @@ impl DiffState {
             data: None,
             load_error: None,
             config,
-            focus: DiffFocus::Tree,
-            layer: 0,
-            layer_scroll: 0,
-            layers_height: 1,
-            sort: DiffSort::default(),
-            filter,
+            focus: Focus::Tree,
+            layers: ListCursor::default(),
             paths: None,
             paths_text: String::new(),
-            search: Search::default(),
-            tree: DiffTree::default(),
+            tree: TreeTable::new(Sort::default(), filter),
             popup: None,
             prompt: None,
             message: None,
-            areas: DiffAreas::default(),
+            areas: Areas::default(),
             effects: Vec::new(),
             quit: false,
-            expand_depth: 0,
         }
     }
 
@@ -146,7 +121,8 @@ impl DiffState {
         if !statuses.is_empty() {
             // Validates the names; then only the listed statuses are shown.
             PathFilter::new(&[], statuses)?;
-            self.filter.statuses = [false; 5];
+            let shown = &mut self.tree.filter.statuses;
+            *shown = [false; 5];
             for s in statuses.iter().flat_map(|s| s.split(',')) {
                 let i = match s.trim().to_ascii_lowercase().as_str() {
                     "added" | "add" | "a" | "+" => 0,
@@ -155,7 +131,7 @@ impl DiffState {
                     "metadata" | "meta" | "m" => 3,
                     _ => continue,
                 };
-                self.filter.statuses[i] = true;
+                shown[i] = true;
             }
         }
         self.recompute_order();
@@ -163,64 +139,23 @@ impl DiffState {
     }
 
     pub fn set_data(&mut self, data: Arc<ImagePair>) {
-        self.layer = data
+        self.layers.selected = data
             .diff
             .layers
             .diverge_at
             .unwrap_or(0)
             .min(data.diff.layers.rows.len().saturating_sub(1));
-        self.search.forget();
+        self.tree.forget();
         self.data = Some(data);
         self.recompute_order();
+        // The config's starting depth, as in the explorer.
+        let d = self.config.view.collapse_depth;
+        if d > 0 {
+            if let Some(data) = self.data.clone() {
+                self.tree.collapse_from_depth(&data.diff.tree, d);
+            }
+        }
         self.ensure_layer_visible();
-    }
-
-    fn filter_active(&self) -> bool {
-        self.filter.is_active() || self.paths.is_some()
-    }
-
-    /// Which entries stay: passing every filter, or ancestors of such.
-    pub fn keep(&self, data: &ImagePair) -> Option<Vec<bool>> {
-        if !self.filter_active() {
-            return None;
-        }
-        let f = &self.filter;
-        let entries = &data.diff.tree.entries;
-        let mut keep = vec![false; entries.len()];
-        for (i, e) in entries.iter().enumerate().skip(1) {
-            let si = Status::ALL.iter().position(|x| *x == e.status).unwrap_or(4);
-            let mut ok = f.statuses[si];
-            if ok && (f.min_size.is_some() || f.max_size.is_some()) {
-                let sz = shown_size(e);
-                ok = f.min_size.is_none_or(|m| sz >= m) && f.max_size.is_none_or(|m| sz <= m);
-            }
-            if ok {
-                if let Some(re) = &f.regex {
-                    ok = if f.fold_case {
-                        re.is_match(data.lower(i))
-                    } else {
-                        re.is_match(&e.path)
-                    };
-                }
-            }
-            if ok {
-                if let Some(p) = &self.paths {
-                    ok = p.matches(e);
-                }
-            }
-            keep[i] = ok;
-        }
-        for i in (1..entries.len()).rev() {
-            if keep[i] {
-                if let Some(p) = entries[i].parent {
-                    keep[p as usize] = true;
-                }
-            }
-        }
-        if let Some(k) = keep.first_mut() {
-            *k = true;
-        }
-        Some(keep)
     }
 
     /// Filter or sort changed.
@@ -228,28 +163,15 @@ impl DiffState {
         let Some(data) = self.data.clone() else {
             return;
         };
-        let keep = self.keep(&data);
-        self.tree
-            .rebuild_order(&data.diff.tree, keep.as_deref(), self.sort);
-        self.recompute_search();
-    }
-
-    pub fn recompute_search(&mut self) {
-        let Some(data) = self.data.clone() else {
-            self.search.matches.clear();
-            self.search.current = None;
-            return;
+        let rows = EntryRows {
+            data: &data,
+            paths: self.paths.as_ref(),
         };
-        let here = self
-            .tree
-            .selected_idx()
-            .and_then(|i| self.tree.order_index(i))
-            .unwrap_or(0);
-        self.search.refresh(&self.tree, data.as_ref(), Some(here));
+        self.tree.rebuild(&rows);
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
-        self.tree.selected_idx()
+        self.tree.selected_key()
     }
 
     pub fn layer_rows(&self) -> usize {
@@ -257,11 +179,7 @@ impl DiffState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        self.layer_scroll = scroll_to_show(
-            self.layer,
-            self.layer_scroll,
-            self.layers_height,
-            self.layer_rows(),
-        );
+        let n = self.layer_rows();
+        self.layers.ensure_visible(n);
     }
 }

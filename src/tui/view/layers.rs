@@ -3,29 +3,15 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, row_style, short_command, size, truncate};
+use super::{block, list_row, short_command, size, truncate};
 use crate::tui::state::{AppState, Focus};
-
-/// Rows of layers the pane shows.
-pub fn body_height(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
-}
 
 /// Does the layer ship much waste? At least 1 MiB, or a quarter of its bytes.
 pub fn wasteful(reclaimable: u64, layer_bytes: u64) -> bool {
     reclaimable > 0 && (reclaimable >= 1 << 20 || reclaimable * 4 >= layer_bytes)
-}
-
-/// The layer shown at screen row `y`.
-pub fn layer_at(s: &AppState, area: Rect, y: u16) -> Option<usize> {
-    if y <= area.y || y + 1 >= area.bottom() {
-        return None;
-    }
-    let i = s.layer_scroll + (y - area.y - 1) as usize;
-    (i < s.data.as_ref()?.layer_count()).then_some(i)
 }
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -33,27 +19,21 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.focus == Focus::Layers;
     let n = data.layer_count();
-    let title = format!("Layers {}/{}", s.layer + 1, n);
+    let title = format!("Layers {}/{}", s.layer() + 1, n);
     let b = block(s, &title, focused);
     let inner = b.inner(area);
     b.render(area, buf);
     let w = inner.width as usize;
     let from = s.range_from();
     let mut lines = Vec::new();
-    for (i, l) in data
-        .loaded
-        .image
-        .layers
-        .iter()
-        .enumerate()
-        .skip(s.layer_scroll)
-        .take(inner.height as usize)
-    {
+    let layers = &data.loaded.image.layers;
+    for i in s.layers.shown(inner.height as usize, n) {
+        let l = &layers[i];
         let fig = data.analysis.layers.get(i);
         let waste = fig.is_some_and(|f| wasteful(f.reclaimable_bytes, l.size_bytes));
         let mark = if from == Some(i) {
             "A"
-        } else if from.is_some() && i == s.layer {
+        } else if from.is_some() && i == s.layer() {
             "B"
         } else {
             " "
@@ -61,8 +41,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         let head = format!("{mark}{i:>2} {:>9} ", size(l.size_bytes));
         let cmd_w = w.saturating_sub(head.chars().count() + 2);
         let cmd = truncate(&short_command(&l.command), cmd_w);
-        let style = row_style(t, i == s.layer, focused);
-        let mut spans = vec![
+        let spans = vec![
             Span::raw(head),
             if waste {
                 Span::styled("! ", t.waste)
@@ -71,11 +50,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
             },
             Span::raw(cmd),
         ];
-        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        if i == s.layer && used < w {
-            spans.push(Span::raw(" ".repeat(w - used)));
-        }
-        lines.push(Line::from(spans).style(style));
+        lines.push(list_row(t, spans, i == s.layer(), focused, w));
     }
     Paragraph::new(lines).render(inner, buf);
 }

@@ -6,68 +6,38 @@ pub mod details;
 pub mod layers;
 pub mod popups;
 pub mod status;
+pub mod table;
 pub mod tree;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
 
 use super::config::Theme;
-use super::state::{AppState, Areas};
+use super::layout::{self, Areas};
+use super::state::AppState;
 
 /// Smallest usable screen.
 pub const MIN_WIDTH: u16 = 50;
 pub const MIN_HEIGHT: u16 = 12;
-
-/// Where each pane goes.
-pub fn layout(s: &AppState, area: Rect) -> Areas {
-    if area.height < 3 {
-        return Areas::default();
-    }
-    let title = Rect::new(area.x, area.y, area.width, 1);
-    let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
-    let left_w = (area.width * 38 / 100).clamp(30, 60).min(area.width / 2);
-    let left = Rect::new(body.x, body.y, left_w, body.height);
-    let tree = Rect::new(body.x + left_w, body.y, body.width - left_w, body.height);
-    let n = s.data.as_ref().map_or(0, |d| d.layer_count()) as u16;
-    let layers_h = (n + 2).min((body.height * 2 / 5).max(4)).min(body.height);
-    let rest = body.height - layers_h;
-    let details_h = (rest * 55 / 100).min(16).max(rest.min(6));
-    let image_h = rest - details_h;
-    Areas {
-        title,
-        layers: Rect::new(left.x, left.y, left.width, layers_h),
-        layer_details: Rect::new(left.x, left.y + layers_h, left.width, details_h),
-        image: Rect::new(left.x, left.y + layers_h + details_h, left.width, image_h),
-        tree,
-        status,
-    }
-}
 
 /// Draw the whole screen.
 pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
     if too_small(area, buf) {
         return;
     }
-    let a = layout(s, area);
+    let a: Areas = layout::explorer(area, s.layer_count());
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
-    let body = Rect::new(
-        area.x,
-        area.y + 1,
-        area.width,
-        area.height.saturating_sub(2),
-    );
     if s.data.is_none() {
-        status::loading(s, body, buf);
+        status::loading(s, layout::body(area), buf);
         return;
     }
     layers::render(s, a.layers, buf);
-    details::layer(s, a.layer_details, buf);
-    details::image(s, a.image, buf);
+    details::layer(s, a.details, buf);
+    details::image(s, a.summary, buf);
     tree::render(s, a.tree, buf);
     popups::render(s, area, buf);
 }
@@ -117,13 +87,23 @@ pub fn cursor_style(t: &Theme, focused: bool) -> Style {
     }
 }
 
-/// A pane row's style: the cursor's on the selected row, else plain.
-pub fn row_style(t: &Theme, selected: bool, focused: bool) -> Style {
-    if selected {
-        cursor_style(t, focused)
-    } else {
-        Style::default()
+/// A list pane's row `width` columns wide: the cursor's style, padded
+/// across the pane, on the selected row; plain elsewhere.
+pub fn list_row(
+    t: &Theme,
+    mut spans: Vec<Span<'static>>,
+    selected: bool,
+    focused: bool,
+    width: usize,
+) -> Line<'static> {
+    if !selected {
+        return Line::from(spans);
     }
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    if used < width {
+        spans.push(Span::raw(" ".repeat(width - used)));
+    }
+    Line::from(spans).style(cursor_style(t, focused))
 }
 
 /// Human size (binary units), as the text report prints it.

@@ -14,12 +14,14 @@ use super::{block, centred, size, themed_block, truncate};
 use crate::load::Phase;
 use crate::tree::Status;
 use crate::tui::config::Theme;
-use crate::tui::state::{AppState, Filter, Prompt, PromptKind, Search};
+use crate::tui::prompt::{Prompt, PromptKind};
+use crate::tui::state::AppState;
+use crate::tui::table::{Filter, Search};
 
 /// Active filters in words, e.g. `regex "apt" · hide unchanged · >10M`.
 pub fn filter_summary(s: &AppState) -> String {
-    let mut parts = filter_parts(&s.filter);
-    if s.filter.only_wasted {
+    let mut parts = filter_parts(&s.tree.filter);
+    if s.tree.filter.only_wasted {
         parts.push("only wasted".into());
     }
     parts.join(" · ")
@@ -94,7 +96,7 @@ pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
     let parts = StatusParts {
         prompt: s.prompt.as_ref(),
         message: s.message.as_deref(),
-        search: &s.search,
+        search: &s.tree.search,
         hints,
     };
     render_status(s.theme(), parts, area, buf);

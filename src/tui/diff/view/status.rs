@@ -20,7 +20,7 @@ use super::{block, side_name};
 
 /// Active filters in words.
 pub fn filter_summary(s: &DiffState) -> String {
-    let mut parts = filter_parts(&s.filter);
+    let mut parts = filter_parts(&s.tree.filter);
     if !s.paths_text.is_empty() {
         parts.push(format!("paths {}", s.paths_text));
     }
@@ -63,7 +63,7 @@ pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let parts = StatusParts {
         prompt: s.prompt.as_ref(),
         message: s.message.as_deref(),
-        search: &s.search,
+        search: &s.tree.search,
         hints,
     };
     render_status(s.theme(), parts, area, buf);

@@ -1,0 +1,220 @@
+//! What both explorers do alike with keys and the mouse, over a [`Host`]
+//! (the explorer's or the diff's state): routing a key to the prompt, the
+//! open popup or an action; the pane focus; the layer list cursor; the
+//! tree table's actions and prompts; clicks and the wheel on the panes.
+//! Each mode handles what is its own (popups, layer changes, effects).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton};
+use crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::config::{Action, Config, Key};
+use super::layout::{self, Areas};
+use super::list::ListCursor;
+use super::prompt::{open_prompt, prompt_key, Prompt, PromptKind};
+use super::table::{Acted, RowSource, TableSort, TreeTable};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Layers,
+    Tree,
+}
+
+/// The parts of a mode's state the shared handling works on.
+pub(crate) struct Parts<'a, So, C, S> {
+    pub table: &'a mut TreeTable<So, C>,
+    /// The table's rows, once loaded.
+    pub src: Option<S>,
+    pub focus: &'a mut Focus,
+    pub prompt: &'a mut Option<Prompt>,
+    pub message: &'a mut Option<String>,
+    pub layers: &'a mut ListCursor,
+    /// Rows of the layer list.
+    pub layer_count: usize,
+    pub areas: &'a mut Areas,
+    pub config: &'a Config,
+    pub popup_open: bool,
+}
+
+/// A mode's state, as the shared handling sees it.
+pub(crate) trait Host {
+    type Sort: TableSort;
+    type Orders: Default;
+    type Src<'a>: RowSource<Sort = Self::Sort, Orders = Self::Orders>
+    where
+        Self: 'a;
+    fn parts(&mut self) -> Parts<'_, Self::Sort, Self::Orders, Self::Src<'_>>;
+    /// Submit a prompt the shared code does not handle (extraction).
+    fn submit_other(&mut self, _p: Prompt) {}
+}
+
+/// Where a key goes once [`route_key`] has looked at it.
+pub(crate) enum KeyRoute {
+    /// Handled (by the prompt) or ignored.
+    Done,
+    Quit,
+    /// To the open popup, with the key's action if it has one.
+    Popup(Option<Action>),
+    /// The key's action, if it has one.
+    Action(Option<Action>),
+}
+
+/// The key handling both modes share: releases ignored, ctrl-c quits, the
+/// prompt takes keys while open, only quitting while loading.
+pub(crate) fn route_key<H: Host>(h: &mut H, k: KeyEvent) -> KeyRoute {
+    if k.kind == KeyEventKind::Release {
+        return KeyRoute::Done;
+    }
+    let ctrl_c = k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c');
+    if ctrl_c {
+        return KeyRoute::Quit;
+    }
+    if h.parts().prompt.is_some() {
+        prompt_key(h, k);
+        return KeyRoute::Done;
+    }
+    let p = h.parts();
+    *p.message = None;
+    let act = p.config.keys.action(&Key::from_event(&k));
+    if p.src.is_none() {
+        // While loading (or after a load error) only quitting makes sense.
+        return match (act, k.code) {
+            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
+            _ => KeyRoute::Done,
+        };
+    }
+    if p.popup_open {
+        return KeyRoute::Popup(act);
+    }
+    KeyRoute::Action(act)
+}
+
+/// What [`action`] and [`mouse`] leave to the mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shared {
+    /// Not a shared action: the mode's own.
+    No,
+    Done,
+    /// Select this row of the layer list.
+    Layer(usize),
+    /// Show the selected row's details.
+    Details,
+}
+
+/// Do an action both modes share: focus, the layer cursor, the tree
+/// table's actions and its prompts.
+pub(crate) fn action<H: Host>(h: &mut H, a: Action) -> Shared {
+    let p = h.parts();
+    let Some(src) = p.src else {
+        return Shared::No;
+    };
+    let layers_focused = *p.focus == Focus::Layers;
+    match a {
+        Action::FocusNext | Action::FocusPrev => {
+            *p.focus = if layers_focused {
+                Focus::Tree
+            } else {
+                Focus::Layers
+            };
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Home
+        | Action::End
+            if layers_focused =>
+        {
+            return p
+                .layers
+                .target(a, p.layer_count)
+                .map_or(Shared::Done, Shared::Layer);
+        }
+        Action::Open if layers_focused => *p.focus = Focus::Tree,
+        Action::Search => {
+            // Vim-style: empty; Esc restores the previous query.
+            *p.prompt = Some(Prompt {
+                kind: PromptKind::Search,
+                text: String::new(),
+                before: p.table.search.query.clone(),
+            });
+        }
+        Action::JumpPath => {
+            let here = p.table.selected_key().map(|k| src.path(k).to_string());
+            open_prompt(p.prompt, PromptKind::Jump, here.unwrap_or_default());
+        }
+        Action::FilterRegex => {
+            open_prompt(p.prompt, PromptKind::Filter, p.table.filter.text.clone())
+        }
+        Action::FilterSize => {
+            open_prompt(p.prompt, PromptKind::Size, p.table.filter.size_text.clone())
+        }
+        _ => match p.table.act(&src, a) {
+            Acted::No => return Shared::No,
+            Acted::Done => {}
+            Acted::Focus => *p.focus = Focus::Tree,
+            Acted::Details => return Shared::Details,
+            Acted::Message(m) => *p.message = Some(m),
+        },
+    }
+    Shared::Done
+}
+
+/// Is the point inside `r`?
+pub(crate) fn hit(r: Rect, x: u16, y: u16) -> bool {
+    r.contains(Position::new(x, y))
+}
+
+/// The mouse on the panes (no popup open): the wheel scrolls the table or
+/// steps through layers, a click selects (and toggles a directory).
+pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
+    let p = h.parts();
+    let Some(src) = p.src else {
+        return Shared::No;
+    };
+    let (x, y) = (m.column, m.row);
+    let a = *p.areas;
+    let in_layers = hit(a.layers, x, y) || hit(a.new_layers, x, y);
+    match m.kind {
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let d = if m.kind == MouseEventKind::ScrollDown {
+                3
+            } else {
+                -3
+            };
+            if hit(a.tree, x, y) {
+                p.table.scroll_by(d);
+            } else if in_layers {
+                if let Some(l) = p.layers.step(d.signum(), p.layer_count) {
+                    return Shared::Layer(l);
+                }
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            if hit(a.tree, x, y) {
+                *p.focus = Focus::Tree;
+                if let Some(r) = layout::table_row_at(p.table, a.tree, y) {
+                    p.table.click(&src, r);
+                }
+            } else if in_layers {
+                *p.focus = Focus::Layers;
+                if let Some(l) = layout::list_row_at(p.layers, p.layer_count, a.layers, y) {
+                    return Shared::Layer(l);
+                }
+            }
+        }
+        _ => {}
+    }
+    Shared::Done
+}
+
+/// Lay the screen out again for `area` (`areas` from the mode's layout):
+/// pane heights for paging, cursors kept on screen.
+pub(crate) fn resize<H: Host>(h: &mut H, areas: Areas) {
+    let p = h.parts();
+    *p.areas = areas;
+    p.table.height = layout::table_body_height(areas.tree);
+    p.layers.height = layout::list_body_height(areas.layers);
+    p.table.ensure_visible();
+    p.layers.ensure_visible(p.layer_count);
+}
