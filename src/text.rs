@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// controls, the Unicode line and paragraph separators, and the bidi
 /// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
 /// reorder what is shown around them.
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
