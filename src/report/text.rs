@@ -18,7 +18,7 @@ pub fn render(s: &Subject, units: Units) -> String {
         "Image:     {}",
         img.name.as_deref().unwrap_or("(unnamed)")
     );
-    let _ = writeln!(o, "Source:    {}", img.source);
+    let _ = writeln!(o, "Source:    {}", img.origin.describe());
     let _ = writeln!(o, "Platform:  {}", img.config.platform());
     let _ = writeln!(o, "Config:    {}", img.config_digest);
     if let Some(d) = &img.manifest_digest {
