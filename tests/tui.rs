@@ -78,7 +78,7 @@ fn status_of(s: &AppState, path: &str) -> Option<Status> {
 fn opens_on_the_last_layer_with_the_layers_pane_focused() {
     let a = sample();
     assert_eq!(a.s.layer(), 5);
-    assert_eq!(a.s.focus, Focus::Layers);
+    assert_eq!(a.s.ui.focus, Focus::Layers);
     assert_eq!(a.s.mode, ViewMode::Aggregated);
     assert_eq!(row_paths(&a.s)[0], "/app");
 }
@@ -110,7 +110,7 @@ fn layer_navigation_updates_the_tree() {
 fn tree_navigation_moves_the_cursor_without_rebuilding() {
     let mut a = sample();
     press(&mut a.s, KeyCode::Tab);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     let rows = a.s.tree.rows.clone();
     keys(&mut a.s, "jj");
     // Deleted by the last layer's opaque directory, still shown (marked).
@@ -223,7 +223,7 @@ fn search_counts_and_jumps_between_matches() {
     keys(&mut a.s, "/logo");
     assert_eq!(a.s.tree.search.matches.len(), 2);
     press(&mut a.s, KeyCode::Enter);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     assert_eq!(selected_path(&a.s), "/app/public/logo.png");
     keys(&mut a.s, "n");
     assert_eq!(selected_path(&a.s), "/app/static/logo.png");
@@ -255,6 +255,7 @@ fn jump_to_path() {
     press(&mut a.s, KeyCode::Enter);
     assert!(a
         .s
+        .ui
         .message
         .as_deref()
         .unwrap_or("")
@@ -343,7 +344,7 @@ fn top_wasted_path_jumps_into_the_tree() {
     assert!(a.s.popup.is_none());
     assert_eq!(selected_path(&a.s), "/var/log/apt/term.log");
     assert_eq!(a.s.layer(), 1);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
 }
 
 #[test]
@@ -365,7 +366,7 @@ fn quit_sets_cancel() {
         &mut a.s,
         Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     );
-    assert!(a.s.quit);
+    assert!(a.s.ui.quit);
     assert!(a
         .s
         .progress
@@ -521,7 +522,7 @@ fn snapshot_loading_and_error() {
     insta::assert_snapshot!("load_error", screen(&s, 80, 24));
     // Only quitting works now.
     keys(&mut s, "jq");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -566,7 +567,7 @@ fn colours_mark_statuses_and_selection() {
         .expect("draw");
     let buf = t.backend().buffer();
     // Find the row of term.log (deleted) and check its marker's colour.
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let row = (tree.y..tree.bottom())
         .find(|&y| {
             (tree.x..tree.right())
@@ -579,8 +580,8 @@ fn colours_mark_statuses_and_selection() {
     assert_eq!(marker.symbol(), "-");
     assert_eq!(marker.fg, Color::Red);
     // The selected layer is highlighted with the focus colour.
-    let sel_y = a.s.areas.layers.y + 1 + (a.s.layer() - a.s.layers.scroll) as u16;
-    assert_eq!(buf[(a.s.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
+    let sel_y = a.s.ui.areas.layers.y + 1 + (a.s.layer() - a.s.ui.layers.scroll) as u16;
+    assert_eq!(buf[(a.s.ui.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
 }
 
 #[test]
@@ -593,7 +594,7 @@ fn mouse_selects_toggles_and_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let all = a.s.tree.rows.len();
     // First tree row is /app: a click selects and collapses it.
     apply(
@@ -604,7 +605,7 @@ fn mouse_selects_toggles_and_scrolls() {
             tree.y + 2,
         )),
     );
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     assert_eq!(selected_path(&a.s), "/app");
     assert!(a.s.tree.rows.len() < all);
     apply(
@@ -614,7 +615,7 @@ fn mouse_selects_toggles_and_scrolls() {
     assert_eq!(a.s.tree.scroll, 3);
     assert_eq!(a.s.tree.selected, 3, "the cursor stays on screen");
     // A click in the layers pane selects that layer.
-    let layers = a.s.areas.layers;
+    let layers = a.s.ui.areas.layers;
     apply(
         &mut a.s,
         Msg::Mouse(m(
@@ -623,7 +624,7 @@ fn mouse_selects_toggles_and_scrolls() {
             layers.y + 2,
         )),
     );
-    assert_eq!(a.s.focus, Focus::Layers);
+    assert_eq!(a.s.ui.focus, Focus::Layers);
     assert_eq!(a.s.layer(), 1);
 }
 

@@ -80,7 +80,7 @@ fn matches(s: &AppState) -> Vec<String> {
 fn fresh(s: &AppState) -> App {
     let mut a = sample();
     let f = &mut a.s;
-    f.layers.selected = s.layers.selected;
+    f.ui.layers.selected = s.ui.layers.selected;
     f.mode = s.mode;
     f.base_mode = s.base_mode;
     f.tree.sort = s.tree.sort;
@@ -115,7 +115,7 @@ fn search_matches_follow_layer_mode_and_sort_changes() {
     }
     // Layer 1 (apt) alone, by name: the matches in display order.
     let s = &mut a.s;
-    s.layers.selected = 1;
+    s.ui.layers.selected = 1;
     s.mode = ViewMode::Layer;
     s.tree.sort.key = SortKey::Name;
     s.tree.sort.descending = false;
@@ -158,7 +158,7 @@ fn filter_regex_follows_layer_mode_and_sort_changes() {
     }
     // Another pattern: no answer of the first one is kept.
     let s = &mut a.s;
-    s.layers.selected = 0;
+    s.ui.layers.selected = 0;
     s.mode = ViewMode::Aggregated;
     s.tree.sort.key = SortKey::Name;
     s.tree.sort.descending = false;

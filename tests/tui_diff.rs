@@ -135,9 +135,9 @@ fn open_content(s: &mut DiffState, path: &str) -> ContentDiff {
 #[test]
 fn opens_on_the_changes_with_unchanged_paths_hidden() {
     let a = sample();
-    assert_eq!(a.s.focus, DiffFocus::Tree);
+    assert_eq!(a.s.ui.focus, DiffFocus::Tree);
     // The histories diverge at layer 6: the layer cursor starts there.
-    assert_eq!(a.s.layers.selected, 6);
+    assert_eq!(a.s.ui.layers.selected, 6);
     assert_eq!(
         row_paths(&a.s),
         [
@@ -222,15 +222,18 @@ fn navigation_collapse_and_focus() {
     assert_eq!(selected_path(&a.s), "/var/lib/dpkg/status");
     // Tab: the layer table; j/k move its cursor, clamped.
     press(&mut a.s, KeyCode::Tab);
-    assert_eq!(a.s.focus, DiffFocus::Layers);
+    assert_eq!(a.s.ui.focus, DiffFocus::Layers);
     keys(&mut a.s, "jjj");
-    assert_eq!(a.s.layers.selected, 7);
+    assert_eq!(a.s.ui.layers.selected, 7);
     keys(&mut a.s, "g");
-    assert_eq!(a.s.layers.selected, 0);
+    assert_eq!(a.s.ui.layers.selected, 0);
     assert_eq!(selected_path(&a.s), "/var/lib/dpkg/status");
     // Explorer-only actions say so.
     keys(&mut a.s, "v");
-    assert_eq!(a.s.message.as_deref(), Some("not available in diff mode"));
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("not available in diff mode")
+    );
 }
 
 #[test]
@@ -258,11 +261,11 @@ fn search_regex_filter_and_jump() {
     assert_eq!(selected_path(&a.s), "/etc/os-release");
     goto(&mut a.s, "/etc/passwd");
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("/etc/passwd is hidden by the filter")
     );
     goto(&mut a.s, "/nope");
-    assert_eq!(a.s.message.as_deref(), Some("no such path: /nope"));
+    assert_eq!(a.s.ui.message.as_deref(), Some("no such path: /nope"));
 }
 
 #[test]
@@ -350,7 +353,7 @@ fn binary_files_show_sizes_and_hashes_and_one_sided_files_diff_against_nothing()
     keys(&mut a.s, "o");
     assert!(a.s.popup.is_none());
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("/etc is not a regular file on either side")
     );
 }
@@ -374,7 +377,7 @@ fn popups_toggle_and_copy_goes_through_effects() {
         &mut a.s,
         DiffMsg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     );
-    assert!(a.s.quit);
+    assert!(a.s.ui.quit);
     assert!(a
         .s
         .progress
@@ -455,12 +458,15 @@ fn layers_shared_at_another_index_and_the_mouse() {
             modifiers: KeyModifiers::NONE,
         })
     };
-    let t = a.s.areas.tree;
+    let t = a.s.ui.areas.tree;
     apply(&mut a.s, click(t.x + 5, t.y + 3));
     assert_eq!(selected_path(&a.s), "/y");
-    let ly = a.s.areas.new_layers;
+    let ly = a.s.ui.areas.new_layers;
     apply(&mut a.s, click(ly.x + 5, ly.y + 2));
-    assert_eq!((a.s.focus, a.s.layers.selected), (DiffFocus::Layers, 1));
+    assert_eq!(
+        (a.s.ui.focus, a.s.ui.layers.selected),
+        (DiffFocus::Layers, 1)
+    );
     apply(
         &mut a.s,
         DiffMsg::Mouse(MouseEvent {
@@ -470,7 +476,7 @@ fn layers_shared_at_another_index_and_the_mouse() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(a.s.layers.selected, 0);
+    assert_eq!(a.s.ui.layers.selected, 0);
 }
 
 // ---- screens ----
@@ -536,7 +542,7 @@ fn snapshot_diff_loading() {
     let sc = screen(&s, 80, 24);
     assert!(sc.contains("Could not compare the images"), "{sc}");
     keys(&mut s, "jq");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -553,7 +559,7 @@ fn colours_mark_statuses_and_selection() {
     t.draw(|f| view::draw(&a.s, f.area(), f.buffer_mut()))
         .expect("draw");
     let buf = t.backend().buffer();
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let x = tree.x + 1;
     // Header, then /a (selected), /b, /c.
     assert_eq!(buf[(x, tree.y + 2)].bg, Color::Cyan);

@@ -20,19 +20,45 @@ pub enum Focus {
     Tree,
 }
 
+/// What both modes' states hold alike: the config, the focus, the layer
+/// list cursor, the prompt and message of the status line, the last
+/// layout, and whether to quit (and why loading failed).
+#[derive(Debug)]
+pub struct Ui {
+    pub config: Config,
+    pub focus: Focus,
+    /// The layer list (the explorer's selected layer is B in range mode).
+    pub layers: ListCursor,
+    pub prompt: Option<Prompt>,
+    pub message: Option<String>,
+    pub areas: Areas,
+    pub quit: bool,
+    pub load_error: Option<String>,
+}
+
+impl Ui {
+    pub fn new(config: Config, focus: Focus) -> Ui {
+        Ui {
+            config,
+            focus,
+            layers: ListCursor::default(),
+            prompt: None,
+            message: None,
+            areas: Areas::default(),
+            quit: false,
+            load_error: None,
+        }
+    }
+}
+
 /// The parts of a mode's state the shared handling works on.
 pub(crate) struct Parts<'a, So, C, S> {
     pub table: &'a mut TreeTable<So, C>,
     /// The table's rows, once loaded.
     pub src: Option<S>,
-    pub focus: &'a mut Focus,
-    pub prompt: &'a mut Option<Prompt>,
-    pub message: &'a mut Option<String>,
-    pub layers: &'a mut ListCursor,
+    pub ui: &'a mut Ui,
     /// Rows of the layer list.
     pub layer_count: usize,
-    pub areas: &'a mut Areas,
-    pub config: &'a Config,
     pub popup_open: bool,
 }
 
@@ -69,13 +95,13 @@ pub(crate) fn route_key<H: Host>(h: &mut H, k: KeyEvent) -> KeyRoute {
     if ctrl_c {
         return KeyRoute::Quit;
     }
-    if h.parts().prompt.is_some() {
+    if h.parts().ui.prompt.is_some() {
         prompt_key(h, k);
         return KeyRoute::Done;
     }
     let p = h.parts();
-    *p.message = None;
-    let act = p.config.keys.action(&Key::from_event(&k));
+    p.ui.message = None;
+    let act = p.ui.config.keys.action(&Key::from_event(&k));
     if p.src.is_none() {
         // While loading (or after a load error) only quitting makes sense.
         return match (act, k.code) {
@@ -108,10 +134,10 @@ pub(crate) fn action<H: Host>(h: &mut H, a: Action) -> Shared {
     let Some(src) = p.src else {
         return Shared::No;
     };
-    let layers_focused = *p.focus == Focus::Layers;
+    let layers_focused = p.ui.focus == Focus::Layers;
     match a {
         Action::FocusNext | Action::FocusPrev => {
-            *p.focus = if layers_focused {
+            p.ui.focus = if layers_focused {
                 Focus::Tree
             } else {
                 Focus::Layers
@@ -126,14 +152,15 @@ pub(crate) fn action<H: Host>(h: &mut H, a: Action) -> Shared {
             if layers_focused =>
         {
             return p
+                .ui
                 .layers
                 .target(a, p.layer_count)
                 .map_or(Shared::Done, Shared::Layer);
         }
-        Action::Open if layers_focused => *p.focus = Focus::Tree,
+        Action::Open if layers_focused => p.ui.focus = Focus::Tree,
         Action::Search => {
             // Vim-style: empty; Esc restores the previous query.
-            *p.prompt = Some(Prompt {
+            p.ui.prompt = Some(Prompt {
                 kind: PromptKind::Search,
                 text: String::new(),
                 before: p.table.search.query.clone(),
@@ -141,20 +168,24 @@ pub(crate) fn action<H: Host>(h: &mut H, a: Action) -> Shared {
         }
         Action::JumpPath => {
             let here = p.table.selected_key().map(|k| src.path(k).to_string());
-            open_prompt(p.prompt, PromptKind::Jump, here.unwrap_or_default());
+            open_prompt(&mut p.ui.prompt, PromptKind::Jump, here.unwrap_or_default());
         }
-        Action::FilterRegex => {
-            open_prompt(p.prompt, PromptKind::Filter, p.table.filter.text.clone())
-        }
-        Action::FilterSize => {
-            open_prompt(p.prompt, PromptKind::Size, p.table.filter.size_text.clone())
-        }
+        Action::FilterRegex => open_prompt(
+            &mut p.ui.prompt,
+            PromptKind::Filter,
+            p.table.filter.text.clone(),
+        ),
+        Action::FilterSize => open_prompt(
+            &mut p.ui.prompt,
+            PromptKind::Size,
+            p.table.filter.size_text.clone(),
+        ),
         _ => match p.table.act(&src, a) {
             Acted::No => return Shared::No,
             Acted::Done => {}
-            Acted::Focus => *p.focus = Focus::Tree,
+            Acted::Focus => p.ui.focus = Focus::Tree,
             Acted::Details => return Shared::Details,
-            Acted::Message(m) => *p.message = Some(m),
+            Acted::Message(m) => p.ui.message = Some(m),
         },
     }
     Shared::Done
@@ -173,7 +204,7 @@ pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
         return Shared::No;
     };
     let (x, y) = (m.column, m.row);
-    let a = *p.areas;
+    let a = p.ui.areas;
     let in_layers = hit(a.layers, x, y) || hit(a.new_layers, x, y);
     match m.kind {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -185,20 +216,20 @@ pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
             if hit(a.tree, x, y) {
                 p.table.scroll_by(d);
             } else if in_layers {
-                if let Some(l) = p.layers.step(d.signum(), p.layer_count) {
+                if let Some(l) = p.ui.layers.step(d.signum(), p.layer_count) {
                     return Shared::Layer(l);
                 }
             }
         }
         MouseEventKind::Down(MouseButton::Left) => {
             if hit(a.tree, x, y) {
-                *p.focus = Focus::Tree;
+                p.ui.focus = Focus::Tree;
                 if let Some(r) = layout::table_row_at(p.table, a.tree, y) {
                     p.table.click(&src, r);
                 }
             } else if in_layers {
-                *p.focus = Focus::Layers;
-                if let Some(l) = layout::list_row_at(p.layers, p.layer_count, a.layers, y) {
+                p.ui.focus = Focus::Layers;
+                if let Some(l) = layout::list_row_at(&p.ui.layers, p.layer_count, a.layers, y) {
                     return Shared::Layer(l);
                 }
             }
@@ -212,9 +243,9 @@ pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
 /// pane heights for paging, cursors kept on screen.
 pub(crate) fn resize<H: Host>(h: &mut H, areas: Areas) {
     let p = h.parts();
-    *p.areas = areas;
+    p.ui.areas = areas;
     p.table.height = layout::table_body_height(areas.tree);
-    p.layers.height = layout::list_body_height(areas.layers);
+    p.ui.layers.height = layout::list_body_height(areas.layers);
     p.table.ensure_visible();
-    p.layers.ensure_visible(p.layer_count);
+    p.ui.layers.ensure_visible(p.layer_count);
 }

@@ -21,7 +21,7 @@ use crate::layer::Kind;
 use crate::tree::{compare, Attrs, FileTree, NodeId, Status, ROOT};
 
 use super::image_data::ImageData;
-use super::table::{Entry, Parents, RowSource, TableSort};
+use super::table::{Entry, Parents, RowSource, SortKeys};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -410,52 +410,40 @@ impl NameOrder {
     }
 }
 
-/// How children are ordered inside each directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the explorer's table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
+    #[default]
     Name,
     Size,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub key: SortKey,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Sort {
-            key: SortKey::Name,
-            descending: false,
+impl SortKeys for SortKey {
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Size,
+            SortKey::Size => SortKey::Name,
+        }
+    }
+    fn descending_first(self) -> bool {
+        // Biggest first is what one wants when switching to size.
+        self == SortKey::Size
+    }
+    fn name(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
         }
     }
 }
+
+/// How children are ordered inside each directory.
+pub type Sort = crate::tui::table::Sort<SortKey>;
 
 /// Parents by node id; the root is not a row, so it is nobody's parent here.
 impl Parents for FileTree {
     fn parent_of(&self, id: NodeId) -> Option<NodeId> {
         self.parent(id).filter(|&p| p != ROOT)
-    }
-}
-
-impl TableSort for Sort {
-    fn next_key(self) -> Sort {
-        let key = match self.key {
-            SortKey::Name => SortKey::Size,
-            SortKey::Size => SortKey::Name,
-        };
-        // Biggest first is what one wants when switching to size.
-        Sort {
-            key,
-            descending: key == SortKey::Size,
-        }
-    }
-    fn reversed(self) -> Sort {
-        Sort {
-            descending: !self.descending,
-            ..self
-        }
     }
 }
 

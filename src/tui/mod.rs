@@ -184,7 +184,7 @@ impl EventApp for AppState {
         self.data.is_none()
     }
     fn quit(&self) -> bool {
-        self.quit
+        self.ui.quit
     }
     fn run_effects(&mut self, tx: &Sender<Msg>) {
         for e in std::mem::take(&mut self.effects) {
@@ -192,7 +192,7 @@ impl EventApp for AppState {
         }
     }
     fn take_load_error(&mut self) -> Option<String> {
-        self.load_error.take()
+        self.ui.load_error.take()
     }
 }
 

@@ -50,12 +50,12 @@ pub(crate) fn open_prompt(prompt: &mut Option<Prompt>, kind: PromptKind, text: S
 /// submit goes to [`Host::submit_other`].
 pub(crate) fn prompt_key<H: Host>(h: &mut H, k: KeyEvent) {
     let mut p = h.parts();
-    let Some(pr) = p.prompt.as_mut() else {
+    let Some(pr) = p.ui.prompt.as_mut() else {
         return;
     };
     match k.code {
         KeyCode::Esc => {
-            let Some(pr) = p.prompt.take() else {
+            let Some(pr) = p.ui.prompt.take() else {
                 return;
             };
             // Restore what the field held.
@@ -69,7 +69,7 @@ pub(crate) fn prompt_key<H: Host>(h: &mut H, k: KeyEvent) {
             }
         }
         KeyCode::Enter => {
-            let Some(pr) = p.prompt.take() else {
+            let Some(pr) = p.ui.prompt.take() else {
                 return;
             };
             if let Some(other) = submit(&mut p, pr) {
@@ -111,17 +111,17 @@ where
     So: super::table::TableSort,
     C: Default,
 {
-    let Some(pr) = p.prompt.clone() else {
+    let Some(pr) = p.ui.prompt.clone() else {
         return;
     };
     match pr.kind {
         PromptKind::Search => set_search(p, &pr.text, true),
         PromptKind::Filter => match p.table.filter.set_regex(&pr.text) {
             Ok(()) => {
-                *p.message = None;
+                p.ui.message = None;
                 rebuild(p);
             }
-            Err(e) => *p.message = Some(format!("regex: {e}")),
+            Err(e) => p.ui.message = Some(format!("regex: {e}")),
         },
         _ => {}
     }
@@ -137,7 +137,7 @@ where
     let Some(src) = &p.src else { return };
     p.table.refresh_search(src);
     if jump && p.table.jump_to_match(src, 0) {
-        *p.focus = Focus::Tree;
+        p.ui.focus = Focus::Tree;
     }
 }
 
@@ -152,22 +152,22 @@ where
         PromptKind::Search => {
             set_search(p, &pr.text, true);
             if !pr.text.is_empty() && p.table.search.matches.is_empty() {
-                *p.message = Some(format!("no match for `{}`", pr.text));
+                p.ui.message = Some(format!("no match for `{}`", pr.text));
             }
         }
         PromptKind::Filter => match p.table.filter.set_regex(&pr.text) {
             Ok(()) => rebuild(p),
-            Err(e) => *p.message = Some(format!("regex: {e}")),
+            Err(e) => p.ui.message = Some(format!("regex: {e}")),
         },
         PromptKind::Size => match p.table.filter.set_size(&pr.text) {
             Ok(()) => rebuild(p),
-            Err(e) => *p.message = Some(e),
+            Err(e) => p.ui.message = Some(e),
         },
         PromptKind::Jump => {
             let Some(src) = &p.src else { return None };
             match p.table.jump_to_path(src, &pr.text) {
-                Ok(()) => *p.focus = Focus::Tree,
-                Err(m) => *p.message = Some(m),
+                Ok(()) => p.ui.focus = Focus::Tree,
+                Err(m) => p.ui.message = Some(m),
             }
         }
         PromptKind::ExtractTo => return Some(pr),

@@ -5,11 +5,9 @@
 use std::sync::Arc;
 
 use super::config::{Config, Theme};
+use super::host::Ui;
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, SortKey, ViewInfo, ViewMode};
-use super::layout::Areas;
-use super::list::ListCursor;
-use super::prompt::Prompt;
 use super::table::{Filter, TreeTable};
 use crate::content::Window;
 use crate::load::Progress;
@@ -75,11 +73,8 @@ pub struct AppState {
     pub image_path: String,
     pub progress: Arc<Progress>,
     pub data: Option<Arc<ImageData>>,
-    pub load_error: Option<String>,
-    pub config: Config,
-    pub focus: Focus,
-    /// The layer list; its selected layer is B in range mode.
-    pub layers: ListCursor,
+    /// Config, focus, layer cursor, prompt, message, layout, quit.
+    pub ui: Ui,
     pub mode: ViewMode,
     /// Last non-range mode (restored when the range is cleared).
     pub base_mode: ViewMode,
@@ -89,11 +84,7 @@ pub struct AppState {
     /// The file tree: sort, filter, search, rows and cursor.
     pub tree: LayerTable,
     pub popup: Option<Popup>,
-    pub prompt: Option<Prompt>,
-    pub message: Option<String>,
-    pub areas: Areas,
     pub effects: Vec<Effect>,
-    pub quit: bool,
 }
 
 impl AppState {
@@ -118,21 +109,14 @@ impl AppState {
             image_path,
             progress,
             data: None,
-            load_error: None,
-            config,
-            focus: Focus::Layers,
-            layers: ListCursor::default(),
+            ui: Ui::new(config, Focus::Layers),
             mode,
             base_mode: mode,
             info: ViewInfo::default(),
             view_generation: 0,
             tree: TreeTable::new(sort, filter),
             popup: None,
-            prompt: None,
-            message: None,
-            areas: Areas::default(),
             effects: Vec::new(),
-            quit: false,
         }
     }
 
@@ -148,12 +132,12 @@ impl AppState {
     }
 
     pub fn theme(&self) -> &Theme {
-        &self.config.theme
+        &self.ui.config.theme
     }
 
     /// The selected layer (B in range mode).
     pub fn layer(&self) -> usize {
-        self.layers.selected
+        self.ui.layers.selected
     }
 
     pub fn layer_count(&self) -> usize {
@@ -161,11 +145,11 @@ impl AppState {
     }
 
     pub fn set_data(&mut self, data: Arc<ImageData>) {
-        self.layers.selected = data.layer_count().saturating_sub(1);
+        self.ui.layers.selected = data.layer_count().saturating_sub(1);
         self.tree.forget();
         self.data = Some(data);
         self.recompute_view();
-        let d = self.config.view.collapse_depth;
+        let d = self.ui.config.view.collapse_depth;
         if d > 0 {
             if let Some(data) = self.data.clone() {
                 self.tree.collapse_from_depth(&data.loaded.tree, d);
@@ -183,7 +167,7 @@ impl AppState {
             &data.loaded.tree,
             &data.versions,
             self.mode,
-            self.layers.selected,
+            self.ui.layers.selected,
             std::mem::take(&mut self.info),
         );
         self.view_generation += 1;
@@ -210,7 +194,7 @@ impl AppState {
 
     pub fn ensure_layer_visible(&mut self) {
         let n = self.layer_count();
-        self.layers.ensure_visible(n);
+        self.ui.layers.ensure_visible(n);
     }
 
     /// The range's A layer when comparing.

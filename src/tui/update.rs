@@ -47,13 +47,13 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
         Msg::Loaded(Ok(d)) => {
             s.set_data(d);
             // The layer count sizes the layer pane.
-            if let Some(full) = layout::screen(&s.areas) {
+            if let Some(full) = layout::screen(&s.ui.areas) {
                 resize(s, full);
             }
             None
         }
         Msg::Loaded(Err(e)) => {
-            s.load_error = Some(e);
+            s.ui.load_error = Some(e);
             None
         }
         Msg::Content { id, offset, result } => {
@@ -69,7 +69,7 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Extracted(r) => {
-            s.message = Some(match r {
+            s.ui.message = Some(match r {
                 Ok(m) => m,
                 Err(e) => e,
             });
@@ -115,13 +115,8 @@ impl Host for AppState {
                 generation: self.view_generation,
             }),
             table: &mut self.tree,
-            focus: &mut self.focus,
-            prompt: &mut self.prompt,
-            message: &mut self.message,
-            layers: &mut self.layers,
+            ui: &mut self.ui,
             layer_count,
-            areas: &mut self.areas,
-            config: &self.config,
             popup_open: self.popup.is_some(),
         }
     }
@@ -238,15 +233,15 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
         return;
     };
     let layer = w.layers.last().copied().unwrap_or(s.layer());
-    s.layers.selected = layer.min(data.layer_count().saturating_sub(1));
+    s.ui.layers.selected = layer.min(data.layer_count().saturating_sub(1));
     s.mode = ViewMode::Aggregated;
     s.base_mode = ViewMode::Aggregated;
     s.ensure_layer_visible();
     s.recompute_view();
     if !s.tree.reveal(&data.loaded.tree, w.node) {
-        s.message = Some(format!("{} is hidden by the filter", w.path));
+        s.ui.message = Some(format!("{} is hidden by the filter", w.path));
     }
-    s.focus = Focus::Tree;
+    s.ui.focus = Focus::Tree;
 }
 
 fn set_layer(s: &mut AppState, layer: usize) {
@@ -255,8 +250,8 @@ fn set_layer(s: &mut AppState, layer: usize) {
         return;
     }
     let l = layer.min(n - 1);
-    if l != s.layers.selected {
-        s.layers.selected = l;
+    if l != s.ui.layers.selected {
+        s.ui.layers.selected = l;
         s.recompute_view();
     }
     s.ensure_layer_visible();
@@ -264,7 +259,7 @@ fn set_layer(s: &mut AppState, layer: usize) {
 
 fn action(s: &mut AppState, a: Action) -> Option<Msg> {
     if a == Action::Quit {
-        s.quit = true;
+        s.ui.quit = true;
         s.progress
             .cancel
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -295,14 +290,14 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::MarkRange => {
             if s.range_from().is_some() {
                 s.mode = s.base_mode;
-                s.message = Some("range compare off".into());
+                s.ui.message = Some("range compare off".into());
             } else {
                 s.mode = ViewMode::Range { from: s.layer() };
-                s.message = Some(format!(
+                s.ui.message = Some(format!(
                     "marked layer {} as A: select layer B to see the net change A → B",
                     s.layer()
                 ));
-                s.focus = Focus::Layers;
+                s.ui.focus = Focus::Layers;
             }
             s.recompute_view();
         }
@@ -323,7 +318,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 .attrs_at(id, layer)
                 .is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink));
             if !regular {
-                s.message = Some(format!("{} is not a regular file here", data.path(id)));
+                s.ui.message = Some(format!("{} is not a regular file here", data.path(id)));
                 return None;
             }
             s.popup = Some(Popup::Content(Box::new(ContentView {
@@ -347,12 +342,12 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             })
         }
         Action::Extract if s.selected_node().is_some() => {
-            open_prompt(&mut s.prompt, PromptKind::ExtractTo, ".".into());
+            open_prompt(&mut s.ui.prompt, PromptKind::ExtractTo, ".".into());
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {
                 let p = data.path(id).to_string();
-                s.message = Some(format!("copied {p}"));
+                s.ui.message = Some(format!("copied {p}"));
                 s.effects.push(Effect::Clipboard(p));
             }
         }

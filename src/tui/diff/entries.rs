@@ -8,11 +8,12 @@ use super::pair::ImagePair;
 use crate::diff::{Entry as DiffEntry, Filter as PathFilter, TreeDiff};
 use crate::tree::Status;
 use crate::tui::table::rows::close_ends;
-use crate::tui::table::{Entry, Parents, RowSource, TableSort};
+use crate::tui::table::{Entry, Parents, RowSource, SortKeys};
 
-/// How children are ordered inside each directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the diff's table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
+    #[default]
     Name,
     /// The larger of the old and new size.
     Size,
@@ -20,44 +21,32 @@ pub enum SortKey {
     Delta,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub key: SortKey,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Sort {
-            key: SortKey::Name,
-            descending: false,
+impl SortKeys for SortKey {
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Size,
+            SortKey::Size => SortKey::Delta,
+            SortKey::Delta => SortKey::Name,
+        }
+    }
+    fn descending_first(self) -> bool {
+        self != SortKey::Name
+    }
+    fn name(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Delta => "Δ",
         }
     }
 }
+
+/// How children are ordered inside each directory.
+pub type Sort = crate::tui::table::Sort<SortKey>;
 
 /// Bytes an entry shows (the larger side).
 pub fn shown_size(e: &DiffEntry) -> u64 {
     e.old_bytes().max(e.new_bytes())
-}
-
-impl TableSort for Sort {
-    fn next_key(self) -> Sort {
-        let key = match self.key {
-            SortKey::Name => SortKey::Size,
-            SortKey::Size => SortKey::Delta,
-            SortKey::Delta => SortKey::Name,
-        };
-        Sort {
-            key,
-            descending: key != SortKey::Name,
-        }
-    }
-    fn reversed(self) -> Sort {
-        Sort {
-            descending: !self.descending,
-            ..self
-        }
-    }
 }
 
 /// Parents by entry index; entry 0 is the root, which is not a row.

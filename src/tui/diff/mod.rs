@@ -137,7 +137,7 @@ impl EventApp for DiffState {
         self.data.is_none()
     }
     fn quit(&self) -> bool {
-        self.quit
+        self.ui.quit
     }
     fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
         for e in std::mem::take(&mut self.effects) {
@@ -145,6 +145,6 @@ impl EventApp for DiffState {
         }
     }
     fn take_load_error(&mut self) -> Option<String> {
-        self.load_error.take()
+        self.ui.load_error.take()
     }
 }

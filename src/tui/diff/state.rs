@@ -10,10 +10,7 @@ use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
 use crate::tui::config::{Config, Theme};
-use crate::tui::host::Focus;
-use crate::tui::layout::Areas;
-use crate::tui::list::ListCursor;
-use crate::tui::prompt::Prompt;
+use crate::tui::host::{Focus, Ui};
 use crate::tui::table::{Filter, TreeTable};
 
 /// The line-diff viewer.
@@ -49,22 +46,16 @@ pub struct DiffState {
     pub new_path: String,
     pub progress: [Arc<Progress>; 2],
     pub data: Option<Arc<ImagePair>>,
-    pub load_error: Option<String>,
-    pub config: Config,
-    pub focus: Focus,
-    /// The side-by-side layer table.
-    pub layers: ListCursor,
+    /// Config, focus, layer cursor (the side-by-side layer table),
+    /// prompt, message, layout, quit.
+    pub ui: Ui,
     /// `--path` globs from the command line (fixed).
     pub paths: Option<PathFilter>,
     pub paths_text: String,
     /// The merged tree: sort, filter, search, rows and cursor.
     pub tree: EntryTable,
     pub popup: Option<DiffPopup>,
-    pub prompt: Option<Prompt>,
-    pub message: Option<String>,
-    pub areas: Areas,
     pub effects: Vec<DiffEffect>,
-    pub quit: bool,
 }
 
 impl DiffState {
@@ -82,19 +73,12 @@ impl DiffState {
             new_path,
             progress,
             data: None,
-            load_error: None,
-            config,
-            focus: Focus::Tree,
-            layers: ListCursor::default(),
+            ui: Ui::new(config, Focus::Tree),
             paths: None,
             paths_text: String::new(),
             tree: TreeTable::new(Sort::default(), filter),
             popup: None,
-            prompt: None,
-            message: None,
-            areas: Areas::default(),
             effects: Vec::new(),
-            quit: false,
         }
     }
 
@@ -109,7 +93,7 @@ impl DiffState {
     }
 
     pub fn theme(&self) -> &Theme {
-        &self.config.theme
+        &self.ui.config.theme
     }
 
     /// Start with the command line's `--path` globs and `--status` list.
@@ -139,7 +123,7 @@ impl DiffState {
     }
 
     pub fn set_data(&mut self, data: Arc<ImagePair>) {
-        self.layers.selected = data
+        self.ui.layers.selected = data
             .diff
             .layers
             .diverge_at
@@ -149,7 +133,7 @@ impl DiffState {
         self.data = Some(data);
         self.recompute_order();
         // The config's starting depth, as in the explorer.
-        let d = self.config.view.collapse_depth;
+        let d = self.ui.config.view.collapse_depth;
         if d > 0 {
             if let Some(data) = self.data.clone() {
                 self.tree.collapse_from_depth(&data.diff.tree, d);
@@ -180,6 +164,6 @@ impl DiffState {
 
     pub fn ensure_layer_visible(&mut self) {
         let n = self.layer_rows();
-        self.layers.ensure_visible(n);
+        self.ui.layers.ensure_visible(n);
     }
 }

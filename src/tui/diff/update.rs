@@ -44,13 +44,13 @@ pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
         DiffMsg::Loaded(Ok(d)) => {
             s.set_data(d);
             // The layer count sizes the layer panes.
-            if let Some(full) = layout::screen(&s.areas) {
+            if let Some(full) = layout::screen(&s.ui.areas) {
                 resize(s, full);
             }
             None
         }
         DiffMsg::Loaded(Err(e)) => {
-            s.load_error = Some(e);
+            s.ui.load_error = Some(e);
             None
         }
         DiffMsg::Content { idx, result } => {
@@ -106,13 +106,8 @@ impl Host for DiffState {
                 paths: self.paths.as_ref(),
             }),
             table: &mut self.tree,
-            focus: &mut self.focus,
-            prompt: &mut self.prompt,
-            message: &mut self.message,
-            layers: &mut self.layers,
+            ui: &mut self.ui,
             layer_count,
-            areas: &mut self.areas,
-            config: &self.config,
             popup_open: self.popup.is_some(),
         }
     }
@@ -174,13 +169,13 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
 }
 
 fn set_layer(s: &mut DiffState, row: usize) {
-    s.layers.selected = row.min(s.layer_rows().saturating_sub(1));
+    s.ui.layers.selected = row.min(s.layer_rows().saturating_sub(1));
     s.ensure_layer_visible();
 }
 
 fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
     if a == Action::Quit {
-        s.quit = true;
+        s.ui.quit = true;
         for p in &s.progress {
             p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -188,7 +183,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
     }
     if let Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract = a {
         if s.data.is_some() {
-            s.message = Some("not available in diff mode".into());
+            s.ui.message = Some("not available in diff mode".into());
         }
         return None;
     }
@@ -221,7 +216,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
             };
             if !regular(data.old_attrs(idx)) && !regular(data.new_attrs(idx)) {
                 let p = data.entry(idx).map_or("", |e| e.path.as_str());
-                s.message = Some(format!("{p} is not a regular file on either side"));
+                s.ui.message = Some(format!("{p} is not a regular file on either side"));
                 return None;
             }
             s.popup = Some(DiffPopup::Content(Box::new(ContentView {
@@ -234,7 +229,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         Action::ImageDetails => s.popup = Some(DiffPopup::Summary { scroll: 0 }),
         Action::CopyPath => {
             if let Some(e) = s.selected_entry().and_then(|i| data.entry(i)) {
-                s.message = Some(format!("copied {}", e.path));
+                s.ui.message = Some(format!("copied {}", e.path));
                 s.effects.push(DiffEffect::Clipboard(e.path.clone()));
             }
         }

@@ -25,6 +25,43 @@ pub trait TableSort: Copy + PartialEq + std::fmt::Debug {
     /// The next sort key, in the direction that key is wanted first.
     fn next_key(self) -> Self;
     fn reversed(self) -> Self;
+    /// As the pane's title shows it (`size ↓`).
+    fn label(self) -> String;
+}
+
+/// The keys a table sorts by, in the order `s` cycles through them.
+pub trait SortKeys: Copy + PartialEq + std::fmt::Debug {
+    fn next(self) -> Self;
+    /// Is it wanted descending when switched to (biggest first)?
+    fn descending_first(self) -> bool;
+    fn name(self) -> &'static str;
+}
+
+/// A sort key and direction; children are sorted per directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort<K> {
+    pub key: K,
+    pub descending: bool,
+}
+
+impl<K: SortKeys> TableSort for Sort<K> {
+    fn next_key(self) -> Self {
+        let key = self.key.next();
+        Sort {
+            key,
+            descending: key.descending_first(),
+        }
+    }
+    fn reversed(self) -> Self {
+        Sort {
+            descending: !self.descending,
+            ..self
+        }
+    }
+    fn label(self) -> String {
+        let arrow = if self.descending { "↓" } else { "↑" };
+        format!("{} {arrow}", self.key.name())
+    }
 }
 
 /// What a tree table needs of its rows. Keys are `u32` below

@@ -17,7 +17,7 @@ pub fn wasteful(reclaimable: u64, layer_bytes: u64) -> bool {
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
-    let focused = s.focus == Focus::Layers;
+    let focused = s.ui.focus == Focus::Layers;
     let n = data.layer_count();
     let title = format!("Layers {}/{}", s.layer() + 1, n);
     let b = block(s, &title, focused);
@@ -27,7 +27,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let from = s.range_from();
     let mut lines = Vec::new();
     let layers = &data.loaded.image.layers;
-    for i in s.layers.shown(inner.height as usize, n) {
+    for i in s.ui.layers.shown(inner.height as usize, n) {
         let l = &layers[i];
         let fig = data.analysis.layers.get(i);
         let waste = fig.is_some_and(|f| wasteful(f.reclaimable_bytes, l.size_bytes));

@@ -77,7 +77,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
     for (a, _, _, text) in ACTIONS {
-        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 12, text));
+        lines.push(help_key_line(t, &s.ui.config.keys.keys_label(*a), 12, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -102,13 +102,13 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
         "Layers: ! ships much waste, A/B range ends",
         t.dim,
     ));
-    let cfg = s
-        .config
-        .path
-        .as_ref()
-        .map_or("(no config directory)".to_string(), |p| {
-            p.display().to_string()
-        });
+    let cfg =
+        s.ui.config
+            .path
+            .as_ref()
+            .map_or("(no config directory)".to_string(), |p| {
+                p.display().to_string()
+            });
     lines.push(Line::from(vec![
         Span::styled("Config: ", t.dim),
         Span::raw(cfg),

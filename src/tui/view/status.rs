@@ -94,8 +94,8 @@ pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
         ]
     };
     let parts = StatusParts {
-        prompt: s.prompt.as_ref(),
-        message: s.message.as_deref(),
+        prompt: s.ui.prompt.as_ref(),
+        message: s.ui.message.as_deref(),
         search: &s.tree.search,
         hints,
     };
@@ -193,7 +193,7 @@ pub fn ratio(done: u64, total: u64) -> f64 {
 pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
-    if let Some(e) = &s.load_error {
+    if let Some(e) = &s.ui.load_error {
         load_error(t, "Could not load the image", e, r, buf);
         return;
     }

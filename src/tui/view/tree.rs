@@ -12,9 +12,9 @@ use super::{mode_string, size};
 use crate::layer::Kind;
 use crate::tree::Status;
 use crate::tui::config::{Action, KeyMap, Theme};
-use crate::tui::layer_view::{LayerRows, SortKey, ViewMode};
+use crate::tui::layer_view::{LayerRows, ViewMode};
 use crate::tui::state::{AppState, Focus};
-use crate::tui::table::Filter;
+use crate::tui::table::{Filter, TableSort};
 
 /// Which columns fit.
 fn columns(width: usize) -> (bool, bool) {
@@ -28,13 +28,11 @@ pub fn title(s: &AppState) -> String {
         ViewMode::Aggregated => format!("aggregated to layer {layer}"),
         ViewMode::Range { from } => format!("net change layer {from} → {layer}"),
     };
-    let sort = match (s.tree.sort.key, s.tree.sort.descending) {
-        (SortKey::Name, false) => "name ↑",
-        (SortKey::Name, true) => "name ↓",
-        (SortKey::Size, false) => "size ↑",
-        (SortKey::Size, true) => "size ↓",
-    };
-    format!("Files: {mode} · {} rows · sort {sort}", s.tree.rows.len())
+    format!(
+        "Files: {mode} · {} rows · sort {}",
+        s.tree.rows.len(),
+        s.tree.sort.label()
+    )
 }
 
 impl RowView for LayerRows<'_> {
@@ -130,9 +128,9 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     };
     let frame = Frame {
         title: &title(s),
-        focused: s.focus == Focus::Tree,
+        focused: s.ui.focus == Focus::Tree,
         theme: s.theme(),
-        keys: &s.config.keys,
+        keys: &s.ui.config.keys,
     };
     table::render(&s.tree, &rows, frame, area, buf);
 }

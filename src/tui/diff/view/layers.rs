@@ -43,7 +43,7 @@ fn layer_line(l: Option<&LayerBrief>, same: bool, t: &Theme, w: usize) -> Vec<Sp
 
 pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf: &mut Buffer) {
     let t = s.theme();
-    let focused = s.focus == Focus::Layers;
+    let focused = s.ui.focus == Focus::Layers;
     let ld = &data.diff.layers;
     let d = &data.diff;
     let old_title = format!(
@@ -63,7 +63,7 @@ pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf:
         b.render(area, buf);
         let w = inner.width as usize;
         let mut lines = Vec::new();
-        for i in s.layers.shown(inner.height as usize, ld.rows.len()) {
+        for i in s.ui.layers.shown(inner.height as usize, ld.rows.len()) {
             let r = &ld.rows[i];
             let brief = if is_old {
                 r.old.as_ref()
@@ -75,7 +75,7 @@ pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf:
                 let st = if is_old { t.statuses[2] } else { t.statuses[0] };
                 spans[0] = Span::styled(if is_old { "- " } else { "+ " }, st);
             }
-            lines.push(list_row(t, spans, i == s.layers.selected, focused, w));
+            lines.push(list_row(t, spans, i == s.ui.layers.selected, focused, w));
         }
         Paragraph::new(lines).render(inner, buf);
     }
@@ -86,7 +86,7 @@ pub(super) fn layer_details(s: &DiffState, data: &ImagePair, area: Rect, buf: &m
     let b = block(t, "Layer pair", false);
     let inner = b.inner(area);
     b.render(area, buf);
-    let Some(r) = data.diff.layers.rows.get(s.layers.selected) else {
+    let Some(r) = data.diff.layers.rows.get(s.ui.layers.selected) else {
         return;
     };
     let w = inner.width as usize;

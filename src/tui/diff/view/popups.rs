@@ -65,7 +65,7 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
             Action::FocusNext => "layers / files pane",
             _ => text,
         };
-        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 16, text));
+        lines.push(help_key_line(t, &s.ui.config.keys.keys_label(*a), 16, text));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

@@ -61,8 +61,8 @@ pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
         ]
     };
     let parts = StatusParts {
-        prompt: s.prompt.as_ref(),
-        message: s.message.as_deref(),
+        prompt: s.ui.prompt.as_ref(),
+        message: s.ui.message.as_deref(),
         search: &s.tree.search,
         hints,
     };
@@ -73,7 +73,7 @@ pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
 pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
-    if let Some(e) = &s.load_error {
+    if let Some(e) = &s.ui.load_error {
         load_error(t, "Could not compare the images", e, r, buf);
         return;
     }

@@ -8,11 +8,11 @@ use ratatui::style::Style;
 
 use crate::tree::Status;
 use crate::tui::config::{Action, KeyMap, Theme};
-use crate::tui::diff::entries::{EntryRows, SortKey};
+use crate::tui::diff::entries::EntryRows;
 use crate::tui::diff::pair::ImagePair;
 use crate::tui::diff::state::DiffState;
 use crate::tui::host::Focus;
-use crate::tui::table::Filter;
+use crate::tui::table::{Filter, TableSort};
 use crate::tui::view::size;
 use crate::tui::view::table::{self, Cells, Frame, RowView};
 
@@ -104,17 +104,10 @@ impl RowView for EntryRows<'_> {
 }
 
 pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
-    let sort = match (s.tree.sort.key, s.tree.sort.descending) {
-        (SortKey::Name, false) => "name ↑",
-        (SortKey::Name, true) => "name ↓",
-        (SortKey::Size, false) => "size ↑",
-        (SortKey::Size, true) => "size ↓",
-        (SortKey::Delta, false) => "Δ ↑",
-        (SortKey::Delta, true) => "Δ ↓",
-    };
     let title = format!(
-        "Files: old → new · {} rows · sort {sort}",
-        s.tree.rows.len()
+        "Files: old → new · {} rows · sort {}",
+        s.tree.rows.len(),
+        s.tree.sort.label()
     );
     let rows = EntryRows {
         data,
@@ -122,9 +115,9 @@ pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer
     };
     let frame = Frame {
         title: &title,
-        focused: s.focus == Focus::Tree,
+        focused: s.ui.focus == Focus::Tree,
         theme: s.theme(),
-        keys: &s.config.keys,
+        keys: &s.ui.config.keys,
     };
     table::render(&s.tree, &rows, frame, area, buf);
 }
