@@ -704,3 +704,60 @@ fn paths_and_lower_case_paths_come_from_one_buffer_each() {
     press(&mut s, KeyCode::Enter);
     assert_eq!(selected_path(&s), "/usr/Share/README.md");
 }
+
+/// The status-line hints and the popups' keys come from the key map: a
+/// remapped key shows where the default did and works in its popup.
+/// See: issue 11.
+#[test]
+fn remapped_keys_show_in_the_hints_and_drive_the_viewer() {
+    let mut a = sample();
+    let file = layerscope::tui::config::Config::parse(
+        "keys: { quit: [\"Q\"], help: [\"H\"], viewer_hex: [\"X\"] }",
+    )
+    .expect("config");
+    a.s.ui.config.apply(file).expect("apply");
+    let sc = screen(&a.s, 140, 30);
+    let status = sc.lines().last().expect("status line");
+    assert!(status.starts_with("Q quit  H help  tab pane"), "{status}");
+    keys(&mut a.s, ":");
+    apply(
+        &mut a.s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(&mut a.s, "/etc/hostname");
+    press(&mut a.s, KeyCode::Enter);
+    keys(&mut a.s, "o");
+    let eff = std::mem::take(&mut a.s.effects);
+    let Effect::ReadContent { id, layer, offset } = eff[0] else {
+        panic!("{eff:?}")
+    };
+    let data = a.s.data.clone().expect("data");
+    apply(&mut a.s, effects::read_content(&data, id, layer, offset));
+    let hex = |s: &AppState| matches!(&s.popup, Some(Popup::Content(cv)) if cv.hex);
+    keys(&mut a.s, "x");
+    assert!(!hex(&a.s), "x is no longer the viewer's hex key");
+    keys(&mut a.s, "X");
+    assert!(hex(&a.s));
+    let sc = screen(&a.s, 140, 30);
+    assert!(sc.contains("· X hex/text · [ ] window"), "{sc}");
+}
+
+/// One jump message for both explorers (the explorer said "not in this
+/// view" for a path the filter hid). See: issue 11.
+#[test]
+fn jumping_to_a_filtered_out_path_says_the_filter_hides_it() {
+    let mut a = sample();
+    keys(&mut a.s, "fssl");
+    press(&mut a.s, KeyCode::Enter);
+    keys(&mut a.s, ":");
+    apply(
+        &mut a.s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(&mut a.s, "/usr/bin/env");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("/usr/bin/env is hidden by the filter")
+    );
+}

@@ -662,3 +662,43 @@ fn search_and_filter_ignore_case_through_the_lower_cased_table() {
         .expect("entry");
     assert_eq!(data.lower(i), "/etc/motd.txt");
 }
+
+/// Drift fixed by the shared tree table: the diff explorer ignored the
+/// config's `view.collapse_depth`, which the explorer applies on load.
+/// See: issue 11 ("one tree-table component").
+#[test]
+fn the_diff_explorer_starts_collapsed_to_the_configured_depth_like_the_explorer() {
+    let a = common::write_archive(&synth::sample_image().docker_legacy(), "old.tar");
+    let b = common::write_archive(&synth::sample_image_v2().docker_legacy(), "new.tar");
+    let lo = common::load_path(&a.path).expect("load old");
+    let ln = common::load_path(&b.path).expect("load new");
+    let data = ImagePair::build(lo, Some(ln), None, None).expect("diff");
+    let mut config = common::screen::config(ThemeName::None);
+    config.view.collapse_depth = 1;
+    let s = DiffState::ready(data, config);
+    let rows = row_paths(&s);
+    assert!(rows.contains(&"/usr/bin".to_string()), "{rows:?}");
+    assert!(
+        rows.iter().all(|p| p.matches('/').count() <= 2),
+        "only depths 0 and 1 shown: {rows:?}"
+    );
+}
+
+/// Popup keys come from the key map, and the help says the keys bound.
+/// See: issue 11.
+#[test]
+fn remapped_keys_drive_the_line_diff_and_show_in_its_help() {
+    let mut a = sample();
+    let file = layerscope::tui::config::Config::parse(
+        "keys: { next_change: [\"J\"], prev_change: [\"K\"], help: [\"h\"] }",
+    )
+    .expect("config");
+    a.s.ui.config.apply(file).expect("apply");
+    keys(&mut a.s, "h");
+    let help = screen(&a.s, 120, 60);
+    assert!(
+        help.contains("Line diff: ↑↓ scroll, J K next/previous change"),
+        "{help}"
+    );
+    assert!(help.contains("h  this help"), "{help}");
+}

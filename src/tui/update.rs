@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use super::config::Action;
+use super::config::{Action, Key, PopupAction};
 use super::host::{self, Host, KeyRoute, Parts, Shared};
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
@@ -161,6 +161,9 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         .data
         .as_ref()
         .map_or(0, |d| d.analysis.corrected.top_wasted.len());
+    let key = Key::from_event(&k);
+    let keys = &s.ui.config.keys;
+    let pk = |of: &[PopupAction]| keys.popup_action(&key, of);
     match s.popup.as_mut()? {
         Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
@@ -176,14 +179,18 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
             if let Some(d) = delta {
                 let last = wasted_len.saturating_sub(1) as isize;
                 *selected = (*selected as isize).saturating_add(d).clamp(0, last.max(0)) as usize;
-            } else if k.code == KeyCode::Char('J') || k.code == KeyCode::Char(' ') {
-                *scroll += 1;
-            } else if k.code == KeyCode::Char('K') {
-                *scroll = scroll.saturating_sub(1);
-            } else if k.code == KeyCode::Enter && wasted_len > 0 {
-                let i = *selected;
-                s.popup = None;
-                jump_to_wasted(s, i);
+            } else {
+                use PopupAction::{JumpToPath, ScrollDown, ScrollUp};
+                match pk(&[ScrollDown, ScrollUp, JumpToPath]) {
+                    Some(ScrollDown) => *scroll += 1,
+                    Some(ScrollUp) => *scroll = scroll.saturating_sub(1),
+                    Some(JumpToPath) if wasted_len > 0 => {
+                        let i = *selected;
+                        s.popup = None;
+                        jump_to_wasted(s, i);
+                    }
+                    _ => {}
+                }
             }
         }
         Popup::Content(cv) => {
@@ -195,16 +202,17 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
                     .as_ref()
                     .and_then(|w| w.as_ref().ok())
                     .map_or(0, |w| w.total_size);
-                let next = match k.code {
-                    KeyCode::Char('x') => {
+                use PopupAction::{ViewerHex, ViewerNext, ViewerPrev};
+                let next = match pk(&[ViewerHex, ViewerNext, ViewerPrev]) {
+                    Some(ViewerHex) => {
                         cv.hex = !cv.hex;
                         cv.scroll = 0;
                         None
                     }
-                    KeyCode::Char(']') if cv.offset + (WINDOW_BYTES as u64) < total => {
+                    Some(ViewerNext) if cv.offset + (WINDOW_BYTES as u64) < total => {
                         Some(cv.offset + WINDOW_BYTES as u64)
                     }
-                    KeyCode::Char('[') if cv.offset > 0 => {
+                    Some(ViewerPrev) if cv.offset > 0 => {
                         Some(cv.offset.saturating_sub(WINDOW_BYTES as u64))
                     }
                     _ => None,

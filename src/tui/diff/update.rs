@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
-use crate::tui::config::Action;
+use crate::tui::config::{Action, Key, PopupAction};
 use crate::tui::host::{self, Host, KeyRoute, Parts, Shared};
 use crate::tui::layout;
 use crate::tui::update::{scroll_delta, scroll_offset};
@@ -148,11 +148,13 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
                 cv.scroll = cv.scroll.min(max);
             } else if let Some(Ok(ContentDiff::Text { hunks, .. })) = &cv.result {
                 // ] and [ (and n/N) jump between runs of changes.
-                let next = match k.code {
-                    KeyCode::Char(']') | KeyCode::Char('n') => {
+                let key = Key::from_event(&k);
+                let of = [PopupAction::NextChange, PopupAction::PrevChange];
+                let next = match s.ui.config.keys.popup_action(&key, &of) {
+                    Some(PopupAction::NextChange) => {
                         hunks.iter().find(|&&h| h > cv.scroll + CONTEXT).copied()
                     }
-                    KeyCode::Char('[') | KeyCode::Char('N') => hunks
+                    Some(PopupAction::PrevChange) => hunks
                         .iter()
                         .rev()
                         .find(|&&h| h < cv.scroll + CONTEXT)

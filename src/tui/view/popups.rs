@@ -12,7 +12,7 @@ use super::{block, centred, kv, mode_string, short_command, size, themed_block, 
 use crate::analysis::DuplicateGroup;
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
-use crate::tui::config::{Theme, ACTIONS};
+use crate::tui::config::{Action, KeyMap, PopupAction, Theme, ACTIONS};
 use crate::tui::state::{AppState, ContentView, Popup};
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -73,34 +73,62 @@ pub fn markers_legend(t: &Theme) -> Line<'static> {
     Line::from(legend)
 }
 
-pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
-    let t = s.theme();
-    let mut lines = Vec::new();
-    for (a, _, _, text) in ACTIONS {
-        lines.push(help_key_line(t, &s.ui.config.keys.keys_label(*a), 12, text));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Image details: ↑↓ select wasted path, enter jump to it, J/K scroll",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Prompts: enter apply, esc cancel, ctrl-u clear",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Mouse: click selects (a directory toggles), wheel scrolls",
-        t.dim,
-    ));
+/// The help's list of actions with their keys (from the key map), each
+/// action's text as `text_of` gives it (None: not in this mode).
+pub fn action_lines(
+    t: &Theme,
+    keys: &KeyMap,
+    width: usize,
+    text_of: impl Fn(Action, &'static str) -> Option<&'static str>,
+) -> Vec<Line<'static>> {
+    ACTIONS
+        .iter()
+        .filter_map(|(a, _, _, text)| {
+            let text = text_of(*a, text)?;
+            Some(help_key_line(t, &keys.keys_label(*a), width, text))
+        })
+        .collect()
+}
+
+/// The help's end: a blank line, `notes` (dim), a blank line, the status
+/// markers and `layers` saying what the layer list marks.
+pub fn help_tail(t: &Theme, notes: Vec<String>, layers: &'static str) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw("")];
+    lines.extend(notes.into_iter().map(|n| Line::styled(n, t.dim)));
     lines.push(Line::raw(""));
     lines.push(markers_legend(t));
-    lines.push(Line::styled(
+    lines.push(Line::styled(layers, t.dim));
+    lines
+}
+
+/// The help's note on the prompts.
+pub const PROMPT_KEYS: &str = "Prompts: enter apply, esc cancel, ctrl-u clear";
+
+pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
+    let t = s.theme();
+    let k = &s.ui.config.keys;
+    let mut lines = action_lines(t, k, 12, |_, text| Some(text));
+    use PopupAction::*;
+    let notes = vec![
+        format!(
+            "Content viewer: {} hex/text, {} {} previous/next 64 KiB window",
+            k.popup_label(ViewerHex),
+            k.popup_label(ViewerPrev),
+            k.popup_label(ViewerNext)
+        ),
+        format!(
+            "Image details: ↑↓ select wasted path, {} jump to it, {}/{} scroll",
+            k.popup_label(JumpToPath),
+            k.popup_label(ScrollDown),
+            k.popup_label(ScrollUp)
+        ),
+        PROMPT_KEYS.into(),
+        "Mouse: click selects (a directory toggles), wheel scrolls".into(),
+    ];
+    lines.extend(help_tail(
+        t,
+        notes,
         "Layers: ! ships much waste, A/B range ends",
-        t.dim,
     ));
     let cfg =
         s.ui.config
@@ -117,7 +145,13 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
 }
 
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let inner = frame(s, "Help (esc closes, j/k scroll)", area, buf);
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "Help (esc closes, {}/{} scroll)",
+        k.first_label(Action::Down),
+        k.first_label(Action::Up)
+    );
+    let inner = frame(s, &title, area, buf);
     let mut lines = help_lines(s);
     // Two columns when wide enough: keys on the left, the rest on the right.
     let (left, right) = if inner.width >= 84 {
@@ -305,6 +339,7 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
 
 fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
+    let k = &s.ui.config.keys;
     let (range, total) = match &cv.window {
         Some(Ok(w)) => (
             format!("bytes {}–{}", w.offset, w.offset + w.bytes.len() as u64),
@@ -313,12 +348,15 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         _ => (String::new(), String::new()),
     };
     let title = format!(
-        "{} · layer {} · {}{}{} · x hex/text · [ ] window",
+        "{} · layer {} · {}{}{} · {} hex/text · {} {} window",
         data.path(cv.id),
         cv.layer,
         range,
         total,
-        if cv.hex { " · hex" } else { "" }
+        if cv.hex { " · hex" } else { "" },
+        k.popup_label(PopupAction::ViewerHex),
+        k.popup_label(PopupAction::ViewerPrev),
+        k.popup_label(PopupAction::ViewerNext)
     );
     let inner = frame(s, &title, area, buf);
     let lines = content_lines(cv, s.theme().dim);
@@ -426,12 +464,14 @@ pub fn duplicate_line(g: &DuplicateGroup) -> String {
 fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
-    let inner = frame(
-        s,
-        "Image details (↑↓ enter: jump to wasted path, J/K scroll, esc)",
-        area,
-        buf,
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "Image details (↑↓ {}: jump to wasted path, {}/{} scroll, esc)",
+        k.popup_label(PopupAction::JumpToPath),
+        k.popup_label(PopupAction::ScrollDown),
+        k.popup_label(PopupAction::ScrollUp)
     );
+    let inner = frame(s, &title, area, buf);
     let img = &data.loaded.image;
     let a = &data.analysis;
     let w = inner.width as usize;

@@ -14,7 +14,9 @@ use super::{block, centred, size, themed_block, truncate};
 use crate::load::Phase;
 use crate::tree::Status;
 use crate::tui::config::Theme;
-use crate::tui::prompt::{Prompt, PromptKind};
+use crate::tui::config::{Action, KeyMap};
+use crate::tui::host::Ui;
+use crate::tui::prompt::PromptKind;
 use crate::tui::state::AppState;
 use crate::tui::table::{Filter, Search};
 
@@ -75,47 +77,61 @@ pub fn render_title(
 }
 
 pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
-    let hints: &[(&str, &str)] = if s.data.is_none() {
-        &[("q", "quit")]
+    use Action::*;
+    let hints: &[(Action, &str)] = if s.data.is_none() {
+        &[(Quit, "quit")]
     } else {
         &[
-            ("q", "quit"),
-            ("?", "help"),
-            ("tab", "pane"),
-            ("v", "mode"),
-            ("m", "range"),
-            ("/", "search"),
-            ("f", "filter"),
-            ("1-5", "status"),
-            ("s", "sort"),
-            ("d", "details"),
-            ("o", "view"),
-            ("i", "image"),
+            (Quit, "quit"),
+            (Help, "help"),
+            (FocusNext, "pane"),
+            (CycleMode, "mode"),
+            (MarkRange, "range"),
+            (Search, "search"),
+            (FilterRegex, "filter"),
+            (ToggleAdded, "status"),
+            (SortKey, "sort"),
+            (Details, "details"),
+            (Content, "view"),
+            (ImageDetails, "image"),
         ]
     };
-    let parts = StatusParts {
-        prompt: s.ui.prompt.as_ref(),
-        message: s.ui.message.as_deref(),
-        search: &s.tree.search,
-        hints,
-    };
-    render_status(s.theme(), parts, area, buf);
+    render_status(&s.ui, &s.tree.search, hints, area, buf);
 }
 
-/// What the status line shows, in both modes.
-pub struct StatusParts<'a> {
-    pub prompt: Option<&'a Prompt>,
-    pub message: Option<&'a str>,
-    pub search: &'a Search,
-    /// Key hints (key, what it does), shown when nothing else is.
-    pub hints: &'a [(&'a str, &'a str)],
+/// The key of each hint, from the key map; `ToggleAdded` stands for the
+/// five status toggles (`1-5`).
+fn hint_keys(keys: &KeyMap, a: Action) -> String {
+    if a != Action::ToggleAdded {
+        return keys.first_label(a);
+    }
+    let toggles = [
+        Action::ToggleAdded,
+        Action::ToggleModified,
+        Action::ToggleDeleted,
+        Action::ToggleMetadata,
+        Action::ToggleUnchanged,
+    ]
+    .map(|a| keys.first_label(a));
+    if toggles == ["1", "2", "3", "4", "5"] {
+        "1-5".into()
+    } else {
+        toggles.join("")
+    }
 }
 
 /// The status line: the open prompt, else the message, else the search
-/// position and the key hints.
-pub fn render_status(t: &Theme, p: StatusParts, area: Rect, buf: &mut Buffer) {
+/// position and the key hints (what `hints`' actions do, with their keys).
+pub fn render_status(
+    ui: &Ui,
+    search: &Search,
+    hints: &[(Action, &str)],
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &ui.config.theme;
     let w = area.width as usize;
-    let line = if let Some(pr) = p.prompt {
+    let line = if let Some(pr) = &ui.prompt {
         let mut spans = vec![
             Span::styled(pr.kind.label(), t.key),
             Span::raw(pr.text.clone()),
@@ -123,27 +139,27 @@ pub fn render_status(t: &Theme, p: StatusParts, area: Rect, buf: &mut Buffer) {
         ];
         if pr.kind == PromptKind::Search {
             spans.push(Span::styled(
-                format!("  {} matches", p.search.matches.len()),
+                format!("  {} matches", search.matches.len()),
                 t.dim,
             ));
         }
-        if let Some(m) = p.message {
+        if let Some(m) = &ui.message {
             spans.push(Span::styled(format!("  {m}"), t.waste));
         }
         Line::from(spans)
-    } else if let Some(m) = p.message {
+    } else if let Some(m) = &ui.message {
         Line::styled(truncate(m, w), t.key)
     } else {
         let mut spans = Vec::new();
-        if !p.search.query.is_empty() {
-            let cur = p.search.current.map_or(0, |c| c + 1);
+        if !search.query.is_empty() {
+            let cur = search.current.map_or(0, |c| c + 1);
             spans.push(Span::styled(
-                format!("/{} {}/{}  ", p.search.query, cur, p.search.matches.len()),
+                format!("/{} {}/{}  ", search.query, cur, search.matches.len()),
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
-        for (k, d) in p.hints {
-            spans.push(Span::styled(*k, t.key));
+        for (a, d) in hints {
+            spans.push(Span::styled(hint_keys(&ui.config.keys, *a), t.key));
             spans.push(Span::raw(format!(" {d}  ")));
         }
         Line::from(spans)
