@@ -70,8 +70,23 @@ pub(crate) trait Host {
     where
         Self: 'a;
     fn parts(&mut self) -> Parts<'_, Self::Sort, Self::Orders, Self::Src<'_>>;
+    /// Where the mode's panes go on a screen of `area`.
+    fn layout(&self, area: Rect) -> Areas;
+    /// A key while a popup is open (with its action, if it has one); a
+    /// returned action is done next.
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action>;
     /// Submit a prompt the shared code does not handle (extraction).
     fn submit_other(&mut self, _p: Prompt) {}
+}
+
+/// A key, routed: the action to do next, if any.
+pub(crate) fn key<H: Host>(h: &mut H, k: KeyEvent) -> Option<Action> {
+    match route_key(h, k) {
+        KeyRoute::Done => None,
+        KeyRoute::Quit => Some(Action::Quit),
+        KeyRoute::Popup(act) => h.popup_key(k, act),
+        KeyRoute::Action(act) => act,
+    }
 }
 
 /// Where a key goes once [`route_key`] has looked at it.
@@ -196,9 +211,24 @@ pub(crate) fn hit(r: Rect, x: u16, y: u16) -> bool {
     r.contains(Position::new(x, y))
 }
 
-/// The mouse on the panes (no popup open): the wheel scrolls the table or
-/// steps through layers, a click selects (and toggles a directory).
+/// The mouse: over a popup the wheel scrolls it; on the panes the wheel
+/// scrolls the table or steps through layers, a click selects (and
+/// toggles a directory).
 pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
+    if h.parts().popup_open {
+        let act = match m.kind {
+            MouseEventKind::ScrollDown => Action::Down,
+            MouseEventKind::ScrollUp => Action::Up,
+            _ => return Shared::Done,
+        };
+        let code = if act == Action::Down {
+            KeyCode::Down
+        } else {
+            KeyCode::Up
+        };
+        h.popup_key(KeyEvent::from(code), Some(act));
+        return Shared::Done;
+    }
     let p = h.parts();
     let Some(src) = p.src else {
         return Shared::No;
@@ -239,13 +269,23 @@ pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
     Shared::Done
 }
 
-/// Lay the screen out again for `area` (`areas` from the mode's layout):
-/// pane heights for paging, cursors kept on screen.
-pub(crate) fn resize<H: Host>(h: &mut H, areas: Areas) {
+/// Lay the screen out again for `area`: pane heights for paging, cursors
+/// kept on screen.
+pub(crate) fn resize<H: Host>(h: &mut H, area: Rect) {
+    let areas = h.layout(area);
     let p = h.parts();
     p.ui.areas = areas;
     p.table.height = layout::table_body_height(areas.tree);
     p.ui.layers.height = layout::list_body_height(areas.layers);
     p.table.ensure_visible();
     p.ui.layers.ensure_visible(p.layer_count);
+}
+
+/// After loading, lay the screen out again: the layer count sizes the
+/// layer panes.
+pub(crate) fn relayout<H: Host>(h: &mut H) {
+    let areas = h.parts().ui.areas;
+    if let Some(full) = layout::screen(&areas) {
+        resize(h, full);
+    }
 }

@@ -5,14 +5,14 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::config::{Action, Key, PopupAction};
-use super::host::{self, Host, KeyRoute, Parts, Shared};
+use super::host::{self, Host, Parts, Shared};
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
-use super::layout;
+use super::layout::{self, Areas};
 use super::prompt::{open_prompt, Prompt, PromptKind};
 use super::state::{AppState, ContentView, Effect, Focus, Popup, WINDOW_BYTES};
 use crate::content::Window;
@@ -37,19 +37,16 @@ pub enum Msg {
 /// Apply `msg`; a returned message is applied next (TEA chaining).
 pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
     match msg {
-        Msg::Key(k) => key(s, k),
+        Msg::Key(k) => host::key(s, k).map(Msg::Action),
         Msg::Mouse(m) => mouse(s, m),
         Msg::Resize(w, h) => {
-            resize(s, Rect::new(0, 0, w, h));
+            host::resize(s, Rect::new(0, 0, w, h));
             None
         }
         Msg::Action(a) => action(s, a),
         Msg::Loaded(Ok(d)) => {
             s.set_data(d);
-            // The layer count sizes the layer pane.
-            if let Some(full) = layout::screen(&s.ui.areas) {
-                resize(s, full);
-            }
+            host::relayout(s);
             None
         }
         Msg::Loaded(Err(e)) => {
@@ -87,20 +84,6 @@ pub fn apply(s: &mut AppState, msg: Msg) {
     }
 }
 
-fn resize(s: &mut AppState, area: Rect) {
-    let areas = layout::explorer(area, s.layer_count());
-    host::resize(s, areas);
-}
-
-fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    match host::route_key(s, k) {
-        KeyRoute::Done => None,
-        KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
-        KeyRoute::Popup(act) => popup_key(s, k, act),
-        KeyRoute::Action(act) => act.map(Msg::Action),
-    }
-}
-
 impl Host for AppState {
     type Sort = Sort;
     type Orders = LayerOrders;
@@ -119,6 +102,12 @@ impl Host for AppState {
             layer_count,
             popup_open: self.popup.is_some(),
         }
+    }
+    fn layout(&self, area: Rect) -> Areas {
+        layout::explorer(area, self.layer_count())
+    }
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
+        popup_key(self, k, act)
     }
     fn submit_other(&mut self, p: Prompt) {
         if p.kind != PromptKind::ExtractTo {
@@ -140,9 +129,9 @@ impl Host for AppState {
     }
 }
 
-fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
+fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     if act == Some(Action::Quit) {
-        return Some(Msg::Action(Action::Quit));
+        return Some(Action::Quit);
     }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
@@ -396,15 +385,6 @@ pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
 }
 
 fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
-    if s.popup.is_some() {
-        return match m.kind {
-            MouseEventKind::ScrollDown => {
-                popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))
-            }
-            MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
-            _ => None,
-        };
-    }
     if let Shared::Layer(l) = host::mouse(s, m) {
         set_layer(s, l);
     }

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
 use crate::tui::config::{Action, Key, PopupAction};
-use crate::tui::host::{self, Host, KeyRoute, Parts, Shared};
-use crate::tui::layout;
+use crate::tui::host::{self, Host, Parts, Shared};
+use crate::tui::layout::{self, Areas};
 use crate::tui::update::{scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
@@ -34,19 +34,16 @@ pub enum DiffMsg {
 /// Apply `msg`; a returned message is applied next.
 pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
     match msg {
-        DiffMsg::Key(k) => key(s, k),
+        DiffMsg::Key(k) => host::key(s, k).map(DiffMsg::Action),
         DiffMsg::Mouse(m) => mouse(s, m),
         DiffMsg::Resize(w, h) => {
-            resize(s, Rect::new(0, 0, w, h));
+            host::resize(s, Rect::new(0, 0, w, h));
             None
         }
         DiffMsg::Action(a) => action(s, a),
         DiffMsg::Loaded(Ok(d)) => {
             s.set_data(d);
-            // The layer count sizes the layer panes.
-            if let Some(full) = layout::screen(&s.ui.areas) {
-                resize(s, full);
-            }
+            host::relayout(s);
             None
         }
         DiffMsg::Loaded(Err(e)) => {
@@ -80,21 +77,13 @@ pub fn apply(s: &mut DiffState, msg: DiffMsg) {
     }
 }
 
-fn resize(s: &mut DiffState, area: Rect) {
-    let areas = layout::diff(area, s.layer_rows());
-    host::resize(s, areas);
-}
-
-fn key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
-    match host::route_key(s, k) {
-        KeyRoute::Done => None,
-        KeyRoute::Quit => Some(DiffMsg::Action(Action::Quit)),
-        KeyRoute::Popup(act) => popup_key(s, k, act),
-        KeyRoute::Action(act) => act.map(DiffMsg::Action),
-    }
-}
-
 impl Host for DiffState {
+    fn layout(&self, area: Rect) -> Areas {
+        layout::diff(area, self.layer_rows())
+    }
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
+        popup_key(self, k, act)
+    }
     type Sort = Sort;
     type Orders = EntryOrders;
     type Src<'a> = EntryRows<'a>;
@@ -113,9 +102,9 @@ impl Host for DiffState {
     }
 }
 
-fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<DiffMsg> {
+fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     if act == Some(Action::Quit) {
-        return Some(DiffMsg::Action(Action::Quit));
+        return Some(Action::Quit);
     }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     let close = k.code == KeyCode::Esc
@@ -242,14 +231,6 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
 }
 
 fn mouse(s: &mut DiffState, m: MouseEvent) -> Option<DiffMsg> {
-    if s.popup.is_some() {
-        let act = match m.kind {
-            MouseEventKind::ScrollDown => Action::Down,
-            MouseEventKind::ScrollUp => Action::Up,
-            _ => return None,
-        };
-        return popup_key(s, KeyEvent::from(KeyCode::Null), Some(act));
-    }
     if let Shared::Layer(l) = host::mouse(s, m) {
         set_layer(s, l);
     }
