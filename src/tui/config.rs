@@ -152,7 +152,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::FilterSize,
         "filter_size",
         &["z"],
-        "filter by size (>10M, <1k)",
+        "filter files by size (>10M)",
     ),
     (
         Action::ToggleAdded,

@@ -190,9 +190,8 @@ impl DiffState {
         for (i, e) in entries.iter().enumerate().skip(1) {
             let si = Status::ALL.iter().position(|x| *x == e.status).unwrap_or(4);
             let mut ok = f.statuses[si];
-            if ok && (f.min_size.is_some() || f.max_size.is_some()) {
-                let sz = shown_size(e);
-                ok = f.min_size.is_none_or(|m| sz >= m) && f.max_size.is_none_or(|m| sz <= m);
+            if ok && f.size.is_some() {
+                ok = f.size_ok(shown_size(e), e.is_dir());
             }
             if ok {
                 if let Some(re) = &f.regex {

@@ -1,0 +1,139 @@
+//! The explorer as a dive user meets it: every point of issue 15 driven
+//! through the real key handling (messages into `update`, screens from the
+//! TestBackend).
+// See: issue #15 "The explorer as a dive user meets it".
+#![cfg(feature = "tui")]
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use layerscope::tui::config::ThemeName;
+use layerscope::tui::data::Data;
+use layerscope::tui::state::AppState;
+use layerscope::tui::update::{apply, Msg};
+use layerscope::tui::view;
+use layerscope_synth::{self as synth};
+
+struct App {
+    s: AppState,
+    _archive: common::TempArchive,
+}
+
+fn app_from(bytes: &[u8], theme: ThemeName) -> App {
+    let archive = common::write_archive(bytes, "image.tar");
+    let loaded = common::load_path(&archive.path).expect("load");
+    let mut s = AppState::ready(Data::new(loaded), common::screen::config(theme));
+    apply(&mut s, Msg::Resize(100, 30));
+    App {
+        s,
+        _archive: archive,
+    }
+}
+
+fn sample() -> App {
+    app_from(&synth::sample_image().docker_legacy(), ThemeName::None)
+}
+
+fn press(s: &mut AppState, code: KeyCode) {
+    apply(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn keys(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        press(s, KeyCode::Char(c));
+    }
+}
+
+fn screen(s: &AppState, w: u16, h: u16) -> String {
+    common::screen::render(w, h, |area, buf| view::draw(s, area, buf))
+}
+
+fn row_paths(s: &AppState) -> Vec<String> {
+    let d = s.data.as_ref().expect("data");
+    (0..s.tree.rows.len())
+        .map(|r| d.path(s.tree.entry(r).expect("row").id).to_string())
+        .collect()
+}
+
+fn size_filter(s: &mut AppState, text: &str) {
+    keys(s, "z");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, text);
+    press(s, KeyCode::Enter);
+}
+
+// ---- size filter ----
+
+#[test]
+fn size_filter_operators_are_exact_and_judge_files_only() {
+    let mut a = sample();
+    // /bin/ls is 40,000 bytes; /usr/bin/perl 30,000.
+    size_filter(&mut a.s, ">40k");
+    let rows = row_paths(&a.s);
+    assert!(
+        !rows.contains(&"/bin/ls".to_string()),
+        "> is strict: {rows:?}"
+    );
+    assert!(rows.contains(&"/bin/bash".to_string()));
+    size_filter(&mut a.s, ">=40k");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, "=40000");
+    // The file and the directories above it, nothing else: a directory
+    // never passes on its subtree total.
+    assert_eq!(row_paths(&a.s), ["/bin", "/bin/ls"]);
+    size_filter(&mut a.s, "<=30k");
+    let rows = row_paths(&a.s);
+    assert!(rows.contains(&"/usr/bin/perl".to_string()), "{rows:?}");
+    assert!(!rows.contains(&"/bin/ls".to_string()));
+    // Every directory shown leads to a file that passes.
+    let d = a.s.data.clone().expect("data");
+    for p in &rows {
+        let id = d.loaded.tree.lookup(p.as_bytes()).expect("path");
+        if !d.loaded.tree.children(id).is_empty() {
+            assert!(rows.iter().any(|q| q.starts_with(&format!("{p}/"))), "{p}");
+        }
+    }
+}
+
+#[test]
+fn size_filter_units_are_the_ci_rules_units() {
+    let mut a = sample();
+    // /bin/ls, 40,000 bytes: at least 40k and 40kB (40,000), less than
+    // 40KiB (40,960).
+    size_filter(&mut a.s, ">=40KiB");
+    assert!(!row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, ">=40k");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, ">=40kB");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    assert_eq!(
+        layerscope::ci::parse_size("40kB"),
+        Some(40_000),
+        "the same rule in CI"
+    );
+}
+
+#[test]
+fn invalid_size_filter_shows_the_grammar_and_keeps_header_and_rows_agreeing() {
+    let mut a = sample();
+    size_filter(&mut a.s, "=40000");
+    let before = row_paths(&a.s);
+    for bad in [">>100k", "> 1 M", "10M", ">1x"] {
+        size_filter(&mut a.s, bad);
+        let msg = a.s.message.clone().unwrap_or_default();
+        assert_eq!(
+            msg,
+            format!(
+                "size filter `{bad}`: expected {}",
+                layerscope::size::FILTER_GRAMMAR
+            )
+        );
+        assert_eq!(row_paths(&a.s), before, "rows keep the filter in force");
+        let sc = screen(&a.s, 120, 30);
+        assert!(sc.contains("size =40000"), "header keeps it too:\n{sc}");
+    }
+}
