@@ -137,3 +137,51 @@ fn invalid_size_filter_shows_the_grammar_and_keeps_header_and_rows_agreeing() {
         assert!(sc.contains("size =40000"), "header keeps it too:\n{sc}");
     }
 }
+
+// ---- smart case ----
+
+fn search(s: &mut AppState, q: &str) -> usize {
+    keys(s, "/");
+    keys(s, q);
+    let n = s.search.matches.len();
+    press(s, KeyCode::Enter);
+    n
+}
+
+fn filter(s: &mut AppState, re: &str) {
+    keys(s, "f");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, re);
+    press(s, KeyCode::Enter);
+}
+
+#[test]
+fn search_and_filter_are_both_smart_case() {
+    let mut a = sample();
+    assert_eq!(search(&mut a.s, "readme"), 1, "lower case matches any case");
+    assert_eq!(search(&mut a.s, "README"), 1);
+    assert_eq!(search(&mut a.s, "ReadMe"), 0, "a capital matches case");
+    filter(&mut a.s, "readm.");
+    assert_eq!(
+        row_paths(&a.s),
+        [
+            "/usr",
+            "/usr/share",
+            "/usr/share/doc",
+            "/usr/share/doc/README"
+        ]
+    );
+    filter(&mut a.s, "READM.");
+    assert_eq!(row_paths(&a.s).len(), 4);
+    filter(&mut a.s, "ReadM.");
+    assert!(row_paths(&a.s).is_empty());
+    let help = {
+        keys(&mut a.s, "?");
+        screen(&a.s, 120, 40)
+    };
+    assert!(help.contains("search (text, smart case)"), "{help}");
+    assert!(help.contains("filter (regex, smart case)"), "{help}");
+}

@@ -138,7 +138,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         &["m"],
         "range: A = this, B = selected",
     ),
-    (Action::Search, "search", &["/"], "search paths"),
+    (
+        Action::Search,
+        "search",
+        &["/"],
+        "search (text, smart case)",
+    ),
     (Action::NextMatch, "next_match", &["n"], "next match"),
     (Action::PrevMatch, "prev_match", &["N"], "previous match"),
     (Action::JumpPath, "jump_path", &[":"], "jump to a path"),
@@ -146,7 +151,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::FilterRegex,
         "filter_regex",
         &["f"],
-        "filter paths by regex",
+        "filter (regex, smart case)",
     ),
     (
         Action::FilterSize,

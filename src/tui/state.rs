@@ -64,14 +64,14 @@ impl Filter {
     }
 
     /// Compile `text` as a smart-case regex (case-insensitive unless it has
-    /// an upper-case letter).
+    /// an upper-case letter, as ripgrep's `--smart-case`).
     pub fn set_regex(&mut self, text: &str) -> Result<(), String> {
         if text.is_empty() {
             self.text.clear();
             self.regex = None;
             return Ok(());
         }
-        let fold = !text.chars().any(|c| c.is_uppercase());
+        let fold = !has_upper(text);
         let re = Regex::new(text).map_err(|e| {
             e.to_string()
                 .lines()
@@ -158,6 +158,11 @@ impl Filter {
         keep[0] = true;
         Some(keep)
     }
+}
+
+/// Smart case: does the query hold a capital (then it matches case)?
+pub fn has_upper(text: &str) -> bool {
+    text.chars().any(char::is_uppercase)
 }
 
 /// Is the node a directory (it has children, or its last known state is
@@ -253,15 +258,26 @@ impl Search {
         if self.query.is_empty() {
             return;
         }
-        let q = self.query.to_lowercase();
-        let hits = self.hits.with(&q, lower.count());
-        self.matches.extend(
-            rows.order
-                .iter()
-                .map(|e| e.key())
-                // Match in the node's own name or its path.
-                .filter(|&k| hits.get(k, || lower.lower_of(k as usize).contains(q.as_str()))),
-        );
+        // Smart case, as ripgrep: a query with a capital matches case.
+        let exact = has_upper(&self.query);
+        let q = if exact {
+            self.query.clone()
+        } else {
+            self.query.to_lowercase()
+        };
+        let memo_key = format!("{}{q}", if exact { 's' } else { 'i' });
+        let hits = self.hits.with(&memo_key, lower.count());
+        self.matches
+            .extend(rows.order.iter().map(|e| e.key()).filter(|&k| {
+                hits.get(k, || {
+                    let hay = if exact {
+                        lower.path_of(k as usize)
+                    } else {
+                        lower.lower_of(k as usize)
+                    };
+                    hay.contains(q.as_str())
+                })
+            }));
         if let Some(here) = here {
             let i = self
                 .matches
