@@ -185,3 +185,51 @@ fn search_and_filter_are_both_smart_case() {
     assert!(help.contains("search (text, smart case)"), "{help}");
     assert!(help.contains("filter (regex, smart case)"), "{help}");
 }
+
+// ---- layer numbering, cut text, scrolled-out layers ----
+
+fn many_layers(n: usize) -> Vec<u8> {
+    let mut b = synth::ImageBuilder::new().tag("many:1");
+    for i in 0..n {
+        b = b.layer(
+            synth::LayerBuilder::new(&format!("RUN echo layer {i} && a-rather-long-command-line"))
+                .file(&format!("f{i}"), format!("{i}").as_bytes()),
+        );
+    }
+    b.docker_legacy()
+}
+
+#[test]
+fn layers_are_numbered_from_zero_and_scrolled_out_layers_are_counted() {
+    let mut a = app_from(&many_layers(20), ThemeName::None);
+    apply(&mut a.s, Msg::Resize(80, 24));
+    let sc = screen(&a.s, 80, 24);
+    let lines: Vec<&str> = sc.lines().collect();
+    // The last layer is selected and shown; the ones above are counted.
+    assert!(lines[1].starts_with("┏ Layer 19 of 0–19 "), "{sc}");
+    let hidden_above = 20 - a.s.layers_height;
+    assert!(lines[1].contains(&format!(" ↑{hidden_above} ")), "{sc}");
+    assert!(!sc.contains('↓'), "{sc}");
+    // At the top, the ones below are counted on the bottom border.
+    press(&mut a.s, KeyCode::Home);
+    let sc = screen(&a.s, 80, 24);
+    assert!(sc.contains("┏ Layer 0 of 0–19 "), "{sc}");
+    assert!(sc.contains(&format!(" ↓{hidden_above} ")), "{sc}");
+    assert!(!sc.contains('↑'), "{sc}");
+}
+
+#[test]
+fn cut_text_at_80x24_ends_with_an_ellipsis() {
+    let a = sample();
+    let sc = screen(&a.s, 80, 24);
+    let lines: Vec<&str> = sc.lines().collect();
+    // Tree title, image pane rows and key hints are cut with `…`.
+    assert!(lines[1].contains("sort… ┐"), "{sc}");
+    assert!(sc.contains("│Size:     1.42 MiB in 6 lay…│"), "{sc}");
+    assert!(sc.contains("│Efficiency: 48.4 %  wasted …│"), "{sc}");
+    assert!(lines[23].ends_with("1-5 status  …"), "{sc}");
+    // Panes with more lines than rows say how many are hidden.
+    assert!(sc.contains("│… 14 more lines"), "{sc}");
+    // No hint is cut mid-word.
+    assert!(!lines[23].contains("s sor"), "{sc}");
+}
