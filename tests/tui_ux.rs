@@ -233,3 +233,89 @@ fn cut_text_at_80x24_ends_with_an_ellipsis() {
     // No hint is cut mid-word.
     assert!(!lines[23].contains("s sor"), "{sc}");
 }
+
+// ---- light theme ----
+
+#[test]
+fn light_theme_borders_and_dim_text_are_not_ansi_7() {
+    use ratatui::style::Color;
+    let a = app_from(&synth::sample_image().docker_legacy(), ThemeName::Light);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("t");
+    t.draw(|f| view::draw(&a.s, f.area(), f.buffer_mut()))
+        .expect("draw");
+    let buf = t.backend().buffer().clone();
+    // The tree pane is unfocused at start: its top-right corner.
+    let x = a.s.areas.tree.right() - 1;
+    let y = a.s.areas.tree.y;
+    assert_eq!(buf[(x, y)].symbol(), "┐");
+    assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    for y in 0..30 {
+        for x in 0..100 {
+            assert_ne!(buf[(x, y)].fg, Color::Gray, "ANSI 7 text at {x},{y}");
+        }
+    }
+}
+
+// ---- config and help ----
+
+#[test]
+fn readme_key_table_is_the_key_map() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let table = layerscope::tui::config::markdown_key_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table is stale; paste this in its place:\n{table}"
+    );
+}
+
+#[test]
+fn help_shows_the_config_names_of_actions() {
+    let mut a = sample();
+    keys(&mut a.s, "?");
+    let sc = screen(&a.s, 100, 40);
+    assert!(sc.contains("config name"), "{sc}");
+    assert!(sc.contains("q, ctrl-c  quit"), "{sc}");
+    assert!(
+        sc.contains("/  search           search (text, smart case)"),
+        "{sc}"
+    );
+}
+
+#[test]
+fn config_unknown_action_lists_the_valid_ones_and_taken_keys_warn() {
+    use layerscope::tui::config::{action_names, Config};
+    let bad = Config::parse("keys:\n  fly: [\"x\"]\n").expect("parse");
+    let e = Config::default().apply(bad).expect_err("unknown action");
+    assert_eq!(
+        e,
+        format!(
+            "keys: unknown action `fly` (valid: {})",
+            action_names().join(", ")
+        )
+    );
+    let mut cfg = Config::default();
+    let f = Config::parse("keys:\n  search: [\"j\"]\n  down: [\"down\"]\n").expect("parse");
+    cfg.apply(f).expect("apply");
+    assert!(
+        cfg.warnings.is_empty(),
+        "down gave j up itself: {:?}",
+        cfg.warnings
+    );
+    let mut cfg = Config::default();
+    let f = Config::parse("keys:\n  search: [\"j\", \"/\"]\n").expect("parse");
+    cfg.apply(f).expect("apply");
+    assert_eq!(cfg.warnings, ["config: `j` was down, now search"]);
+    // The warning greets the user on the status line.
+    let archive = common::write_archive(&synth::sample_image().docker_legacy(), "i.tar");
+    let loaded = common::load_path(&archive.path).expect("load");
+    let s = AppState::ready(Data::new(loaded), cfg);
+    let sc = screen(&s, 100, 30);
+    assert!(
+        sc.lines()
+            .last()
+            .unwrap_or("")
+            .contains("config: `j` was down, now search"),
+        "{sc}"
+    );
+}

@@ -432,6 +432,9 @@ impl AppState {
         if config.view.hide_unchanged {
             filter.statuses[4] = false;
         }
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         AppState {
             image_path,
             progress,
@@ -453,7 +456,7 @@ impl AppState {
             tree: TreeModel::default(),
             popup: None,
             prompt: None,
-            message: None,
+            message,
             areas: Areas::default(),
             effects: Vec::new(),
             quit: false,

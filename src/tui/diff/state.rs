@@ -96,6 +96,9 @@ impl DiffState {
         let mut filter = Filter::default();
         // A diff is about what changed: unchanged paths start hidden (5 shows them).
         filter.statuses[4] = false;
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         DiffState {
             old_path,
             new_path,
@@ -115,7 +118,7 @@ impl DiffState {
             tree: DiffTree::default(),
             popup: None,
             prompt: None,
-            message: None,
+            message,
             areas: DiffAreas::default(),
             effects: Vec::new(),
             quit: false,
