@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use layerscope_synth::{ImageBuilder, LayerBuilder};
+use layerscope_synth::{
+    self as synth, Compression, Descriptor, ImageBuilder, LayerBuilder, OuterTar,
+};
 
 /// What a bounded run of the binary gave.
 struct Run {
@@ -259,5 +261,107 @@ fn a_missing_input_names_its_cause_once() {
     assert_eq!(
         one_error(&r, Path::new("/nonexistent")),
         "layerscope: nginx:latest: No such file or directory (os error 2)"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------
+
+/// The file members of an outer tar, in order.
+fn members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut a = tar::Archive::new(bytes);
+    let mut out = Vec::new();
+    for e in a.entries().expect("tar") {
+        let mut e = e.expect("entry");
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).expect("read");
+        out.push((name, data));
+    }
+    out
+}
+
+fn repack(ms: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut t = OuterTar::new(Vec::new());
+    for (n, d) in ms {
+        t.add_bytes(n, d).expect("add");
+    }
+    t.finish().expect("finish")
+}
+
+fn small_image() -> ImageBuilder {
+    ImageBuilder::new()
+        .tag("small:1")
+        .layer(LayerBuilder::new("RUN a").file("etc/motd", b"hi\n"))
+}
+
+// ---------------------------------------------------------------------------
+// Nested image indexes
+// ---------------------------------------------------------------------------
+
+const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// An OCI archive whose index.json and `levels - 1` nested indexes each
+/// list the next level `k` times, the last level listing the manifest `k`
+/// times: k^levels paths to the one image.
+fn fan_out(levels: usize, k: usize) -> Vec<u8> {
+    let mut ms = members(&small_image().oci_archive(Compression::Gzip));
+    let index = ms
+        .iter()
+        .position(|(n, _)| n == "index.json")
+        .expect("index.json");
+    let v: serde_json::Value = serde_json::from_slice(&ms[index].1).expect("json");
+    let m = &v["manifests"][0];
+    let mut next = Descriptor::new(
+        m["mediaType"].as_str().expect("mt"),
+        m["digest"]
+            .as_str()
+            .expect("digest")
+            .trim_start_matches("sha256:"),
+        m["size"].as_u64().expect("size"),
+    );
+    for level in 0..levels {
+        let listing = synth::oci_index_json(&vec![next.clone(); k]);
+        if level + 1 == levels {
+            ms[index].1 = listing;
+        } else {
+            next = Descriptor::of(MT_INDEX, &listing);
+            ms.push((next.blob_path(), listing));
+        }
+    }
+    repack(&ms)
+}
+
+#[test]
+fn nested_indexes_fanning_out_are_read_once() {
+    // 5 levels (index.json and 4 nested) of 60 listings: 60^5 = 777 million
+    // paths to one manifest, in a 60 KB archive.
+    let bytes = fan_out(5, 60);
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let a = write_archive(&bytes, "fan.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p, "--bytes"], None, 1024, 120);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.lines().any(|l| l == "Image:     (unnamed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+}
+
+#[test]
+fn too_many_index_entries_are_refused() {
+    let n = layerscope::archive::MAX_INDEX_ENTRIES + 1;
+    let a = write_archive(&fan_out(1, n), "wide.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p], None, 1024, 120);
+    assert_eq!(
+        one_error(&r, &a.path),
+        "layerscope: IMAGE: index.json: image indexes list more than 100000 descriptors in all"
     );
 }

@@ -5,6 +5,7 @@
 
 mod docker;
 mod oci;
+pub use oci::{MAX_INDEX_ENTRIES, MAX_MANIFESTS};
 pub mod store;
 
 use std::io::{Read, Write};
