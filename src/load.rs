@@ -21,6 +21,8 @@ pub struct LoadOptions {
     /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
     pub verify: bool,
     pub scan: ScanOptions,
+    /// How the source is opened (the spool limit for streams).
+    pub open: crate::archive::OpenOptions,
 }
 
 impl Default for LoadOptions {
@@ -29,6 +31,7 @@ impl Default for LoadOptions {
             selector: Selector::default(),
             verify: true,
             scan: ScanOptions::default(),
+            open: crate::archive::OpenOptions::default(),
         }
     }
 }
@@ -82,7 +85,7 @@ pub struct Loaded {
 /// Load an image from a path (`-` for stdin).
 pub fn load(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     progress.set_phase(Phase::Opening);
-    let source = Arc::new(Source::open(path)?);
+    let source = Arc::new(Source::open_with(path, &opts.open)?);
     load_from(source, opts, progress)
 }
 

@@ -365,3 +365,75 @@ fn too_many_index_entries_are_refused() {
         "layerscope: IMAGE: index.json: image indexes list more than 100000 descriptors in all"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Plain streams: stdin, pipes, devices
+// ---------------------------------------------------------------------------
+
+/// `sh -c CMD | layerscope report - ARGS`, bounded; the writer is killed after.
+fn report_stdin_from(cmd: &str, args: &[&str]) -> Run {
+    let mut writer = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn writer");
+    let out = writer.stdout.take().expect("pipe");
+    let mut all = vec!["report", "-"];
+    all.extend(args);
+    let r = run_bounded(&all, Some(Stdio::from(out)), 1024, 120);
+    let _ = writer.kill();
+    let _ = writer.wait();
+    r
+}
+
+#[test]
+fn an_endless_stream_that_is_not_a_tar_stops_at_its_first_block() {
+    // `yes | layerscope report -` used to fill the temp directory.
+    let start = Instant::now();
+    let r = report_stdin_from("exec yes", &[]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        format!(
+            "layerscope: IMAGE: not an image archive (not a tar file: numeric field was not a number: {} when getting cksum for {})",
+            "y\\n".repeat(4),
+            "y\\n".repeat(50)
+        )
+    );
+    assert!(start.elapsed() < Duration::from_secs(60));
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+}
+
+#[test]
+fn an_endless_stream_of_zeros_stops_after_the_end_marker() {
+    let r = report_stdin_from("exec cat /dev/zero", &[]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        "layerscope: IMAGE: not an image archive: the tar holds no files"
+    );
+    // A character device given by path, the same.
+    let r = run_bounded(&["report", "/dev/zero"], None, 1024, 120);
+    assert_eq!(
+        one_error(&r, Path::new("/dev/zero")),
+        "layerscope: IMAGE: not an image archive: the tar holds no files"
+    );
+}
+
+#[test]
+fn a_valid_stream_beyond_the_input_limit_names_the_option() {
+    let bytes = ImageBuilder::new()
+        .tag("big:1")
+        .layer(LayerBuilder::new("RUN big").file("big", &vec![3u8; 3 << 20]))
+        .docker_legacy();
+    let a = write_archive(&bytes, "big.tar");
+    let cmd = format!("exec cat '{}'", a.path.display());
+    let r = report_stdin_from(&cmd, &["--max-input-bytes", "2MiB"]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        "layerscope: IMAGE: the input is larger than 2 MiB (2097152 bytes), the limit for a stream or compressed archive (raise it with --max-input-bytes, or pass a plain archive file, which is read in place)"
+    );
+    // Raised, it loads.
+    let r = report_stdin_from(&cmd, &["--max-input-bytes", "4MiB"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.starts_with("Image:     big:1\n"), "{}", r.stdout);
+}
