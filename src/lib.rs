@@ -22,8 +22,9 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
-pub mod text;
+pub mod size;
 pub mod source;
+pub mod text;
 pub mod tree;
 
 pub use error::{Error, Result};
