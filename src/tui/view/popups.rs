@@ -99,7 +99,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
+        "Content viewer: x hex/text, [ ] previous/next 64 KiB window, g G start/end of file, : byte offset",
         t.dim,
     ));
     lines.push(Line::styled(
