@@ -9,7 +9,7 @@ mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use layerscope::tui::config::ThemeName;
-use layerscope::tui::data::Data;
+use layerscope::tui::image_data::ImageData;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
@@ -23,7 +23,7 @@ struct App {
 fn app_from(bytes: &[u8], theme: ThemeName) -> App {
     let archive = common::write_archive(bytes, "image.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(Data::new(loaded), common::screen::config(theme));
+    let mut s = AppState::ready(ImageData::new(loaded), common::screen::config(theme));
     apply(&mut s, Msg::Resize(100, 30));
     App {
         s,
@@ -309,7 +309,7 @@ fn config_unknown_action_lists_the_valid_ones_and_taken_keys_warn() {
     // The warning greets the user on the status line.
     let archive = common::write_archive(&synth::sample_image().docker_legacy(), "i.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let s = AppState::ready(Data::new(loaded), cfg);
+    let s = AppState::ready(ImageData::new(loaded), cfg);
     let sc = screen(&s, 100, 30);
     assert!(
         sc.lines()
