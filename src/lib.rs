@@ -21,6 +21,7 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
+pub mod text;
 pub mod tree;
 
 pub use error::{Error, Result};

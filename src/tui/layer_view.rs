@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use crate::layer::Kind;
 use crate::tree::{compare, Attrs, FileTree, NodeId, Status, ROOT};
 
-use super::visible::{OrderEntry, Parents, VisibleRows};
+use super::table::{OrderEntry, Parents, VisibleRows};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
