@@ -14,25 +14,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::image::{HistoryEntry, ImageConfig};
+// Plain image data lives in `image` (below `archive`); re-exported for the readers.
+pub use crate::image::Layout;
 pub use store::Store;
 
 /// Metadata members (manifests, indexes, configs) larger than this are refused.
 pub const METADATA_LIMIT: u64 = 64 << 20;
-
-/// How the archive is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Layout {
-    /// `docker save` before Docker 25: `<id>/layer.tar`.
-    DockerLegacy,
-    /// `docker save` from Docker 25+: manifest.json plus an OCI layout.
-    DockerOci,
-    /// OCI image layout (archive or directory), no manifest.json.
-    Oci,
-    /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
-    /// manifest in manifest.json, blobs named by their hex digest.
-    SkopeoDir,
-}
 
 /// A layer as named by a manifest.
 #[derive(Debug, Clone)]
