@@ -158,20 +158,8 @@ fn spool_limited(
         inner: input,
         count: consumed.clone(),
     };
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
-    let head = std::io::BufRead::fill_buf(&mut buf)
-        .map_err(io_err)?
-        .to_vec();
-    let compression = crate::layer::Compression::detect(&head);
-    let mut reader: Box<dyn Read> = match compression {
-        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        crate::layer::Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(buf).map_err(io_err)?;
-            d.window_log_max(27).map_err(io_err)?;
-            Box::new(d)
-        }
-        crate::layer::Compression::None => Box::new(buf),
-    };
+    let buf = std::io::BufReader::with_capacity(1 << 16, counting);
+    let (compression, mut reader) = crate::layer::Decoder::detect(buf).map_err(io_err)?;
     let fmt = |msg: String| Error::Format {
         path: display.to_path_buf(),
         msg,
