@@ -23,6 +23,7 @@ pub mod layer;
 pub mod load;
 pub mod report;
 pub mod source;
+pub mod text;
 pub mod tree;
 
 pub use error::{Error, Result};

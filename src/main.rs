@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("layerscope: {}", one_line(&e));
+            eprintln!("layerscope: {}", chain_line(&e));
             ExitCode::from(2)
         }
     }
@@ -37,21 +37,25 @@ fn tune_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_allocator() {}
 
-/// The error and its causes on one line, leaving out a cause the message
-/// already quotes (an io::Error wrapped with its path repeats itself).
-fn one_line(e: &anyhow::Error) -> String {
-    let mut out = String::new();
+/// The error and its causes on one line, `what: why: root cause`. A message
+/// that already ends with its cause's text (the library's `Io` variant
+/// names the file and quotes the OS error, and keeps it as its source for
+/// callers that look at the kind) does not repeat it.
+fn chain_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut prev = String::new();
     for cause in e.chain() {
-        let text = cause.to_string();
-        if out.ends_with(&text) {
+        let text = layerscope::error::clean(&cause.to_string()).into_owned();
+        if text.is_empty() || prev.ends_with(&text) {
             continue;
         }
-        if !out.is_empty() {
-            out.push_str(": ");
+        if !line.is_empty() {
+            line.push_str(": ");
         }
-        out.push_str(&text);
+        line.push_str(&text);
+        prev = text;
     }
-    out
+    line
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
