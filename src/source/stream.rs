@@ -155,7 +155,12 @@ pub(crate) fn receive(
             return Err(fail(format!(
                 "the image stream from {from} broke off after {} bytes: {}",
                 tee.received,
-                crate::error::describe_io(&e)
+                // Keep a reader's own words for a cut ("the connection
+                // closed in the middle of the response").
+                match e.get_ref() {
+                    Some(inner) if e.kind() == io::ErrorKind::UnexpectedEof => inner.to_string(),
+                    _ => crate::error::describe_io(&e),
+                }
             )));
         }
     };
