@@ -105,6 +105,15 @@ pub struct LoadArgs {
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    /// Refuse stdin, pipes and devices (and what a compressed archive
+    /// inflates to) beyond this size, e.g. 100GiB; they are copied to a
+    /// temporary file first.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
+    max_input_bytes: u64,
+}
+
+fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
+    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 64GiB, 500MB)"))
 }
 
 impl LoadArgs {
@@ -123,6 +132,7 @@ impl LoadArgs {
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
         o.source.kind = self.source.map(SourceArg::kind);
+        o.open.max_input_bytes = self.max_input_bytes;
         o
     }
 }

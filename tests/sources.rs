@@ -225,6 +225,23 @@ fn a_daemon_stream_reports_like_the_archive() {
 }
 
 #[test]
+fn the_spool_is_bounded_by_max_input_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = image("app:1").docker_legacy();
+    let sock = dir.path().join("fake.sock");
+    let server = fake_daemon(sock.clone(), "app:1", archive, None);
+    let (code, _, err) = run(bin(dir.path())
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .args(["report", "docker://app:1", "--max-input-bytes", "20000"]));
+    server.join().unwrap();
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "layerscope: app:1: the image from the Docker daemon is larger than 19.53 KiB (20000 bytes), the limit for a stream (raise it with --max-input-bytes)\n"
+    );
+}
+
+#[test]
 fn a_stream_cut_in_the_middle_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let archive = image("app:1").docker_legacy();

@@ -293,12 +293,12 @@ pub fn parse_request(input: &OsStr, forced: Option<SourceKind>) -> Result<Reques
 pub fn open(input: &OsStr, opts: &LoadOptions, progress: &Progress) -> Result<Opened> {
     match parse_request(input, opts.source.kind)? {
         Request::Stdin => Ok(Opened {
-            source: archive::Source::open(Path::new("-"))?,
+            source: archive::Source::open_with(Path::new("-"), &opts.open)?,
             origin: Origin::path(SourceKind::Stdin, "-"),
             scans: Scans::new(),
         }),
         Request::Path { path, kind } => {
-            let source = archive::Source::open(&path)?;
+            let source = archive::Source::open_with(&path, &opts.open)?;
             let is_dir = source.store.is_dir();
             if kind == SourceKind::OciDir && !is_dir {
                 return Err(Error::Format {

@@ -32,8 +32,11 @@ struct Tee<'a, R> {
     inner: R,
     spool: BufWriter<std::fs::File>,
     received: u64,
+    /// `--max-input-bytes`: the spool is bounded like stdin's.
+    max: u64,
     progress: &'a Progress,
     spool_error: Option<io::Error>,
+    too_big: bool,
 }
 
 impl<R: Read> Read for Tee<'_, R> {
@@ -45,6 +48,10 @@ impl<R: Read> Read for Tee<'_, R> {
                 self.progress.set_note(None);
             }
             self.received += n as u64;
+            if self.received > self.max {
+                self.too_big = true;
+                return Err(io::Error::other("over the input limit"));
+            }
             self.progress
                 .bytes_done
                 .fetch_add(n as u64, Ordering::Relaxed);
@@ -84,8 +91,10 @@ pub(crate) fn receive(
         inner: io::BufReader::with_capacity(CHUNK, input),
         spool: BufWriter::with_capacity(1 << 20, spool),
         received: 0,
+        max: opts.open.max_input_bytes,
         progress,
         spool_error: None,
+        too_big: false,
     };
     let scan_opts = layer::ScanOptions {
         blob_digest_unknown: opts.scan.hash_files,
@@ -146,6 +155,13 @@ pub(crate) fn receive(
     let scans = match outcome {
         Ok(scans) => scans,
         Err(e) => {
+            if tee.too_big {
+                let max = tee.max;
+                return Err(fail(format!(
+                    "the image from {from} is larger than {} ({max} bytes), the limit for a stream (raise it with --max-input-bytes)",
+                    humansize::format_size(max, humansize::BINARY)
+                )));
+            }
             if let Some(se) = tee.spool_error.take() {
                 return Err(fail(format!(
                     "writing the image to a temporary file in {} failed: {se}",
