@@ -18,6 +18,9 @@ ls_bin=${LAYERSCOPE:-$here/target/release/layerscope}
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 runs=${2:-3}
 tmp=$(mktemp -d /tmp/ls-bench-XXXX)
+# overlay2 keeps one copy of each layer (vfs, the tests' default, copies the
+# whole tree per layer); STORAGE_DRIVER=vfs where overlay mounts are refused.
+export STORAGE_DRIVER=${STORAGE_DRIVER:-overlay2}
 cleanup() {
 	for k in docker podman; do "$here/scripts/services.sh" stop "$k" "$tmp/$k" || true; done
 	rm -rf "$tmp"
@@ -52,7 +55,7 @@ for kind in docker podman; do
 		ref=$name
 	else
 		podman --root "$tmp/$kind/podman-root" --runroot "$tmp/$kind/podman-run" \
-			--storage-driver vfs load -q -i "$img" >/dev/null
+			--storage-driver "${STORAGE_DRIVER%2}" load -q -i "$img" >/dev/null
 		env=(CONTAINER_HOST="unix://$sock")
 		ref=podman://$name
 	fi
