@@ -6,6 +6,8 @@
 //! directory, and skip with one line when the program is not installed.
 // See: issue 13.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
@@ -276,6 +278,41 @@ fn an_export_holding_several_images_asks_which() {
         err.starts_with("layerscope: app: holds 2 images; choose one with --image NAME|DIGEST|N or --platform OS/ARCH: [0] app:1"),
         "{err}"
     );
+}
+
+/// Before the first byte the explorer says what it waits for, then counts
+/// what streams in.
+#[cfg(feature = "tui")]
+#[test]
+fn the_explorer_says_the_daemon_is_exporting() {
+    use layerscope::load::Progress;
+    use layerscope::tui::config::{Config, Theme, ThemeName};
+    use layerscope::tui::state::AppState;
+    use layerscope::tui::update::{apply, Msg};
+    let progress = std::sync::Arc::new(Progress::default());
+    progress.set_note(Some("the Docker daemon is exporting app:1…".into()));
+    let cfg = Config {
+        theme: Theme::new(ThemeName::None),
+        ..Config::default()
+    };
+    let mut s = AppState::new("app:1".into(), progress.clone(), cfg);
+    apply(&mut s, Msg::Resize(80, 24));
+    let screen = |s: &AppState| {
+        common::screen::render(80, 24, |area, buf| {
+            layerscope::tui::view::draw(s, area, buf)
+        })
+    };
+    let text = screen(&s);
+    assert!(
+        text.contains("the Docker daemon is exporting app:1…"),
+        "{text}"
+    );
+    progress.set_note(None);
+    progress
+        .bytes_done
+        .store(3 << 20, std::sync::atomic::Ordering::Relaxed);
+    let text = screen(&s);
+    assert!(text.contains("Receiving image   3"), "{text}");
 }
 
 // ---- the real engines --------------------------------------------------
