@@ -24,6 +24,8 @@ pub struct LoadOptions {
     pub scan: ScanOptions,
     /// How an input is resolved (`--source`, and the sources' settings).
     pub source: crate::source::Options,
+    /// How the source is opened (the spool limit for streams).
+    pub open: crate::archive::OpenOptions,
 }
 
 impl Default for LoadOptions {
@@ -33,6 +35,7 @@ impl Default for LoadOptions {
             verify: true,
             scan: ScanOptions::default(),
             source: crate::source::Options::default(),
+            open: crate::archive::OpenOptions::default(),
         }
     }
 }
@@ -241,6 +244,9 @@ fn load_inner(
                     .remove(&l.member);
                 if let Some(scan) = streamed {
                     let scan = layer::with_media_type_check(scan, l.media_type.as_deref());
+                    progress
+                        .bytes_done
+                        .fetch_add(scan.blob_bytes, Ordering::Relaxed);
                     if tx.send((i, Ok(scan))).is_err() {
                         break;
                     }

@@ -700,5 +700,5 @@ fn remapped_keys_drive_the_line_diff_and_show_in_its_help() {
         help.contains("Line diff: ↑↓ scroll, J K next/previous change"),
         "{help}"
     );
-    assert!(help.contains("h  this help"), "{help}");
+    assert!(help.contains(" h  help "), "{help}");
 }

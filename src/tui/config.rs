@@ -138,7 +138,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         &["m"],
         "range: A = this, B = selected",
     ),
-    (Action::Search, "search", &["/"], "search paths"),
+    (
+        Action::Search,
+        "search",
+        &["/"],
+        "search (text, smart case)",
+    ),
     (Action::NextMatch, "next_match", &["n"], "next match"),
     (Action::PrevMatch, "prev_match", &["N"], "previous match"),
     (Action::JumpPath, "jump_path", &[":"], "jump to a path"),
@@ -146,13 +151,13 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::FilterRegex,
         "filter_regex",
         &["f"],
-        "filter paths by regex",
+        "filter (regex, smart case)",
     ),
     (
         Action::FilterSize,
         "filter_size",
         &["z"],
-        "filter by size (>10M, <1k)",
+        "filter files by size (>10M)",
     ),
     (
         Action::ToggleAdded,
@@ -264,6 +269,40 @@ pub const POPUP_ACTIONS: &[(PopupAction, &str, &[&str])] = &[
     (PopupAction::NextChange, "next_change", &["]", "n"]),
     (PopupAction::PrevChange, "prev_change", &["[", "N"]),
 ];
+/// The README's key table (keys, config name, what it does), from the same
+/// table as the help popup and the key map; a test keeps README.md equal
+/// to it.
+pub fn markdown_key_table() -> String {
+    let km = KeyMap::defaults();
+    let mut out = String::from("| keys | config name | what it does |\n|---|---|---|\n");
+    for (a, name, _, text) in ACTIONS {
+        let keys = km
+            .keys
+            .get(a)
+            .map(|ks| {
+                ks.iter()
+                    .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        out.push_str(&format!("| {keys} | `{name}` | {text} |\n"));
+    }
+    out
+}
+
+/// Every action's config name, in help order.
+pub fn action_names() -> Vec<&'static str> {
+    ACTIONS.iter().map(|(_, n, ..)| *n).collect()
+}
+
+/// The config name of `a`.
+pub fn action_name(a: Action) -> &'static str {
+    ACTIONS
+        .iter()
+        .find(|(x, ..)| *x == a)
+        .map_or("?", |(_, n, ..)| *n)
+}
 
 /// A key with its modifiers, normalised (Shift folded into the character).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -374,6 +413,8 @@ pub struct KeyMap {
     map: HashMap<Key, Action>,
     keys: HashMap<Action, Vec<Key>>,
     popup: HashMap<PopupAction, Vec<Key>>,
+    /// Keys a rebinding took from another action, with that action.
+    displaced: HashMap<Key, Action>,
 }
 
 impl KeyMap {
@@ -388,6 +429,7 @@ impl KeyMap {
             let keys = keys.iter().filter_map(|k| Key::parse(k)).collect();
             km.popup.insert(*a, keys);
         }
+        km.displaced.clear();
         km
     }
 
@@ -422,6 +464,9 @@ impl KeyMap {
             if let Some(v) = self.keys.get_mut(&old) {
                 v.retain(|x| *x != k);
             }
+            if old != a {
+                self.displaced.insert(k, old);
+            }
         }
         self.keys.entry(a).or_default().push(k);
     }
@@ -433,6 +478,11 @@ impl KeyMap {
         for &k in keys {
             self.bind(k, a);
         }
+    }
+
+    /// The action `k` was taken from by the last rebinding, once.
+    fn take_displaced(&mut self, k: Key) -> Option<Action> {
+        self.displaced.remove(&k)
     }
 
     pub fn action(&self, k: &Key) -> Option<Action> {
@@ -511,9 +561,11 @@ impl Theme {
                 Theme {
                     name,
                     text: s,
-                    dim: fg(Color::DarkGray, Color::Gray),
+                    // Light: ANSI 8, not 7 (white-ish grey, near invisible
+                    // on a light background).
+                    dim: fg(Color::DarkGray, Color::DarkGray),
                     title: fg(Color::Cyan, Color::Blue).add_modifier(Modifier::BOLD),
-                    border: fg(Color::DarkGray, Color::Gray),
+                    border: fg(Color::DarkGray, Color::DarkGray),
                     border_focus: fg(Color::Cyan, Color::Blue),
                     selected: if dark {
                         s.bg(Color::Cyan).fg(Color::Black)
@@ -577,6 +629,9 @@ pub struct Config {
     pub theme: Theme,
     pub keys: KeyMap,
     pub view: ViewDefaults,
+    /// What the config file did that it may not have meant (a key taken
+    /// from another action), shown on the status line at start.
+    pub warnings: Vec<String>,
 }
 
 impl Default for Config {
@@ -586,6 +641,7 @@ impl Default for Config {
             theme: Theme::new(ThemeName::Dark),
             keys: KeyMap::defaults(),
             view: ViewDefaults::default(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -647,7 +703,10 @@ impl Config {
         if let Some(t) = file.theme {
             self.theme = Theme::new(t);
         }
-        for (name, keys) in &file.keys {
+        // In name order, so the warnings come out the same every time.
+        let mut bindings: Vec<_> = file.keys.iter().collect();
+        bindings.sort();
+        for (name, keys) in bindings {
             let mut parsed = Vec::new();
             for k in keys {
                 parsed
@@ -656,9 +715,21 @@ impl Config {
             if let Some((a, ..)) = ACTIONS.iter().find(|(_, n, ..)| n == name) {
                 self.keys.rebind(*a, &parsed);
             } else if let Some((a, ..)) = POPUP_ACTIONS.iter().find(|(_, n, ..)| n == name) {
-                self.keys.popup.insert(*a, parsed);
+                self.keys.popup.insert(*a, parsed.clone());
             } else {
-                return Err(format!("keys: unknown action `{name}`"));
+                return Err(format!(
+                    "keys: unknown action `{name}` (valid: {})",
+                    action_names().join(", ")
+                ));
+            }
+            for k in &parsed {
+                if let Some(old) = self.keys.take_displaced(*k) {
+                    self.warnings.push(format!(
+                        "config: `{}` was {}, now {name}",
+                        k.label(),
+                        action_name(old)
+                    ));
+                }
             }
         }
         if let Some(m) = &file.view.mode {

@@ -38,12 +38,15 @@ pub struct Ui {
 
 impl Ui {
     pub fn new(config: Config, focus: Focus) -> Ui {
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         Ui {
             config,
             focus,
             layers: ListCursor::default(),
             prompt: None,
-            message: None,
+            message,
             areas: Areas::default(),
             quit: false,
             load_error: None,

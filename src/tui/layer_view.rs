@@ -519,6 +519,18 @@ impl RowSource for LayerRows<'_> {
     fn size(&self, id: NodeId) -> u64 {
         self.info.size.get(id as usize).copied().unwrap_or(0)
     }
+    fn is_dir(&self, id: NodeId) -> bool {
+        // It has children, or its last known state is one.
+        let tree = &self.data.loaded.tree;
+        !tree.children(id).is_empty()
+            || tree
+                .node(id)
+                .versions
+                .iter()
+                .rev()
+                .find_map(|v| tree.attrs_of(v))
+                .is_some_and(|a| a.kind == Kind::Dir)
+    }
     fn path(&self, id: NodeId) -> &str {
         self.data.path(id)
     }

@@ -23,6 +23,18 @@ pub struct Areas {
     pub status: Rect,
 }
 
+impl Areas {
+    /// The whole screen of the last layout.
+    pub fn full(&self) -> Rect {
+        Rect::new(
+            0,
+            0,
+            self.status.width.max(self.title.width),
+            self.status.bottom(),
+        )
+    }
+}
+
 /// Title, body and status line of a screen.
 fn frame(area: Rect) -> Option<(Rect, Rect, Rect)> {
     if area.height < 3 {
@@ -131,4 +143,21 @@ pub fn list_row_at(list: &ListCursor, len: usize, area: Rect, y: u16) -> Option<
     }
     let i = list.scroll + (y - area.y - 1) as usize;
     (i < len).then_some(i)
+}
+
+/// Centred rectangle of `pw`% x `ph`% (at least the given minimum).
+pub fn centred(area: Rect, pw: u16, ph: u16) -> Rect {
+    let w = (area.width * pw / 100).max(40).min(area.width);
+    let h = (area.height * ph / 100).max(8).min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Rows inside a popup frame (90% x 88%) on a screen of `area`.
+pub fn popup_body_height(area: Rect) -> usize {
+    (centred(area, 90, 88).height as usize).saturating_sub(2)
 }

@@ -23,6 +23,8 @@ pub enum PromptKind {
     Size,
     Jump,
     ExtractTo,
+    /// The content viewer's byte offset.
+    Offset,
 }
 
 impl PromptKind {
@@ -30,9 +32,10 @@ impl PromptKind {
         match self {
             PromptKind::Search => "/",
             PromptKind::Filter => "filter regex: ",
-            PromptKind::Size => "size (>10M, <4k): ",
+            PromptKind::Size => "size (>10M, <=4KiB; M = 10⁶, MiB = 2²⁰): ",
             PromptKind::Jump => "go to path: ",
             PromptKind::ExtractTo => "extract to directory: ",
+            PromptKind::Offset => "go to byte offset (1234, 0x4d2, 1MiB): ",
         }
     }
 }
@@ -170,7 +173,7 @@ where
                 Err(m) => p.ui.message = Some(m),
             }
         }
-        PromptKind::ExtractTo => return Some(pr),
+        PromptKind::ExtractTo | PromptKind::Offset => return Some(pr),
     }
     None
 }

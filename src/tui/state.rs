@@ -18,12 +18,29 @@ pub use super::host::Focus;
 /// The content viewer.
 #[derive(Debug, Clone)]
 pub struct ContentView {
+    /// The file whose bytes are read (a symlink's target, followed).
     pub id: NodeId,
+    /// The state it is read in (the last one with content, when deleted).
     pub layer: usize,
+    /// Where the bytes come from: the chain followed, the shipping layer.
+    pub source: crate::content::Source,
     pub offset: u64,
     pub window: Option<Result<Window, String>>,
     pub hex: bool,
     pub scroll: usize,
+    /// Scroll to the window's end when it arrives (`G` / End).
+    pub to_end: bool,
+}
+
+impl ContentView {
+    /// How many lines the viewer makes of its window (text or hex).
+    pub fn line_count(&self) -> usize {
+        match &self.window {
+            Some(Ok(w)) if self.hex => w.bytes.len().div_ceil(16),
+            Some(Ok(w)) => String::from_utf8_lossy(&w.bytes).lines().count().max(1),
+            _ => 1,
+        }
+    }
 }
 
 /// Overlays drawn over the panes; the top one gets the keys.

@@ -16,7 +16,6 @@ use super::layout::{self, Areas};
 use super::prompt::{open_prompt, Prompt, PromptKind};
 use super::state::{AppState, ContentView, Effect, Focus, Popup, WINDOW_BYTES};
 use crate::content::Window;
-use crate::layer::Kind;
 use crate::tree::NodeId;
 
 pub enum Msg {
@@ -54,13 +53,20 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Content { id, offset, result } => {
+            let body = layout::popup_body_height(s.ui.areas.full());
             if let Some(Popup::Content(cv)) = &mut s.popup {
                 if cv.id == id && cv.offset == offset {
                     if let Ok(w) = &result {
-                        cv.hex = looks_binary(&w.bytes);
+                        // Text or hex is decided on the first window only.
+                        if offset == 0 {
+                            cv.hex = looks_binary(&w.bytes);
+                        }
                     }
                     cv.window = Some(result);
                     cv.scroll = 0;
+                    if std::mem::take(&mut cv.to_end) {
+                        cv.scroll = max_scroll(cv, body);
+                    }
                 }
             }
             None
@@ -110,22 +116,25 @@ impl Host for AppState {
         popup_key(self, k, act)
     }
     fn submit_other(&mut self, p: Prompt) {
-        if p.kind != PromptKind::ExtractTo {
-            return;
+        match p.kind {
+            PromptKind::Offset => go_to_offset(self, &p.text),
+            PromptKind::ExtractTo => {
+                let Some(id) = self.selected_node() else {
+                    return;
+                };
+                let dest = if p.text.trim().is_empty() {
+                    ".".to_string()
+                } else {
+                    p.text.trim().to_string()
+                };
+                self.effects.push(Effect::Extract {
+                    id,
+                    layer: self.info.layer,
+                    dest,
+                });
+            }
+            _ => {}
         }
-        let Some(id) = self.selected_node() else {
-            return;
-        };
-        let dest = if p.text.trim().is_empty() {
-            ".".to_string()
-        } else {
-            p.text.trim().to_string()
-        };
-        self.effects.push(Effect::Extract {
-            id,
-            layer: self.info.layer,
-            dest,
-        });
     }
 }
 
@@ -183,8 +192,33 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Actio
             }
         }
         Popup::Content(cv) => {
-            if let Some(d) = delta {
+            let body = layout::popup_body_height(s.ui.areas.full());
+            let total = cv
+                .window
+                .as_ref()
+                .and_then(|w| w.as_ref().ok())
+                .map_or(0, |w| w.total_size);
+            let last = last_window(total);
+            if act == Some(Action::JumpPath) {
+                // `:` in the viewer: a byte offset, not a path.
+                open_prompt(&mut s.ui.prompt, PromptKind::Offset, String::new());
+            } else if act == Some(Action::End) {
+                // The end of the file, not of this window.
+                if cv.offset == last {
+                    cv.scroll = max_scroll(cv, body);
+                } else {
+                    cv.to_end = true;
+                    request_window(&mut s.effects, cv, last);
+                }
+            } else if act == Some(Action::Home) {
+                if cv.offset == 0 {
+                    cv.scroll = 0;
+                } else {
+                    request_window(&mut s.effects, cv, 0);
+                }
+            } else if let Some(d) = delta {
                 scroll_offset(&mut cv.scroll, d);
+                cv.scroll = cv.scroll.min(max_scroll(cv, body));
             } else {
                 let total = cv
                     .window
@@ -207,19 +241,62 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Actio
                     _ => None,
                 };
                 if let Some(off) = next {
-                    cv.offset = off;
-                    cv.window = None;
-                    cv.scroll = 0;
-                    s.effects.push(Effect::ReadContent {
-                        id: cv.id,
-                        layer: cv.layer,
-                        offset: off,
-                    });
+                    request_window(&mut s.effects, cv, off);
                 }
             }
         }
     }
     None
+}
+
+/// The offset of the last window of a `total`-byte file.
+fn last_window(total: u64) -> u64 {
+    total.saturating_sub(1) / WINDOW_BYTES as u64 * WINDOW_BYTES as u64
+}
+
+/// Ask for the window at `offset` (shown when it arrives).
+fn request_window(effects: &mut Vec<Effect>, cv: &mut ContentView, offset: u64) {
+    cv.offset = offset;
+    cv.window = None;
+    cv.scroll = 0;
+    effects.push(Effect::ReadContent {
+        id: cv.id,
+        layer: cv.layer,
+        offset,
+    });
+}
+
+/// The scroll that shows the window's last line at the bottom of a body
+/// of `body` rows.
+fn max_scroll(cv: &ContentView, body: usize) -> usize {
+    cv.line_count().saturating_sub(body)
+}
+
+/// The viewer's `:` prompt: decimal, `0x` hex or a size (`1MiB`); past the
+/// end goes to the last window.
+fn go_to_offset(s: &mut AppState, text: &str) {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => crate::size::parse_size(t).ok(),
+    };
+    let Some(off) = parsed else {
+        s.ui.message = Some(format!(
+            "offset `{t}`: expected a byte count (1234), 0x hex (0x4d2) or a size (1MiB)"
+        ));
+        return;
+    };
+    let Some(Popup::Content(cv)) = s.popup.as_mut() else {
+        return;
+    };
+    let total = cv
+        .window
+        .as_ref()
+        .and_then(|w| w.as_ref().ok())
+        .map_or(0, |w| w.total_size);
+    // Windows start on a 16-byte line so the hex view stays aligned.
+    let off = off.min(total.saturating_sub(1)) / 16 * 16;
+    request_window(&mut s.effects, cv, off);
 }
 
 /// Show a top-wasted path in the tree: the aggregated view of the last layer
@@ -272,7 +349,6 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Shared::Details => return Some(Msg::Action(Action::Details)),
     }
     let data = s.data.clone()?;
-    let tree = &data.loaded.tree;
     match a {
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
         Action::CycleMode => {
@@ -309,28 +385,28 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
         }
         Action::Content => {
-            let id = s.selected_node()?;
-            let layer = s.info.layer;
-            let regular = tree
-                .attrs_at(id, layer)
-                .is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink));
-            if !regular {
-                s.ui.message = Some(format!("{} is not a regular file here", data.path(id)));
-                return None;
-            }
-            s.popup = Some(Popup::Content(Box::new(ContentView {
-                id,
-                layer,
+            let asked = s.selected_node()?;
+            // Symlinks are followed inside the image; a deleted path shows
+            // its last content.
+            let src = match crate::content::source(&data.loaded, asked, s.info.layer) {
+                Ok(src) => src,
+                Err(e) => {
+                    s.ui.message = Some(e.to_string());
+                    return None;
+                }
+            };
+            let mut cv = ContentView {
+                id: src.node,
+                layer: src.state,
+                source: src,
                 offset: 0,
                 window: None,
                 hex: false,
                 scroll: 0,
-            })));
-            s.effects.push(Effect::ReadContent {
-                id,
-                layer,
-                offset: 0,
-            });
+                to_end: false,
+            };
+            request_window(&mut s.effects, &mut cv, 0);
+            s.popup = Some(Popup::Content(Box::new(cv)));
         }
         Action::ImageDetails => {
             s.popup = Some(Popup::ImageDetails {

@@ -178,6 +178,9 @@ impl RowSource for EntryRows<'_> {
     fn size(&self, idx: u32) -> u64 {
         self.data.entry(idx).map_or(0, shown_size)
     }
+    fn is_dir(&self, idx: u32) -> bool {
+        self.data.entry(idx).is_some_and(|e| e.is_dir())
+    }
     fn path(&self, idx: u32) -> &str {
         self.data.entry(idx).map_or("", |e| e.path.as_str())
     }

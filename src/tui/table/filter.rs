@@ -4,12 +4,16 @@
 
 use regex::Regex;
 
+use crate::size::SizeFilter;
+
 use super::rows::VisibleRows;
 use super::RowSource;
 use crate::tree::{NodeId, Status};
 
 /// Path, status, size and waste filters. Judged per node; directories are
-/// kept when a descendant passes.
+/// kept when a descendant passes. The size filter judges files only (a
+/// directory's subtree total would let `>50M` show directories and no
+/// file): directories appear only as the path to a match.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub text: String,
@@ -20,8 +24,7 @@ pub struct Filter {
     /// untouched paths.
     pub statuses: [bool; 5],
     pub size_text: String,
-    pub min_size: Option<u64>,
-    pub max_size: Option<u64>,
+    pub size: Option<SizeFilter>,
     pub only_wasted: bool,
 }
 
@@ -33,8 +36,7 @@ impl Default for Filter {
             fold_case: true,
             statuses: [true; 5],
             size_text: String::new(),
-            min_size: None,
-            max_size: None,
+            size: None,
             only_wasted: false,
         }
     }
@@ -44,20 +46,19 @@ impl Filter {
     pub fn is_active(&self) -> bool {
         self.regex.is_some()
             || self.statuses.iter().any(|s| !s)
-            || self.min_size.is_some()
-            || self.max_size.is_some()
+            || self.size.is_some()
             || self.only_wasted
     }
 
     /// Compile `text` as a smart-case regex (case-insensitive unless it has
-    /// an upper-case letter).
+    /// an upper-case letter, as ripgrep's `--smart-case`).
     pub fn set_regex(&mut self, text: &str) -> Result<(), String> {
         if text.is_empty() {
             self.text.clear();
             self.regex = None;
             return Ok(());
         }
-        let fold = !text.chars().any(|c| c.is_uppercase());
+        let fold = !has_upper(text);
         let re = Regex::new(text).map_err(|e| {
             e.to_string()
                 .lines()
@@ -72,31 +73,25 @@ impl Filter {
         Ok(())
     }
 
-    /// Parse `>10M`, `<1k`, `>=5MB`, `10M` (= at least).
+    /// Parse a size filter (`>10M`, `<=4KiB`: [`crate::size::parse_filter`]);
+    /// empty clears it. An invalid one changes nothing (the header and the
+    /// rows keep showing the filter in force).
     pub fn set_size(&mut self, text: &str) -> Result<(), String> {
         let t = text.trim();
-        self.size_text.clear();
-        self.min_size = None;
-        self.max_size = None;
-        if t.is_empty() {
-            return Ok(());
-        }
-        let (less, rest) = if let Some(r) = t.strip_prefix('<') {
-            (true, r.trim_start_matches('='))
+        let size = if t.is_empty() {
+            None
         } else {
-            (false, t.trim_start_matches('>').trim_start_matches('='))
+            Some(crate::size::parse_filter(t).map_err(|e| e.to_string())?)
         };
-        let n = parse_size::Config::new()
-            .with_binary()
-            .parse_size(rest.trim())
-            .map_err(|e| format!("size `{t}`: {e}"))?;
-        if less {
-            self.max_size = Some(n);
-        } else {
-            self.min_size = Some(n);
-        }
+        self.size = size;
         self.size_text = t.to_string();
         Ok(())
+    }
+
+    /// Does a node of `size` bytes pass the size filter? Directories never
+    /// pass on their own (only as the path to a passing file).
+    pub fn size_ok(&self, size: u64, is_dir: bool) -> bool {
+        self.size.is_none_or(|f| !is_dir && f.matches(size))
     }
 
     fn status_ok(&self, s: Option<Status>) -> bool {
@@ -119,17 +114,14 @@ impl Filter {
             let fold = if self.fold_case { "i" } else { "s" };
             (re, memo.with(&format!("{fold}{}", re.as_str()), n))
         });
-        let sized = self.min_size.is_some() || self.max_size.is_some();
         let mut keep = vec![false; n];
         for key in 1..n as u32 {
             if !src.in_view(key) {
                 continue;
             }
             let mut ok = self.status_ok(src.status(key));
-            if ok && sized {
-                let size = src.size(key);
-                ok = self.min_size.is_none_or(|m| size >= m)
-                    && self.max_size.is_none_or(|m| size <= m);
+            if ok && self.size.is_some() {
+                ok = self.size_ok(src.size(key), src.is_dir(key));
             }
             ok = ok && (!self.only_wasted || src.wasted(key));
             if ok {
@@ -156,6 +148,11 @@ impl Filter {
         }
         Some(keep)
     }
+}
+
+/// Smart case: does the query hold a capital (then it matches case)?
+pub fn has_upper(text: &str) -> bool {
+    text.chars().any(char::is_uppercase)
 }
 
 /// Memo of a yes/no question about each key (a node id or an entry index)
@@ -238,15 +235,22 @@ impl Search {
         if self.query.is_empty() {
             return;
         }
-        let q = self.query.to_lowercase();
-        let hits = self.hits.with(&q, src.keys());
-        self.matches.extend(
-            rows.order
-                .iter()
-                .map(|e| e.key)
-                // Match in the node's own name or its path.
-                .filter(|&k| hits.get(k, || src.lower(k).contains(q.as_str()))),
-        );
+        // Smart case, as ripgrep: a query with a capital matches case.
+        let exact = has_upper(&self.query);
+        let q = if exact {
+            self.query.clone()
+        } else {
+            self.query.to_lowercase()
+        };
+        let memo_key = format!("{}{q}", if exact { 's' } else { 'i' });
+        let hits = self.hits.with(&memo_key, src.keys());
+        self.matches
+            .extend(rows.order.iter().map(|e| e.key).filter(|&k| {
+                hits.get(k, || {
+                    let hay = if exact { src.path(k) } else { src.lower(k) };
+                    hay.contains(q.as_str())
+                })
+            }));
         if let Some(here) = here {
             let i = self
                 .matches

@@ -17,7 +17,7 @@ use std::ops::{Deref, DerefMut};
 
 use super::config::Action;
 use crate::tree::Status;
-pub use filter::{Filter, KeyMemo, Search};
+pub use filter::{has_upper, Filter, KeyMemo, Search};
 pub use rows::{Entry, Parents, VisibleRows};
 
 /// How a table sorts: the key cycles and the direction flips.
@@ -79,6 +79,8 @@ pub trait RowSource: Parents {
     fn status(&self, key: u32) -> Option<Status>;
     /// The bytes the size filter judges.
     fn size(&self, key: u32) -> u64;
+    /// Is the key a directory (the size filter passes files only)?
+    fn is_dir(&self, key: u32) -> bool;
     /// The absolute path (lossy UTF-8).
     fn path(&self, key: u32) -> &str;
     /// The path lower-cased, for case-insensitive search and filters.

@@ -2,11 +2,12 @@
 //! when coloured) on layers that ship much waste; `A`/`B` mark a range.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::text::Span;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, list_row, short_command, size, truncate};
+use super::{block, fit_title, list_row, short_command, size, truncate};
+use crate::tui::layout::list_body_height;
 use crate::tui::state::{AppState, Focus};
 
 /// Does the layer ship much waste? At least 1 MiB, or a quarter of its bytes.
@@ -19,8 +20,23 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.ui.focus == Focus::Layers;
     let n = data.layer_count();
-    let title = format!("Layers {}/{}", s.layer() + 1, n);
-    let b = block(s, &title, focused);
+    // Layers are numbered from 0 everywhere (the list, the tree's title,
+    // the reports).
+    let title = fit_title(
+        &format!("Layer {} of 0–{}", s.layer(), n.saturating_sub(1)),
+        area,
+    );
+    let mut b = block(s, &title, focused);
+    // Layers scrolled out of the pane, above and below.
+    let rows = list_body_height(area);
+    let scroll = s.ui.layers.scroll;
+    let below = n.saturating_sub(scroll + rows);
+    if scroll > 0 {
+        b = b.title(Line::styled(format!(" ↑{scroll} "), t.key).alignment(Alignment::Right));
+    }
+    if below > 0 {
+        b = b.title_bottom(Line::styled(format!(" ↓{below} "), t.key).alignment(Alignment::Right));
+    }
     let inner = b.inner(area);
     b.render(area, buf);
     let w = inner.width as usize;

@@ -53,13 +53,18 @@ pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect
     inner
 }
 
-/// A help line: an action's keys right-aligned in `width`, then what it does.
-pub fn help_key_line(t: &Theme, keys: &str, width: usize, text: &str) -> Line<'static> {
+/// A help line: an action's keys right-aligned in `width`, the action's
+/// name as the config file's `keys:` takes it, then what it does.
+pub fn help_key_line(t: &Theme, keys: &str, width: usize, name: &str, text: &str) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{keys:>width$}  "), t.key),
+        Span::styled(format!("{name:<NAME_W$} "), t.dim),
         Span::raw(text.to_string()),
     ])
 }
+
+/// Width of the action-name column of the help.
+pub const NAME_W: usize = 16;
 
 /// The help's line naming each status marker.
 pub fn markers_legend(t: &Theme) -> Line<'static> {
@@ -83,9 +88,9 @@ pub fn action_lines(
 ) -> Vec<Line<'static>> {
     ACTIONS
         .iter()
-        .filter_map(|(a, _, _, text)| {
+        .filter_map(|(a, name, _, text)| {
             let text = text_of(*a, text)?;
-            Some(help_key_line(t, &keys.keys_label(*a), width, text))
+            Some(help_key_line(t, &keys.keys_label(*a), width, name, text))
         })
         .collect()
 }
@@ -107,11 +112,18 @@ pub const PROMPT_KEYS: &str = "Prompts: enter apply, esc cancel, ctrl-u clear";
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
     let k = &s.ui.config.keys;
-    let mut lines = action_lines(t, k, 12, |_, text| Some(text));
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:>12}  {:<NAME_W$} {}",
+            "keys", "config name", "what it does"
+        ),
+        t.dim,
+    )];
+    lines.extend(action_lines(t, k, 12, |_, text| Some(text)));
     use PopupAction::*;
     let notes = vec![
         format!(
-            "Content viewer: {} hex/text, {} {} previous/next 64 KiB window",
+            "Content viewer: {} hex/text, {} {} previous/next 64 KiB window, g G start/end of file, : byte offset",
             k.popup_label(ViewerHex),
             k.popup_label(ViewerPrev),
             k.popup_label(ViewerNext)
@@ -154,8 +166,8 @@ fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
     let inner = frame(s, &title, area, buf);
     let mut lines = help_lines(s);
     // Two columns when wide enough: keys on the left, the rest on the right.
-    let (left, right) = if inner.width >= 84 {
-        let right = lines.split_off(ACTIONS.len().div_ceil(2));
+    let (left, right) = if inner.width >= 130 {
+        let right = lines.split_off(ACTIONS.len().div_ceil(2) + 1);
         (lines, right)
     } else {
         (lines, Vec::new())
@@ -347,12 +359,21 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         ),
         _ => (String::new(), String::new()),
     };
+    let src = &cv.source;
+    let path = if src.chain.is_empty() {
+        data.path(cv.id).to_string()
+    } else {
+        src.chain.join(" → ")
+    };
+    let from = match src.deleted_in {
+        Some(d) => format!(
+            "deleted in layer {d}; last content from layer {}",
+            src.shipped_in
+        ),
+        None => format!("from layer {}", src.shipped_in),
+    };
     let title = format!(
-        "{} · layer {} · {}{}{} · {} hex/text · {} {} window",
-        data.path(cv.id),
-        cv.layer,
-        range,
-        total,
+        "{path} · {from} · {range}{total}{} · {} hex · {} {} window · g G ends · : offset · esc closes",
         if cv.hex { " · hex" } else { "" },
         k.popup_label(PopupAction::ViewerHex),
         k.popup_label(PopupAction::ViewerPrev),

@@ -10,7 +10,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
-use super::{block, centred, size, themed_block, truncate};
+use super::{block, centred, fit, size, themed_block, truncate};
 use crate::load::Phase;
 use crate::tree::Status;
 use crate::tui::config::Theme;
@@ -57,7 +57,15 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    // An image from a daemon or registry says which one (a file's name is
+    // its own answer).
+    if let Some(o) = s.data.as_ref().map(|d| &d.loaded.image.origin) {
+        if o.kind.takes_reference() {
+            let at = o.endpoint.as_deref().unwrap_or_default();
+            spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
+        }
+    }
     render_title(t, spans, filter_summary(s), area, buf);
 }
 
@@ -158,13 +166,24 @@ pub fn render_status(
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
-        for (a, d) in hints {
-            spans.push(Span::styled(hint_keys(&ui.config.keys, *a), t.key));
+        // Whole hints only: the last one that fits, then `…` when some
+        // did not (the rest are in `?`).
+        let mut used: usize = spans.iter().map(Span::width).sum();
+        for (i, (a, d)) in hints.iter().enumerate() {
+            let k = hint_keys(&ui.config.keys, *a);
+            let hint_w = k.chars().count() + d.chars().count() + 3;
+            let last = i + 1 == hints.len();
+            if used + hint_w > w || (!last && used + hint_w + 1 > w) {
+                spans.push(Span::styled("…", t.dim));
+                break;
+            }
+            used += hint_w;
+            spans.push(Span::styled(k, t.key));
             spans.push(Span::raw(format!(" {d}  ")));
         }
         Line::from(spans)
     };
-    Paragraph::new(line).render(area, buf);
+    Paragraph::new(fit(line, w)).render(area, buf);
 }
 
 /// The loading screen's box saying why loading failed.
@@ -224,11 +243,18 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let lt = p.layers_total.load(Ordering::Relaxed) as u64;
     let opened = phase != Phase::Opening;
     let analysing = matches!(phase, Phase::Analysing | Phase::Done);
-    let rows: [(String, f64); 4] = [
-        (
+    // A daemon exports to a temp file before its first byte: say so
+    // rather than show a frozen bar, then count what streams in.
+    let first = match (opened, p.note()) {
+        (false, Some(note)) => (note, 0.0),
+        (false, None) if bytes_done > 0 => (format!("Receiving image   {}", size(bytes_done)), 0.0),
+        _ => (
             format!("Reading manifest  {}", if opened { "done" } else { "…" }),
             if opened { 1.0 } else { 0.0 },
         ),
+    };
+    let rows: [(String, f64); 4] = [
+        first,
         (
             format!(
                 "Reading layers    {} / {}",

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::table::{self, Cells, Frame, RowView};
-use super::{mode_string, size};
+use super::{fit_title, mode_string, size};
 use crate::layer::Kind;
 use crate::tree::Status;
 use crate::tui::config::{Action, KeyMap, Theme};
@@ -127,7 +127,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         generation: s.view_generation,
     };
     let frame = Frame {
-        title: &title(s),
+        title: &fit_title(&title(s), area),
         focused: s.ui.focus == Focus::Tree,
         theme: s.theme(),
         keys: &s.ui.config.keys,
