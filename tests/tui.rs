@@ -762,3 +762,22 @@ fn jumping_to_a_filtered_out_path_says_the_filter_hides_it() {
         Some("/usr/bin/env is hidden by the filter")
     );
 }
+
+/// Archive text reaches the screen as visible escapes, never as terminal
+/// controls: a file name carrying a title-setting OSC and a layer command
+/// carrying a clear-screen CSI and a C1 CSI. See: issue 12 ("terminal
+/// injection").
+#[test]
+fn hostile_names_and_commands_render_as_escapes() {
+    let img = ImageBuilder::new()
+        .layer(LayerBuilder::new("RUN \x1b[2J\u{9b}2J echo").file("evil\x1b]0;pwned\x07.txt", b"x"))
+        .docker_legacy();
+    let mut a = app_from(&img, ThemeName::None);
+    press(&mut a.s, KeyCode::Tab);
+    let sc = screen(&a.s, 120, 30);
+    for bad in ['\x1b', '\x07', '\u{9b}'] {
+        assert!(!sc.contains(bad), "{bad:?} reached the screen:\n{sc}");
+    }
+    assert!(sc.contains("evil\\u{1b}]0;pwned\\u{7}.txt"), "{sc}");
+    assert!(sc.contains("RUN \\u{1b}[2J\\u{9b}2J echo"), "{sc}");
+}

@@ -23,7 +23,7 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     let w = inner.width as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled("Command: ", t.dim),
-        Span::raw(l.command.trim().to_string()),
+        Span::raw(crate::text::display_safe(l.command.trim()).into_owned()),
     ])];
     if let Some(f) = data.analysis.layers.get(s.layer()) {
         for st in Status::ALL {

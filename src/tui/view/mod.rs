@@ -233,7 +233,9 @@ pub fn short_command(cmd: &str) -> String {
     let c = c.strip_prefix("#(nop) ").unwrap_or(c);
     let c = c.trim();
     let c = c.strip_suffix("# buildkit").unwrap_or(c).trim();
-    c.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Archive text: escapes, not terminal controls (issue 12).
+    let c = c.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text::display_safe(&c).into_owned()
 }
 
 pub use super::layout::centred;

@@ -57,6 +57,7 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
+    let name = crate::text::display_safe(&name).into_owned();
     let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
     // An image from a daemon or registry says which one (a file's name is
     // its own answer).

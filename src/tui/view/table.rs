@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use super::{cursor_style, themed_block, truncate};
+use crate::text::display_safe;
 use crate::tui::config::{KeyMap, Theme};
 use crate::tui::table::{Filter, RowSource, TableSort, TreeTable};
 
@@ -80,7 +81,8 @@ pub fn render<So: TableSort, C: Default, S: RowView<Sort = So, Orders = C>>(
         let mut text = c.columns;
         text.push_str(&"  ".repeat(e.depth as usize));
         text.push_str(branch);
-        text.push_str(&c.name);
+        // Names and link targets are archive text: escapes, not controls.
+        text.push_str(&display_safe(&c.name));
         let spans = if row == table.selected {
             text.push_str(&c.notes);
             let mut all = truncate(&text, w);

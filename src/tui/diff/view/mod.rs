@@ -48,7 +48,8 @@ pub fn draw(s: &DiffState, area: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn side_name(info: &SideInfo) -> String {
-    let name = info.name.clone().unwrap_or_else(|| info.source.clone());
+    let name = info.name.as_deref().unwrap_or(&info.source);
+    let name = crate::text::display_safe(name).into_owned();
     match info.layer {
         Some(l) if l + 1 != info.layer_count => format!("{name} @ layer {l}"),
         _ => name,
