@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -409,17 +409,21 @@ pub fn extract(
             digest: info.digest.clone(),
             msg,
         };
-        let mut archive = tar::Archive::new(layer_stream(loaded, idx)?);
-        let entries = archive
-            .entries()
-            .map_err(|e| lerr(crate::error::describe_io(&e)))?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| lerr(crate::error::describe_io(&e)))?;
-            let et = entry.header().entry_type();
-            if !(et == tar::EntryType::Regular || et == tar::EntryType::Continuous) {
+        let limits = crate::tarstream::Limits {
+            max_path_bytes: loaded.max_path_bytes,
+        };
+        let mut rd = crate::tarstream::Reader::new(
+            crate::tarstream::Stream(layer_stream(loaded, idx)?),
+            limits,
+        );
+        while let Some(h) = rd
+            .next_header()
+            .map_err(|e| lerr(crate::error::describe_io(&e)))?
+        {
+            if h.entry_type != crate::tarstream::EntryType::File {
                 continue;
             }
-            let comps = normalise(&entry.path_bytes()).0;
+            let comps = normalise(&h.path).0;
             let Some(targets) = wanted.get(&comps) else {
                 continue;
             };
@@ -435,29 +439,62 @@ pub fn extract(
                 .map_err(|e| io_err(&p, e))?;
                 outs.push((i, p, io::BufWriter::new(f)));
             }
-            let mut h = Sha256::new();
-            let mut n = 0u64;
-            loop {
-                let k = entry.read(&mut buf).map_err(|e| {
-                    lerr(format!(
-                        "entry {:?}: {}",
-                        String::from_utf8_lossy(&comps),
-                        crate::error::describe_io(&e)
-                    ))
-                })?;
-                if k == 0 {
-                    break;
+            // Holes of a sparse file are seeked over, not written, and hashed
+            // only when loading hashed them (within its budget).
+            let hash_holes = h.sparse.is_none()
+                || targets.iter().any(|&i| match items[i].what {
+                    What::File { layer, src } => loaded
+                        .tree
+                        .attrs_at(src, layer)
+                        .is_some_and(|a| a.sha256.is_some()),
+                    _ => false,
+                });
+            let mut sha = Sha256::new();
+            let mut write_err = None;
+            crate::tarstream::for_each_piece(&mut rd, &h, &mut buf, |piece| {
+                let res = match piece {
+                    crate::tarstream::Piece::Data(d) => {
+                        sha.update(d);
+                        outs.iter_mut()
+                            .try_for_each(|(_, p, w)| w.write_all(d).map_err(|e| (p.clone(), e)))
+                    }
+                    crate::tarstream::Piece::Hole(n) => {
+                        if hash_holes {
+                            crate::layer::hash_zeros(&mut sha, n);
+                        }
+                        let d = i64::try_from(n).unwrap_or(i64::MAX);
+                        outs.iter_mut().try_for_each(|(_, p, w)| {
+                            w.seek(io::SeekFrom::Current(d))
+                                .map(|_| ())
+                                .map_err(|e| (p.clone(), e))
+                        })
+                    }
+                };
+                match res {
+                    Ok(()) => Ok(true),
+                    Err(e) => {
+                        write_err = Some(e);
+                        Ok(false)
+                    }
                 }
-                h.update(&buf[..k]);
-                n += k as u64;
-                for (_, p, w) in outs.iter_mut() {
-                    w.write_all(&buf[..k]).map_err(|e| io_err(p, e))?;
-                }
+            })
+            .map_err(|e| {
+                lerr(format!(
+                    "entry {:?}: {}",
+                    String::from_utf8_lossy(&comps),
+                    crate::error::describe_io(&e)
+                ))
+            })?;
+            if let Some((p, e)) = write_err {
+                return Err(io_err(&p, e));
             }
-            let sum: [u8; 32] = h.finalize().into();
+            let n = h.size;
+            let sum: [u8; 32] = sha.finalize().into();
             for (i, p, w) in outs {
-                // Flush now: a write error must fail the extraction.
-                w.into_inner().map_err(|e| io_err(&p, e.into_error()))?;
+                // Flush now: a write error must fail the extraction. A file
+                // ending in a hole gets its length from set_len.
+                let f = w.into_inner().map_err(|e| io_err(&p, e.into_error()))?;
+                f.set_len(n).map_err(|e| io_err(&p, e))?;
                 written[i] = Some((n, sum));
             }
         }

@@ -20,6 +20,7 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
+pub mod tarstream;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -77,6 +77,8 @@ pub struct Loaded {
     pub image: Image,
     pub tree: FileTree,
     pub dive: DiveTally,
+    /// The path limit the layers were read with, for reading them again.
+    pub max_path_bytes: usize,
 }
 
 /// Load an image from a path (`-` for stdin).
@@ -364,6 +366,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
         image,
         tree,
         dive,
+        max_path_bytes: opts.scan.max_path_bytes,
     })
 }
 

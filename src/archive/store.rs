@@ -32,6 +32,27 @@ enum Backing {
     },
 }
 
+/// What a name in the outer archive was, to tell harmless repeats from
+/// ambiguous ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    File,
+    Dir,
+    Link(Option<String>),
+    Other,
+}
+
+impl Seen {
+    fn what(&self) -> &'static str {
+        match self {
+            Seen::File => "a file",
+            Seen::Dir => "a directory",
+            Seen::Link(_) => "a link",
+            Seen::Other => "a special file",
+        }
+    }
+}
+
 /// A set of named members.
 #[derive(Debug)]
 pub struct Store {
@@ -95,54 +116,65 @@ impl Store {
         if file_len == 0 {
             return Err(fmt("empty file, not an image archive".into()));
         }
-        let mut archive = tar::Archive::new(&file);
+        // Outer member names are short; the layer path limit is plenty.
+        let limits = crate::tarstream::Limits {
+            max_path_bytes: 64 * 1024,
+        };
+        let mut rd = crate::tarstream::Reader::new(crate::tarstream::Seeking(&file), limits);
         let mut members = HashMap::new();
         let mut symlinks = HashMap::new();
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| fmt(format!("not a tar archive: {e}")))?;
-        let mut last_end = 0u64;
+        // Every name seen, and what it was: the same name twice is ambiguous
+        // (tar readers and runtimes disagree on which copy counts) unless
+        // both copies are the same.
+        let mut seen: HashMap<String, Seen> = HashMap::new();
         let mut duplicates = Vec::new();
-        for (i, entry) in entries.enumerate() {
-            let entry = entry.map_err(|e| {
-                if i == 0 {
-                    fmt(format!(
+        loop {
+            let h = match rd.next_header() {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData => {
+                    return Err(fmt(format!(
                         "not an image archive (not a tar file: {})",
                         crate::error::describe_io(&e)
-                    ))
-                } else {
-                    fmt(format!(
-                        "bad tar entry #{}: {}",
-                        i + 1,
-                        crate::error::describe_io(&e)
-                    ))
+                    )))
                 }
-            })?;
-            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                Err(e) => {
+                    return Err(fmt(format!(
+                        "bad tar entry #{}: {}",
+                        rd.entries_read() + 1,
+                        crate::error::describe_io(&e)
+                    )))
+                }
+            };
+            let raw = String::from_utf8_lossy(&h.path).into_owned();
             let Some(name) = clean_member_name(&raw) else {
                 // An outer member that escapes the root is never referenced
                 // legitimately; ignore it rather than index it.
                 continue;
             };
-            let kind = entry.header().entry_type();
-            let offset = entry.raw_file_position();
-            let size = entry.size();
-            last_end = last_end.max(offset.saturating_add(size.div_ceil(512).saturating_mul(512)));
-            if kind.is_file() || kind == tar::EntryType::Continuous {
-                if offset.saturating_add(size) > file_len {
-                    return Err(fmt(format!(
-                        "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
-                    )));
+            use crate::tarstream::EntryType;
+            let what = match h.entry_type {
+                EntryType::File => {
+                    if h.sparse.is_some() {
+                        return Err(fmt(format!(
+                            "member {name:?} is a sparse file, which image archives never hold"
+                        )));
+                    }
+                    let (offset, size) = (h.data_offset, h.stored);
+                    if offset.saturating_add(size) > file_len {
+                        return Err(fmt(format!(
+                            "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
+                        )));
+                    }
+                    let m = Member { offset, size };
+                    if let Some(prev) = members.insert(name.clone(), m.clone()) {
+                        duplicates.push((name.clone(), prev));
+                    }
+                    Seen::File
                 }
-                if let Some(prev) = members.insert(name.clone(), Member { offset, size }) {
-                    duplicates.push((name, prev));
-                }
-            } else if kind.is_symlink() || kind.is_hard_link() {
-                if let Some(target) = entry
-                    .link_name_bytes()
-                    .map(|t| String::from_utf8_lossy(&t).into_owned())
-                {
-                    let base = if kind.is_symlink() {
+                EntryType::Symlink | EntryType::Hardlink => {
+                    let target = String::from_utf8_lossy(&h.link).into_owned();
+                    let base = if h.entry_type == EntryType::Symlink {
                         match name.rfind('/') {
                             Some(p) => format!("{}/{}", &name[..p], target),
                             None => target,
@@ -150,24 +182,40 @@ impl Store {
                     } else {
                         target
                     };
-                    if let Some(t) = clean_member_name(&base) {
-                        symlinks.insert(name, t);
+                    let t = clean_member_name(&base);
+                    if let Some(t) = &t {
+                        symlinks.insert(name.clone(), t.clone());
                     }
+                    Seen::Link(t)
+                }
+                EntryType::Dir => Seen::Dir,
+                _ => Seen::Other,
+            };
+            if let Some(prev) = seen.insert(name.clone(), what.clone()) {
+                let same = match (&prev, &what) {
+                    (Seen::File, Seen::File) => true, // contents compared below
+                    (a, b) => a == b && *a != Seen::Other,
+                };
+                if !same {
+                    return Err(fmt(format!(
+                        "member {name:?} appears twice, as {} and as {} (ambiguous archive)",
+                        prev.what(),
+                        what.what()
+                    )));
                 }
             }
         }
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
         }
-        // tar-rs stops at EOF as quietly as at the end-of-archive marker; an
-        // archive cut at a member boundary would otherwise pass as whole.
-        if file_len < last_end.saturating_add(512) {
+        // An archive cut at a member boundary would otherwise pass as whole.
+        if rd.end() != Some(crate::tarstream::End::Marker) {
             return Err(fmt(format!(
                 "truncated archive: it ends at byte {file_len}, before the end-of-archive marker"
             )));
         }
-        // The same name twice is ambiguous (tools disagree on which copy
-        // counts) unless both copies are identical.
+        rd.check_after_end()
+            .map_err(|e| fmt(crate::error::describe_io(&e)))?;
         for (name, prev) in duplicates {
             let Some(last) = members.get(&name) else {
                 continue;
