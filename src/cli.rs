@@ -95,6 +95,10 @@ pub struct LoadArgs {
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    /// Refuse images with more entries than this in all layers together
+    /// (a layer listed twice counts twice).
+    #[arg(long, global = true, default_value_t = 20_000_000)]
+    max_total_entries: u64,
 }
 
 impl LoadArgs {
@@ -112,6 +116,7 @@ impl LoadArgs {
         o.scan.hash_layers = matches!(hash, Hash::All | Hash::Layers);
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
+        o.scan.max_total_entries = self.max_total_entries;
         o
     }
 }

@@ -118,11 +118,22 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
             cand.layers.len()
         ));
     }
-    let mut seen = std::collections::HashSet::new();
-    for l in &cand.layers {
-        if !seen.insert(&l.member) {
-            warnings.push(format!("layer {} is listed more than once", l.member));
+    // A blob listed twice is read once and replayed at each position.
+    let mut first_of: Vec<usize> = Vec::with_capacity(cand.layers.len());
+    let mut last_of = std::collections::HashMap::new();
+    {
+        let mut firsts = std::collections::HashMap::new();
+        for (i, l) in cand.layers.iter().enumerate() {
+            let first = *firsts.entry(&l.member).or_insert(i);
+            if first != i {
+                warnings.push(format!("layer {} is listed more than once", l.member));
+            }
+            first_of.push(first);
+            last_of.insert(first, i);
         }
+    }
+    let mut total = 0u64;
+    for (i, l) in cand.layers.iter().enumerate() {
         if !store.contains(&l.member) {
             return Err(Error::Member {
                 path: display,
@@ -130,10 +141,19 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 msg: "layer named by the manifest is missing from the archive".into(),
             });
         }
-    }
-    let mut total = 0u64;
-    for l in &cand.layers {
+        if first_of[i] != i {
+            continue;
+        }
         total += store.size(&l.member)?;
+        if let Some(what) = unsupported_compression(store, &l.member)? {
+            return Err(Error::Format {
+                path: display,
+                msg: format!(
+                    "layer {i} is compressed with {what}, which layerscope does not read ({}); decompress it first (gzip and zstd are read directly)",
+                    l.member
+                ),
+            });
+        }
     }
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
@@ -158,7 +178,11 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     let mut replay = Replay::new();
     let mut infos: Vec<LayerInfo> = Vec::with_capacity(cand.layers.len());
     let hist = layer_history(&history, cand.layers.len());
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<layer::LayerScan, String>)>(2);
+    // `Ok(None)`: a repeat of an earlier layer's blob, not read again.
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<layer::LayerScan>, String>)>(2);
+    let mut kept: std::collections::HashMap<usize, Arc<layer::LayerScan>> =
+        std::collections::HashMap::new();
+    let mut total_entries = 0u64;
     let mut first_err: Option<Error> = None;
 
     // Layers are handed out in order to a few workers, and a worker waits
@@ -173,12 +197,19 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     let replayed = (Mutex::new(0usize), Condvar::new());
     std::thread::scope(|s| {
         let layers = &cand.layers;
+        let first_of = &first_of;
         for _ in 0..workers {
             let tx = tx.clone();
             let (next_layer, replayed) = (&next_layer, &replayed);
             s.spawn(move || loop {
                 let i = next_layer.fetch_add(1, Ordering::Relaxed);
                 let Some(l) = layers.get(i) else { break };
+                if first_of[i] != i {
+                    if tx.send((i, Ok(None))).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 {
                     let (lock, cv) = replayed;
                     let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -203,7 +234,8 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                         layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
                             progress.bytes_done.fetch_add(n, Ordering::Relaxed);
                         })
-                    });
+                    })
+                    .map(Some);
                 if tx.send((i, res)).is_err() {
                     break;
                 }
@@ -226,7 +258,20 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 let i = next;
                 next += 1;
                 let scan = match res {
-                    Ok(s) => s,
+                    Ok(Some(s)) => Arc::new(s),
+                    Ok(None) => match kept.get(&first_of[i]) {
+                        Some(s) => Arc::clone(s),
+                        None => {
+                            first_err = Some(layer_err(
+                                i,
+                                &name_of(i),
+                                "internal error: a repeated layer was not kept".into(),
+                            ));
+                            progress.cancel.store(true, Ordering::Relaxed);
+                            advance(usize::MAX / 2);
+                            break;
+                        }
+                    },
                     Err(msg) => {
                         first_err = Some(layer_err(i, &name_of(i), msg));
                         progress.cancel.store(true, Ordering::Relaxed);
@@ -268,10 +313,32 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                     advance(usize::MAX / 2);
                     break;
                 }
-                for w in &scan.warnings {
-                    warnings.push(format!("layer {i}: {w}"));
+                total_entries += scan.entries.len() as u64;
+                if total_entries > opts.scan.max_total_entries {
+                    first_err = Some(Error::Limit {
+                        path: display.clone(),
+                        msg: format!(
+                            "more than {} entries in all layers together at layer {i} (raise the limit with --max-total-entries)",
+                            opts.scan.max_total_entries
+                        ),
+                    });
+                    progress.cancel.store(true, Ordering::Relaxed);
+                    advance(usize::MAX / 2);
+                    break;
+                }
+                if first_of[i] == i {
+                    for w in &scan.warnings {
+                        warnings.push(format!("layer {i}: {w}"));
+                    }
                 }
                 replay.apply(&scan.entries);
+                // Keep a repeated blob's entries until its last position.
+                let first = first_of[i];
+                if last_of.get(&first).is_some_and(|&last| last > i) {
+                    kept.insert(first, Arc::clone(&scan));
+                } else {
+                    kept.remove(&first);
+                }
                 let h = hist[i];
                 infos.push(LayerInfo {
                     index: i,
@@ -372,4 +439,27 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
 
 fn source_layout_is_docker(l: archive::Layout) -> bool {
     l == archive::Layout::DockerLegacy
+}
+
+/// Does a layer blob start with the magic of a compression we do not read?
+fn unsupported_compression(store: &archive::Store, member: &str) -> Result<Option<&'static str>> {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let mut got = 0;
+    let mut r = store.open(member)?;
+    while got < head.len() {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::Member {
+                    path: store.display.clone(),
+                    member: member.to_string(),
+                    msg: crate::error::describe_io(&e),
+                })
+            }
+        }
+    }
+    Ok(Compression::unsupported(&head[..got]))
 }

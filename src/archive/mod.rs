@@ -124,13 +124,13 @@ impl<R: Read> Read for Counting<R> {
 
 /// Compressions `docker load` accepts that we leave to other tools.
 fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
-    if magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
-        Some("xz")
-    } else if magic.starts_with(b"BZh") {
-        Some("bzip2")
-    } else {
-        None
-    }
+    crate::layer::Compression::unsupported(magic)
+}
+
+fn unsupported_msg(what: &str) -> String {
+    format!(
+        "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
+    )
 }
 
 fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
@@ -175,6 +175,13 @@ fn spool_limited(
     let head = std::io::BufRead::fill_buf(&mut buf)
         .map_err(io_err)?
         .to_vec();
+    // Stdin and pipes cannot be sniffed before spooling: look here.
+    if let Some(what) = unsupported_compression(&head) {
+        return Err(Error::Format {
+            path: display.to_path_buf(),
+            msg: unsupported_msg(what),
+        });
+    }
     let compression = crate::layer::Compression::detect(&head);
     let mut reader: Box<dyn Read> = match compression {
         crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
@@ -252,9 +259,7 @@ impl Source {
                 if let Some(what) = unsupported_compression(&magic) {
                     return Err(Error::Format {
                         path: display,
-                        msg: format!(
-                            "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
-                        ),
+                        msg: unsupported_msg(what),
                     });
                 }
                 match crate::layer::Compression::detect(&magic) {

@@ -132,11 +132,18 @@ impl Store {
             let h = match rd.next_header() {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
-                Err(e) if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData => {
+                Err(e)
+                    if rd.entries_read() == 0
+                        && e.kind() == io::ErrorKind::InvalidData
+                        && !e.to_string().starts_with("entry #") =>
+                {
                     return Err(fmt(format!(
                         "not an image archive (not a tar file: {})",
                         crate::error::describe_io(&e)
                     )))
+                }
+                Err(e) if e.to_string().starts_with("entry #") => {
+                    return Err(fmt(crate::error::describe_io(&e)))
                 }
                 Err(e) => {
                     return Err(fmt(format!(

@@ -47,6 +47,18 @@ impl Compression {
         }
     }
 
+    /// A compression `docker load` accepts that is left to other tools,
+    /// named from the magic bytes (as the others are).
+    pub fn unsupported(head: &[u8]) -> Option<&'static str> {
+        if head.starts_with(&[0xfd, b'7', b'z', b'X']) {
+            Some("xz")
+        } else if head.starts_with(b"BZh") {
+            Some("bzip2")
+        } else {
+            None
+        }
+    }
+
     /// How people call it.
     pub fn name(self) -> &'static str {
         match self {
@@ -139,6 +151,8 @@ pub struct ScanOptions {
     pub blob_digest_unknown: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
+    /// Entries in all layers of an image together (checked by the loader).
+    pub max_total_entries: u64,
 }
 
 impl Default for ScanOptions {
@@ -149,6 +163,7 @@ impl Default for ScanOptions {
             blob_digest_unknown: false,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
+            max_total_entries: 20_000_000,
         }
     }
 }
@@ -349,10 +364,11 @@ fn finish_tar<R: tarstream::Skip>(
 
 const NO_END_MARKER: &str = "the tar stream ends without an end-of-archive marker (truncated?)";
 
-/// A reader error as a message: the first header failing means the blob is
-/// not a tar at all.
+/// A reader error as a message: the first header failing its checksum
+/// means the blob is not a tar at all (messages about an entry say which).
 pub(crate) fn tar_error<R: tarstream::Skip>(rd: &tarstream::Reader<R>, e: &io::Error) -> String {
-    if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData {
+    let about_entry = e.to_string().starts_with("entry #");
+    if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData && !about_entry {
         format!("not a tar stream: {}", crate::error::describe_io(e))
     } else {
         crate::error::describe_io(e)
