@@ -446,12 +446,12 @@ impl<R: Skip> Reader<R> {
         let num = |r: std::ops::Range<usize>, name: &str| {
             field_num(&block[r]).map_err(|e| err(format!("{name} field {e}")))
         };
-        let mut mode = num(100..108, "mode")? as u32;
+        let mode = num(100..108, "mode")? as u32;
         let mut uid = num(108..116, "uid")?;
         let mut gid = num(116..124, "gid")?;
         let mut mtime = num(136..148, "mtime")?;
         let mut size = header_size;
-        mode &= 0o7777;
+        // The whole field: some writers (kaniko) store the file type bits too.
         let mut pax = pax.unwrap_or_default();
         if pax.path.is_some() && long_name.is_some() {
             return Err(err(
