@@ -829,6 +829,12 @@ fn for_each_record(
     Ok(())
 }
 
+/// The `size` record of a PAX header's data, if it has one (what a reader
+/// uses instead of the header's size field).
+pub fn pax_size(data: &[u8]) -> Result<Option<u64>, String> {
+    Ok(parse_pax(data)?.size)
+}
+
 fn parse_pax(data: &[u8]) -> Result<Pax, String> {
     let mut p = Pax::default();
     for_each_record(data, |k, v| {

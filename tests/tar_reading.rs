@@ -353,6 +353,48 @@ fn an_outer_archive_where_gnu_tar_sees_a_second_manifest_is_refused() {
     }
 }
 
+/// Members whose size is only in a PAX `size` record (the header's field
+/// is 0), as writers do for members of 8 GiB and more: legal, and read the
+/// same from a file and from stdin (where the spooling walks the headers).
+#[test]
+fn members_sized_only_by_pax_records_read_from_a_file_and_from_stdin() {
+    let good = ImageBuilder::new()
+        .tag("paxsized:1")
+        .layer(synth::LayerBuilder::new("base").file("etc/motd", &synth::pseudo_bytes(4, 300_000)))
+        .docker_legacy();
+    let mut out = Vec::new();
+    let mut a = tar::Archive::new(&good[..]);
+    for e in a.entries().expect("tar") {
+        let mut e = e.expect("entry");
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let name = e.path_bytes().into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).expect("read");
+        out.extend(pax(
+            b'x',
+            &record("size", data.len().to_string().as_bytes()),
+        ));
+        out.extend_from_slice(&header(&name, b'0', 0, false));
+        out.extend(padded(data));
+    }
+    let bytes = end(out);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(l.image.name.as_deref(), Some("paxsized:1"));
+    let out = bin()
+        .args(["report", "-", "--format", "json"])
+        .write_stdin(bytes)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn anything_tar_readers_could_read_differently_is_an_error() {
     let layer_err = |tar: Vec<u8>, want: &str| {

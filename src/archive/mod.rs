@@ -145,7 +145,16 @@ struct HeaderWalk {
     end: Option<u64>,
     /// A block that is not a header: stop reading after it.
     broken: bool,
+    /// The body of a PAX header being gathered (its `size` record, not the
+    /// header's size field, says where the next header is), and its length.
+    pax: Option<(Vec<u8>, u64)>,
+    /// The size a complete PAX header set for the next entry.
+    pax_size: Option<u64>,
 }
+
+/// PAX headers larger than this are not gathered while spooling (the store
+/// refuses them by the path limit anyway).
+const PAX_WALK_LIMIT: u64 = 4 << 20;
 
 /// After the end-of-archive marker, at most this much more is kept (record
 /// padding, and enough for the store to notice trailing data).
@@ -157,6 +166,10 @@ impl HeaderWalk {
         while !data.is_empty() && !self.broken && self.end.is_none() {
             if self.pos < self.next {
                 let skip = (self.next - self.pos).min(data.len() as u64) as usize;
+                if let Some((body, len)) = &mut self.pax {
+                    let want = (*len as usize).saturating_sub(body.len()).min(skip);
+                    body.extend_from_slice(&data[..want]);
+                }
                 self.pos += skip as u64;
                 data = &data[skip..];
                 continue;
@@ -183,8 +196,29 @@ impl HeaderWalk {
             return;
         }
         self.zero_blocks = 0;
+        if let Some((body, _)) = self.pax.take() {
+            match crate::tarstream::pax_size(&body) {
+                Ok(size) => self.pax_size = size,
+                Err(_) => {
+                    // The store says what is wrong with it.
+                    self.broken = true;
+                    return;
+                }
+            }
+        }
+        let flag = self.block[156];
         match (checksum_ok(&self.block), tar_number(&self.block[124..136])) {
+            (true, Some(size)) if flag == b'x' && size <= PAX_WALK_LIMIT => {
+                self.pax = Some((Vec::with_capacity(size as usize), size));
+                self.next = self
+                    .pos
+                    .saturating_add(size.saturating_add(511) / 512 * 512);
+            }
             (true, Some(size)) => {
+                let size = match flag {
+                    b'L' | b'K' | b'x' | b'g' => size,
+                    _ => self.pax_size.take().unwrap_or(size),
+                };
                 self.next = self
                     .pos
                     .saturating_add(size.saturating_add(511) / 512 * 512);
