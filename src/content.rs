@@ -2,8 +2,6 @@
 //! window: the layer is streamed again and only the wanted entry's bytes in
 //! the window are kept, so a 1 GB file never lands in memory.
 
-use std::io::Read;
-
 use crate::error::{Error, Result};
 use crate::layer::{normalise, Kind};
 use crate::load::Loaded;
@@ -54,7 +52,8 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
 }
 
 /// A layer's tar stream, decompressed.
-type LayerReader<'a> = Reader<Stream<Box<dyn Read + 'a>>>;
+type LayerReader =
+    Reader<Stream<crate::layer::Decoder<std::io::BufReader<crate::archive::store::MemberReader>>>>;
 
 /// Where the bytes shown for a path come from: the file itself, a
 /// symlink's target (followed inside the image), or for a path deleted by
@@ -234,19 +233,12 @@ fn with_entry(
     layer_idx: usize,
     want: &[u8],
     nth: Option<usize>,
-    f: &mut dyn FnMut(&mut LayerReader<'_>, &Header) -> Result<()>,
+    f: &mut dyn FnMut(&mut LayerReader, &Header) -> Result<()>,
 ) -> Result<usize> {
     let info = &l.image.layers[layer_idx];
     let blob = l.source.store.open(&info.member)?;
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, blob);
-    let head = std::io::BufRead::fill_buf(&mut buf).map_err(|e| err(l, e.to_string()))?;
-    let reader: Box<dyn Read> = match crate::layer::Compression::detect(head) {
-        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        crate::layer::Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| err(l, e.to_string()))?,
-        ),
-        crate::layer::Compression::None => Box::new(buf),
-    };
+    let buf = std::io::BufReader::with_capacity(1 << 16, blob);
+    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(|e| err(l, e.to_string()))?;
     let want_comps = normalise(want).0;
     let limits = Limits {
         max_path_bytes: l.max_path_bytes,

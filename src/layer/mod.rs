@@ -11,7 +11,10 @@ use crate::tarstream;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod decode;
 mod pipeline;
+
+pub use decode::{Decoder, ZSTD_WINDOW_LOG_MAX};
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
