@@ -437,3 +437,153 @@ fn a_valid_stream_beyond_the_input_limit_names_the_option() {
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stdout.starts_with("Image:     big:1\n"), "{}", r.stdout);
 }
+
+// ---------------------------------------------------------------------------
+// The CI rules file
+// ---------------------------------------------------------------------------
+
+/// Run `ci IMAGE --ci-config RULES` on a small image, bounded.
+fn ci_with_rules(rules: &[u8], extra: &[&str]) -> (Run, String) {
+    let a = write_archive(&small_image().docker_legacy(), "small.tar");
+    let rules_path = a.dir.path().join("rules.yaml");
+    std::fs::write(&rules_path, rules).expect("write rules");
+    let mut args = vec![
+        "ci",
+        a.path.to_str().expect("utf-8"),
+        "--ci-config",
+        rules_path.to_str().expect("utf-8"),
+    ];
+    args.extend(extra);
+    let start = Instant::now();
+    let r = run_bounded_in(Some(a.dir.path()), &args, None, 512, 120);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    let dir = format!("{}/", a.dir.path().display());
+    let stderr = r.stderr.replace(&dir, "");
+    (r, stderr)
+}
+
+fn ci_fails(rules: &[u8], want: &str) {
+    let (r, stderr) = ci_with_rules(rules, &[]);
+    assert_eq!(r.code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(stderr.trim_end(), want);
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+}
+
+#[test]
+fn an_aliased_megabyte_anchor_is_refused_without_copies() {
+    // 1 MB anchor, aliased 300 times: 300 MB of globs once expanded.
+    let mut y = format!(
+        "anchor: &big \"{}\"\nrules:\n  forbiddenPaths:\n",
+        "a".repeat(1 << 20)
+    );
+    for _ in 0..300 {
+        y.push_str("    - *big\n");
+    }
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: the CI rules file is larger than 1048576 bytes",
+    );
+    // Under the size limit: a 100 KB anchor aliased 1,000 times.
+    let mut y = format!(
+        "anchor: &big \"{}\"\nrules:\n  forbiddenPaths:\n",
+        "a".repeat(100_000)
+    );
+    for _ in 0..1000 {
+        y.push_str("    - *big\n");
+    }
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: invalid CI rules: rules.forbiddenPaths[0]: a glob of 100000 bytes, more than 1024 at line 1 column 9",
+    );
+}
+
+#[test]
+fn deep_nesting_in_the_rules_file_is_refused_by_line() {
+    // 100,000 levels of block nesting, then of flow nesting.
+    let mut y = String::from("rules:\n");
+    for i in 0..100_000 {
+        y.push_str(&" ".repeat(i % 200 + 2));
+        y.push_str("k:\n");
+        if i % 200 == 199 {
+            break;
+        }
+    }
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: invalid CI rules: nested deeper than 32 levels at line 33",
+    );
+    let y = format!("rules:\n  forbiddenPaths: {}", "[".repeat(100_000));
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: invalid CI rules: nested deeper than 32 levels at line 2",
+    );
+    let y = format!("rules:\n  forbiddenPaths:\n{}", "- ".repeat(100_000));
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: invalid CI rules: nested deeper than 32 levels at line 3",
+    );
+}
+
+#[test]
+fn too_many_globs_are_refused() {
+    let mut y = String::from("rules:\n  forbiddenPaths:\n");
+    for i in 0..1001 {
+        y.push_str(&format!("    - /g{i}\n"));
+    }
+    ci_fails(
+        y.as_bytes(),
+        "layerscope: rules.yaml: invalid CI rules: rules.forbiddenPaths: more than 1000 globs at line 3 column 5",
+    );
+}
+
+#[test]
+fn negative_and_rounded_thresholds_name_their_key() {
+    for (rules, want) in [
+        ("lowestEfficiency: -0.1", "CI rule lowestEfficiency: negative ratio \"-0.1\""),
+        (
+            "highestUserWastedPercent: 9007199254740993",
+            "CI rule highestUserWastedPercent: 9007199254740993 cannot be represented exactly as a ratio",
+        ),
+        ("highestWastedBytes: -5", "CI rule highestWastedBytes: negative size \"-5\""),
+        ("highestWastedBytes: -5MB", "CI rule highestWastedBytes: negative size \"-5MB\""),
+        ("highestImageSize: 1.5", "CI rule highestImageSize: 1.5 is not a whole number of bytes"),
+        ("highestLayerCount: -1", "CI rule highestLayerCount: invalid count \"-1\""),
+        ("highestLayerCount: 1.5", "CI rule highestLayerCount: invalid count \"1.5\""),
+    ] {
+        ci_fails(
+            format!("rules:\n  {rules}\n").as_bytes(),
+            &format!("layerscope: {want}"),
+        );
+    }
+    // 2^53+1 as a size is exact.
+    let (r, stderr) = ci_with_rules(b"rules:\n  highestImageSize: 9007199254740993\n", &[]);
+    assert_eq!(r.code, Some(0), "{stderr}");
+    assert!(
+        r.stdout
+            .contains("  PASS: highestImageSize (measured 3, threshold 9007199254740993)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn an_unknown_key_warns_with_the_nearest_known_key() {
+    let (r, stderr) = ci_with_rules(
+        b"rules:\n  lowestEfficency: 0.95\n  zzz: 1\nrule:\n  x: 1\n",
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{stderr}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "layerscope: warning: rules.yaml: unknown key \"rules.lowestEfficency\" is ignored; did you mean \"rules.lowestEfficiency\"?",
+            "layerscope: warning: rules.yaml: unknown key \"rules.zzz\" is ignored",
+            "layerscope: warning: rules.yaml: unknown key \"rule\" is ignored; did you mean \"rules\"?",
+        ]
+    );
+}
