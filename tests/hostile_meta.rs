@@ -587,3 +587,86 @@ fn an_unknown_key_warns_with_the_nearest_known_key() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Config counts
+// ---------------------------------------------------------------------------
+
+/// The small image in the legacy layout with its config replaced by
+/// `config` (renamed config.json, so no digest names it).
+fn with_config(config: &[u8]) -> Vec<u8> {
+    let mut ms = members(&small_image().docker_legacy());
+    let mi = ms
+        .iter()
+        .position(|(n, _)| n == "manifest.json")
+        .expect("manifest");
+    let mut m: serde_json::Value = serde_json::from_slice(&ms[mi].1).expect("json");
+    let old = m[0]["Config"].as_str().expect("config").to_string();
+    m[0]["Config"] = serde_json::json!("config.json");
+    ms[mi].1 = serde_json::to_vec(&m).expect("json");
+    let ci = ms
+        .iter()
+        .position(|(n, _)| *n == old)
+        .expect("config member");
+    ms[ci] = ("config.json".to_string(), config.to_vec());
+    repack(&ms)
+}
+
+/// The small image's config with `key` (a top-level key or `config.Key`)
+/// holding `json`.
+fn config_with(key: &str, json: &str) -> Vec<u8> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&small_image().config_json()).expect("config");
+    let (obj, k) = match key.split_once('.') {
+        Some((a, b)) => (&mut v[a], b),
+        None => (&mut v, key),
+    };
+    obj[k] = serde_json::json!("PLACEHOLDER");
+    serde_json::to_string(&v)
+        .expect("json")
+        .replace("\"PLACEHOLDER\"", json)
+        .into_bytes()
+}
+
+#[test]
+fn huge_metadata_lists_are_refused_before_parsing() {
+    // A million `{}` history entries (3 MB): gigabytes once parsed whole.
+    let history = format!("[{}{{}}]", "{},".repeat(999_999));
+    let a = write_archive(&with_config(&config_with("history", &history)), "h.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p], None, 1024, 120);
+    assert_eq!(
+        one_error(&r, &a.path),
+        "layerscope: IMAGE: config.json: invalid image config: more than 100000 entries at line 1 column 300083"
+    );
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+    for (key, json) in [
+        ("config.Env", format!("[{}\"\"]", "\"\",".repeat(100_000))),
+        (
+            "config.Labels",
+            format!(
+                "{{{}\"x\":\"\"}}",
+                (0..100_000)
+                    .map(|i| format!("\"{i}\":\"\","))
+                    .collect::<String>()
+            ),
+        ),
+    ] {
+        let a = write_archive(&with_config(&config_with(key, &json)), "c.tar");
+        let p = a.path.to_str().expect("utf-8");
+        let r = run_bounded(&["report", p], None, 1024, 120);
+        let line = one_error(&r, &a.path);
+        assert!(
+            line.starts_with(
+                "layerscope: IMAGE: config.json: invalid image config: more than 100000 entries at line 1 column "
+            ),
+            "{key}: {line}"
+        );
+    }
+    // Within the limit it loads.
+    let history = format!("[{}{{}}]", "{},".repeat(999));
+    let a = write_archive(&with_config(&config_with("history", &history)), "ok.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p], None, 1024, 120);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
