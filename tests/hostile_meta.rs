@@ -362,7 +362,7 @@ fn too_many_index_entries_are_refused() {
     let r = run_bounded(&["report", p], None, 1024, 120);
     assert_eq!(
         one_error(&r, &a.path),
-        "layerscope: IMAGE: index.json: image indexes list more than 100000 descriptors in all"
+        "layerscope: IMAGE: index.json: invalid image index: more than 100000 entries at line 1 column 15300167"
     );
 }
 

@@ -253,9 +253,10 @@ fn exact_ratio(key: &str, s: &str, x: f64) -> Result<f64> {
     Ok(x)
 }
 
-/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰.
+/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰
+/// (the one rule of [`crate::size`], shared with the explorer's filter).
 pub fn parse_size(s: &str) -> Option<u64> {
-    parse_size::Config::new().parse_size(s.trim()).ok()
+    crate::size::parse_size(s).ok()
 }
 
 /// A ratio written as `0.1` or `10%`; disabled when absent.
@@ -307,9 +308,12 @@ fn size(key: &str, v: Option<String>) -> Result<Threshold<u64>> {
                     )));
                 }
             }
-            parse_size(t)
-                .map(Threshold::At)
-                .ok_or_else(|| Error::Usage(format!("CI rule {key}: invalid size {s:?}")))
+            crate::size::parse_size(&s).map(Threshold::At).map_err(|_| {
+                Error::Usage(format!(
+                    "CI rule {key}: invalid size {s:?}: expected {}",
+                    crate::size::SIZE_GRAMMAR
+                ))
+            })
         }
     }
 }
