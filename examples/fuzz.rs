@@ -398,7 +398,7 @@ fn odd_layer(rng: &mut XorShift64, ms: &mut [MemberData]) -> Option<()> {
             _ => {
                 // Deep but not 30,000 deep: extraction by path is quadratic in depth
                 // (the openat rewrite on branch extract removes that).
-                let path = "p/".repeat(1 + rng.below(3_000) as usize);
+                let path = "p/".repeat(1 + rng.below(500) as usize);
                 b.append_pax_extensions([("path", path.as_bytes())]).ok()?;
                 let mut h = tar::Header::new_ustar();
                 h.set_size(body.len() as u64);
