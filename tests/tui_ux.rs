@@ -459,3 +459,45 @@ fn viewer_end_goes_to_the_end_of_the_file_and_colon_jumps_to_an_offset() {
         .unwrap_or("")
         .starts_with("offset `lots`: expected"));
 }
+
+// ---- load warnings ----
+
+#[test]
+fn load_warnings_show_as_a_marker_on_the_main_screen_that_opens_them() {
+    let img = synth::ImageBuilder::new().tag("warn:1").layer(
+        synth::LayerBuilder::new("ADD rootfs")
+            .dir("bin")
+            .file("bin/a", b"a")
+            .hardlink("bin/b", "bin/missing"),
+    );
+    let mut a = app_from(&img.docker_legacy(), ThemeName::None);
+    let warnings =
+        a.s.data
+            .as_ref()
+            .expect("data")
+            .loaded
+            .image
+            .warnings
+            .clone();
+    assert!(!warnings.is_empty());
+    let sc = screen(&a.s, 100, 30);
+    let title = sc.lines().next().unwrap_or("");
+    let n = warnings.len();
+    let what = if n == 1 { "warning" } else { "warnings" };
+    assert!(title.contains(&format!("⚠ {n} load {what} (W)")), "{sc}");
+    keys(&mut a.s, "W");
+    assert!(matches!(a.s.popup, Some(Popup::Warnings { .. })));
+    let sc = screen(&a.s, 100, 30);
+    assert!(sc.contains("hardlinks point to missing targets"), "{sc}");
+    press(&mut a.s, KeyCode::Esc);
+    assert!(a.s.popup.is_none());
+    // An image without warnings shows no marker, and W says so.
+    let mut b = sample();
+    assert!(!screen(&b.s, 100, 30).contains('⚠'));
+    keys(&mut b.s, "W");
+    assert!(b.s.popup.is_none());
+    assert_eq!(
+        b.s.message.as_deref(),
+        Some("the image loaded without warnings")
+    );
+}

@@ -55,6 +55,7 @@ pub enum Action {
     ImageDetails,
     Extract,
     CopyPath,
+    Warnings,
 }
 
 /// (action, config name, default keys, help text).
@@ -232,6 +233,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "copy_path",
         &["y"],
         "copy path (OSC 52 clipboard)",
+    ),
+    (
+        Action::Warnings,
+        "warnings",
+        &["W"],
+        "load warnings (the ⚠ marker)",
     ),
 ];
 

@@ -345,6 +345,10 @@ pub enum Popup {
     Help {
         scroll: usize,
     },
+    /// The load's warnings (opened from the title's ⚠ marker, `W`).
+    Warnings {
+        scroll: usize,
+    },
     /// `links`: the hardlink group, found when the popup opens (a scan of
     /// the tree, kept out of the per-frame render).
     FileDetails {

@@ -178,6 +178,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         || matches!(
             (&s.popup, act),
             (Some(Popup::Help { .. }), Some(Action::Help))
+                | (Some(Popup::Warnings { .. }), Some(Action::Warnings))
                 | (Some(Popup::FileDetails { .. }), Some(Action::Details))
                 | (Some(Popup::ImageDetails { .. }), Some(Action::ImageDetails))
                 | (Some(Popup::Content(_)), Some(Action::Content))
@@ -191,7 +192,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         .as_ref()
         .map_or(0, |d| d.analysis.corrected.top_wasted.len());
     match s.popup.as_mut()? {
-        Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
+        Popup::Help { scroll } | Popup::Warnings { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
                 scroll_offset(scroll, d);
             }
@@ -364,6 +365,13 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
     match a {
         Action::Quit => {}
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
+        Action::Warnings => {
+            if data.loaded.image.warnings.is_empty() {
+                s.message = Some("the image loaded without warnings".into());
+            } else {
+                s.popup = Some(Popup::Warnings { scroll: 0 });
+            }
+        }
         Action::FocusNext | Action::FocusPrev => {
             s.focus = match s.focus {
                 Focus::Layers => Focus::Tree,

@@ -275,7 +275,11 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
             s.expand_depth = s.tree.expand_deeper(t, s.expand_depth);
             s.message = Some(format!("expanded to depth {}", s.expand_depth));
         }
-        Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
+        Action::CycleMode
+        | Action::MarkRange
+        | Action::OnlyWasted
+        | Action::Extract
+        | Action::Warnings => {
             s.message = Some("not available in diff mode".into());
         }
         Action::Search => open_search(s),

@@ -19,6 +19,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
         None => {}
         Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
+        Some(Popup::Warnings { scroll }) => warnings(s, *scroll, area, buf),
         Some(Popup::FileDetails { id, scroll, links }) => {
             file_details(s, *id, links, *scroll, area, buf)
         }
@@ -132,6 +133,22 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
         Span::raw(cfg),
     ]));
     lines
+}
+
+fn warnings(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let w = &data.loaded.image.warnings;
+    let title = format!("{} load warnings (esc closes, j/k scroll)", w.len());
+    let inner = frame(s, &title, area, buf);
+    let lines: Vec<Line> = w
+        .iter()
+        .map(|w| Line::raw(format!("⚠ {}", crate::error::clean(w))))
+        .collect();
+    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(inner, buf);
 }
 
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {

@@ -54,9 +54,11 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (a, name, _, text) in ACTIONS {
         let text = match a {
-            Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
-                continue
-            }
+            Action::CycleMode
+            | Action::MarkRange
+            | Action::OnlyWasted
+            | Action::Extract
+            | Action::Warnings => continue,
             Action::Details => "old and new metadata side by side",
             Action::Content => "line diff of old vs new (binary: sizes and hashes)",
             Action::ImageDetails => "both images, config changes, biggest growth",
