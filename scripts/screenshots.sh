@@ -45,7 +45,7 @@ shot() {
   SOCK="layerscope-shots-$$-$name"
   t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
     "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN ${ARGS:-$IMAGE}; sleep 60"
-  wait_for "${READY:-Layers 6/6}"
+  wait_for "${READY:-Layer 5 of 0–5}"
   for k in "$@"; do
     t send-keys -t shot "$k"
     if [ "$k" = Escape ]; then sleep 0.3; else sleep 0.05; fi

@@ -40,7 +40,7 @@ fn explore_the_sample_image_in_a_terminal() {
         32,
     );
     t.wait_until("the loaded image", |s| {
-        s.contains("Layers 6/6") && s.contains("aggregated to layer 5")
+        s.contains("Layer 5 of 0–5") && s.contains("aggregated to layer 5")
     });
     // Switch layers: up three, per-layer view of the cleanup layer.
     t.keys(&["k", "k", "k", "v"]);
@@ -72,13 +72,13 @@ fn explore_the_sample_image_in_a_terminal() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["?"]);
-    t.wait_for("Help (esc closes");
+    t.wait_for("Help (q or esc closes");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
     let s = t.wait_for("EXITED=0");
     // The alternate screen is gone: no pane borders left behind.
-    assert!(!s.contains("Layers 6/6"), "{s}");
+    assert!(!s.contains("Layer 5 of 0–5"), "{s}");
     assert!(!s.contains('┃'), "{s}");
 }
 
@@ -118,8 +118,9 @@ fn bad_config_file_is_an_error_before_the_terminal_is_touched() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "layerscope: {}: keys: unknown action `fly`\n",
-            cfg.display()
+            "layerscope: {}: keys: unknown action `fly` (valid: {})\n",
+            cfg.display(),
+            layerscope::tui::config::action_names().join(", ")
         )
     );
     assert!(out.stdout.is_empty(), "no terminal setup was written");

@@ -501,3 +501,117 @@ fn load_warnings_show_as_a_marker_on_the_main_screen_that_opens_them() {
         Some("the image loaded without warnings")
     );
 }
+
+// ---- key routing ----
+
+fn ctrl(s: &mut AppState, c: char) {
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    );
+}
+
+#[test]
+fn q_and_esc_close_every_popup_and_only_ctrl_c_quits_from_one() {
+    let mut a = sample();
+    goto(&mut a.s, "/etc/hostname");
+    for open in ["?", "d", "i", "o"] {
+        keys(&mut a.s, open);
+        assert!(a.s.popup.is_some(), "{open}");
+        keys(&mut a.s, "q");
+        assert!(a.s.popup.is_none(), "q closes {open}");
+        assert!(!a.s.quit, "q in {open} does not quit");
+        keys(&mut a.s, open);
+        press(&mut a.s, KeyCode::Esc);
+        assert!(a.s.popup.is_none() && !a.s.quit, "esc closes {open}");
+    }
+    a.s.effects.clear();
+    keys(&mut a.s, "o");
+    run_reads(&mut a.s);
+    assert!(screen(&a.s, 120, 30).contains("q/esc closes"));
+    ctrl(&mut a.s, 'c');
+    assert!(a.s.quit, "ctrl-c quits from a popup");
+    let mut b = sample();
+    keys(&mut b.s, "q");
+    assert!(b.s.quit, "q quits from the main screen");
+}
+
+#[test]
+fn while_loading_only_q_and_ctrl_c_act_and_other_keys_get_a_hint() {
+    use layerscope::load::Progress;
+    let mut s = AppState::new(
+        "image.tar".into(),
+        std::sync::Arc::new(Progress::default()),
+        common::screen::config(ThemeName::None),
+    );
+    apply(&mut s, Msg::Resize(100, 30));
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.quit, "esc does not quit while loading");
+    keys(&mut s, "/");
+    assert!(s.prompt.is_none(), "no prompt opens unseen");
+    assert_eq!(
+        s.message.as_deref(),
+        Some("/: not while loading (q or ctrl-c quits)")
+    );
+    let sc = screen(&s, 100, 30);
+    assert!(
+        sc.contains("/: not while loading (q or ctrl-c quits)"),
+        "{sc}"
+    );
+    keys(&mut s, "q");
+    assert!(s.quit);
+}
+
+#[test]
+fn keys_do_not_act_unseen_on_the_too_small_screen() {
+    let mut a = sample();
+    apply(&mut a.s, Msg::Resize(40, 10));
+    assert!(screen(&a.s, 40, 10).contains("terminal too small"));
+    let (layer, focus) = (a.s.layer, a.s.focus);
+    keys(&mut a.s, "kv/1");
+    press(&mut a.s, KeyCode::Tab);
+    assert_eq!((a.s.layer, a.s.focus), (layer, focus));
+    assert!(a.s.prompt.is_none() && a.s.filter.statuses[0]);
+    keys(&mut a.s, "q");
+    assert!(a.s.quit, "q still quits");
+}
+
+#[test]
+fn dive_ctrl_keys_do_what_they_do_in_dive_and_unbound_keys_say_so() {
+    let mut a = sample();
+    ctrl(&mut a.s, 'f');
+    assert_eq!(
+        a.s.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::state::PromptKind::Filter)
+    );
+    press(&mut a.s, KeyCode::Esc);
+    for (c, i) in [('a', 0), ('r', 2), ('u', 4)] {
+        ctrl(&mut a.s, c);
+        assert!(!a.s.filter.statuses[i], "ctrl-{c}");
+        ctrl(&mut a.s, c);
+    }
+    let mode = a.s.mode;
+    ctrl(&mut a.s, 'l');
+    assert_ne!(a.s.mode, mode, "ctrl-l: layer changes / aggregated");
+    ctrl(&mut a.s, 'o');
+    assert_eq!(a.s.sort.key, layerscope::tui::layer_view::SortKey::Size);
+    let before = a.s.tree.rows.len();
+    ctrl(&mut a.s, ' ');
+    let rows = row_paths(&a.s);
+    assert!(rows.len() < before, "ctrl-space collapses all");
+    assert!(rows.iter().all(|p| p.matches('/').count() == 1), "{rows:?}");
+    ctrl(&mut a.s, 'b');
+    assert!(matches!(a.s.popup, Some(Popup::FileDetails { .. })));
+    keys(&mut a.s, "q");
+    ctrl(&mut a.s, 'e');
+    assert_eq!(
+        a.s.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::state::PromptKind::ExtractTo)
+    );
+    press(&mut a.s, KeyCode::Esc);
+    ctrl(&mut a.s, 'x');
+    assert_eq!(
+        a.s.message.as_deref(),
+        Some("ctrl-x: not bound to anything (? lists the keys)")
+    );
+}

@@ -25,6 +25,8 @@ pub(crate) trait PromptHost {
     /// Is the data loaded?
     fn loaded(&self) -> bool;
     fn popup_open(&self) -> bool;
+    /// Is the "terminal too small" screen shown instead of the panes?
+    fn too_small(&self) -> bool;
 }
 
 /// The field accessors of [`PromptHost`], for a mode state with fields
@@ -53,6 +55,9 @@ macro_rules! prompt_host_fields {
         fn popup_open(&self) -> bool {
             self.popup.is_some()
         }
+        fn too_small(&self) -> bool {
+            $crate::tui::view::is_too_small(self.screen)
+        }
     };
 }
 pub(crate) use prompt_host_fields;
@@ -69,7 +74,10 @@ pub(crate) enum KeyRoute {
 }
 
 /// The key handling both modes share: releases ignored, ctrl-c quits, the
-/// prompt takes keys while open, only quitting while loading.
+/// prompt takes keys while open; while loading, or while the screen is too
+/// small to show anything, only `q` and ctrl-c act (a key must never act
+/// unseen) and others get a hint; in a popup `q` and Esc close it (as in
+/// less and man); a key bound to nothing says so.
 pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
     if k.kind == KeyEventKind::Release {
         return KeyRoute::Done;
@@ -83,18 +91,37 @@ pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
         return KeyRoute::Done;
     }
     *s.message_mut() = None;
-    let act = s.config().keys.action(&Key::from_event(&k));
+    let key = Key::from_event(&k);
+    let act = s.config().keys.action(&key);
+    if act == Some(Action::Quit) && !s.popup_open() {
+        return KeyRoute::Quit;
+    }
+    if s.too_small() {
+        return KeyRoute::Done;
+    }
     if !s.loaded() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
-            _ => KeyRoute::Done,
-        };
+        *s.message_mut() = Some(format!(
+            "{}: not while loading (q or ctrl-c quits)",
+            key.label()
+        ));
+        return KeyRoute::Done;
     }
     if s.popup_open() {
         return KeyRoute::Popup(act);
     }
+    if act.is_none() && !is_modifier_only(&k) {
+        *s.message_mut() = Some(format!(
+            "{}: not bound to anything (? lists the keys)",
+            key.label()
+        ));
+    }
     KeyRoute::Action(act)
+}
+
+/// Keys that are no key on their own (a lone Shift reported by some
+/// terminals).
+fn is_modifier_only(k: &KeyEvent) -> bool {
+    matches!(k.code, KeyCode::Modifier(_) | KeyCode::Null)
 }
 
 /// Open the prompt holding `text` (restored on Esc).

@@ -433,6 +433,8 @@ pub struct AppState {
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
     pub areas: Areas,
+    /// The whole screen at the last resize (empty until the first).
+    pub screen: Rect,
     pub effects: Vec<Effect>,
     pub quit: bool,
     /// Depth used by the last "expand to depth".
@@ -483,6 +485,7 @@ impl AppState {
             prompt: None,
             message,
             areas: Areas::default(),
+            screen: Rect::default(),
             effects: Vec::new(),
             quit: false,
             expand_depth: 0,

@@ -93,7 +93,7 @@ pub fn apply(s: &mut AppState, msg: Msg) {
 
 impl AppState {
     fn resize_keep(&mut self) {
-        let full = self.areas.full();
+        let full = self.screen;
         if full.area() > 0 {
             resize(self, full);
         }
@@ -101,6 +101,7 @@ impl AppState {
 }
 
 fn resize(s: &mut AppState, area: Rect) {
+    s.screen = area;
     s.areas = view::layout(s, area);
     s.tree.height = view::tree::body_height(s.areas.tree);
     s.layers_height = view::layers::body_height(s.areas.layers);
@@ -170,11 +171,10 @@ fn jump_to_path(s: &mut AppState, text: &str) {
 }
 
 fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
-    if act == Some(Action::Quit) {
-        return Some(Msg::Action(Action::Quit));
-    }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(Popup::Help { .. }), Some(Action::Help))

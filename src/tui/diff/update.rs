@@ -85,6 +85,7 @@ pub fn apply(s: &mut DiffState, msg: DiffMsg) {
 }
 
 fn resize(s: &mut DiffState, area: Rect) {
+    s.screen = area;
     s.areas = view::layout(s, area);
     s.tree.height = view::tree_body_height(s.areas.tree);
     s.layers_height = s.areas.old_layers.height.saturating_sub(2) as usize;
@@ -136,11 +137,10 @@ impl PromptHost for DiffState {
 }
 
 fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<DiffMsg> {
-    if act == Some(Action::Quit) {
-        return Some(DiffMsg::Action(Action::Quit));
-    }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(DiffPopup::Help { .. }), Some(Action::Help))
