@@ -615,3 +615,107 @@ fn dive_ctrl_keys_do_what_they_do_in_dive_and_unbound_keys_say_so() {
         Some("ctrl-x: not bound to anything (? lists the keys)")
     );
 }
+
+// ---- finding things: the `:` prompt, search scrolling, other layers ----
+
+fn tab(s: &mut AppState) {
+    press(s, KeyCode::Tab);
+}
+
+fn prompt_text(s: &AppState) -> String {
+    s.prompt
+        .as_ref()
+        .map(|p| p.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn jump_prompt_starts_empty_and_tab_completes_path_components() {
+    let mut a = sample();
+    goto(&mut a.s, "/etc/hostname");
+    keys(&mut a.s, ":");
+    assert_eq!(prompt_text(&a.s), "", "no prefill to type over");
+    keys(&mut a.s, "/us");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/");
+    keys(&mut a.s, "bin/pe");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/bin/perl", "the common prefix");
+    assert_eq!(a.s.message.as_deref(), Some("perl  perl5.36.0"));
+    keys(&mut a.s, "5");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/bin/perl5.36.0");
+    press(&mut a.s, KeyCode::Enter);
+    let d = a.s.data.clone().expect("data");
+    assert_eq!(
+        d.path(a.s.selected_node().expect("sel")),
+        "/usr/bin/perl5.36.0"
+    );
+    // An absolute path typed at once is taken as it is.
+    keys(&mut a.s, ":/etc/hostname");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(d.path(a.s.selected_node().expect("sel")), "/etc/hostname");
+}
+
+#[test]
+fn a_search_match_below_the_screen_is_scrolled_into_view_with_context() {
+    let mut a = sample();
+    keys(&mut a.s, "/dpkg/status");
+    press(&mut a.s, KeyCode::Enter);
+    let t = &a.s.tree;
+    let h = t.height;
+    assert!(t.rows.len() > h, "the tree is taller than the pane");
+    let row = t.selected - t.scroll;
+    assert!(row + 1 < h, "not stuck on the bottom row: row {row} of {h}");
+    assert!(
+        row == h / 3 || t.scroll == t.rows.len() - h,
+        "a third of the way down (row {row} of {h})"
+    );
+}
+
+#[test]
+fn nothing_in_this_view_says_which_layers_have_it_and_enter_goes_there() {
+    let d = sample().s.data.clone().expect("data");
+    let sel = |s: &AppState| d.path(s.selected_node().expect("sel")).to_string();
+    // /var/log/apt/term.log: shipped by layer 1, deleted by layer 2.
+    let mut a = sample();
+    goto(&mut a.s, "/var/log/apt/term.log");
+    assert_eq!(
+        a.s.message.as_deref(),
+        Some("/var/log/apt/term.log: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer, 1);
+    assert_eq!(sel(&a.s), "/var/log/apt/term.log");
+    let mut a = sample();
+    keys(&mut a.s, "/term.log");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        a.s.message.as_deref(),
+        Some("`term.log`: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        (a.s.layer, sel(&a.s)),
+        (1, "/var/log/apt/term.log".to_string())
+    );
+    let mut a = sample();
+    filter(&mut a.s, "term\\.log");
+    assert!(a.s.tree.rows.is_empty());
+    assert_eq!(
+        a.s.message.as_deref(),
+        Some("filter `term\\.log`: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer, 1);
+    assert_eq!(
+        row_paths(&a.s),
+        ["/var", "/var/log", "/var/log/apt", "/var/log/apt/term.log"]
+    );
+    // Any other key drops the offer.
+    let mut a = sample();
+    goto(&mut a.s, "/var/log/apt/term.log");
+    keys(&mut a.s, "j");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer, 5);
+}

@@ -110,6 +110,12 @@ fn resize(s: &mut AppState, area: Rect) {
 }
 
 fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
+    if let Some(o) = s.offer.take() {
+        if k.code == KeyCode::Enter && s.prompt.is_none() && s.popup.is_none() {
+            take_offer(s, o);
+            return None;
+        }
+    }
     match route_key(s, k) {
         KeyRoute::Done => None,
         KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
@@ -129,7 +135,42 @@ impl PromptHost for AppState {
     fn reveal_match(&mut self, id: NodeId) {
         if let Some(data) = self.data.clone() {
             self.tree.reveal(&data.loaded.tree, id);
+            self.tree.scroll_for_jump();
             self.focus = Focus::Tree;
+        }
+    }
+    fn after_submit(&mut self, kind: PromptKind) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        let tree = &data.loaded.tree;
+        match kind {
+            PromptKind::Search => {
+                let q = self.search.query.clone();
+                let exact = super::state::has_upper(&q);
+                let lq = q.to_lowercase();
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    if exact {
+                        data.path(id).contains(q.as_str())
+                    } else {
+                        data.lower(id).contains(lq.as_str())
+                    }
+                });
+                offer_layers(self, &format!("`{q}`"), hits, None);
+            }
+            PromptKind::Filter if self.tree.rows.is_empty() => {
+                let Some(re) = self.filter.regex.clone() else {
+                    return;
+                };
+                let fold = self.filter.fold_case;
+                let hits = tree
+                    .ids()
+                    .skip(1)
+                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
+                let what = format!("filter `{}`", self.filter.text);
+                offer_layers(self, &what, hits, None);
+            }
+            _ => {}
         }
     }
     fn submit_other(&mut self, p: Prompt) {
@@ -166,7 +207,97 @@ fn jump_to_path(s: &mut AppState, text: &str) {
     if s.tree.reveal(tree, id) {
         s.focus = Focus::Tree;
     } else {
-        s.message = Some(format!("{} is not in this view", data.path(id)));
+        let what = data.path(id).to_string();
+        offer_layers(s, &what, std::iter::once(id), Some(id));
+    }
+}
+
+/// Say in which layers the `ids` are present, when none is in this view,
+/// and offer Enter to go to the last of them (showing `node`).
+fn offer_layers(
+    s: &mut AppState,
+    what: &str,
+    ids: impl Iterator<Item = NodeId>,
+    node: Option<NodeId>,
+) {
+    let Some(data) = s.data.clone() else { return };
+    let present = present_layers(&data.loaded.tree, ids);
+    let Some(last) = present.iter().rposition(|&p| p) else {
+        s.message = Some(format!("{what}: not in any layer"));
+        return;
+    };
+    // With a filter hiding it, another layer would not show it either.
+    let where_ = ranges(&present);
+    s.message = Some(format!(
+        "{what}: not in this view; present in layers {where_} (enter: go to layer {last})"
+    ));
+    s.offer = Some(super::state::Offer { layer: last, node });
+}
+
+/// Per layer: is any of `ids` present in the merged tree after it?
+pub fn present_layers(
+    tree: &crate::tree::FileTree,
+    ids: impl Iterator<Item = NodeId>,
+) -> Vec<bool> {
+    let n = tree.layer_count();
+    let mut present = vec![false; n];
+    for id in ids {
+        let vs = &tree.node(id).versions;
+        for (i, v) in vs.iter().enumerate() {
+            if tree.attrs_of(v).is_none() {
+                continue;
+            }
+            let end = vs.get(i + 1).map_or(n, |w| w.layer as usize).min(n);
+            for p in present.iter_mut().take(end).skip(v.layer as usize) {
+                *p = true;
+            }
+        }
+    }
+    present
+}
+
+/// `0, 2–5` from per-layer flags.
+pub fn ranges(flags: &[bool]) -> String {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        if !flags[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < flags.len() && flags[i + 1] {
+            i += 1;
+        }
+        out.push(if start == i {
+            start.to_string()
+        } else {
+            format!("{start}–{i}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+/// Go where an offer said: the layer, aggregated, the path or first match.
+fn take_offer(s: &mut AppState, o: super::state::Offer) {
+    let Some(data) = s.data.clone() else { return };
+    s.layer = o.layer.min(data.layer_count().saturating_sub(1));
+    if s.range_from().is_some() {
+        s.base_mode = ViewMode::Aggregated;
+    }
+    s.mode = ViewMode::Aggregated;
+    s.ensure_layer_visible();
+    s.recompute_view();
+    match o.node {
+        Some(id) => {
+            if s.tree.reveal(&data.loaded.tree, id) {
+                s.focus = Focus::Tree;
+            } else {
+                s.message = Some(format!("{} is hidden by a filter", data.path(id)));
+            }
+        }
+        None => jump_to_match(s, 0),
     }
 }
 
@@ -463,13 +594,9 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => {
-            let start = s
-                .selected_node()
-                .map(|id| data.path(id).to_string())
-                .unwrap_or_default();
-            open_prompt(s, PromptKind::Jump, start)
-        }
+        // Empty, so typing an absolute path does not append to the
+        // current one; Tab completes.
+        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
         Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
         Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
         Action::ToggleAdded

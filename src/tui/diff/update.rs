@@ -113,6 +113,7 @@ impl PromptHost for DiffState {
     fn reveal_match(&mut self, idx: u32) {
         if let Some(data) = self.data.clone() {
             self.tree.reveal(&data.diff.tree, idx);
+            self.tree.scroll_for_jump();
             self.focus = DiffFocus::Tree;
         }
     }
@@ -285,14 +286,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => {
-            let start = s
-                .selected_entry()
-                .and_then(|i| data.entry(i))
-                .map(|e| e.path.clone())
-                .unwrap_or_default();
-            open_prompt(s, PromptKind::Jump, start)
-        }
+        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
         Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
         Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
         Action::ToggleAdded
