@@ -719,3 +719,73 @@ fn nothing_in_this_view_says_which_layers_have_it_and_enter_goes_there() {
     press(&mut a.s, KeyCode::Enter);
     assert_eq!(a.s.layer, 5);
 }
+
+// ---- diff explorer ----
+
+mod diff_explorer {
+    use super::*;
+    use layerscope::tui::diff::pair::ImagePair;
+    use layerscope::tui::diff::state::DiffState;
+    use layerscope::tui::diff::update::{apply as dapply, DiffMsg};
+    use layerscope::tui::diff::view as dview;
+
+    fn diff_app(
+        old: &[u8],
+        new: &[u8],
+        names: (&str, &str),
+    ) -> (DiffState, Vec<common::TempArchive>) {
+        let a = common::write_archive(old, names.0);
+        let b = common::write_archive(new, names.1);
+        let lo = common::load_path(&a.path).expect("load old");
+        let ln = common::load_path(&b.path).expect("load new");
+        let data = ImagePair::build(lo, Some(ln), None, None).expect("diff");
+        let mut s = DiffState::ready(data, common::screen::config(ThemeName::None));
+        dapply(&mut s, DiffMsg::Resize(80, 24));
+        (s, vec![a, b])
+    }
+
+    fn dscreen(s: &DiffState, w: u16, h: u16) -> String {
+        common::screen::render(w, h, |area, buf| dview::draw(s, area, buf))
+    }
+
+    fn links(target: &str, tag: &str) -> synth::ImageBuilder {
+        synth::ImageBuilder::new().tag(tag).layer(
+            synth::LayerBuilder::new("ADD rootfs")
+                .dir("opt")
+                .file(&format!("opt/{target}"), target.as_bytes())
+                .symlink("opt/current", target),
+        )
+    }
+
+    #[test]
+    fn symlink_targets_old_column_at_80_and_bare_oci_tags_get_their_repository() {
+        let (s, _a) = diff_app(
+            &links("v1", "1").oci_archive(synth::Compression::None),
+            &links("v2", "2").oci_archive(synth::Compression::None),
+            ("myapp.tar", "myapp-next.tar"),
+        );
+        let sc = dscreen(&s, 80, 24);
+        let header = sc
+            .lines()
+            .find(|l| l.contains("Name"))
+            .expect("tree header");
+        assert!(header.contains("Old") && header.contains("New"), "{sc}");
+        assert!(
+            sc.contains("myapp:1") && sc.contains("myapp-next:2"),
+            "{sc}"
+        );
+        let mut s = s;
+        dapply(&mut s, DiffMsg::Resize(120, 30));
+        let sc = dscreen(&s, 120, 30);
+        assert!(sc.contains("current -> v2 (was v1)"), "{sc}");
+    }
+
+    #[test]
+    fn an_unchanged_image_size_says_so_with_the_size() {
+        let img = links("v1", "app:1").docker_legacy();
+        let (s, _a) = diff_app(&img, &img, ("a.tar", "b.tar"));
+        let sc = dscreen(&s, 100, 30);
+        assert!(sc.contains("Image size: unchanged, "), "{sc}");
+        assert!(!sc.contains("Image size: 0 B"), "{sc}");
+    }
+}
