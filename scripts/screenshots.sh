@@ -65,7 +65,7 @@ shot file-details "Timeline" : C-u /etc/ssl/certs/ca-certificates.crt Enter d
 shot content "bytes 0" : C-u /var/lib/dpkg/status Enter o
 shot range-compare "net change layer 1" k k k k m j j j
 shot filter "filter: regex" f l i b Enter s
-shot help "Help (esc closes" "?"
+shot help "Help (q or esc closes" "?"
 
 # Diff mode: the sample against its next build (examples/gen.rs sample-v2).
 cargo build --quiet --example gen
