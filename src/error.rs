@@ -60,7 +60,9 @@ pub enum Error {
 /// characters (newlines, escape sequences) are escaped, and very long text
 /// (a tar library quoting a whole garbage header) is cut.
 pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    const MAX: usize = 400;
+    // Long enough for our own longest message (a config error listing all
+    // 40 action names), short enough to cut a quoted garbage header.
+    const MAX: usize = 1000;
     if s.len() <= MAX && !s.chars().any(crate::text::is_unsafe) {
         return std::borrow::Cow::Borrowed(s);
     }
