@@ -335,7 +335,7 @@ impl<R: Skip> Reader<R> {
             })?;
             let flag = block[156];
             let size = field_num(&block[124..136])
-                .map_err(|e| bad(format!("entry #{index}: size field {e}")))?;
+                .map_err(|e| bad(format!("entry #{index}: tar header field size {e}")))?;
             match flag {
                 b'x' | b'X' => {
                     if pax.is_some() {
@@ -444,7 +444,7 @@ impl<R: Skip> Reader<R> {
         }
         let mut link = cstr(&block[157..257]).to_vec();
         let num = |r: std::ops::Range<usize>, name: &str| {
-            field_num(&block[r]).map_err(|e| err(format!("{name} field {e}")))
+            field_num(&block[r]).map_err(|e| err(format!("tar header field {name} {e}")))
         };
         let mode = num(100..108, "mode")? as u32;
         let mut uid = num(108..116, "uid")?;
@@ -755,7 +755,9 @@ fn field_num(f: &[u8]) -> Result<u64, String> {
         .skip_while(|&&b| b != b' ' && b != 0)
         .all(|&b| b == b' ' || b == 0);
     if !rest_ok || !t.iter().all(|b| (b'0'..=b'7').contains(b)) {
-        return Err(format!("is not a number: {:?}", String::from_utf8_lossy(f)));
+        // The bytes are not quoted: they may come from a file that is not a
+        // tar at all (a layout blob hard-linked to /etc/shadow).
+        return Err("is not a number".into());
     }
     let mut v = 0u64;
     for &b in &t {
@@ -768,8 +770,8 @@ fn field_num(f: &[u8]) -> Result<u64, String> {
 }
 
 fn verify_checksum(block: &[u8; BLOCK]) -> io::Result<()> {
-    let want = field_num(&block[148..156])
-        .map_err(|e| bad(format!("archive header checksum {e} (not a tar header)")))?;
+    let want =
+        field_num(&block[148..156]).map_err(|e| bad(format!("tar header field cksum {e}")))?;
     let mut unsigned = 0u64;
     let mut signed = 0i64;
     for (i, &b) in block.iter().enumerate() {
