@@ -39,6 +39,16 @@ enum Command {
     Diff(Box<DiffArgs>),
     /// Extract a file or directory of the merged tree (`/` for all) into a directory.
     Extract(ExtractArgs),
+    /// Manage the registry blob cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// Remove the least recently used blobs until the cache fits --cache-size
+    /// (`--cache-size 0` empties it).
+    Prune,
 }
 
 #[derive(Args, Debug)]
@@ -95,6 +105,68 @@ pub struct LoadArgs {
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How registries are reached (`registry://REF`).
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Registry credentials (else those of docker login / podman login).
+    #[arg(long, global = true, value_name = "USER:PASSWORD")]
+    creds: Option<String>,
+    /// Read USER:PASSWORD from this file (keeps the secret out of `ps`).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
+    creds_file: Option<PathBuf>,
+    /// Reach this registry without verifying TLS, or over plain HTTP (repeatable).
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+    /// Verify registries' TLS certificates; --tls-verify=false trusts any.
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1,
+          default_value_t = true, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    tls_verify: bool,
+    /// Also trust the CA certificates (*.crt, *.pem) in DIR (repeatable).
+    #[arg(long, global = true, value_name = "DIR")]
+    cert_dir: Vec<PathBuf>,
+    /// Cap on the registry blob cache ($XDG_CACHE_HOME/layerscope); 0 disables it.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "10GiB", value_parser = size_arg)]
+    cache_size: u64,
+    /// A registry download that receives nothing for this long fails.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    registry_timeout: u64,
+}
+
+fn size_arg(s: &str) -> std::result::Result<u64, String> {
+    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 500MB, 10GiB)"))
+}
+
+impl RegistryArgs {
+    fn options(&self) -> layerscope::registry::Options {
+        let mut o = layerscope::registry::Options {
+            insecure_registries: self.insecure_registry.clone(),
+            tls_verify: self.tls_verify,
+            cert_dirs: self.cert_dir.clone(),
+            stall_timeout: std::time::Duration::from_secs(self.registry_timeout.max(1)),
+            creds_file: self.creds_file.clone(),
+            ..Default::default()
+        };
+        o.creds = self
+            .creds
+            .as_ref()
+            .map(|c| layerscope::registry::Credential {
+                username: c.split_once(':').map_or(c.as_str(), |p| p.0).to_string(),
+                secret: c.split_once(':').map_or("", |p| p.1).to_string(),
+                origin: "--creds".into(),
+            });
+        o.cache = if self.cache_size == 0 {
+            None
+        } else {
+            o.cache
+                .map(|c| layerscope::registry::Cache::new(c.root().to_path_buf(), self.cache_size))
+        };
+        o
+    }
 }
 
 impl LoadArgs {
@@ -112,6 +184,7 @@ impl LoadArgs {
         o.scan.hash_layers = matches!(hash, Hash::All | Hash::Layers);
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
+        o.registry = self.registry.options();
         o
     }
 }
@@ -334,6 +407,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
         Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
         Some(Command::Extract(x)) => run_extract(&x, &cli.load),
+        Some(Command::Cache(CacheCommand::Prune)) => run_cache_prune(&cli.load.registry),
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -356,6 +430,28 @@ pub fn run() -> Result<ExitCode> {
             run_tui(&image, &cli.load, cli.config.as_deref())
         }
     }
+}
+
+fn run_cache_prune(args: &RegistryArgs) -> Result<ExitCode> {
+    let Some(dir) = layerscope::registry::Cache::default_dir() else {
+        anyhow::bail!("no cache directory: set XDG_CACHE_HOME or HOME");
+    };
+    let cache = layerscope::registry::Cache::new(dir.clone(), args.cache_size);
+    let p = cache
+        .prune(args.cache_size)
+        .with_context(|| format!("pruning {}", dir.display()))?;
+    write_out(
+        None,
+        &format!(
+            "removed {} blobs ({} bytes); kept {} blobs ({} bytes) in {}\n",
+            p.removed,
+            p.removed_bytes,
+            p.kept,
+            p.kept_bytes,
+            dir.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {

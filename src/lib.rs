@@ -5,7 +5,8 @@
 //! - [`load::load`] → [`load::Loaded`]: the selected [`image::Image`] with its merged
 //!   [`tree::FileTree`] (every path, every layer's [`tree::Version`] and [`tree::Status`]);
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
-//! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts.
+//! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts;
+//! - [`registry`]: images read straight from a registry, as an OCI layout over HTTP.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -19,6 +20,7 @@ pub mod extract;
 pub mod image;
 pub mod layer;
 pub mod load;
+pub mod registry;
 pub mod report;
 pub mod tree;
 

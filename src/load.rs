@@ -21,6 +21,8 @@ pub struct LoadOptions {
     /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
     pub verify: bool,
     pub scan: ScanOptions,
+    /// How to reach registries (`registry://REF`).
+    pub registry: crate::registry::Options,
 }
 
 impl Default for LoadOptions {
@@ -29,6 +31,7 @@ impl Default for LoadOptions {
             selector: Selector::default(),
             verify: true,
             scan: ScanOptions::default(),
+            registry: crate::registry::Options::default(),
         }
     }
 }
@@ -79,11 +82,32 @@ pub struct Loaded {
     pub dive: DiveTally,
 }
 
-/// Load an image from a path (`-` for stdin).
+/// Load an image from a path (`-` for stdin), or from a registry
+/// (`registry://REF`).
 pub fn load(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     progress.set_phase(Phase::Opening);
+    if let Some(reference) = path.to_str().and_then(|p| p.strip_prefix("registry://")) {
+        return load_registry(reference, opts, progress);
+    }
     let source = Arc::new(Source::open(path)?);
     load_from(source, opts, progress)
+}
+
+/// Load an image straight from a registry.
+pub fn load_registry(reference: &str, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    progress.set_phase(Phase::Opening);
+    let target = crate::registry::Target::parse(reference).ok_or_else(|| Error::Registry {
+        reference: reference.to_string(),
+        msg: "not a valid image reference ([registry[:port]/]name[:tag][@sha256:digest])".into(),
+    })?;
+    let source =
+        crate::registry::open(&target, &opts.registry, &opts.selector)?.ok_or_else(|| {
+            Error::Registry {
+                reference: target.display(),
+                msg: format!("not found in {} (404)", target.registry),
+            }
+        })?;
+    load_from(Arc::new(source), opts, progress)
 }
 
 /// Load the selected image of an opened source.
@@ -163,8 +187,11 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     // before starting a layer `workers` or more ahead of the replay: the
     // base layer is often the biggest, and without the wait every later
     // layer's entries would pile up in memory behind it.
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+    // A remote source is bound by the network, not the cores: it says how
+    // many downloads to keep going.
+    let workers = store
+        .parallelism()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 8)
         .min(cand.layers.len().max(1));
     let next_layer = AtomicUsize::new(0);

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::image::{HistoryEntry, ImageConfig};
+pub(crate) use oci::valid_digest_parts as valid_digest;
 pub use store::Store;
 
 /// Metadata members (manifests, indexes, configs) larger than this are refused.
@@ -273,6 +274,13 @@ impl Source {
         Ok(Source { store, candidates })
     }
 
+    /// Use an already opened store (a registry's blobs, served as an OCI
+    /// layout).
+    pub fn from_store(store: Store) -> Result<Source> {
+        let candidates = find_candidates(&store)?;
+        Ok(Source { store, candidates })
+    }
+
     /// Pick one image according to the selector.
     pub fn select(&self, sel: &Selector) -> Result<&Candidate> {
         let sel_err = |msg: String| Error::Selection {
@@ -355,7 +363,7 @@ pub fn host_platform() -> String {
     format!("linux/{arch}")
 }
 
-fn platform_matches(have: Option<&str>, want: &str) -> bool {
+pub(crate) fn platform_matches(have: Option<&str>, want: &str) -> bool {
     let Some(have) = have else { return false };
     let h: Vec<&str> = have.split('/').collect();
     let w: Vec<&str> = want.split('/').collect();
