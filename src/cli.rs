@@ -688,7 +688,11 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     write_out(d.output.as_deref(), &text)?;
     for l in std::iter::once(&old).chain(new.as_ref()) {
         for w in &l.image.warnings {
-            eprintln!("layerscope: warning: {}: {w}", l.image.source);
+            eprintln!(
+                "layerscope: warning: {}: {}",
+                layerscope::error::clean(&l.image.source),
+                layerscope::error::clean(w)
+            );
         }
     }
     if !d.exit_code {

@@ -22,6 +22,7 @@ pub mod layer;
 pub mod load;
 pub mod registry;
 pub mod report;
+pub mod text;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -12,9 +12,9 @@ use ratatui::Terminal;
 
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
-use layerscope::tui::data::Data;
 use layerscope::tui::effects;
-use layerscope::tui::rows::{SortKey, ViewMode};
+use layerscope::tui::image_data::ImageData;
+use layerscope::tui::layer_view::{SortKey, ViewMode};
 use layerscope::tui::state::{AppState, Effect, Focus, Popup};
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
@@ -28,7 +28,7 @@ struct App {
 fn app_from(bytes: &[u8], theme: ThemeName) -> App {
     let archive = common::write_archive(bytes, "image.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(Data::new(loaded), common::screen::config(theme));
+    let mut s = AppState::ready(ImageData::new(loaded), common::screen::config(theme));
     apply(&mut s, Msg::Resize(100, 30));
     App {
         s,
@@ -636,7 +636,7 @@ fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
     let loaded = common::load_path(&archive.path).expect("load");
     let last = loaded.tree.final_layer();
     let id = loaded.tree.lookup(b"/etc").expect("etc");
-    let data = Data::new(loaded);
+    let data = ImageData::new(loaded);
     let dest = tempfile::tempdir().expect("tmp");
     let target = dest.path().join("out");
     let msg = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
@@ -684,7 +684,7 @@ fn paths_and_lower_case_paths_come_from_one_buffer_each() {
     .iter()
     .map(|p| loaded.tree.lookup(p.as_bytes()).expect(p))
     .collect();
-    let data = Data::new(loaded);
+    let data = ImageData::new(loaded);
     let got: Vec<(&str, &str)> = ids.iter().map(|&i| (data.path(i), data.lower(i))).collect();
     assert_eq!(
         got,

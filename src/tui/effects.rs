@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
-use super::data::Data;
+use super::image_data::ImageData;
 use super::state::{AppState, Effect, WINDOW_BYTES};
 use super::update::Msg;
 use crate::tree::NodeId;
@@ -37,7 +37,7 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
 }
 
 /// Read one window synchronously (also used by tests).
-pub fn read_content(data: &Arc<Data>, id: NodeId, layer: usize, offset: u64) -> Msg {
+pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64) -> Msg {
     let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES)
         .map_err(|e| e.to_string());
     Msg::Content { id, offset, result }
@@ -45,7 +45,7 @@ pub fn read_content(data: &Arc<Data>, id: NodeId, layer: usize, offset: u64) -> 
 
 /// Extract a file or directory, as it is after `layer`, under `dest` with
 /// the core extractor: never outside `dest`, never over existing files.
-pub fn extract(data: &Data, id: NodeId, layer: usize, dest: &str) -> Result<String, String> {
+pub fn extract(data: &ImageData, id: NodeId, layer: usize, dest: &str) -> Result<String, String> {
     let dest = if dest.trim().is_empty() {
         "."
     } else {

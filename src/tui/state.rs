@@ -2,16 +2,16 @@
 //! [`super::update::update`]. View state (collapse, filters, cursor) lives
 //! here keyed by `NodeId`, never in the core tree.
 
-use crate::tui::data::LowerPaths;
+use crate::tui::image_data::LowerPaths;
 use std::sync::Arc;
 
 use ratatui::layout::Rect;
 use regex::Regex;
 
 use super::config::{Config, Theme};
-use super::data::Data;
-use super::rows::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
-use super::visible::{scroll_to_show, OrderEntry, VisibleRows};
+use super::image_data::ImageData;
+use super::layer_view::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
+use super::table::{scroll_to_show, OrderEntry, VisibleRows};
 use crate::content::Window;
 use crate::load::Progress;
 use crate::tree::{NodeId, Status};
@@ -124,7 +124,7 @@ impl Filter {
     /// Which nodes stay: in view and passing, or ancestors of such.
     /// `memo` remembers which paths the regex matched (they do not change
     /// with the layer or mode).
-    pub fn keep(&self, data: &Data, info: &ViewInfo, memo: &mut KeyMemo) -> Option<Vec<bool>> {
+    pub fn keep(&self, data: &ImageData, info: &ViewInfo, memo: &mut KeyMemo) -> Option<Vec<bool>> {
         let tree = &data.loaded.tree;
         if !self.is_active() {
             return None;
@@ -366,7 +366,7 @@ pub const WINDOW_BYTES: usize = 64 * 1024;
 pub struct AppState {
     pub image_path: String,
     pub progress: Arc<Progress>,
-    pub data: Option<Arc<Data>>,
+    pub data: Option<Arc<ImageData>>,
     pub load_error: Option<String>,
     pub config: Config,
     pub focus: Focus,
@@ -444,7 +444,7 @@ impl AppState {
     }
 
     /// A ready state over loaded data (tests, benchmarks).
-    pub fn ready(data: Data, config: Config) -> AppState {
+    pub fn ready(data: ImageData, config: Config) -> AppState {
         let mut s = AppState::new(
             data.loaded.image.source.clone(),
             Arc::new(Progress::default()),
@@ -458,7 +458,7 @@ impl AppState {
         &self.config.theme
     }
 
-    pub fn set_data(&mut self, data: Arc<Data>) {
+    pub fn set_data(&mut self, data: Arc<ImageData>) {
         self.layer = data.layer_count().saturating_sub(1);
         self.search.forget();
         self.filter_hits.clear();

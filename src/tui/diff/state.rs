@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
-use super::data::{ContentDiff, DiffData};
-use super::rows::{shown_size, DiffSort, DiffTree};
+use super::entries::{shown_size, DiffSort, DiffTree};
+use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
 use crate::tui::state::{Filter, Prompt, Search};
-use crate::tui::visible::scroll_to_show;
+use crate::tui::table::scroll_to_show;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFocus {
@@ -62,7 +62,7 @@ pub struct DiffState {
     pub old_path: String,
     pub new_path: String,
     pub progress: [Arc<Progress>; 2],
-    pub data: Option<Arc<DiffData>>,
+    pub data: Option<Arc<ImagePair>>,
     pub load_error: Option<String>,
     pub config: Config,
     pub focus: DiffFocus,
@@ -124,7 +124,7 @@ impl DiffState {
     }
 
     /// A ready state over built data (tests).
-    pub fn ready(data: DiffData, config: Config) -> DiffState {
+    pub fn ready(data: ImagePair, config: Config) -> DiffState {
         let old = data.old.image.source.clone();
         let new = data.new_side().image.source.clone();
         let p = || Arc::new(Progress::default());
@@ -162,7 +162,7 @@ impl DiffState {
         Ok(())
     }
 
-    pub fn set_data(&mut self, data: Arc<DiffData>) {
+    pub fn set_data(&mut self, data: Arc<ImagePair>) {
         self.layer = data
             .diff
             .layers
@@ -180,7 +180,7 @@ impl DiffState {
     }
 
     /// Which entries stay: passing every filter, or ancestors of such.
-    pub fn keep(&self, data: &DiffData) -> Option<Vec<bool>> {
+    pub fn keep(&self, data: &ImagePair) -> Option<Vec<bool>> {
         if !self.filter_active() {
             return None;
         }

@@ -10,9 +10,9 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{block, cursor_style, mode_string, size, truncate};
 use crate::tree::Status;
-use crate::tui::rows::{SortKey, ViewMode};
+use crate::tui::layer_view::{SortKey, ViewMode};
 use crate::tui::state::{AppState, Focus};
-use crate::tui::visible::{OrderEntry, VisibleRows};
+use crate::tui::table::{OrderEntry, VisibleRows};
 
 /// Rows of the tree the pane shows (border and header excluded).
 pub fn body_height(area: Rect) -> usize {

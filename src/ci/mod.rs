@@ -788,6 +788,7 @@ pub fn evaluate_against(
 
 /// Text in dive's CI layout, with the measured values.
 pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
+    use crate::text::display_safe;
     use std::fmt::Write;
     let img = &s.loaded.image;
     let mut t = String::new();
@@ -807,7 +808,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
     let _ = writeln!(
         t,
         "  image: {} ({} layers, {})",
-        img.name.as_deref().unwrap_or(&img.source),
+        display_safe(img.name.as_deref().unwrap_or(&img.source)),
         img.layers.len(),
         units.size(s.analysis.dive.image_size_bytes)
     );
@@ -823,7 +824,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
         let _ = writeln!(
             t,
             "  baseline: {} ({} layers, {}): growth {} ({}), added layers {}, removed layers {}, new wasted bytes {}",
-            b.name.as_deref().unwrap_or(&b.source),
+            display_safe(b.name.as_deref().unwrap_or(&b.source)),
             b.layer_count,
             units.size(b.image_size_bytes),
             sign(b.size_growth_bytes),
@@ -842,22 +843,25 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
             "{:>5}  {:>12}  {}",
             f.count,
             units.size(f.size_bytes),
-            f.path
+            display_safe(&f.path)
         );
     }
     let _ = writeln!(t, "Results:");
     for v in &o.verdicts {
-        let mut line = format!("  {}: {}", v.status.as_str(), v.rule);
+        // Messages quote paths from the image and globs from the rules:
+        // one verdict stays one line.
+        let mut line = format!("  {}: {}", v.status.as_str(), display_safe(&v.rule));
         if v.status == Status::Skip {
-            let _ = write!(line, ": {}", v.message);
+            let _ = write!(line, ": {}", display_safe(&v.message));
         } else {
             let _ = write!(
                 line,
                 " (measured {}, threshold {})",
-                v.measured, v.threshold
+                display_safe(&v.measured),
+                display_safe(&v.threshold)
             );
             if !v.message.is_empty() {
-                let _ = write!(line, ": {}", v.message);
+                let _ = write!(line, ": {}", display_safe(&v.message));
             }
         }
         let _ = writeln!(t, "{line}");
