@@ -113,13 +113,19 @@ impl BlobReader {
             let Some(body) = self.body.as_mut() else {
                 continue;
             };
-            match body.read(buf) {
-                Ok(0) if self.net_pos < self.size && !buf.is_empty() => {
+            let read = body.read(buf);
+            let cut = match &read {
+                Ok(0) => self.net_pos < self.size,
+                Err(e) => e.kind() == io::ErrorKind::UnexpectedEof,
+                Ok(_) => false,
+            };
+            match read {
+                _ if cut => {
                     // The connection ended before the blob did.
                     self.body = None;
                     if !self.retry() {
                         return Err(other(format!(
-                            "the registry closed the connection at byte {} of {} ({} retries)",
+                            "the registry closed the connection at byte {} of {} (after {} retries)",
                             self.net_pos, self.size, RETRIES
                         )));
                     }
@@ -141,7 +147,7 @@ impl BlobReader {
                     self.body = None;
                     if !self.retry() {
                         return Err(other(format!(
-                            "download failed at byte {} of {}: {e} ({} retries)",
+                            "download failed at byte {} of {}: {e} (after {} retries)",
                             self.net_pos, self.size, RETRIES
                         )));
                     }

@@ -158,11 +158,20 @@ impl Client {
                 // Loopback and insecure registries may speak plain HTTP,
                 // as docker allows.
                 client.base = format!("http://{host}");
-                if let Err(e2) = client.agent.get(format!("{}/v2/", client.base)).call() {
+                // A TLS server answers plain HTTP with a 400: only a
+                // registry's own answers (200, or 401 with a challenge)
+                // count.
+                let why = match client.agent.get(format!("{}/v2/", client.base)).call() {
+                    Ok(r) if r.status().is_success() || r.status() == StatusCode::UNAUTHORIZED => {
+                        None
+                    }
+                    Ok(r) => Some(format!("HTTP {}", r.status().as_u16())),
+                    Err(e2) => Some(describe(&e2)),
+                };
+                if let Some(why) = why {
                     return Err(fail(format!(
-                        "cannot reach the registry: {} (over HTTP: {})",
-                        describe(&e),
-                        describe(&e2)
+                        "cannot reach the registry: {} (over plain HTTP: {why})",
+                        describe(&e)
                     )));
                 }
             }

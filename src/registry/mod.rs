@@ -247,7 +247,7 @@ fn fetch_manifest(client: &Client, reference: &str) -> Result<Option<Fetched>> {
         .ok()
         .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string));
     let media_type = body_type.or(header_type).unwrap_or_default();
-    if media_type.contains("manifest.v1+") {
+    if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
         return Err(Error::Registry {
             reference: client.reference.clone(),
             msg: format!("manifest {reference} is a Docker schema 1 manifest, which layerscope does not read"),
