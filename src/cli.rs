@@ -11,6 +11,7 @@ use layerscope::analysis::{analyse, Analysis};
 use layerscope::archive::Selector;
 use layerscope::load::{self, LoadOptions, Loaded, Progress};
 use layerscope::report::{self, Subject, Units};
+use layerscope::source::SourceKind;
 
 /// Look inside container images: layers, changes, wasted space, diffs, CI gates.
 #[derive(Parser, Debug)]
@@ -18,7 +19,8 @@ use layerscope::report::{self, Subject, Units};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Image to explore in the TUI (archive, OCI layout dir, or `-` for stdin);
+    /// Image to explore in the TUI (archive, OCI layout dir, `-` for stdin,
+    /// or a reference such as nginx:latest or docker://REF);
     /// the sample image when omitted. With CI=true, runs `ci` instead.
     image: Option<PathBuf>,
     /// TUI config file (keys, theme, view defaults); default
@@ -53,7 +55,8 @@ enum CacheCommand {
 
 #[derive(Args, Debug)]
 struct ExtractArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     image: PathBuf,
     /// Path inside the image, e.g. /etc or /usr/bin/env; `/` extracts everything.
     path: PathBuf,
@@ -99,12 +102,24 @@ pub struct LoadArgs {
     /// changes are judged by size and mtime.
     #[arg(long, global = true, conflicts_with = "hash")]
     no_hash: bool,
+    /// Where to look for IMAGE: only this kind of source. Without it, a path
+    /// that exists is read as a file, else a reference is tried in the
+    /// Docker daemon, podman, then the registry. Prefixes do the same per
+    /// image: docker://, podman://, containerd://, registry://,
+    /// docker-archive://, oci-archive://, oci://.
+    #[arg(long, global = true, value_enum, value_name = "KIND")]
+    source: Option<SourceArg>,
     /// Refuse layers with more entries than this.
     #[arg(long, global = true, default_value_t = 10_000_000)]
     max_entries: u64,
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    /// Refuse stdin, pipes and devices (and what a compressed archive
+    /// inflates to) beyond this size, e.g. 100GiB; they are copied to a
+    /// temporary file first.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
+    max_input_bytes: u64,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -130,20 +145,16 @@ pub struct RegistryArgs {
     #[arg(long, global = true, value_name = "DIR")]
     cert_dir: Vec<PathBuf>,
     /// Cap on the registry blob cache ($XDG_CACHE_HOME/layerscope); 0 disables it.
-    #[arg(long, global = true, value_name = "SIZE", default_value = "10GiB", value_parser = size_arg)]
+    #[arg(long, global = true, value_name = "SIZE", default_value = "10GiB", value_parser = parse_size_arg)]
     cache_size: u64,
     /// A registry download that receives nothing for this long fails.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
     registry_timeout: u64,
 }
 
-fn size_arg(s: &str) -> std::result::Result<u64, String> {
-    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 500MB, 10GiB)"))
-}
-
 impl RegistryArgs {
-    fn options(&self) -> layerscope::registry::Options {
-        let mut o = layerscope::registry::Options {
+    fn options(&self) -> layerscope::source::registry::Options {
+        let mut o = layerscope::source::registry::Options {
             insecure_registries: self.insecure_registry.clone(),
             tls_verify: self.tls_verify,
             cert_dirs: self.cert_dir.clone(),
@@ -154,7 +165,7 @@ impl RegistryArgs {
         o.creds = self
             .creds
             .as_ref()
-            .map(|c| layerscope::registry::Credential {
+            .map(|c| layerscope::source::registry::Credential {
                 username: c.split_once(':').map_or(c.as_str(), |p| p.0).to_string(),
                 secret: c.split_once(':').map_or("", |p| p.1).to_string(),
                 origin: "--creds".into(),
@@ -162,11 +173,16 @@ impl RegistryArgs {
         o.cache = if self.cache_size == 0 {
             None
         } else {
-            o.cache
-                .map(|c| layerscope::registry::Cache::new(c.root().to_path_buf(), self.cache_size))
+            o.cache.map(|c| {
+                layerscope::source::registry::Cache::new(c.root().to_path_buf(), self.cache_size)
+            })
         };
         o
     }
+}
+
+fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
+    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 64GiB, 500MB)"))
 }
 
 impl LoadArgs {
@@ -184,8 +200,34 @@ impl LoadArgs {
         o.scan.hash_layers = matches!(hash, Hash::All | Hash::Layers);
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
-        o.registry = self.registry.options();
+        o.source.kind = self.source.map(SourceArg::kind);
+        o.source.registry = self.registry.options();
+        o.open.max_input_bytes = self.max_input_bytes;
         o
+    }
+}
+
+/// `--source` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SourceArg {
+    Docker,
+    Podman,
+    Containerd,
+    Registry,
+    Archive,
+    OciDir,
+}
+
+impl SourceArg {
+    fn kind(self) -> SourceKind {
+        match self {
+            SourceArg::Docker => SourceKind::Docker,
+            SourceArg::Podman => SourceKind::Podman,
+            SourceArg::Containerd => SourceKind::Containerd,
+            SourceArg::Registry => SourceKind::Registry,
+            SourceArg::Archive => SourceKind::Archive,
+            SourceArg::OciDir => SourceKind::OciDir,
+        }
     }
 }
 
@@ -206,7 +248,8 @@ enum Format {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     image: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -223,7 +266,8 @@ struct ReportArgs {
 
 #[derive(Args, Debug)]
 pub struct CiArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     pub image: PathBuf,
     #[command(flatten)]
     pub rules: layerscope::ci::RuleArgs,
@@ -259,7 +303,7 @@ enum When {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// Old image: archive, OCI layout directory, or `-` for stdin.
+    /// Old image: archive, OCI layout directory, `-` for stdin, or a reference.
     old: PathBuf,
     /// New image; omit it to compare two layers of OLD with --from/--to.
     new: Option<PathBuf>,
@@ -433,10 +477,10 @@ pub fn run() -> Result<ExitCode> {
 }
 
 fn run_cache_prune(args: &RegistryArgs) -> Result<ExitCode> {
-    let Some(dir) = layerscope::registry::Cache::default_dir() else {
+    let Some(dir) = layerscope::source::registry::Cache::default_dir() else {
         anyhow::bail!("no cache directory: set XDG_CACHE_HOME or HOME");
     };
-    let cache = layerscope::registry::Cache::new(dir.clone(), args.cache_size);
+    let cache = layerscope::source::registry::Cache::new(dir.clone(), args.cache_size);
     let p = cache
         .prune(args.cache_size)
         .with_context(|| format!("pruning {}", dir.display()))?;

@@ -4,9 +4,11 @@
 //! - [`archive::Source`]: an opened archive or layout directory and the images it holds;
 //! - [`load::load`] → [`load::Loaded`]: the selected [`image::Image`] with its merged
 //!   [`tree::FileTree`] (every path, every layer's [`tree::Version`] and [`tree::Status`]);
+//! - [`source`]: what an input names (path, `-`, image reference) and where the image
+//!   is found (archive, Docker daemon, podman, containerd, registry);
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
 //! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts;
-//! - [`registry`]: images read straight from a registry, as an OCI layout over HTTP.
+//! - [`source::registry`]: images read straight from a registry, as an OCI layout over HTTP.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -20,8 +22,8 @@ pub mod extract;
 pub mod image;
 pub mod layer;
 pub mod load;
-pub mod registry;
 pub mod report;
+pub mod source;
 pub mod text;
 pub mod tree;
 

@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use layerscope::load::LoadOptions;
 use layerscope::tui::config::ThemeName;
-use layerscope::tui::data::Data;
-use layerscope::tui::diff::data::DiffData;
+use layerscope::tui::diff::pair::ImagePair as DiffData;
+use layerscope::tui::image_data::ImageData as Data;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope_synth::{ImageBuilder, LayerBuilder};

@@ -6,6 +6,10 @@
 //! streams. So the one OCI reader does manifest -> config -> layers,
 //! platform selection, nested indexes and digest verification, and layers
 //! stream into the layer pipeline as their bytes arrive.
+//!
+//! [`try_open`] is what the resolution calls; the modules below hold the
+//! HTTP client and auth ([`client`], [`auth`]), blob streaming with resume
+//! ([`blob`]) and the blob cache ([`cache`]).
 
 mod auth;
 mod blob;
@@ -21,9 +25,11 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use ureq::http::StatusCode;
 
+use super::{Lookup, Opened, Origin, Reference, Scans, SourceKind};
 use crate::archive::store::{Remote, RemoteReader, Store};
 use crate::archive::{Selector, Source, METADATA_LIMIT};
 use crate::error::{Error, Result};
+use crate::load::{LoadOptions, Progress};
 pub use auth::{Credential, Sources as CredentialSources};
 pub use cache::{Cache, DEFAULT_CACHE_SIZE};
 use client::Client;
@@ -112,56 +118,36 @@ impl Target {
         }
         s
     }
+}
 
-    /// Parse `[registry[:port]/]name[:tag][@digest]` the way docker
-    /// normalises it (`nginx` = `docker.io/library/nginx:latest`).
-    pub fn parse(s: &str) -> Option<Target> {
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, Some(d.to_string())),
-            None => (s, None),
-        };
-        let (name, tag) = match rest.rfind(':') {
-            Some(p) if !rest[p + 1..].contains('/') => {
-                (&rest[..p], Some(rest[p + 1..].to_string()))
-            }
-            _ => (rest, None),
-        };
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, path))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), path.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
-        };
-        let repository = if registry == "docker.io" && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        let ok_name = !repository.is_empty()
-            && repository.split('/').all(|c| {
-                !c.is_empty()
-                    && c.bytes().all(|b| {
-                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)
-                    })
-            });
-        let ok_tag = tag.as_deref().is_none_or(|t| {
-            !t.is_empty()
-                && t.len() <= 128
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        });
-        let ok_digest = digest.as_deref().is_none_or(|d| {
-            d.split_once(':')
-                .is_some_and(|(a, h)| crate::archive::valid_digest(a, h))
-        });
-        (ok_name && ok_tag && ok_digest).then_some(Target {
-            registry,
-            repository,
-            tag,
-            digest,
-        })
+/// Look the reference up in its registry: `Found` with the image served as
+/// an OCI layout, or `Missing` with a phrase naming the registry and why
+/// (`127.0.0.1:5000 (404 manifest unknown)`, `docker.io (401 unauthorized:
+/// log in with docker login or pass --creds)`). Failures of the download
+/// itself come later, from the layer pipeline, as errors.
+pub fn try_open(reference: &Reference, opts: &LoadOptions, _progress: &Progress) -> Result<Lookup> {
+    let (Some(registry), Some(repository)) = (reference.registry(), reference.repository()) else {
+        return Ok(Lookup::Missing(
+            "a registry (an image ID names no repository)".into(),
+        ));
+    };
+    let target = Target {
+        registry: registry.to_string(),
+        repository: repository.to_string(),
+        tag: reference.tag().map(str::to_string),
+        digest: reference.digest().map(str::to_string),
+    };
+    match open(&target, &opts.source.registry, &opts.selector) {
+        Ok(Some(source)) => Ok(Lookup::Found(Box::new(Opened {
+            source,
+            origin: Origin::reference(SourceKind::Registry, reference, registry),
+            scans: Scans::new(),
+        }))),
+        Ok(None) => Ok(Lookup::Missing(format!(
+            "{registry} (404: no such repository or tag)"
+        ))),
+        Err(Error::Source { msg, .. }) => Ok(Lookup::Missing(format!("{registry} ({msg})"))),
+        Err(e) => Err(e),
     }
 }
 
@@ -181,8 +167,8 @@ pub fn open(target: &Target, opts: &Options, selector: &Selector) -> Result<Opti
     };
     if let Some(want) = &target.digest {
         if *want != top.digest {
-            return Err(Error::Registry {
-                reference: shown,
+            return Err(Error::Source {
+                input: shown,
                 msg: format!(
                     "the registry answered a manifest whose digest is {}, not the one asked for",
                     top.digest
@@ -232,13 +218,13 @@ fn fetch_manifest(client: &Client, reference: &str) -> Result<Option<Fetched>> {
         .into_reader()
         .take(METADATA_LIMIT + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::Registry {
-            reference: client.reference.clone(),
+        .map_err(|e| Error::Source {
+            input: client.reference.clone(),
             msg: format!("manifest {reference}: {e}"),
         })?;
     if bytes.len() as u64 > METADATA_LIMIT {
-        return Err(Error::Registry {
-            reference: client.reference.clone(),
+        return Err(Error::Source {
+            input: client.reference.clone(),
             msg: format!("manifest {reference} is larger than the {METADATA_LIMIT}-byte limit"),
         });
     }
@@ -248,8 +234,8 @@ fn fetch_manifest(client: &Client, reference: &str) -> Result<Option<Fetched>> {
         .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string));
     let media_type = body_type.or(header_type).unwrap_or_default();
     if media_type.starts_with("application/vnd.docker.distribution.manifest.v1") {
-        return Err(Error::Registry {
-            reference: client.reference.clone(),
+        return Err(Error::Source {
+            input: client.reference.clone(),
             msg: format!("manifest {reference} is a Docker schema 1 manifest, which layerscope does not read"),
         });
     }
@@ -274,8 +260,8 @@ fn synthesise_index(
     top: &Fetched,
     selector: &Selector,
 ) -> Result<Vec<u8>> {
-    let bad = |msg: String| Error::Registry {
-        reference: shown.to_string(),
+    let bad = |msg: String| Error::Source {
+        input: shown.to_string(),
         msg,
     };
     let v: serde_json::Value = serde_json::from_slice(&top.bytes)
@@ -530,27 +516,5 @@ impl Remote for RegistryBlobs {
 
     fn parallelism(&self) -> usize {
         self.parallel
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_normalise_like_docker() {
-        let t = Target::parse("nginx").expect("nginx");
-        assert_eq!(t.display(), "docker.io/library/nginx:latest");
-        let t = Target::parse("localhost:5000/app:1").expect("local");
-        assert_eq!(
-            (t.registry.as_str(), t.repository.as_str(), t.tag.as_deref()),
-            ("localhost:5000", "app", Some("1"))
-        );
-        let d = format!("sha256:{}", "ab".repeat(32));
-        let t = Target::parse(&format!("ghcr.io/org/app@{d}")).expect("digest");
-        assert_eq!(t.digest.as_deref(), Some(d.as_str()));
-        assert_eq!(t.manifest_ref(), d);
-        assert!(Target::parse("UPPER/case").is_none());
-        assert!(Target::parse("app@sha256:xyz").is_none());
     }
 }

@@ -106,8 +106,8 @@ impl Client {
                 .insecure_registries
                 .iter()
                 .any(|h| h == registry || h == api_host(registry));
-        let fail = |msg: String| Error::Registry {
-            reference: reference.to_string(),
+        let fail = |msg: String| Error::Source {
+            input: reference.to_string(),
             msg,
         };
         let roots = load_roots(opts)?;
@@ -191,8 +191,8 @@ impl Client {
     }
 
     fn err(&self, msg: String) -> Error {
-        Error::Registry {
-            reference: self.reference.clone(),
+        Error::Source {
+            input: self.reference.clone(),
             msg,
         }
     }
