@@ -64,6 +64,9 @@ pub struct Progress {
     /// Docker daemon is exporting nginx:latest"), shown instead of a
     /// frozen bar; cleared when bytes flow.
     note: Mutex<Option<String>>,
+    /// Per layer: stored bytes read so far and the blob's size (a
+    /// registry's downloads, shown layer by layer).
+    layer_bytes: Mutex<Vec<(u64, u64)>>,
 }
 
 impl Progress {
@@ -77,6 +80,26 @@ impl Progress {
     }
     pub fn set_phase(&self, p: Phase) {
         self.phase.store(p as u8, Ordering::Relaxed);
+    }
+
+    /// Each layer's (bytes read, blob size), in layer order.
+    pub fn layer_bytes(&self) -> Vec<(u64, u64)> {
+        self.layer_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn add_layer_bytes(&self, layer: usize, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+        if let Some(l) = self
+            .layer_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(layer)
+        {
+            l.0 += n;
+        }
     }
     /// What the loader is waiting for, if anything.
     pub fn note(&self) -> Option<String> {
@@ -180,9 +203,16 @@ fn load_inner(
         }
     }
     let mut total = 0u64;
+    let mut sizes = Vec::with_capacity(cand.layers.len());
     for l in &cand.layers {
-        total += store.size(&l.member)?;
+        let size = store.size(&l.member)?;
+        sizes.push((0, size));
+        total += size;
     }
+    *progress
+        .layer_bytes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = sizes;
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
         .layers_total
@@ -263,7 +293,7 @@ fn load_inner(
                             ..opts.scan
                         };
                         layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
-                            progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+                            progress.add_layer_bytes(i, n);
                         })
                     });
                 if tx.send((i, res)).is_err() {
