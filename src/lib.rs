@@ -23,6 +23,7 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
+pub mod size;
 pub mod source;
 pub mod text;
 pub mod tree;

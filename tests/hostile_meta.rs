@@ -251,8 +251,6 @@ fn forged_lines_in_diff_text_are_escaped() {
 #[test]
 fn a_missing_input_names_its_cause_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // `nginx:latest` is an image reference now (tried in the daemons and
-    // the registry); a path that cannot be a reference stays a file error.
     let r = run_bounded_in(Some(dir.path()), &["report", "./nginx.tar"], None, 1024, 60);
     assert_eq!(
         one_error(&r, Path::new("/nonexistent")),

@@ -53,13 +53,18 @@ pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect
     inner
 }
 
-/// A help line: an action's keys right-aligned in `width`, then what it does.
-pub fn help_key_line(t: &Theme, keys: &str, width: usize, text: &str) -> Line<'static> {
+/// A help line: an action's keys right-aligned in `width`, the action's
+/// name as the config file's `keys:` takes it, then what it does.
+pub fn help_key_line(t: &Theme, keys: &str, width: usize, name: &str, text: &str) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{keys:>width$}  "), t.key),
+        Span::styled(format!("{name:<NAME_W$} "), t.dim),
         Span::raw(text.to_string()),
     ])
 }
+
+/// Width of the action-name column of the help.
+pub const NAME_W: usize = 16;
 
 /// The help's line naming each status marker.
 pub fn markers_legend(t: &Theme) -> Line<'static> {
@@ -76,12 +81,25 @@ pub fn markers_legend(t: &Theme) -> Line<'static> {
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
-    for (a, _, _, text) in ACTIONS {
-        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 12, text));
+    lines.push(Line::styled(
+        format!(
+            "{:>12}  {:<NAME_W$} {}",
+            "keys", "config name", "what it does"
+        ),
+        t.dim,
+    ));
+    for (a, name, _, text) in ACTIONS {
+        lines.push(help_key_line(
+            t,
+            &s.config.keys.keys_label(*a),
+            12,
+            name,
+            text,
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
+        "Content viewer: x hex/text, [ ] previous/next 64 KiB window, g G start/end of file, : byte offset",
         t.dim,
     ));
     lines.push(Line::styled(
@@ -120,8 +138,8 @@ fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
     let inner = frame(s, "Help (esc closes, j/k scroll)", area, buf);
     let mut lines = help_lines(s);
     // Two columns when wide enough: keys on the left, the rest on the right.
-    let (left, right) = if inner.width >= 84 {
-        let right = lines.split_off(ACTIONS.len().div_ceil(2));
+    let (left, right) = if inner.width >= 130 {
+        let right = lines.split_off(ACTIONS.len().div_ceil(2) + 1);
         (lines, right)
     } else {
         (lines, Vec::new())
@@ -290,6 +308,20 @@ fn file_details(
 }
 
 /// Lines of a content window: numbered text or a hex dump.
+/// Rows inside a popup frame on a screen of `area`.
+pub fn popup_body_height(area: Rect) -> usize {
+    (centred(area, 90, 88).height as usize).saturating_sub(2)
+}
+
+/// How many lines [`content_lines`] makes of the window.
+pub fn content_line_count(cv: &ContentView) -> usize {
+    match &cv.window {
+        Some(Ok(w)) if cv.hex => w.bytes.len().div_ceil(16),
+        Some(Ok(w)) => String::from_utf8_lossy(&w.bytes).lines().count().max(1),
+        _ => 1,
+    }
+}
+
 pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     let Some(w) = &cv.window else {
         return vec![Line::raw("reading…")];
@@ -349,12 +381,21 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         ),
         _ => (String::new(), String::new()),
     };
+    let src = &cv.source;
+    let path = if src.chain.is_empty() {
+        data.path(cv.id).to_string()
+    } else {
+        src.chain.join(" → ")
+    };
+    let from = match src.deleted_in {
+        Some(d) => format!(
+            "deleted in layer {d}; last content from layer {}",
+            src.shipped_in
+        ),
+        None => format!("from layer {}", src.shipped_in),
+    };
     let title = format!(
-        "{} · layer {} · {}{}{} · x hex/text · [ ] window",
-        data.path(cv.id),
-        cv.layer,
-        range,
-        total,
+        "{path} · {from} · {range}{total}{} · x hex · [ ] window · g G ends · : offset · esc closes",
         if cv.hex { " · hex" } else { "" }
     );
     let inner = frame(s, &title, area, buf);
