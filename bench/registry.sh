@@ -17,14 +17,17 @@
 # 3. times the explorer's first frame on the registry reference
 #    (scripts/first-frame.sh) next to the download of the first layer alone.
 #
-# Needs docker-registry, skopeo, curl, python3, tmux; a release build.
+# Needs docker-registry, skopeo, curl, python3, tmux; a release build
+# (PROFILE=debug uses target/debug: the dependencies, where the decoding and
+# hashing happen, are optimised there too).
 set -euo pipefail
 size=${1:-300M}
 layers=${2:-6}
 rate=${3:-40}
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/target/release/layerscope
-gen=$root/target/release/examples/gen
+profile=${PROFILE:-release}
+bin=$root/target/$profile/layerscope
+gen=$root/target/$profile/examples/gen
 [ -x "$bin" ] && [ -x "$gen" ] || { echo "build first: cargo build --release --bin layerscope --example gen" >&2; exit 2; }
 work=$(mktemp -d)
 proxy_pid=
@@ -96,7 +99,7 @@ blobs=$(curl -sf -H "Accept: $accept" "http://$addr/v2/bench/manifests/1" |
 first_layer=$(echo "$blobs" | sed -n 2p)
 total=$(curl -sf -H "Accept: $accept" "http://$addr/v2/bench/manifests/1" |
     python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]))')
-echo "image: $layers layers, $size of files, $((total / 1000000)) MB of gzip blobs; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "build: $profile; image: $layers layers, $size of files, $((total / 1000000)) MB of gzip blobs; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 secs() { python3 -c 'import sys,time,subprocess; t=time.time(); r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(f"{time.time()-t:.2f}" if r.returncode == 0 else f"FAILED({r.returncode})")' "$@"; }
 
@@ -104,6 +107,7 @@ row() { printf '| %-28s | %-44s | %8s s |\n' "$1" "$2" "$3"; }
 echo
 echo "| where | what | wall |"
 echo "|---|---|---|"
+row "local file" "layerscope report of the pushed OCI archive" "$(XDG_CACHE_HOME=$work/c0 HOME=$work secs "$bin" report "$work/img.tar" --format json)"
 for where in loopback "proxy ${rate} MB/s"; do
     a=$addr; [ "$where" = loopback ] || a=127.0.0.1:$pport
     rm -rf "$work/dir"
@@ -119,5 +123,5 @@ done
 echo
 if command -v tmux >/dev/null; then
     echo "explorer's first frame on registry://127.0.0.1:$pport/bench:1 (through the proxy):"
-    XDG_CACHE_HOME=$work/c3 HOME=$work "$root/scripts/first-frame.sh" "registry://127.0.0.1:$pport/bench:1" 3 2>&1 | sed 's/^/  /' || true
+ XDG_CACHE_HOME=$work/c3 HOME=$work LAYERSCOPE=$bin "$root/scripts/first-frame.sh" "registry://127.0.0.1:$pport/bench:1" 3 2>&1 | sed 's/^/  /' || true
 fi
