@@ -10,13 +10,13 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::layer::{normalise, Compression, Kind};
+use crate::layer::{normalise, Kind};
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -272,21 +272,10 @@ fn layer_stream(l: &Loaded, idx: usize) -> Result<Box<dyn Read + '_>> {
         msg,
     };
     let blob = l.source.store.open(&info.member)?;
-    let mut buf = BufReader::with_capacity(1 << 16, blob);
-    let head = buf
-        .fill_buf()
-        .map_err(|e| lerr(crate::error::describe_io(&e)))?;
-    Ok(match Compression::detect(head) {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(buf)
-                .map_err(|e| lerr(format!("zstd: {e}")))?;
-            d.window_log_max(27)
-                .map_err(|e| lerr(format!("zstd: {e}")))?;
-            Box::new(d)
-        }
-        Compression::None => Box::new(buf),
-    })
+    let buf = BufReader::with_capacity(1 << 16, blob);
+    let (_, d) =
+        crate::layer::Decoder::detect(buf).map_err(|e| lerr(crate::error::describe_io(&e)))?;
+    Ok(Box::new(d))
 }
 
 #[cfg(unix)]
