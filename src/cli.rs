@@ -41,6 +41,16 @@ enum Command {
     Diff(Box<DiffArgs>),
     /// Extract a file or directory of the merged tree (`/` for all) into a directory.
     Extract(ExtractArgs),
+    /// Manage the registry blob cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// Remove the least recently used blobs until the cache fits --cache-size
+    /// (`--cache-size 0` empties it).
+    Prune,
 }
 
 #[derive(Args, Debug)]
@@ -114,6 +124,65 @@ pub struct LoadArgs {
     /// temporary file first.
     #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
     max_input_bytes: u64,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How registries are reached (`registry://REF`).
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Registry credentials (else those of docker login / podman login).
+    #[arg(long, global = true, value_name = "USER:PASSWORD")]
+    creds: Option<String>,
+    /// Read USER:PASSWORD from this file (keeps the secret out of `ps`).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
+    creds_file: Option<PathBuf>,
+    /// Reach this registry without verifying TLS, or over plain HTTP (repeatable).
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+    /// Verify registries' TLS certificates; --tls-verify=false trusts any.
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1,
+          default_value_t = true, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    tls_verify: bool,
+    /// Also trust the CA certificates (*.crt, *.pem) in DIR (repeatable).
+    #[arg(long, global = true, value_name = "DIR")]
+    cert_dir: Vec<PathBuf>,
+    /// Cap on the registry blob cache ($XDG_CACHE_HOME/layerscope); 0 disables it.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "10GiB", value_parser = parse_size_arg)]
+    cache_size: u64,
+    /// A registry download that receives nothing for this long fails.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    registry_timeout: u64,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> layerscope::source::registry::Options {
+        let mut o = layerscope::source::registry::Options {
+            insecure_registries: self.insecure_registry.clone(),
+            tls_verify: self.tls_verify,
+            cert_dirs: self.cert_dir.clone(),
+            stall_timeout: std::time::Duration::from_secs(self.registry_timeout.max(1)),
+            creds_file: self.creds_file.clone(),
+            ..Default::default()
+        };
+        o.creds = self
+            .creds
+            .as_ref()
+            .map(|c| layerscope::source::registry::Credential {
+                username: c.split_once(':').map_or(c.as_str(), |p| p.0).to_string(),
+                secret: c.split_once(':').map_or("", |p| p.1).to_string(),
+                origin: "--creds".into(),
+            });
+        o.cache = if self.cache_size == 0 {
+            None
+        } else {
+            o.cache.map(|c| {
+                layerscope::source::registry::Cache::new(c.root().to_path_buf(), self.cache_size)
+            })
+        };
+        o
+    }
 }
 
 fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
@@ -137,6 +206,7 @@ impl LoadArgs {
         o.scan.max_path_bytes = self.max_path_bytes;
         o.scan.max_total_entries = self.max_total_entries;
         o.source.kind = self.source.map(SourceArg::kind);
+        o.source.registry = self.registry.options();
         o.open.max_input_bytes = self.max_input_bytes;
         o
     }
@@ -449,6 +519,7 @@ pub fn run() -> Result<ExitCode> {
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
         Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
         Some(Command::Extract(x)) => run_extract(&x, &cli.load),
+        Some(Command::Cache(CacheCommand::Prune)) => run_cache_prune(&cli.load.registry),
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -471,6 +542,28 @@ pub fn run() -> Result<ExitCode> {
             run_tui(&image, &cli.load, cli.config.as_deref())
         }
     }
+}
+
+fn run_cache_prune(args: &RegistryArgs) -> Result<ExitCode> {
+    let Some(dir) = layerscope::source::registry::Cache::default_dir() else {
+        anyhow::bail!("no cache directory: set XDG_CACHE_HOME or HOME");
+    };
+    let cache = layerscope::source::registry::Cache::new(dir.clone(), args.cache_size);
+    let p = cache
+        .prune(args.cache_size)
+        .with_context(|| format!("pruning {}", dir.display()))?;
+    write_out(
+        None,
+        &format!(
+            "removed {} blobs ({} bytes); kept {} blobs ({} bytes) in {}\n",
+            p.removed,
+            p.removed_bytes,
+            p.kept,
+            p.kept_bytes,
+            dir.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {

@@ -12,9 +12,9 @@ use crate::archive::{self, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
 use crate::layer::{self, Compression};
-pub use crate::options::LoadOptions;
 use crate::origin::{Origin, SourceKind};
 pub use crate::progress::{Phase, Progress};
+pub use crate::source::options::LoadOptions;
 use crate::source::{Opened, Scans};
 use crate::tree::{DiveTally, FileTree, Replay};
 
@@ -136,6 +136,14 @@ fn load_inner(
             });
         }
     }
+    let mut sizes = Vec::with_capacity(cand.layers.len());
+    for l in &cand.layers {
+        sizes.push((0, store.size(&l.member)?));
+    }
+    *progress
+        .layer_bytes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = sizes;
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
         .layers_total
@@ -170,8 +178,11 @@ fn load_inner(
     // before starting a layer `workers` or more ahead of the replay: the
     // base layer is often the biggest, and without the wait every later
     // layer's entries would pile up in memory behind it.
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+    // A remote source is bound by the network, not the cores: it says how
+    // many downloads to keep going.
+    let workers = store
+        .parallelism()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 8)
         .min(cand.layers.len().max(1));
     let next_layer = AtomicUsize::new(0);
@@ -227,7 +238,7 @@ fn load_inner(
                             ..opts.scan
                         };
                         layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
-                            progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+                            progress.add_layer_bytes(i, n);
                         })
                     })
                     .map(Some);

@@ -28,6 +28,9 @@ pub struct Progress {
     /// Docker daemon is exporting nginx:latest"), shown instead of a
     /// frozen bar; cleared when bytes flow.
     note: Mutex<Option<String>>,
+    /// Per layer: stored bytes read so far and the blob's size (a
+    /// registry's downloads, shown layer by layer).
+    pub(crate) layer_bytes: Mutex<Vec<(u64, u64)>>,
 }
 
 impl Progress {
@@ -41,6 +44,26 @@ impl Progress {
     }
     pub fn set_phase(&self, p: Phase) {
         self.phase.store(p as u8, Ordering::Relaxed);
+    }
+
+    /// Each layer's (bytes read, blob size), in layer order.
+    pub fn layer_bytes(&self) -> Vec<(u64, u64)> {
+        self.layer_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn add_layer_bytes(&self, layer: usize, n: u64) {
+        self.bytes_done.fetch_add(n, Ordering::Relaxed);
+        if let Some(l) = self
+            .layer_bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(layer)
+        {
+            l.0 += n;
+        }
     }
     /// What the loader is waiting for, if anything.
     pub fn note(&self) -> Option<String> {

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::image::{HistoryEntry, ImageConfig};
+pub(crate) use oci::valid_digest_parts as valid_digest;
 // Plain image data lives in `image` (below `archive`); re-exported for the readers.
 pub use crate::image::Layout;
 pub use store::Store;
@@ -454,7 +455,8 @@ impl Source {
         Ok(Source { store, candidates })
     }
 
-    /// The images held by an already indexed store (a spooled stream).
+    /// The images held by an already opened store (a spooled stream, or a
+    /// registry's blobs served as an OCI layout).
     pub fn from_store(store: Store) -> Result<Source> {
         let candidates = find_candidates(&store)?;
         Ok(Source { store, candidates })
@@ -542,7 +544,7 @@ pub fn host_platform() -> String {
     format!("linux/{arch}")
 }
 
-fn platform_matches(have: Option<&str>, want: &str) -> bool {
+pub(crate) fn platform_matches(have: Option<&str>, want: &str) -> bool {
     let Some(have) = have else { return false };
     let h: Vec<&str> = have.split('/').collect();
     let w: Vec<&str> = want.split('/').collect();

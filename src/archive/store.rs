@@ -1,7 +1,8 @@
 //! Random access to the named members of an image archive: a tar file read
-//! once for its index (bodies are skipped by seeking), or an unpacked
-//! directory. Member names are validated so that nothing a manifest names can
-//! reach outside the archive.
+//! once for its index (bodies are skipped by seeking), an unpacked
+//! directory, or a remote blob store (a registry, served as an OCI layout).
+//! Member names are validated so that nothing a manifest names can reach
+//! outside the archive.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -30,6 +31,7 @@ enum Backing {
     Dir {
         root: PathBuf,
     },
+    Remote(Arc<dyn Remote>),
 }
 
 /// What a name in the outer archive was, to tell harmless repeats from
@@ -52,6 +54,27 @@ impl Seen {
         }
     }
 }
+
+/// Members served from elsewhere (a registry), laid out as an OCI image
+/// layout: `index.json`, `oci-layout` and `blobs/<alg>/<hex>`. Readers
+/// stream; a seek backwards may cost a new request.
+pub trait Remote: Send + Sync + std::fmt::Debug {
+    /// Is the member there? (Need not ask the server: a missing blob may
+    /// fail later, when it is opened.)
+    fn contains(&self, name: &str) -> bool;
+    /// The member's size in bytes.
+    fn size(&self, name: &str) -> Result<u64>;
+    /// Open the member for streaming.
+    fn open(&self, name: &str) -> Result<Box<dyn RemoteReader>>;
+    /// How many members are best read at once (downloads are I/O bound).
+    fn parallelism(&self) -> usize {
+        4
+    }
+}
+
+/// A stream of a remote member's bytes.
+pub trait RemoteReader: Read + Seek + Send + std::fmt::Debug {}
+impl<T: Read + Seek + Send + std::fmt::Debug> RemoteReader for T {}
 
 /// A set of named members.
 #[derive(Debug)]
@@ -320,6 +343,22 @@ impl Store {
         }
     }
 
+    /// Serve the members of a remote store (a registry).
+    pub fn open_remote(display: &Path, remote: Arc<dyn Remote>) -> Store {
+        Store {
+            display: display.to_path_buf(),
+            backing: Backing::Remote(remote),
+        }
+    }
+
+    /// How many layers are best read at once, when the source says.
+    pub fn parallelism(&self) -> Option<usize> {
+        match &self.backing {
+            Backing::Remote(r) => Some(r.parallelism()),
+            _ => None,
+        }
+    }
+
     /// Is this an unpacked directory (rather than a tar)?
     pub fn is_dir(&self) -> bool {
         matches!(self.backing, Backing::Dir { .. })
@@ -334,6 +373,7 @@ impl Store {
             // Present but unusable counts as present, so that reading it
             // says what is wrong instead of "missing".
             Backing::Dir { root } => !matches!(self.dir_path(root, name), Ok(None)),
+            Backing::Remote(r) => r.contains(name),
         }
     }
 
@@ -358,6 +398,7 @@ impl Store {
                     .map(|m| m.len())
                     .map_err(|e| self.fmt_err(name, e.to_string()))
             }
+            Backing::Remote(r) => r.size(name),
         }
     }
 
@@ -386,12 +427,21 @@ impl Store {
                     .map_err(|e| self.fmt_err(name, e.to_string()))?;
                 (Arc::new(f), 0, len)
             }
+            Backing::Remote(r) => {
+                let len = r.size(name)?;
+                return Ok(MemberReader {
+                    inner: Inner::Remote(r.open(name)?),
+                    len,
+                });
+            }
         };
         Ok(MemberReader {
-            file,
-            start,
+            inner: Inner::File {
+                file,
+                start,
+                pos: 0,
+            },
             len,
-            pos: 0,
         })
     }
 
@@ -459,10 +509,18 @@ fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 /// inside the member.
 #[derive(Debug)]
 pub struct MemberReader {
-    file: Arc<File>,
-    start: u64,
+    inner: Inner,
     len: u64,
-    pos: u64,
+}
+
+#[derive(Debug)]
+enum Inner {
+    File {
+        file: Arc<File>,
+        start: u64,
+        pos: u64,
+    },
+    Remote(Box<dyn RemoteReader>),
 }
 
 impl MemberReader {
@@ -478,28 +536,36 @@ impl MemberReader {
 
 impl Read for MemberReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.len - self.pos;
+        let (file, start, pos) = match &mut self.inner {
+            Inner::File { file, start, pos } => (file, start, pos),
+            Inner::Remote(r) => return r.read(buf),
+        };
+        let left = self.len - *pos;
         if left == 0 || buf.is_empty() {
             return Ok(0);
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
+        let n = read_at(file, &mut buf[..want], *start + *pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "unexpected end of file (truncated archive)",
             ));
         }
-        self.pos += n as u64;
+        *pos += n as u64;
         Ok(n)
     }
 }
 
 impl Seek for MemberReader {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match &mut self.inner {
+            Inner::File { pos, .. } => pos,
+            Inner::Remote(r) => return r.seek(to),
+        };
         let target = match to {
             SeekFrom::Start(n) => Some(n),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::Current(d) => pos.checked_add_signed(d),
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| {
@@ -512,7 +578,7 @@ impl Seek for MemberReader {
                 "seek past the end of the member",
             ));
         }
-        self.pos = target;
+        *pos = target;
         Ok(target)
     }
 }

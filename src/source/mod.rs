@@ -13,6 +13,7 @@
 mod containerd;
 mod daemon;
 pub mod http;
+pub mod options;
 pub mod reference;
 pub mod registry;
 mod stream;
@@ -24,10 +25,10 @@ use std::path::{Path, PathBuf};
 use crate::archive;
 use crate::error::{Error, Result};
 use crate::layer::LayerScan;
-use crate::options::LoadOptions;
-pub use crate::options::SourceOptions as Options;
 pub use crate::origin::{Origin, SourceKind};
 use crate::progress::Progress;
+use crate::source::options::LoadOptions;
+pub use crate::source::options::SourceOptions as Options;
 pub use reference::Reference;
 
 impl Origin {

@@ -18,8 +18,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use crate::archive::{self, store::clean_member_name, Store};
 use crate::error::{Error, Result};
 use crate::layer::{self, LayerScan};
-use crate::options::LoadOptions;
 use crate::progress::Progress;
+use crate::source::options::LoadOptions;
 
 use super::Scans;
 

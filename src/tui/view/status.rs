@@ -296,6 +296,26 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
         gauge_row(t, inner, y, label, r, buf);
         y += 2;
     }
+    // Layers being read (a registry's downloads): bytes of total each.
+    if phase == Phase::ReadingLayers {
+        for (i, (done, total)) in p.layer_bytes().into_iter().enumerate() {
+            if done == 0 || done >= total {
+                continue;
+            }
+            if y + 1 >= inner.bottom() {
+                break;
+            }
+            let line = format!(
+                "  layer {i:<3} {} / {} ({:.0}%)",
+                size(done),
+                size(total),
+                100.0 * ratio(done, total)
+            );
+            Paragraph::new(Line::styled(truncate(&line, inner.width as usize), t.dim))
+                .render(Rect::new(inner.x, y, inner.width, 1), buf);
+            y += 1;
+        }
+    }
     if y < inner.bottom() {
         quit_hint(t, inner, buf);
     }

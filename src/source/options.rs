@@ -1,6 +1,7 @@
 //! What a load is asked to do: which image, what to verify and hash, how an
-//! input is resolved and opened. Plain settings, a leaf below the loader and
-//! the sources so that neither depends on the other for them.
+//! input is resolved and opened. Plain settings, kept with the sources (which
+//! read them) so that the loader depends on the sources and never the
+//! other way round.
 
 use crate::archive::{OpenOptions, Selector};
 use crate::layer::ScanOptions;
@@ -36,4 +37,6 @@ impl Default for LoadOptions {
 pub struct SourceOptions {
     /// `--source KIND`: use only this kind of source.
     pub kind: Option<SourceKind>,
+    /// How registries are reached.
+    pub registry: super::registry::Options,
 }
