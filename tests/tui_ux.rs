@@ -789,3 +789,27 @@ mod diff_explorer {
         assert!(!sc.contains("Image size: 0 B"), "{sc}");
     }
 }
+
+// ---- the `!` marker ----
+
+#[test]
+fn the_waste_marker_needs_much_waste_not_a_large_share_of_a_tiny_layer() {
+    // Layer 1 deletes an 84-byte file of layer 0: 84 bytes reclaimable,
+    // all of an 84-byte layer. Layer 2 ships 40 KB that layer 3 deletes.
+    let img = synth::ImageBuilder::new()
+        .tag("waste:1")
+        .layer(synth::LayerBuilder::new("ADD tiny").file("tiny", &[b'x'; 84]))
+        .layer(synth::LayerBuilder::new("RUN rewrite").file("tiny", &[b'y'; 84]))
+        .layer(synth::LayerBuilder::new("ADD big").file("big", &synth::pseudo_bytes(1, 40_000)))
+        .layer(synth::LayerBuilder::new("RUN rm big").whiteout("big"));
+    let a = app_from(&img.docker_legacy(), ThemeName::None);
+    let sc = screen(&a.s, 100, 30);
+    let marked: Vec<&str> = sc.lines().filter(|l| l.contains(" ! ")).collect();
+    assert_eq!(marked.len(), 1, "{sc}");
+    assert!(marked[0].contains("ADD big"), "{sc}");
+    assert!(
+        sc.lines()
+            .any(|l| l.contains("ADD tiny") && !l.contains(" ! ")),
+        "{sc}"
+    );
+}

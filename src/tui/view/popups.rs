@@ -118,7 +118,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     lines.push(Line::raw(""));
     lines.push(markers_legend(t));
     lines.push(Line::styled(
-        "Layers: ! ships much waste, A/B range ends",
+        "Layers: ! ships much waste (≥ 1 MiB, or ≥ 16 KiB and a quarter of the layer), A/B range ends",
         t.dim,
     ));
     let cfg = s
