@@ -19,11 +19,11 @@ use layerscope::layer::{Action, Kind, RawEntry};
 use layerscope::load::{load, LoadOptions, Loaded, Progress};
 use layerscope::tree::Replay;
 use layerscope::tui::config::Config;
-use layerscope::tui::data::Data;
-use layerscope::tui::diff::data::DiffData;
+use layerscope::tui::diff::pair::ImagePair;
 use layerscope::tui::diff::state::DiffState;
 use layerscope::tui::diff::update::{self as diff_update, DiffMsg};
 use layerscope::tui::diff::view as diff_view;
+use layerscope::tui::image_data::ImageData;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
@@ -103,7 +103,7 @@ fn layers() -> Vec<Vec<RawEntry>> {
     vec![base, upd, del]
 }
 
-fn build() -> (tempfile::TempDir, Data) {
+fn build() -> (tempfile::TempDir, ImageData) {
     // A small real image for the source and metadata, then the big tree.
     let img = ImageBuilder::new()
         .tag("bench/250k:latest")
@@ -118,7 +118,7 @@ fn build() -> (tempfile::TempDir, Data) {
     let total: usize = ls.iter().map(|l| l.len()).sum();
     let loaded = loaded_with(&path, &ls);
     let t = Instant::now();
-    let data = Data::new(loaded);
+    let data = ImageData::new(loaded);
     eprintln!(
         "image: {total} entries, {} nodes; analysis + path index {:?}",
         data.loaded.tree.len(),
@@ -147,7 +147,7 @@ fn diff_bench(path: &std::path::Path) {
     let old = loaded_with(path, &ls[..2]);
     let new = loaded_with(path, &ls);
     let t = Instant::now();
-    let data = DiffData::build(old, Some(new), None, None).expect("diff");
+    let data = ImagePair::build(old, Some(new), None, None).expect("diff");
     eprintln!("diff of two 250k-entry trees: {:?}", t.elapsed());
     let mut s = DiffState::ready(data, Config::default());
     diff_update::apply(&mut s, DiffMsg::Resize(120, 40));

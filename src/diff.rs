@@ -27,56 +27,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::layer::Kind;
 use crate::load::Loaded;
+use crate::tree::compare;
+pub use crate::tree::compare::Changed;
 use crate::tree::{Attrs, FileTree, NodeId, Status, ROOT};
-
-/// What differs between the two versions of a path (a small bit set).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Changed(u8);
-
-impl Changed {
-    pub const KIND: Changed = Changed(1);
-    pub const CONTENT: Changed = Changed(2);
-    pub const LINK: Changed = Changed(4);
-    pub const MODE: Changed = Changed(8);
-    pub const UID: Changed = Changed(16);
-    pub const GID: Changed = Changed(32);
-    const NAMES: [(Changed, &'static str); 6] = [
-        (Changed::KIND, "type"),
-        (Changed::CONTENT, "content"),
-        (Changed::LINK, "link"),
-        (Changed::MODE, "mode"),
-        (Changed::UID, "uid"),
-        (Changed::GID, "gid"),
-    ];
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    pub fn contains(self, o: Changed) -> bool {
-        self.0 & o.0 == o.0 && o.0 != 0
-    }
-    fn insert(&mut self, o: Changed) {
-        self.0 |= o.0;
-    }
-    /// Type, content or link target: a real modification, not metadata only.
-    pub fn is_modification(self) -> bool {
-        self.0 & (Changed::KIND.0 | Changed::CONTENT.0 | Changed::LINK.0) != 0
-    }
-    /// Names of the set flags: `type`, `content`, `link`, `mode`, `uid`, `gid`.
-    pub fn names(self) -> Vec<&'static str> {
-        Changed::NAMES
-            .iter()
-            .filter(|(f, _)| self.contains(*f))
-            .map(|(_, n)| *n)
-            .collect()
-    }
-}
-
-impl Serialize for Changed {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.names())
-    }
-}
 
 /// The attributes of one side of an entry that the diff looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -274,45 +227,6 @@ fn attrs(tree: &FileTree, layer: Option<usize>, id: Option<NodeId>) -> Option<&A
     tree.attrs_at(id?, layer?)
 }
 
-/// What differs between two versions of a path.
-fn compare((at, a): (&FileTree, &Attrs), (bt, b): (&FileTree, &Attrs)) -> Changed {
-    let mut c = Changed::default();
-    if a.kind != b.kind {
-        c.insert(Changed::KIND);
-    } else {
-        match a.kind {
-            Kind::File | Kind::Hardlink => {
-                let differs = match (a.sha256, b.sha256) {
-                    (Some(x), Some(y)) => x != y,
-                    // Without hashes judge by size and mtime.
-                    _ => a.size != b.size || a.mtime != b.mtime,
-                };
-                if differs && a.kind == Kind::File {
-                    c.insert(Changed::CONTENT);
-                }
-                if at.link(a) != bt.link(b) {
-                    c.insert(Changed::LINK);
-                }
-            }
-            Kind::Symlink if at.link(a) != bt.link(b) => c.insert(Changed::LINK),
-            _ => {}
-        }
-    }
-    // A directory implied by its children has no metadata of its own.
-    if !(a.implicit() || b.implicit()) {
-        if a.mode & 0o7777 != b.mode & 0o7777 {
-            c.insert(Changed::MODE);
-        }
-        if a.uid != b.uid {
-            c.insert(Changed::UID);
-        }
-        if a.gid != b.gid {
-            c.insert(Changed::GID);
-        }
-    }
-    c
-}
-
 /// Children of `id` present after `layer`, sorted by name.
 fn sorted_children(tree: &FileTree, id: NodeId, layer: usize) -> Vec<(&[u8], NodeId)> {
     let mut v: Vec<(&[u8], NodeId)> = tree
@@ -438,15 +352,8 @@ pub fn diff_trees_with(
         let na = attrs(nt, nl, n);
         let (status, changed) = match (oa, na) {
             (Some(a), Some(b)) => {
-                let c = compare((ot, a), (nt, b));
-                let s = if c.is_modification() {
-                    Status::Modified
-                } else if c.is_empty() {
-                    Status::Unchanged
-                } else {
-                    Status::Metadata
-                };
-                (s, c)
+                let c = compare::changed((ot, a), (nt, b));
+                (c.status(), c)
             }
             (Some(_), None) => (Status::Deleted, Changed::default()),
             _ => (Status::Added, Changed::default()),

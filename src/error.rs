@@ -54,6 +54,13 @@ pub enum Error {
         left: String,
         cause: Box<Error>,
     },
+    /// An input that is neither an existing path nor a valid image reference.
+    #[error("{}: {}", clean(input), clean(msg))]
+    Reference { input: String, msg: String },
+    /// A reference no source could provide, or a daemon or registry that
+    /// failed while providing it: `nginx:latest: not found in …`.
+    #[error("{}: {}", clean(input), clean(msg))]
+    Source { input: String, msg: String },
     /// Invalid usage or configuration outside of the image (CI config, flags).
     #[error("{}", clean(.0))]
     Usage(String),
@@ -64,7 +71,7 @@ pub enum Error {
 /// (a tar library quoting a whole garbage header) is cut.
 pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     const MAX: usize = 400;
-    if s.len() <= MAX && !s.chars().any(char::is_control) {
+    if s.len() <= MAX && !s.chars().any(crate::text::is_unsafe) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len().min(MAX + 8));
@@ -73,7 +80,7 @@ pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if crate::text::is_unsafe(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -85,7 +92,7 @@ pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
 /// Make multi-line text from an archive safe for a terminal: like [`clean`]
 /// but keeps newlines and tabs, and does not cut.
 pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    let bad = |c: char| crate::text::is_unsafe(c) && c != '\n' && c != '\t';
     if !s.chars().any(bad) {
         return std::borrow::Cow::Borrowed(s);
     }

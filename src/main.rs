@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("layerscope: {e:#}");
+            eprintln!("layerscope: {}", chain_line(&e));
             ExitCode::from(2)
         }
     }
@@ -36,6 +36,27 @@ fn tune_allocator() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_allocator() {}
+
+/// The error and its causes on one line, `what: why: root cause`. A message
+/// that already ends with its cause's text (the library's `Io` variant
+/// names the file and quotes the OS error, and keeps it as its source for
+/// callers that look at the kind) does not repeat it.
+fn chain_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    let mut prev = String::new();
+    for cause in e.chain() {
+        let text = layerscope::error::clean(&cause.to_string()).into_owned();
+        if text.is_empty() || prev.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+        prev = text;
+    }
+    line
+}
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {

@@ -14,9 +14,9 @@ use ratatui::Terminal;
 
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
-use layerscope::tui::data::Data;
 use layerscope::tui::effects;
-use layerscope::tui::rows::{SortKey, ViewMode};
+use layerscope::tui::image_data::ImageData;
+use layerscope::tui::layer_view::{SortKey, ViewMode};
 use layerscope::tui::state::{AppState, Effect, Focus, Popup};
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
@@ -30,7 +30,7 @@ struct App {
 fn app_from(bytes: &[u8], theme: ThemeName) -> App {
     let archive = common::write_archive(bytes, "image.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(Data::new(loaded), common::screen::config(theme));
+    let mut s = AppState::ready(ImageData::new(loaded), common::screen::config(theme));
     apply(&mut s, Msg::Resize(100, 30));
     App {
         s,
@@ -518,9 +518,10 @@ fn config_rebinds_keys_and_rejects_unknown_actions() {
         "ctrl-q"
     );
     let bad = Config::parse("keys:\n  fly: [\"x\"]\n").expect("parse");
-    assert_eq!(
-        Config::default().apply(bad).unwrap_err(),
-        "keys: unknown action `fly`"
+    let e = Config::default().apply(bad).unwrap_err();
+    assert!(
+        e.starts_with("keys: unknown action `fly` (valid: quit, help, focus_next,"),
+        "{e}"
     );
     assert!(Config::parse("colour: 3\n").is_err());
 }
@@ -769,7 +770,7 @@ fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
     let loaded = common::load_path(&archive.path).expect("load");
     let last = loaded.tree.final_layer();
     let id = loaded.tree.lookup(b"/etc").expect("etc");
-    let data = Data::new(loaded);
+    let data = ImageData::new(loaded);
     let dest = tempfile::tempdir().expect("tmp");
     let target = dest.path().join("out");
     let (msg, _) =
@@ -817,7 +818,7 @@ fn paths_and_lower_case_paths_come_from_one_buffer_each() {
     .iter()
     .map(|p| loaded.tree.lookup(p.as_bytes()).expect(p))
     .collect();
-    let data = Data::new(loaded);
+    let data = ImageData::new(loaded);
     let got: Vec<(&str, &str)> = ids.iter().map(|&i| (data.path(i), data.lower(i))).collect();
     assert_eq!(
         got,

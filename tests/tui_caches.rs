@@ -9,8 +9,8 @@ mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use layerscope::tui::config::ThemeName;
-use layerscope::tui::data::Data;
-use layerscope::tui::rows::{SortKey, ViewMode};
+use layerscope::tui::image_data::ImageData;
+use layerscope::tui::layer_view::{SortKey, ViewMode};
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope_synth as synth;
@@ -23,7 +23,10 @@ struct App {
 fn sample() -> App {
     let archive = common::write_archive(&synth::sample_image().docker_legacy(), "image.tar");
     let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(Data::new(loaded), common::screen::config(ThemeName::None));
+    let mut s = AppState::ready(
+        ImageData::new(loaded),
+        common::screen::config(ThemeName::None),
+    );
     apply(&mut s, Msg::Resize(100, 30));
     App {
         s,

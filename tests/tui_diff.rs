@@ -18,8 +18,8 @@ use ratatui::Terminal;
 use common::tmux::{have_tmux, shell_quote, Tmux};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
-use layerscope::tui::diff::data::{ContentDiff, DiffData};
-use layerscope::tui::diff::rows::DiffSortKey;
+use layerscope::tui::diff::entries::DiffSortKey;
+use layerscope::tui::diff::pair::{ContentDiff, ImagePair};
 use layerscope::tui::diff::state::{DiffEffect, DiffFocus, DiffPopup, DiffState};
 use layerscope::tui::diff::update::{apply, DiffMsg};
 use layerscope::tui::diff::{read_diff, view};
@@ -35,7 +35,7 @@ fn app_from(old: &[u8], new: &[u8], theme: ThemeName) -> App {
     let b = common::write_archive(new, "new.tar");
     let lo = common::load_path(&a.path).expect("load old");
     let ln = common::load_path(&b.path).expect("load new");
-    let data = DiffData::build(lo, Some(ln), None, None).expect("diff");
+    let data = ImagePair::build(lo, Some(ln), None, None).expect("diff");
     let mut s = DiffState::ready(data, common::screen::config(theme));
     apply(&mut s, DiffMsg::Resize(100, 30));
     App {
@@ -85,7 +85,7 @@ fn screen(s: &DiffState, w: u16, h: u16) -> String {
     out
 }
 
-fn data(s: &DiffState) -> Arc<DiffData> {
+fn data(s: &DiffState) -> Arc<ImagePair> {
     s.data.clone().expect("data")
 }
 
@@ -413,7 +413,7 @@ fn identical_images_and_layer_ranges_of_one_image() {
     // Layers 1 → 2 of one image: the cleanup layer's deletions.
     let arch = common::write_archive(&bytes, "one.tar");
     let l = common::load_path(&arch.path).expect("load");
-    let d = DiffData::build(l, None, Some(1), Some(2)).expect("diff");
+    let d = ImagePair::build(l, None, Some(1), Some(2)).expect("diff");
     let mut s = DiffState::ready(d, Config::default());
     apply(&mut s, DiffMsg::Resize(100, 30));
     assert_eq!(status_of(&s, "/var/log/apt/term.log"), Status::Deleted);

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::{DiffSubject, Units};
 use crate::diff::{ConfigChange, Entry, Filter, SideInfo};
+use crate::text::display_safe;
 use crate::tree::Status;
 
 /// How to render.
@@ -28,11 +29,11 @@ fn color_of(s: Status) -> &'static str {
     }
 }
 
-/// Colour a line. Its text comes from the images (paths, names, commands),
-/// so control characters are escaped first: only our own codes reach the
-/// terminal.
+/// Colour a line. Its text comes from the images (paths, names, commands,
+/// config values), so control characters, line feeds included, are escaped
+/// first: only our own codes reach the terminal and one item stays one line.
 fn paint(on: bool, s: Status, text: &str) -> String {
-    let text = crate::error::clean_text(text);
+    let text = display_safe(text);
     if on && s != Status::Unchanged {
         format!("{}{text}{RESET}", color_of(s))
     } else {
@@ -119,8 +120,8 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
     let d = s.diff;
     let u = opts.units;
     let mut o = String::new();
-    let _ = writeln!(o, "--- old: {}", crate::error::clean(&side_line(&d.old)));
-    let _ = writeln!(o, "+++ new: {}", crate::error::clean(&side_line(&d.new)));
+    let _ = writeln!(o, "--- old: {}", display_safe(&side_line(&d.old)));
+    let _ = writeln!(o, "+++ new: {}", display_safe(&side_line(&d.new)));
 
     // Layers.
     let l = &d.layers;
@@ -256,7 +257,7 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
                 o,
                 "    {:>11}  {}",
                 signed(u, g.delta_bytes),
-                crate::error::clean(&g.path)
+                display_safe(&g.path)
             );
         }
     }
@@ -345,7 +346,7 @@ pub fn render_stat(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> Strin
         let line = format!(
             " {} {:<width$} | {:>dw$} {bar}",
             e.status.marker(),
-            crate::error::clean(&path_shown(e)),
+            display_safe(&path_shown(e)),
             signed(u, delta)
         );
         let _ = writeln!(o, "{}", line.trim_end());

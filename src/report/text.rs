@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Subject, Units};
+use crate::text::display_safe;
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
@@ -16,13 +17,13 @@ pub fn render(s: &Subject, units: Units) -> String {
     let _ = writeln!(
         o,
         "Image:     {}",
-        img.name.as_deref().unwrap_or("(unnamed)")
+        display_safe(img.name.as_deref().unwrap_or("(unnamed)"))
     );
-    let _ = writeln!(o, "Source:    {}", img.source);
-    let _ = writeln!(o, "Platform:  {}", img.config.platform());
-    let _ = writeln!(o, "Config:    {}", img.config_digest);
+    let _ = writeln!(o, "Source:    {}", display_safe(&img.origin.describe()));
+    let _ = writeln!(o, "Platform:  {}", display_safe(&img.config.platform()));
+    let _ = writeln!(o, "Config:    {}", display_safe(&img.config_digest));
     if let Some(d) = &img.manifest_digest {
-        let _ = writeln!(o, "Manifest:  {d}");
+        let _ = writeln!(o, "Manifest:  {}", display_safe(d));
     }
     let _ = writeln!(o);
     let _ = writeln!(
@@ -43,7 +44,7 @@ pub fn render(s: &Subject, units: Units) -> String {
             f.metadata.count,
             f.unchanged.count,
             units.size(f.reclaimable_bytes),
-            super::one_line(&l.command, 60)
+            display_safe(&super::one_line(&l.command, 60))
         );
     }
     let d = &a.dive;
@@ -102,7 +103,7 @@ pub fn render(s: &Subject, units: Units) -> String {
                 o,
                 "  {:>10}  {}  (layers {})",
                 units.size(w.wasted_bytes),
-                w.path,
+                display_safe(&w.path),
                 layers.join(",")
             );
         }
@@ -117,7 +118,7 @@ pub fn render(s: &Subject, units: Units) -> String {
                 "  {:>5}  {:>10}  {}",
                 f.count,
                 units.size(f.size_bytes),
-                f.path
+                display_safe(&f.path)
             );
         }
     }
@@ -125,7 +126,7 @@ pub fn render(s: &Subject, units: Units) -> String {
         let _ = writeln!(o);
         let _ = writeln!(o, "Warnings:");
         for w in &img.warnings {
-            let _ = writeln!(o, "  {w}");
+            let _ = writeln!(o, "  {}", display_safe(w));
         }
     }
     o

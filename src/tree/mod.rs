@@ -3,6 +3,7 @@
 //! touched it. The state after layer `k` is the last version at or below
 //! `k`. No view state lives here: the TUI keeps its own, keyed by [`NodeId`].
 
+pub mod compare;
 mod replay;
 
 use std::collections::HashMap;

@@ -6,7 +6,9 @@
 //! then the layer's own entries. Every step is linear in the entries and the
 //! deleted subtrees.
 
-use super::{Attrs, FastMap, FileTree, NodeId, Status, Version, IMPLICIT, NO_ATTRS, NO_LINK, ROOT};
+use super::{
+    compare, Attrs, FastMap, FileTree, NodeId, Status, Version, IMPLICIT, NO_ATTRS, NO_LINK, ROOT,
+};
 use crate::layer::{Action, Kind, RawEntry};
 
 /// dive 0.13.1's per-path tallies over the leaves of each layer's own tree.
@@ -278,8 +280,8 @@ impl Replay {
             self.ensure_parents(id, l);
             let mut attrs = Attrs {
                 kind: e.kind,
-                // Type bits stay: some tools write them, and a change in
-                // them is a metadata change (as ../fixtures expect).
+                // Type bits stay as written (some tools write them); the
+                // comparator looks at the permission bits only.
                 mode: (e.mode & 0o177777) as u16,
                 uid: e.uid,
                 gid: e.gid,
@@ -301,7 +303,9 @@ impl Replay {
             } else {
                 match self.before(id, l) {
                     None => Status::Added,
-                    Some(prev) => compare(prev, &attrs),
+                    Some(prev) => {
+                        compare::changed((&self.tree, prev), (&self.tree, &attrs)).status()
+                    }
                 }
             };
             if recreated {
@@ -377,28 +381,5 @@ impl Replay {
 
     pub fn finish(self) -> (FileTree, DiveTally) {
         (self.tree, self.dive)
-    }
-}
-
-/// Status of a re-shipped path against its previous version.
-fn compare(prev: &Attrs, new: &Attrs) -> Status {
-    if prev.kind != new.kind {
-        return Status::Modified;
-    }
-    let content_differs = match new.kind {
-        Kind::File => match (prev.sha256, new.sha256) {
-            (Some(a), Some(b)) => a != b,
-            // Without hashes, size and mtime stand in for content.
-            _ => prev.size != new.size || prev.mtime != new.mtime,
-        },
-        Kind::Symlink | Kind::Hardlink => prev.link != new.link,
-        _ => false,
-    };
-    if content_differs {
-        Status::Modified
-    } else if prev.mode != new.mode || prev.uid != new.uid || prev.gid != new.gid {
-        Status::Metadata
-    } else {
-        Status::Unchanged
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
-use super::data::Data;
+use super::image_data::ImageData;
 use super::state::{AppState, Effect, WINDOW_BYTES};
 use super::update::Msg;
 use crate::error::clean;
@@ -43,7 +43,7 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
 }
 
 /// Read one window synchronously (also used by tests).
-pub fn read_content(data: &Arc<Data>, id: NodeId, layer: usize, offset: u64) -> Msg {
+pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64) -> Msg {
     let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES)
         .map_err(|e| e.to_string());
     Msg::Content { id, offset, result }
@@ -54,7 +54,7 @@ pub fn read_content(data: &Arc<Data>, id: NodeId, layer: usize, offset: u64) -> 
 /// with `force`, after the user confirmed). The summary line, and the
 /// warnings and skipped paths the CLI would print, escaped for the screen.
 pub fn extract(
-    data: &Data,
+    data: &ImageData,
     id: NodeId,
     layer: usize,
     dest: &Path,

@@ -6,15 +6,15 @@
 //! input with a tick timeout and drains the loader and worker channels.
 
 pub mod config;
-pub mod data;
 pub mod diff;
 pub mod effects;
+pub mod image_data;
+pub mod layer_view;
 pub mod prompt;
-pub mod rows;
 pub mod state;
+pub mod table;
 pub mod update;
 pub mod view;
-pub mod visible;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ use ratatui::Terminal;
 
 use crate::load::{LoadOptions, Progress};
 use config::Config;
-use data::Data;
+use image_data::ImageData;
 use state::AppState;
 use update::{apply, Msg};
 
@@ -87,7 +87,7 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
 fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
         let res = crate::load::load(&image, &opts, &progress)
-            .map(|l| Arc::new(Data::new(l)))
+            .map(|l| Arc::new(ImageData::new(l)))
             .map_err(|e| e.to_string());
         let _ = tx.send(Msg::Loaded(res));
     });

@@ -9,11 +9,11 @@ use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKin
 use ratatui::layout::{Position, Rect};
 
 use super::config::Action;
-use super::data::Data;
+use super::image_data::ImageData;
+use super::layer_view::{SortKey, ViewMode};
 use super::prompt::{
     jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
 };
-use super::rows::{SortKey, ViewMode};
 use super::state::{
     AppState, ContentView, Effect, ExtractConfirm, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES,
 };
@@ -27,7 +27,7 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<Data>, String>),
+    Loaded(Result<Arc<ImageData>, String>),
     Content {
         id: NodeId,
         offset: u64,

@@ -6,8 +6,8 @@
 //! pure [`view`]; both images load on worker threads with progress, and the
 //! explorer's terminal guard and event loop serve here too.
 
-pub mod data;
-pub mod rows;
+pub mod entries;
+pub mod pair;
 pub mod state;
 pub mod update;
 pub mod view;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
 use crate::tui::{event_app_common, run_app, EventApp};
-use data::DiffData;
+use pair::ImagePair;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
 
@@ -78,7 +78,7 @@ fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffM
                     None
                 }
             };
-            DiffData::build(old?, new, req.old_layer, req.new_layer)
+            ImagePair::build(old?, new, req.old_layer, req.new_layer)
         });
         let _ = tx.send(DiffMsg::Loaded(
             res.map(Arc::new).map_err(|e| e.to_string()),
@@ -105,10 +105,10 @@ pub fn run_effect(s: &DiffState, e: DiffEffect, tx: &Sender<DiffMsg>) {
 }
 
 /// Compare one entry's two versions synchronously (also used by tests).
-pub fn read_diff(data: &Arc<DiffData>, idx: u32) -> DiffMsg {
+pub fn read_diff(data: &Arc<ImagePair>, idx: u32) -> DiffMsg {
     DiffMsg::Content {
         idx,
-        result: data::content_diff(data, idx),
+        result: pair::content_diff(data, idx),
     }
 }
 

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
-use super::data::{ContentDiff, DiffData};
-use super::rows::{shown_size, DiffSort, DiffTree};
+use super::entries::{shown_size, DiffSort, DiffTree};
+use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
 use crate::tui::state::{Filter, Prompt, Search};
-use crate::tui::visible::scroll_to_show;
+use crate::tui::table::scroll_to_show;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiffFocus {
@@ -62,7 +62,7 @@ pub struct DiffState {
     pub old_path: String,
     pub new_path: String,
     pub progress: [Arc<Progress>; 2],
-    pub data: Option<Arc<DiffData>>,
+    pub data: Option<Arc<ImagePair>>,
     pub load_error: Option<String>,
     pub config: Config,
     pub focus: DiffFocus,
@@ -96,6 +96,9 @@ impl DiffState {
         let mut filter = Filter::default();
         // A diff is about what changed: unchanged paths start hidden (5 shows them).
         filter.statuses[4] = false;
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         DiffState {
             old_path,
             new_path,
@@ -115,7 +118,7 @@ impl DiffState {
             tree: DiffTree::default(),
             popup: None,
             prompt: None,
-            message: None,
+            message,
             areas: DiffAreas::default(),
             effects: Vec::new(),
             quit: false,
@@ -124,7 +127,7 @@ impl DiffState {
     }
 
     /// A ready state over built data (tests).
-    pub fn ready(data: DiffData, config: Config) -> DiffState {
+    pub fn ready(data: ImagePair, config: Config) -> DiffState {
         let old = data.old.image.source.clone();
         let new = data.new_side().image.source.clone();
         let p = || Arc::new(Progress::default());
@@ -162,7 +165,7 @@ impl DiffState {
         Ok(())
     }
 
-    pub fn set_data(&mut self, data: Arc<DiffData>) {
+    pub fn set_data(&mut self, data: Arc<ImagePair>) {
         self.layer = data
             .diff
             .layers
@@ -180,7 +183,7 @@ impl DiffState {
     }
 
     /// Which entries stay: passing every filter, or ancestors of such.
-    pub fn keep(&self, data: &DiffData) -> Option<Vec<bool>> {
+    pub fn keep(&self, data: &ImagePair) -> Option<Vec<bool>> {
         if !self.filter_active() {
             return None;
         }
@@ -190,9 +193,8 @@ impl DiffState {
         for (i, e) in entries.iter().enumerate().skip(1) {
             let si = Status::ALL.iter().position(|x| *x == e.status).unwrap_or(4);
             let mut ok = f.statuses[si];
-            if ok && (f.min_size.is_some() || f.max_size.is_some()) {
-                let sz = shown_size(e);
-                ok = f.min_size.is_none_or(|m| sz >= m) && f.max_size.is_none_or(|m| sz <= m);
+            if ok && f.size.is_some() {
+                ok = f.size_ok(shown_size(e), e.is_dir());
             }
             if ok {
                 if let Some(re) = &f.regex {

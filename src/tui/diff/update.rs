@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
-use super::data::{ContentDiff, DiffData};
-use super::rows::DiffSortKey;
+use super::entries::DiffSortKey;
+use super::pair::{ContentDiff, ImagePair};
 use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
 use super::view;
 use crate::tui::config::Action;
@@ -26,7 +26,7 @@ pub enum DiffMsg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<DiffData>, String>),
+    Loaded(Result<Arc<ImagePair>, String>),
     Content {
         idx: u32,
         result: Result<ContentDiff, String>,

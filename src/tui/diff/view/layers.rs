@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use crate::diff::LayerBrief;
 use crate::tree::Status;
 use crate::tui::config::Theme;
-use crate::tui::diff::data::DiffData;
+use crate::tui::diff::pair::ImagePair;
 use crate::tui::diff::state::{DiffFocus, DiffState};
 use crate::tui::view::{row_style, short_command, size, truncate};
 
@@ -40,7 +40,7 @@ fn layer_line(l: Option<&LayerBrief>, same: bool, t: &Theme, w: usize) -> Vec<Sp
     ]
 }
 
-pub(super) fn layers(s: &DiffState, data: &DiffData, old: Rect, new: Rect, buf: &mut Buffer) {
+pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.focus == DiffFocus::Layers;
     let ld = &data.diff.layers;
@@ -90,7 +90,7 @@ pub(super) fn layers(s: &DiffState, data: &DiffData, old: Rect, new: Rect, buf: 
     }
 }
 
-pub(super) fn layer_details(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
+pub(super) fn layer_details(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let b = block(t, "Layer pair", false);
     let inner = b.inner(area);
@@ -138,7 +138,7 @@ pub(super) fn layer_details(s: &DiffState, data: &DiffData, area: Rect, buf: &mu
         .render(inner, buf);
 }
 
-pub(super) fn summary(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
+pub(super) fn summary(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     if area.height < 3 {
         return;
     }

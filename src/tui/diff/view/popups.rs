@@ -10,14 +10,14 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use crate::diff::SideInfo;
 use crate::tree::{Attrs, FileTree, Status};
 use crate::tui::config::{Action, ACTIONS};
-use crate::tui::diff::data::{ContentDiff, DiffData, SideContent, DIFF_WINDOW};
+use crate::tui::diff::pair::{ContentDiff, ImagePair, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
 use crate::tui::view::popups::{help_key_line, markers_legend, popup_frame};
 use crate::tui::view::{mode_string, short_command, size, truncate};
 
 use super::delta;
 
-pub(super) fn popups(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
+pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let Some(p) = &s.popup else { return };
     let (title, lines, scroll) = match p {
         DiffPopup::Help { scroll } => (
@@ -52,7 +52,7 @@ pub(super) fn popups(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffe
 pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
-    for (a, _, _, text) in ACTIONS {
+    for (a, name, _, text) in ACTIONS {
         let text = match a {
             Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
                 continue
@@ -65,7 +65,13 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
             Action::FocusNext => "layers / files pane",
             _ => text,
         };
-        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 16, text));
+        lines.push(help_key_line(
+            t,
+            &s.config.keys.keys_label(*a),
+            16,
+            name,
+            text,
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
@@ -131,7 +137,7 @@ fn origin(l: &crate::load::Loaded, id: Option<u32>, layer: Option<usize>) -> Str
 }
 
 /// Old and new attributes side by side; differing rows marked `*`.
-pub fn details_lines(s: &DiffState, data: &DiffData, idx: u32) -> Vec<Line<'static>> {
+pub fn details_lines(s: &DiffState, data: &ImagePair, idx: u32) -> Vec<Line<'static>> {
     let t = s.theme();
     let Some(e) = data.entry(idx) else {
         return Vec::new();
@@ -219,7 +225,7 @@ fn side_label(i: &SideInfo) -> String {
 }
 
 /// The whole-diff summary: sides, layers, config changes, growth, warnings.
-pub fn summary_lines(s: &DiffState, data: &DiffData) -> Vec<Line<'static>> {
+pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
     let t = s.theme();
     let d = &data.diff;
     let mut lines = Vec::new();
@@ -370,7 +376,7 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
     }
 }
 
-fn content(s: &DiffState, data: &DiffData, cv: &ContentView, area: Rect, buf: &mut Buffer) {
+fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     let path = data.entry(cv.idx).map_or("", |e| e.path.as_str());
     let info = match &cv.result {
         Some(Ok(ContentDiff::Text {

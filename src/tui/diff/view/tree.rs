@@ -10,8 +10,8 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::diff::Entry;
 use crate::tree::Status;
 use crate::tui::config::Theme;
-use crate::tui::diff::data::DiffData;
-use crate::tui::diff::rows::DiffSortKey;
+use crate::tui::diff::entries::DiffSortKey;
+use crate::tui::diff::pair::ImagePair;
 use crate::tui::diff::state::{DiffFocus, DiffState};
 use crate::tui::view::{cursor_style, size, truncate};
 
@@ -25,7 +25,7 @@ fn entry_style(t: &Theme, e: &Entry) -> Style {
     }
 }
 
-pub(super) fn tree(s: &DiffState, data: &DiffData, area: Rect, buf: &mut Buffer) {
+pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.focus == DiffFocus::Tree;
     let sort = match (s.sort.key, s.sort.descending) {

@@ -1,14 +1,14 @@
-//! The tree/selection model of the diff tree, like [`crate::tui::rows`] but
+//! The tree/selection model of the diff tree, like [`crate::tui::layer_view`] but
 //! over the entries of a [`TreeDiff`] (indices, parents by index) instead of
 //! one [`crate::tree::FileTree`]'s nodes; both share the visible-rows model
-//! of [`crate::tui::visible`]. The sorted order is rebuilt on a sort change,
+//! of [`crate::tui::table`]. The sorted order is rebuilt on a sort change,
 //! narrowed in one pass on a filter change, and the visible rows on a
 //! collapse change; moving the cursor rebuilds nothing.
 
 use std::ops::{Deref, DerefMut};
 
 use crate::diff::{Entry, TreeDiff};
-use crate::tui::visible::{close_ends, OrderEntry, Parents, VisibleRows};
+use crate::tui::table::{close_ends, OrderEntry, Parents, VisibleRows};
 
 /// How children are ordered inside each directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

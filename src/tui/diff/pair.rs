@@ -11,14 +11,14 @@ use crate::diff::{self, Diff, TreeOptions};
 use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::Attrs;
-use crate::tui::data::{LowerPaths, PathTable};
+use crate::tui::image_data::{LowerPaths, PathTable};
 use crate::tui::update::looks_binary;
 
 /// Bytes read from each side for the content diff.
 pub const DIFF_WINDOW: usize = 256 * 1024;
 
 #[derive(Debug)]
-pub struct DiffData {
+pub struct ImagePair {
     pub old: Loaded,
     /// None: both sides are layers of `old`.
     pub new: Option<Loaded>,
@@ -28,7 +28,7 @@ pub struct DiffData {
     lower: PathTable,
 }
 
-impl DiffData {
+impl ImagePair {
     /// Compare `old` at `old_layer` with `new` (or `old` again) at
     /// `new_layer` (None: the last layer).
     pub fn build(
@@ -36,7 +36,7 @@ impl DiffData {
         new: Option<Loaded>,
         old_layer: Option<usize>,
         new_layer: Option<usize>,
-    ) -> crate::Result<DiffData> {
+    ) -> crate::Result<ImagePair> {
         let n = new.as_ref().unwrap_or(&old);
         // One walk of both trees, keeping unchanged paths for the full view.
         let d = diff::diff_images_with(
@@ -47,7 +47,7 @@ impl DiffData {
             TreeOptions { unchanged: true },
         )?;
         let lower = PathTable::lower_cased(d.tree.entries.iter().map(|e| e.path.as_str()));
-        Ok(DiffData {
+        Ok(ImagePair {
             old,
             new,
             diff: d,
@@ -183,7 +183,7 @@ fn read_side(
 
 /// Read both versions of entry `i` (bounded) and compare them: a line diff
 /// for text, sizes and hashes for binary content.
-pub fn content_diff(data: &DiffData, i: u32) -> Result<ContentDiff, String> {
+pub fn content_diff(data: &ImagePair, i: u32) -> Result<ContentDiff, String> {
     let e = data.entry(i).ok_or("no such entry")?;
     let (oa, na) = (data.old_attrs(i), data.new_attrs(i));
     if !regular(oa) && !regular(na) {
@@ -240,11 +240,18 @@ pub fn content_diff(data: &DiffData, i: u32) -> Result<ContentDiff, String> {
     })
 }
 
-impl LowerPaths for DiffData {
+impl LowerPaths for ImagePair {
     fn count(&self) -> usize {
         self.lower.len()
     }
     fn lower_of(&self, i: usize) -> &str {
         self.lower(i)
+    }
+    fn path_of(&self, i: usize) -> &str {
+        self.diff
+            .tree
+            .entries
+            .get(i)
+            .map_or("", |e| e.path.as_str())
     }
 }

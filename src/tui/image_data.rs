@@ -3,14 +3,14 @@
 //! display and lower case, for filters and search; wasted bytes per node;
 //! name order and packed versions for the tree pane).
 
-use super::rows::{NameOrder, VersionTable};
+use super::layer_view::{NameOrder, VersionTable};
 use crate::analysis::{analyse, Analysis};
 use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
 #[derive(Debug)]
-pub struct Data {
+pub struct ImageData {
     pub loaded: Loaded,
     pub analysis: Analysis,
     /// Absolute path of each node (lossy UTF-8).
@@ -26,13 +26,13 @@ pub struct Data {
     pub versions: VersionTable,
 }
 
-impl Data {
-    pub fn new(loaded: Loaded) -> Data {
+impl ImageData {
+    pub fn new(loaded: Loaded) -> ImageData {
         let analysis = analyse(&loaded);
-        Data::with_analysis(loaded, analysis)
+        ImageData::with_analysis(loaded, analysis)
     }
 
-    pub fn with_analysis(loaded: Loaded, analysis: Analysis) -> Data {
+    pub fn with_analysis(loaded: Loaded, analysis: Analysis) -> ImageData {
         let tree = &loaded.tree;
         let n = tree.len();
         let mut paths = PathTable::with_capacity(n);
@@ -66,7 +66,7 @@ impl Data {
         }
         let names = NameOrder::build(tree);
         let versions = VersionTable::build(tree);
-        Data {
+        ImageData {
             loaded,
             analysis,
             paths,
@@ -154,13 +154,18 @@ impl PathTable {
 pub trait LowerPaths {
     fn count(&self) -> usize;
     fn lower_of(&self, i: usize) -> &str;
+    /// The path as it is (for a query with capitals: smart case).
+    fn path_of(&self, i: usize) -> &str;
 }
 
-impl LowerPaths for Data {
+impl LowerPaths for ImageData {
     fn count(&self) -> usize {
         self.paths.len()
     }
     fn lower_of(&self, i: usize) -> &str {
         self.lower(i as NodeId)
+    }
+    fn path_of(&self, i: usize) -> &str {
+        self.path(i as NodeId)
     }
 }

@@ -20,9 +20,9 @@ use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use crate::layer::Kind;
-use crate::tree::{Attrs, FileTree, NodeId, Status, ROOT};
+use crate::tree::{compare, Attrs, FileTree, NodeId, Status, ROOT};
 
-use super::visible::{OrderEntry, Parents, VisibleRows};
+use super::table::{OrderEntry, Parents, VisibleRows};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,10 @@ impl ViewInfo {
                         (None, None) => (false, None, 0),
                         (None, Some(b)) => (true, Some(Status::Added), b.size),
                         (Some(a), None) => (true, Some(Status::Deleted), a.size),
+                        (Some(a), Some(_)) if !a.exact => {
+                            let (s, attrs) = net_change(tree, id, from, layer);
+                            (true, s, shown_size(attrs))
+                        }
                         (Some(a), Some(b)) => {
                             let s = if a.content != b.content {
                                 Status::Modified
@@ -179,6 +183,8 @@ struct Packed {
     meta: u32,
     status: Status,
     live: bool,
+    /// `content` and `meta` decide a range compare (else the attributes do).
+    exact: bool,
 }
 
 /// Every node's versions as [`ViewInfo`] reads them, in one flat array
@@ -201,13 +207,11 @@ impl VersionTable {
             versions: Vec::with_capacity(n),
             parent: Vec::with_capacity(n),
         };
-        let same_content = |x: &Attrs, y: &Attrs| {
-            x.kind == y.kind
-                && x.sha256 == y.sha256
-                && x.size == y.size
-                && tree.link(x) == tree.link(y)
-        };
-        let same_meta = |x: &Attrs, y: &Attrs| x.mode == y.mode && x.uid == y.uid && x.gid == y.gid;
+        // The core's comparator decides; classes of equal versions let a
+        // range compare two numbers.
+        let same_content =
+            |x: &Attrs, y: &Attrs| !compare::changed((tree, x), (tree, y)).is_modification();
+        let same_meta = |x: &Attrs, y: &Attrs| compare::same_metadata(x, y);
         for id in tree.ids() {
             let node = tree.node(id);
             t.start.push(t.versions.len() as u32);
@@ -222,6 +226,15 @@ impl VersionTable {
                     .find(|&i| tree.attrs_of(&vs[i]).is_some_and(|b| same(a, b)))
                     .unwrap_or(j) as u32
             };
+            // Hashed and unhashed files of one path make "same content" no
+            // equivalence (size and mtime judge one pair, SHA-256s another):
+            // such paths are compared version by version.
+            let hashed = |h: bool| {
+                vs.iter()
+                    .filter_map(|v| tree.attrs_of(v))
+                    .any(|a| a.kind == Kind::File && a.sha256.is_some() == h)
+            };
+            let exact = !(hashed(true) && hashed(false));
             for (j, v) in vs.iter().enumerate() {
                 let a = tree.attrs_of(v);
                 t.versions.push(Packed {
@@ -231,6 +244,7 @@ impl VersionTable {
                     meta: first(j, &same_meta),
                     status: v.status,
                     live: a.is_some(),
+                    exact,
                 });
             }
         }
@@ -262,20 +276,10 @@ pub fn net_change(
         (None, None) => (None, None),
         (None, Some(b)) => (Some(Status::Added), Some(b)),
         (Some(a), None) => (Some(Status::Deleted), Some(a)),
-        (Some(x), Some(y)) => {
-            let s = if x.kind != y.kind
-                || x.sha256 != y.sha256
-                || x.size != y.size
-                || tree.link(x) != tree.link(y)
-            {
-                Status::Modified
-            } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
-                Status::Metadata
-            } else {
-                Status::Unchanged
-            };
-            (Some(s), Some(y))
-        }
+        (Some(x), Some(y)) => (
+            Some(compare::changed((tree, x), (tree, y)).status()),
+            Some(y),
+        ),
     }
 }
 

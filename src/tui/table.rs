@@ -1,5 +1,5 @@
-//! The visible-rows model shared by the explorer's tree ([`super::rows`])
-//! and the diff tree ([`super::diff::rows`]): a depth-first order of
+//! The visible-rows model shared by the explorer's tree ([`super::layer_view`])
+//! and the diff tree ([`super::diff::entries`]): a depth-first order of
 //! entries keyed by `u32` (a node id or an entry index), the rows left
 //! visible once collapsed subtrees are skipped, and the cursor and scroll
 //! over them. It knows nothing of what the keys name; parents come from a

@@ -142,9 +142,10 @@ fn ratio(key: &str, v: Option<String>, default: Threshold<f64>) -> Result<Thresh
     }
 }
 
-/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰.
+/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰
+/// (the one rule of [`crate::size`], shared with the explorer's filter).
 pub fn parse_size(s: &str) -> Option<u64> {
-    parse_size::Config::new().parse_size(s.trim()).ok()
+    crate::size::parse_size(s).ok()
 }
 
 /// A ratio written as `0.1` or `10%`; disabled when absent.
@@ -181,9 +182,12 @@ fn size(key: &str, v: Option<String>) -> Result<Threshold<u64>> {
     match v {
         None => Ok(Threshold::Disabled),
         Some(s) if is_disabled(&s) => Ok(Threshold::Disabled),
-        Some(s) => parse_size(&s)
-            .map(Threshold::At)
-            .ok_or_else(|| Error::Usage(format!("CI rule {key}: invalid size {s:?}"))),
+        Some(s) => crate::size::parse_size(&s).map(Threshold::At).map_err(|_| {
+            Error::Usage(format!(
+                "CI rule {key}: invalid size {s:?}: expected {}",
+                crate::size::SIZE_GRAMMAR
+            ))
+        }),
     }
 }
 
@@ -788,6 +792,7 @@ pub fn evaluate_against(
 
 /// Text in dive's CI layout, with the measured values.
 pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
+    use crate::text::display_safe;
     use std::fmt::Write;
     let img = &s.loaded.image;
     let mut t = String::new();
@@ -807,7 +812,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
     let _ = writeln!(
         t,
         "  image: {} ({} layers, {})",
-        img.name.as_deref().unwrap_or(&img.source),
+        display_safe(img.name.as_deref().unwrap_or(&img.source)),
         img.layers.len(),
         units.size(s.analysis.dive.image_size_bytes)
     );
@@ -823,7 +828,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
         let _ = writeln!(
             t,
             "  baseline: {} ({} layers, {}): growth {} ({}), added layers {}, removed layers {}, new wasted bytes {}",
-            b.name.as_deref().unwrap_or(&b.source),
+            display_safe(b.name.as_deref().unwrap_or(&b.source)),
             b.layer_count,
             units.size(b.image_size_bytes),
             sign(b.size_growth_bytes),
@@ -842,22 +847,25 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
             "{:>5}  {:>12}  {}",
             f.count,
             units.size(f.size_bytes),
-            f.path
+            display_safe(&f.path)
         );
     }
     let _ = writeln!(t, "Results:");
     for v in &o.verdicts {
-        let mut line = format!("  {}: {}", v.status.as_str(), v.rule);
+        // Messages quote paths from the image and globs from the rules:
+        // one verdict stays one line.
+        let mut line = format!("  {}: {}", v.status.as_str(), display_safe(&v.rule));
         if v.status == Status::Skip {
-            let _ = write!(line, ": {}", v.message);
+            let _ = write!(line, ": {}", display_safe(&v.message));
         } else {
             let _ = write!(
                 line,
                 " (measured {}, threshold {})",
-                v.measured, v.threshold
+                display_safe(&v.measured),
+                display_safe(&v.threshold)
             );
             if !v.message.is_empty() {
-                let _ = write!(line, ": {}", v.message);
+                let _ = write!(line, ": {}", display_safe(&v.message));
             }
         }
         let _ = writeln!(t, "{line}");
