@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use layerscope::load::LoadOptions;
 use layerscope::tui::config::ThemeName;
-use layerscope::tui::data::Data;
-use layerscope::tui::diff::data::DiffData;
+use layerscope::tui::diff::pair::ImagePair;
+use layerscope::tui::image_data::ImageData;
 use layerscope::tui::state::AppState;
 use layerscope::tui::update::{apply, Msg};
 use layerscope_synth::{ImageBuilder, LayerBuilder};
@@ -85,7 +85,10 @@ fn press(s: &mut AppState, c: char) {
 fn range_view(image: &std::path::Path, from: usize, to: usize, hash: bool) -> Statuses {
     let loaded = common::load_with(image, &options(hash)).expect("load");
     let last = loaded.image.layers.len() - 1;
-    let mut s = AppState::ready(Data::new(loaded), common::screen::config(ThemeName::None));
+    let mut s = AppState::ready(
+        ImageData::new(loaded),
+        common::screen::config(ThemeName::None),
+    );
     apply(&mut s, Msg::Resize(100, 30));
     (from..last).for_each(|_| press(&mut s, 'k'));
     press(&mut s, 'm');
@@ -108,7 +111,7 @@ fn range_view(image: &std::path::Path, from: usize, to: usize, hash: bool) -> St
 /// The diff explorer on one image, layer `from` against layer `to`.
 fn diff_explorer(image: &std::path::Path, from: usize, to: usize, hash: bool) -> Statuses {
     let loaded = common::load_with(image, &options(hash)).expect("load");
-    let d = DiffData::build(loaded, None, Some(from), Some(to)).expect("diff");
+    let d = ImagePair::build(loaded, None, Some(from), Some(to)).expect("diff");
     collect(
         d.diff
             .tree
