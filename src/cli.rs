@@ -218,13 +218,76 @@ struct ReportArgs {
     bytes: bool,
 }
 
+/// Rule thresholds given on the command line (override the file).
+#[derive(Debug, Default, Clone, Args)]
+pub struct RuleArgs {
+    /// Fail when dive's efficiency is below this ratio (0..1), or "disabled".
+    #[arg(long)]
+    pub lowest_efficiency: Option<String>,
+    /// Fail when dive's wasted bytes exceed this size (e.g. 20MB, 5MiB), or "disabled".
+    #[arg(long)]
+    pub highest_wasted_bytes: Option<String>,
+    /// Fail when wasted / user bytes exceeds this ratio (0..1), or "disabled".
+    #[arg(long)]
+    pub highest_user_wasted_percent: Option<String>,
+    /// Fail when the image is larger than this size.
+    #[arg(long)]
+    pub max_image_size: Option<String>,
+    /// Fail when any layer is larger than this size.
+    #[arg(long)]
+    pub max_layer_size: Option<String>,
+    /// Fail when the image has more layers than this.
+    #[arg(long)]
+    pub max_layers: Option<String>,
+    /// Fail when a path matching this glob ships in any layer (repeatable).
+    #[arg(long = "forbid", value_name = "GLOB")]
+    pub forbidden_paths: Vec<String>,
+    /// Leave paths matching this glob out of the waste figures (repeatable).
+    #[arg(long = "ignore", value_name = "GLOB")]
+    pub ignored_paths: Vec<String>,
+    /// With --baseline: fail when the image grew by more than this size.
+    #[arg(long)]
+    pub highest_size_growth: Option<String>,
+    /// With --baseline: fail when the image grew by more than this ratio of
+    /// the baseline's size (0.1 or 10%).
+    #[arg(long)]
+    pub highest_size_growth_percent: Option<String>,
+    /// With --baseline: fail when more than this many layers are new.
+    #[arg(long)]
+    pub highest_added_layers: Option<String>,
+    /// With --baseline: fail when dive's wasted bytes grew by more than this size.
+    #[arg(long)]
+    pub highest_new_wasted_bytes: Option<String>,
+}
+
+impl RuleArgs {
+    /// The library's plain overrides (clap stays in the binary).
+    fn overrides(&self) -> layerscope::ci::Overrides {
+        let a = self.clone();
+        layerscope::ci::Overrides {
+            lowest_efficiency: a.lowest_efficiency,
+            highest_wasted_bytes: a.highest_wasted_bytes,
+            highest_user_wasted_percent: a.highest_user_wasted_percent,
+            max_image_size: a.max_image_size,
+            max_layer_size: a.max_layer_size,
+            max_layers: a.max_layers,
+            forbidden_paths: a.forbidden_paths,
+            ignored_paths: a.ignored_paths,
+            highest_size_growth: a.highest_size_growth,
+            highest_size_growth_percent: a.highest_size_growth_percent,
+            highest_added_layers: a.highest_added_layers,
+            highest_new_wasted_bytes: a.highest_new_wasted_bytes,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct CiArgs {
     /// Image: archive, OCI layout directory, `-` for stdin, or a reference
     /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     pub image: PathBuf,
     #[command(flatten)]
-    pub rules: layerscope::ci::RuleArgs,
+    pub rules: RuleArgs,
     /// Rules file (default: .dive-ci in the working directory, if present).
     #[arg(long)]
     pub ci_config: Option<PathBuf>,
@@ -488,7 +551,7 @@ fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
 }
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
-    let rules = layerscope::ci::RuleSet::resolve(c.ci_config.as_deref(), &c.rules)?;
+    let rules = layerscope::ci::RuleSet::resolve(c.ci_config.as_deref(), &c.rules.overrides())?;
     let (loaded, analysis, baseline) = match &c.baseline {
         None => {
             let (l, a) = load_image(&c.image, load_args)?;
@@ -522,15 +585,20 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     };
     write_out(
         None,
-        &terminal_safe(layerscope::ci::render_text(&subject, &outcome, units)),
+        &terminal_safe(layerscope::report::ci::render_text(
+            &subject, &outcome, units,
+        )),
     )?;
     if let Some(p) = &c.junit {
-        write_out(Some(p), &layerscope::ci::render_junit(&subject, &outcome)?)?;
+        write_out(
+            Some(p),
+            &layerscope::report::ci::render_junit(&subject, &outcome)?,
+        )?;
     }
     if let Some(p) = &c.json {
         write_out(
             Some(p),
-            &ensure_newline(layerscope::ci::render_json(&subject, &outcome)),
+            &ensure_newline(layerscope::report::ci::render_json(&subject, &outcome)),
         )?;
     }
     Ok(if outcome.passed() {

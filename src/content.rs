@@ -234,15 +234,8 @@ fn with_entry(
 ) -> Result<usize> {
     let info = &l.image.layers[layer_idx];
     let blob = l.source.store.open(&info.member)?;
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, blob);
-    let head = std::io::BufRead::fill_buf(&mut buf).map_err(|e| err(l, e.to_string()))?;
-    let reader: Box<dyn Read> = match crate::layer::Compression::detect(head) {
-        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        crate::layer::Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| err(l, e.to_string()))?,
-        ),
-        crate::layer::Compression::None => Box::new(buf),
-    };
+    let buf = std::io::BufReader::with_capacity(1 << 16, blob);
+    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(|e| err(l, e.to_string()))?;
     let want_comps = normalise(want).0;
     let mut archive = tar::Archive::new(reader);
     let mut seen = 0;

@@ -419,7 +419,7 @@ impl Filter {
         let set = if globs.is_empty() {
             None
         } else {
-            Some(crate::ci::globs(globs)?)
+            Some(crate::glob::globs(globs)?)
         };
         let mut st = Vec::new();
         for s in statuses

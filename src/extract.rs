@@ -19,7 +19,7 @@ mod target;
 use std::collections::HashMap;
 #[cfg(unix)]
 use std::io::Write;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 #[cfg(unix)]
@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 #[cfg(unix)]
 use crate::layer::normalise;
-use crate::layer::{Compression, Kind};
+use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -331,21 +331,10 @@ fn layer_stream(l: &Loaded, idx: usize) -> Result<Box<dyn Read + '_>> {
         msg,
     };
     let blob = l.source.store.open(&info.member)?;
-    let mut buf = BufReader::with_capacity(1 << 16, blob);
-    let head = buf
-        .fill_buf()
-        .map_err(|e| lerr(crate::error::describe_io(&e)))?;
-    Ok(match Compression::detect(head) {
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(buf)
-                .map_err(|e| lerr(format!("zstd: {e}")))?;
-            d.window_log_max(27)
-                .map_err(|e| lerr(format!("zstd: {e}")))?;
-            Box::new(d)
-        }
-        Compression::None => Box::new(buf),
-    })
+    let buf = BufReader::with_capacity(1 << 16, blob);
+    let (_, d) =
+        crate::layer::Decoder::detect(buf).map_err(|e| lerr(crate::error::describe_io(&e)))?;
+    Ok(Box::new(d))
 }
 
 /// Existing paths in the destination that the plan would write over.

@@ -1,5 +1,7 @@
-//! Plain data describing an image: its config, history and layers, as read
-//! from the archive. No tree here; see [`crate::tree`].
+//! Plain data describing an image: its config, history, layers and the
+//! archive layout it came in, as read from the archive. It sits at the
+//! bottom of the module graph (the archive readers fill it in). No tree
+//! here; see [`crate::tree`].
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -117,7 +119,7 @@ pub struct Image {
     pub origin: crate::source::Origin,
     pub name: Option<String>,
     pub names: Vec<String>,
-    pub layout: crate::archive::Layout,
+    pub layout: Layout,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
     pub config: ImageConfig,
@@ -131,4 +133,19 @@ pub struct Image {
 pub(crate) fn layer_history(history: &[HistoryEntry], layers: usize) -> Vec<Option<&HistoryEntry>> {
     let made: Vec<&HistoryEntry> = history.iter().filter(|h| !h.empty_layer).collect();
     (0..layers).map(|i| made.get(i).copied()).collect()
+}
+
+/// How the archive is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `docker save` before Docker 25: `<id>/layer.tar`.
+    DockerLegacy,
+    /// `docker save` from Docker 25+: manifest.json plus an OCI layout.
+    DockerOci,
+    /// OCI image layout (archive or directory), no manifest.json.
+    Oci,
+    /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
+    /// manifest in manifest.json, blobs named by their hex digest.
+    SkopeoDir,
 }

@@ -18,6 +18,7 @@ pub mod content;
 pub mod diff;
 pub mod error;
 pub mod extract;
+pub mod glob;
 pub mod image;
 pub mod layer;
 pub mod load;

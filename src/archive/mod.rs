@@ -15,25 +15,12 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::image::{HistoryEntry, ImageConfig};
+// Plain image data lives in `image` (below `archive`); re-exported for the readers.
+pub use crate::image::Layout;
 pub use store::Store;
 
 /// Metadata members (manifests, indexes, configs) larger than this are refused.
 pub const METADATA_LIMIT: u64 = 64 << 20;
-
-/// How the archive is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Layout {
-    /// `docker save` before Docker 25: `<id>/layer.tar`.
-    DockerLegacy,
-    /// `docker save` from Docker 25+: manifest.json plus an OCI layout.
-    DockerOci,
-    /// OCI image layout (archive or directory), no manifest.json.
-    Oci,
-    /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
-    /// manifest in manifest.json, blobs named by their hex digest.
-    SkopeoDir,
-}
 
 /// A layer as named by a manifest.
 #[derive(Debug, Clone)]
@@ -318,20 +305,8 @@ fn spool_limited(
         inner: input,
         count: consumed.clone(),
     };
-    let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
-    let head = std::io::BufRead::fill_buf(&mut buf)
-        .map_err(io_err)?
-        .to_vec();
-    let compression = crate::layer::Compression::detect(&head);
-    let mut reader: Box<dyn Read> = match compression {
-        crate::layer::Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
-        crate::layer::Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(buf).map_err(io_err)?;
-            d.window_log_max(27).map_err(io_err)?;
-            Box::new(d)
-        }
-        crate::layer::Compression::None => Box::new(buf),
-    };
+    let buf = std::io::BufReader::with_capacity(1 << 16, counting);
+    let (compression, mut reader) = crate::layer::Decoder::detect(buf).map_err(io_err)?;
     let fmt = |msg: String| Error::Format {
         path: display.to_path_buf(),
         msg,
@@ -433,6 +408,12 @@ impl Source {
                 }
             }
         };
+        let candidates = find_candidates(&store)?;
+        Ok(Source { store, candidates })
+    }
+
+    /// The images held by an already indexed store (a spooled stream).
+    pub fn from_store(store: Store) -> Result<Source> {
         let candidates = find_candidates(&store)?;
         Ok(Source { store, candidates })
     }

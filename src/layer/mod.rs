@@ -9,7 +9,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod decode;
 mod pipeline;
+
+pub use decode::{Decoder, ZSTD_WINDOW_LOG_MAX};
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -13,7 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use sha2::{Digest, Sha256};
 
-use super::{Compression, HashingReader};
+use super::{Compression, Decoder, HashingReader};
 
 const CHUNK: usize = 256 * 1024;
 const DEPTH: usize = 2;
@@ -102,27 +102,12 @@ fn read_stage<R: Read, F: FnMut(u64)>(
 ) -> Result<Read1, String> {
     let outer = HashingReader::new(blob, hash_blob, progress);
     let io_err = |e: io::Error| crate::error::describe_io(&e);
-    let (tar_bytes, mut rest) = match compression {
-        Compression::None => {
-            let mut src = outer;
-            let n = pump(&mut src, &tx, &back);
-            (n, BufReader::new(src))
-        }
-        Compression::Gzip => {
-            let buf = BufReader::with_capacity(CHUNK, outer);
-            let mut dec = flate2::bufread::MultiGzDecoder::new(buf);
-            let n = pump(&mut dec, &tx, &back);
-            (n, dec.into_inner())
-        }
-        Compression::Zstd => {
-            let buf = BufReader::with_capacity(CHUNK, outer);
-            let mut dec =
-                zstd::stream::read::Decoder::with_buffer(buf).map_err(|e| format!("zstd: {e}"))?;
-            dec.window_log_max(27).map_err(|e| format!("zstd: {e}"))?;
-            let n = pump(&mut dec, &tx, &back);
-            (n, dec.finish())
-        }
-    };
+    // Plain blobs are read in chunks of CHUNK or more, so the buffer is
+    // bypassed (std's BufReader hands large reads straight through).
+    let buf = BufReader::with_capacity(CHUNK, outer);
+    let mut dec = Decoder::new(compression, buf).map_err(|e| format!("zstd: {e}"))?;
+    let tar_bytes = pump(&mut dec, &tx, &back);
+    let mut rest = dec.into_inner();
     // The parser learns of the end by the channel closing.
     drop(tx);
     let Some(tar_bytes) = tar_bytes else {

@@ -23,7 +23,7 @@ pub struct ImageSection<'a> {
     pub source: &'a crate::source::Origin,
     pub name: Option<&'a str>,
     pub names: &'a [String],
-    pub layout: crate::archive::Layout,
+    pub layout: crate::image::Layout,
     pub manifest_digest: Option<&'a str>,
     pub config_digest: &'a str,
     pub platform: String,

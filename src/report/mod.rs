@@ -2,6 +2,7 @@
 //! dive 0.13.1's `--json` schema, and the text summary. All consume the same
 //! [`Loaded`] + [`Analysis`].
 
+pub mod ci;
 pub mod diff_json;
 pub mod diff_text;
 pub mod dive_json;
