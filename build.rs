@@ -21,6 +21,15 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// Watch `path` for changes, if it exists (a missing watched file would make
+/// cargo rerun this script, and rebuild, every time).
+fn watch(dir: &Path, path: &str) {
+    let p = dir.join(path);
+    if p.exists() {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+}
+
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let dir = Path::new(&manifest);
@@ -42,12 +51,12 @@ fn main() {
         // Rebuild when HEAD moves: HEAD itself, the branch it names, packed refs.
         for what in ["HEAD", "packed-refs"] {
             if let Some(p) = git(dir, &["rev-parse", "--git-path", what]) {
-                println!("cargo:rerun-if-changed={}", dir.join(p).display());
+                watch(dir, &p);
             }
         }
         if let Some(r) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
             if let Some(p) = git(dir, &["rev-parse", "--git-path", &r]) {
-                println!("cargo:rerun-if-changed={}", dir.join(p).display());
+                watch(dir, &p);
             }
         }
     }
