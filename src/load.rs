@@ -5,87 +5,18 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
-use crate::archive::{self, Selector, Source};
+use crate::archive::{self, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
-use crate::layer::{self, Compression, ScanOptions};
-use crate::source::{Opened, Origin, Scans, SourceKind};
+use crate::layer::{self, Compression};
+pub use crate::options::LoadOptions;
+use crate::origin::{Origin, SourceKind};
+pub use crate::progress::{Phase, Progress};
+use crate::source::{Opened, Scans};
 use crate::tree::{DiveTally, FileTree, Replay};
-
-/// How to load.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub selector: Selector,
-    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
-    pub verify: bool,
-    pub scan: ScanOptions,
-    /// How an input is resolved (`--source`, and the sources' settings).
-    pub source: crate::source::Options,
-    /// How the source is opened (the spool limit for streams).
-    pub open: crate::archive::OpenOptions,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            selector: Selector::default(),
-            verify: true,
-            scan: ScanOptions::default(),
-            source: crate::source::Options::default(),
-            open: crate::archive::OpenOptions::default(),
-        }
-    }
-}
-
-/// Loading phases, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    Opening = 0,
-    ReadingLayers = 1,
-    Analysing = 2,
-    Done = 3,
-}
-
-/// Shared progress counters, updated by the loader and read by a UI.
-#[derive(Debug, Default)]
-pub struct Progress {
-    phase: AtomicU8,
-    pub bytes_done: AtomicU64,
-    pub bytes_total: AtomicU64,
-    pub layers_done: AtomicUsize,
-    pub layers_total: AtomicUsize,
-    /// Set by a UI to abandon loading.
-    pub cancel: AtomicBool,
-    /// What a source is waiting for before the first byte arrives ("the
-    /// Docker daemon is exporting nginx:latest"), shown instead of a
-    /// frozen bar; cleared when bytes flow.
-    note: Mutex<Option<String>>,
-}
-
-impl Progress {
-    pub fn phase(&self) -> Phase {
-        match self.phase.load(Ordering::Relaxed) {
-            0 => Phase::Opening,
-            1 => Phase::ReadingLayers,
-            2 => Phase::Analysing,
-            _ => Phase::Done,
-        }
-    }
-    pub fn set_phase(&self, p: Phase) {
-        self.phase.store(p as u8, Ordering::Relaxed);
-    }
-    /// What the loader is waiting for, if anything.
-    pub fn note(&self) -> Option<String> {
-        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-    pub fn set_note(&self, note: Option<String>) {
-        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = note;
-    }
-}
 
 /// A loaded image: metadata, merged tree, and dive's raw tallies.
 #[derive(Debug)]

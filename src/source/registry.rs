@@ -3,7 +3,8 @@
 
 use super::{Lookup, Reference};
 use crate::error::Result;
-use crate::load::{LoadOptions, Progress};
+use crate::options::LoadOptions;
+use crate::progress::Progress;
 
 /// Look the reference up in its registry. `Ok(Lookup::Missing(phrase))`
 /// when the registry does not have it (the phrase names the registry and

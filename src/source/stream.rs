@@ -18,7 +18,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use crate::archive::{self, store::clean_member_name, Store};
 use crate::error::{Error, Result};
 use crate::layer::{self, LayerScan};
-use crate::load::{LoadOptions, Progress};
+use crate::options::LoadOptions;
+use crate::progress::Progress;
 
 use super::Scans;
 
