@@ -1,5 +1,8 @@
 //! Command-line arguments and the thin glue from them to the library.
 
+mod progress;
+mod shell;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,9 +16,16 @@ use layerscope::load::{self, LoadOptions, Loaded, Progress};
 use layerscope::report::{self, Subject, Units};
 use layerscope::source::SourceKind;
 
+/// The package version, and the git commit when built from a checkout (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("LAYERSCOPE_VERSION_SUFFIX"));
+
 /// Look inside container images: layers, changes, wasted space, diffs, CI gates.
 #[derive(Parser, Debug)]
-#[command(name = "layerscope", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "layerscope",
+    version = VERSION,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,6 +51,16 @@ enum Command {
     Diff(Box<DiffArgs>),
     /// Extract a file or directory of the merged tree (`/` for all) into a directory.
     Extract(ExtractArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of layerscope, or of one command (`man report`).
+    Man {
+        /// A command: report, ci, diff, extract, completions.
+        command: Option<String>,
+    },
     /// Manage the registry blob cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -124,6 +144,10 @@ pub struct LoadArgs {
     /// temporary file first.
     #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
     max_input_bytes: u64,
+    /// No progress bars (they are drawn only on a terminal, on stderr, for
+    /// loads that take a while).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -432,8 +456,10 @@ fn sample_image() -> Result<PathBuf> {
 }
 
 pub fn load_image(path: &Path, args: &LoadArgs) -> Result<(Loaded, Analysis)> {
-    let progress = Progress::default();
-    let loaded = load::load(path, &args.options(), &progress)?;
+    let show = progress::wanted(args.quiet);
+    let loaded = progress::with_bars(&[progress::label(path)], show, |p| {
+        load::load(path, &args.options(), &p[0])
+    })?;
     let analysis = analyse(&loaded);
     Ok((loaded, analysis))
 }
@@ -520,6 +546,14 @@ pub fn run() -> Result<ExitCode> {
         Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
         Some(Command::Extract(x)) => run_extract(&x, &cli.load),
         Some(Command::Cache(CacheCommand::Prune)) => run_cache_prune(&cli.load.registry),
+        Some(Command::Completions { shell: sh }) => {
+            shell::completions(sh)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { command }) => {
+            shell::man(command.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -629,6 +663,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
             let (new, old) = load_pair(
                 (&c.image, load_args.options()),
                 Some((b.as_path(), base_opts)),
+                progress::wanted(load_args.quiet),
             )?;
             let new_analysis = analyse(&new);
             let old = old.map(|o| {
@@ -711,24 +746,30 @@ fn side_options(args: &LoadArgs, image: &Option<String>, platform: &Option<Strin
 fn load_pair(
     first: (&Path, LoadOptions),
     second: Option<(&Path, LoadOptions)>,
+    show_bars: bool,
 ) -> Result<(Loaded, Option<Loaded>)> {
     if let Some((p2, _)) = &second {
         if first.0 == Path::new("-") && *p2 == Path::new("-") {
             anyhow::bail!("only one side can be read from stdin (-)");
         }
     }
-    let run = |p: &Path, o: &LoadOptions| load::load(p, o, &Progress::default());
-    std::thread::scope(|s| {
-        let other = second.map(|(p, o)| s.spawn(move || run(p, &o)));
-        let a = run(first.0, &first.1);
-        let b = match other {
-            Some(h) => Some(
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("loading thread failed"))??,
-            ),
-            None => None,
-        };
-        Ok((a?, b))
+    let mut labels = vec![progress::label(first.0)];
+    if let Some((p2, _)) = &second {
+        labels.push(progress::label(p2));
+    }
+    progress::with_bars(&labels, show_bars, |bars| {
+        std::thread::scope(|s| {
+            let other = second.map(|(p, o)| s.spawn(move || load::load(p, &o, &bars[1])));
+            let a = load::load(first.0, &first.1, &bars[0]);
+            let b = match other {
+                Some(h) => Some(
+                    h.join()
+                        .map_err(|_| anyhow::anyhow!("loading thread failed"))??,
+                ),
+                None => None,
+            };
+            Ok((a?, b))
+        })
     })
 }
 
@@ -750,6 +791,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     if cfg!(feature = "tui") && interactive {
         return run_diff_tui(d, load_args, old_opts, config);
     }
+    let bars = progress::wanted(load_args.quiet);
     let (old, new, result) = match &d.new {
         Some(newp) => {
             let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
@@ -759,11 +801,12 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
                 && new_opts.selector.platform == old_opts.selector.platform;
             if same {
                 // The same image on both sides (usually with --from/--to): load it once.
-                let (old, _) = load_pair((&d.old, old_opts), None)?;
+                let (old, _) = load_pair((&d.old, old_opts), None, bars)?;
                 let r = diff::diff_images(&old, d.from, &old, d.to);
                 (old, None, r)
             } else {
-                let (old, new) = load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)))?;
+                let (old, new) =
+                    load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)), bars)?;
                 let new = new.context("loading the new image")?;
                 let r = diff::diff_images(&old, d.from, &new, d.to);
                 (old, Some(new), r)
@@ -775,7 +818,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
                     "diff: give NEW, or --from LAYER (and --to LAYER) to compare two layers of one image"
                 );
             };
-            let (old, _) = load_pair((&d.old, old_opts), None)?;
+            let (old, _) = load_pair((&d.old, old_opts), None, bars)?;
             let to = d.to.unwrap_or(old.image.layers.len().saturating_sub(1));
             let r = diff::diff_layers(&old, from, to);
             (old, None, r)

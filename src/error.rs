@@ -44,6 +44,16 @@ pub enum Error {
     /// Extraction could not write (or refused to write) a path on disk.
     #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Extract { path: PathBuf, msg: String },
+    /// An extraction that stopped after it had written something: what went
+    /// wrong, then what it left behind.
+    /// (`cause` is not a `source`: the message already holds it, and the
+    /// CLI prints a chain of sources after the message.)
+    #[error("{cause}; stopped part-way in {}: {}", clean(&dest.display().to_string()), clean(left))]
+    Incomplete {
+        dest: PathBuf,
+        left: String,
+        cause: Box<Error>,
+    },
     /// An input that is neither an existing path nor a valid image reference.
     #[error("{}: {}", clean(input), clean(msg))]
     Reference { input: String, msg: String },

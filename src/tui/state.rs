@@ -362,6 +362,21 @@ pub enum Popup {
         scroll: usize,
     },
     Error(String),
+    /// An extraction waiting for `y`: what it would replace, create and warn about.
+    ConfirmExtract(Box<ExtractConfirm>),
+    /// Something to read and dismiss (an extraction's warnings).
+    Notice {
+        title: String,
+        text: String,
+    },
+}
+
+/// An extraction planned by [`crate::extract::preview`], shown before it runs.
+#[derive(Debug, Clone)]
+pub struct ExtractConfirm {
+    pub id: NodeId,
+    pub layer: usize,
+    pub preview: crate::extract::Preview,
 }
 
 /// Side effects the runtime performs after an update (reads, clipboard).
@@ -373,10 +388,13 @@ pub enum Effect {
         offset: u64,
     },
     Clipboard(String),
+    /// Extract `id` as after `layer` into `dest` (`~` already expanded);
+    /// `force` once the user has confirmed replacing what is there.
     Extract {
         id: NodeId,
         layer: usize,
-        dest: String,
+        dest: std::path::PathBuf,
+        force: bool,
     },
 }
 
@@ -441,6 +459,8 @@ pub struct AppState {
     pub popup: Option<Popup>,
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
+    /// What `~` means in the extract prompt ($HOME when the state was made).
+    pub home: Option<std::path::PathBuf>,
     pub areas: Areas,
     /// The whole screen at the last resize (empty until the first).
     pub screen: Rect,
@@ -495,6 +515,7 @@ impl AppState {
             popup: None,
             prompt: None,
             message,
+            home: std::env::var_os("HOME").map(std::path::PathBuf::from),
             areas: Areas::default(),
             screen: Rect::default(),
             offer: None,

@@ -14,7 +14,9 @@ use super::layer_view::{SortKey, ViewMode};
 use super::prompt::{
     jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
 };
-use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
+use super::state::{
+    AppState, ContentView, Effect, ExtractConfirm, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES,
+};
 use super::view;
 use crate::content::Window;
 use crate::tree::{NodeId, ROOT};
@@ -30,7 +32,8 @@ pub enum Msg {
         offset: u64,
         result: Result<Window, String>,
     },
-    Extracted(Result<String, String>),
+    /// An extraction's summary and its warnings, or its error.
+    Extracted(Result<(String, Vec<String>), String>),
     Tick,
 }
 
@@ -73,10 +76,17 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Extracted(r) => {
-            s.message = Some(match r {
-                Ok(m) => m,
-                Err(e) => e,
-            });
+            match r {
+                Ok((summary, notes)) if notes.is_empty() => s.message = Some(summary),
+                Ok((summary, notes)) => {
+                    s.popup = Some(Popup::Notice {
+                        title: "Extracted (esc closes)".into(),
+                        text: format!("{summary}\n\n{}", notes.join("\n")),
+                    });
+                    s.message = Some(summary);
+                }
+                Err(e) => s.popup = Some(Popup::Error(e)),
+            }
             None
         }
         Msg::Tick => None,
@@ -177,24 +187,51 @@ impl PromptHost for AppState {
         match p.kind {
             PromptKind::Jump => jump_to_path(self, &p.text),
             PromptKind::Offset => go_to_offset(self, &p.text),
-            PromptKind::ExtractTo => {
-                let Some(id) = self.selected_node() else {
-                    return;
-                };
-                let dest = if p.text.trim().is_empty() {
-                    ".".to_string()
-                } else {
-                    p.text.trim().to_string()
-                };
-                self.effects.push(Effect::Extract {
-                    id,
-                    layer: self.info.layer,
-                    dest,
-                });
-            }
+            PromptKind::ExtractTo => plan_extraction(self, &p.text),
             _ => {}
         }
     }
+}
+
+/// The extract prompt was submitted: expand `~`, look at the destination,
+/// and extract at once when nothing is replaced and no parent directory is
+/// missing; otherwise ask first, listing what would happen.
+fn plan_extraction(s: &mut AppState, text: &str) {
+    let (Some(data), Some(id)) = (s.data.clone(), s.selected_node()) else {
+        return;
+    };
+    let layer = s.info.layer;
+    let planned = crate::extract::expand_home(text, s.home.as_deref())
+        .and_then(|dest| crate::extract::preview(&data.loaded, id, layer, &dest));
+    let p = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            s.message = Some(e.to_string());
+            return;
+        }
+    };
+    if let Some(b) = &p.blocked {
+        s.message = Some(format!(
+            "cannot extract: {} is a directory where the image has a file",
+            crate::error::clean(&b.display().to_string())
+        ));
+        return;
+    }
+    let only_dest_missing = p.create.len() <= 1;
+    if p.conflict_count == 0 && only_dest_missing {
+        s.effects.push(Effect::Extract {
+            id,
+            layer,
+            dest: p.dest,
+            force: false,
+        });
+        return;
+    }
+    s.popup = Some(Popup::ConfirmExtract(Box::new(ExtractConfirm {
+        id,
+        layer,
+        preview: p,
+    })));
 }
 
 fn jump_to_path(s: &mut AppState, text: &str) {
@@ -328,11 +365,25 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
                 scroll_offset(scroll, d);
             }
         }
-        Popup::Error(_) => {
+        Popup::Error(_) | Popup::Notice { .. } => {
             if k.code == KeyCode::Enter {
                 s.popup = None;
             }
         }
+        Popup::ConfirmExtract(c) => match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                let effect = Effect::Extract {
+                    id: c.id,
+                    layer: c.layer,
+                    dest: c.preview.dest.clone(),
+                    force: c.preview.conflict_count > 0,
+                };
+                s.effects.push(effect);
+                s.popup = None;
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') => s.popup = None,
+            _ => {}
+        },
         Popup::ImageDetails { selected, scroll } => {
             if let Some(d) = delta {
                 let last = wasted_len.saturating_sub(1) as isize;
@@ -678,7 +729,9 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::Extract => {
             if s.selected_node().is_some() {
-                open_prompt(s, PromptKind::ExtractTo, ".".into());
+                // A directory named after the image, never a bare `.`.
+                let dest = crate::extract::default_dest(&data.loaded);
+                open_prompt(s, PromptKind::ExtractTo, dest);
             }
         }
         Action::CopyPath => {

@@ -10,6 +10,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use super::{block, centred, kv, mode_string, short_command, size, themed_block, truncate};
 use crate::analysis::DuplicateGroup;
+use crate::error::clean;
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
 use crate::tui::config::{Theme, ACTIONS};
@@ -27,17 +28,89 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
         }
-        Some(Popup::Error(e)) => {
-            let r = centred(area, 60, 30);
+        Some(Popup::Error(e)) => message(s, "Error", e, area, buf),
+        Some(Popup::Notice { title, text }) => message(s, title, text, area, buf),
+        Some(Popup::ConfirmExtract(c)) => {
+            let title = if c.preview.conflict_count > 0 {
+                "Extract and replace? (y: yes, n/esc: no)"
+            } else {
+                "Extract? (y: yes, n/esc: no)"
+            };
+            let path = s
+                .data
+                .as_ref()
+                .map(|d| d.path(c.id).to_string())
+                .unwrap_or_default();
+            let text = confirm_text(&path, c.layer, &c.preview).join("\n");
+            let r = centred(area, 80, 70);
             Clear.render(r, buf);
-            let b = block(s, "Error", true);
+            let b = block(s, title, true);
             let inner = b.inner(r);
             b.render(r, buf);
-            Paragraph::new(e.clone())
+            Paragraph::new(text)
                 .wrap(Wrap { trim: false })
                 .render(inner, buf);
         }
     }
+}
+
+fn message(s: &AppState, title: &str, text: &str, area: Rect, buf: &mut Buffer) {
+    let r = centred(area, 60, 30);
+    Clear.render(r, buf);
+    let b = block(s, title, true);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    Paragraph::new(text.to_string())
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+/// What the extract confirmation says, one line each: the destination,
+/// the directories it would create, what it would replace (listed, then
+/// counted), and the warnings the CLI would print. Paths are escaped.
+pub fn confirm_text(path: &str, layer: usize, p: &crate::extract::Preview) -> Vec<String> {
+    let shown = |p: &std::path::Path| clean(&p.display().to_string()).into_owned();
+    let mut out = vec![
+        format!(
+            "{} (as after layer {layer}) to {}",
+            clean(path),
+            shown(&p.dest)
+        ),
+        format!(
+            "{} files, {} directories, {} links",
+            p.files, p.dirs, p.links
+        ),
+    ];
+    if !p.create.is_empty() {
+        out.push(format!(
+            "creates missing directories: {}",
+            p.create
+                .iter()
+                .map(|d| shown(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if p.conflict_count > 0 {
+        out.push(format!("replaces {} existing paths:", p.conflict_count));
+        for (c, what) in &p.conflicts {
+            out.push(format!("  {} ({what})", shown(c)));
+        }
+        let more = p.conflict_count - p.conflicts.len();
+        if more > 0 {
+            out.push(format!("  … and {more} more"));
+        }
+    }
+    for w in &p.warnings {
+        out.push(format!("warning: {}", clean(w)));
+    }
+    if !p.skipped.is_empty() {
+        out.push(format!(
+            "skips {} paths (devices, FIFOs, missing link targets)",
+            p.skipped.len()
+        ));
+    }
+    out
 }
 
 fn frame(s: &AppState, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
