@@ -11,6 +11,7 @@ use layerscope::analysis::{analyse, Analysis};
 use layerscope::archive::Selector;
 use layerscope::load::{self, LoadOptions, Loaded, Progress};
 use layerscope::report::{self, Subject, Units};
+use layerscope::source::SourceKind;
 
 /// Look inside container images: layers, changes, wasted space, diffs, CI gates.
 #[derive(Parser, Debug)]
@@ -18,7 +19,8 @@ use layerscope::report::{self, Subject, Units};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Image to explore in the TUI (archive, OCI layout dir, or `-` for stdin);
+    /// Image to explore in the TUI (archive, OCI layout dir, `-` for stdin,
+    /// or a reference such as nginx:latest or docker://REF);
     /// the sample image when omitted. With CI=true, runs `ci` instead.
     image: Option<PathBuf>,
     /// TUI config file (keys, theme, view defaults); default
@@ -43,7 +45,8 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct ExtractArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     image: PathBuf,
     /// Path inside the image, e.g. /etc or /usr/bin/env; `/` extracts everything.
     path: PathBuf,
@@ -89,12 +92,28 @@ pub struct LoadArgs {
     /// changes are judged by size and mtime.
     #[arg(long, global = true, conflicts_with = "hash")]
     no_hash: bool,
+    /// Where to look for IMAGE: only this kind of source. Without it, a path
+    /// that exists is read as a file, else a reference is tried in the
+    /// Docker daemon, podman, then the registry. Prefixes do the same per
+    /// image: docker://, podman://, containerd://, registry://,
+    /// docker-archive://, oci-archive://, oci://.
+    #[arg(long, global = true, value_enum, value_name = "KIND")]
+    source: Option<SourceArg>,
     /// Refuse layers with more entries than this.
     #[arg(long, global = true, default_value_t = 10_000_000)]
     max_entries: u64,
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    /// Refuse stdin, pipes and devices (and what a compressed archive
+    /// inflates to) beyond this size, e.g. 100GiB; they are copied to a
+    /// temporary file first.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
+    max_input_bytes: u64,
+}
+
+fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
+    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 64GiB, 500MB)"))
 }
 
 impl LoadArgs {
@@ -112,7 +131,33 @@ impl LoadArgs {
         o.scan.hash_layers = matches!(hash, Hash::All | Hash::Layers);
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
+        o.source.kind = self.source.map(SourceArg::kind);
+        o.open.max_input_bytes = self.max_input_bytes;
         o
+    }
+}
+
+/// `--source` values.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SourceArg {
+    Docker,
+    Podman,
+    Containerd,
+    Registry,
+    Archive,
+    OciDir,
+}
+
+impl SourceArg {
+    fn kind(self) -> SourceKind {
+        match self {
+            SourceArg::Docker => SourceKind::Docker,
+            SourceArg::Podman => SourceKind::Podman,
+            SourceArg::Containerd => SourceKind::Containerd,
+            SourceArg::Registry => SourceKind::Registry,
+            SourceArg::Archive => SourceKind::Archive,
+            SourceArg::OciDir => SourceKind::OciDir,
+        }
     }
 }
 
@@ -133,7 +178,8 @@ enum Format {
 
 #[derive(Args, Debug)]
 struct ReportArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     image: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -213,7 +259,8 @@ impl RuleArgs {
 
 #[derive(Args, Debug)]
 pub struct CiArgs {
-    /// Image archive, OCI layout directory, or `-` for stdin.
+    /// Image: archive, OCI layout directory, `-` for stdin, or a reference
+    /// (nginx:latest, docker://REF, podman://REF, registry://REF, …).
     pub image: PathBuf,
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -249,7 +296,7 @@ enum When {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// Old image: archive, OCI layout directory, or `-` for stdin.
+    /// Old image: archive, OCI layout directory, `-` for stdin, or a reference.
     old: PathBuf,
     /// New image; omit it to compare two layers of OLD with --from/--to.
     new: Option<PathBuf>,

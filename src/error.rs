@@ -44,6 +44,13 @@ pub enum Error {
     /// Extraction could not write (or refused to write) a path on disk.
     #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Extract { path: PathBuf, msg: String },
+    /// An input that is neither an existing path nor a valid image reference.
+    #[error("{}: {}", clean(input), clean(msg))]
+    Reference { input: String, msg: String },
+    /// A reference no source could provide, or a daemon or registry that
+    /// failed while providing it: `nginx:latest: not found in …`.
+    #[error("{}: {}", clean(input), clean(msg))]
+    Source { input: String, msg: String },
     /// Invalid usage or configuration outside of the image (CI config, flags).
     #[error("{}", clean(.0))]
     Usage(String),

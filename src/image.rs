@@ -112,8 +112,11 @@ pub struct LayerInfo {
 /// Everything known about the selected image except its tree.
 #[derive(Debug, Clone, Serialize)]
 pub struct Image {
-    /// The file or directory it came from, as given.
+    /// The file or directory it came from, or the reference, as given.
     pub source: String,
+    /// Which kind of source provided it, and where (`image.source` in the
+    /// JSON report).
+    pub origin: crate::source::Origin,
     pub name: Option<String>,
     pub names: Vec<String>,
     pub layout: Layout,

@@ -4,6 +4,8 @@
 //! - [`archive::Source`]: an opened archive or layout directory and the images it holds;
 //! - [`load::load`] → [`load::Loaded`]: the selected [`image::Image`] with its merged
 //!   [`tree::FileTree`] (every path, every layer's [`tree::Version`] and [`tree::Status`]);
+//! - [`source`]: what an input names (path, `-`, image reference) and where the image
+//!   is found (archive, Docker daemon, podman, containerd, registry);
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
 //! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts.
 #![forbid(unsafe_code)]
@@ -21,6 +23,8 @@ pub mod image;
 pub mod layer;
 pub mod load;
 pub mod report;
+pub mod size;
+pub mod source;
 pub mod text;
 pub mod tree;
 

@@ -12,6 +12,7 @@ use crate::archive::{self, Selector, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
 use crate::layer::{self, Compression, ScanOptions};
+use crate::source::{Opened, Origin, Scans, SourceKind};
 use crate::tree::{DiveTally, FileTree, Replay};
 
 /// How to load.
@@ -21,6 +22,10 @@ pub struct LoadOptions {
     /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
     pub verify: bool,
     pub scan: ScanOptions,
+    /// How an input is resolved (`--source`, and the sources' settings).
+    pub source: crate::source::Options,
+    /// How the source is opened (the spool limit for streams).
+    pub open: crate::archive::OpenOptions,
 }
 
 impl Default for LoadOptions {
@@ -29,6 +34,8 @@ impl Default for LoadOptions {
             selector: Selector::default(),
             verify: true,
             scan: ScanOptions::default(),
+            source: crate::source::Options::default(),
+            open: crate::archive::OpenOptions::default(),
         }
     }
 }
@@ -53,6 +60,10 @@ pub struct Progress {
     pub layers_total: AtomicUsize,
     /// Set by a UI to abandon loading.
     pub cancel: AtomicBool,
+    /// What a source is waiting for before the first byte arrives ("the
+    /// Docker daemon is exporting nginx:latest"), shown instead of a
+    /// frozen bar; cleared when bytes flow.
+    note: Mutex<Option<String>>,
 }
 
 impl Progress {
@@ -67,6 +78,13 @@ impl Progress {
     pub fn set_phase(&self, p: Phase) {
         self.phase.store(p as u8, Ordering::Relaxed);
     }
+    /// What the loader is waiting for, if anything.
+    pub fn note(&self) -> Option<String> {
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn set_note(&self, note: Option<String>) {
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = note;
+    }
 }
 
 /// A loaded image: metadata, merged tree, and dive's raw tallies.
@@ -79,15 +97,47 @@ pub struct Loaded {
     pub dive: DiveTally,
 }
 
-/// Load an image from a path (`-` for stdin).
-pub fn load(path: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+/// Load an image from what the user typed: a path (`-` for stdin), an image
+/// reference, or a prefixed form (`docker://nginx`), resolved by
+/// [`crate::source::open`].
+pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     progress.set_phase(Phase::Opening);
-    let source = Arc::new(Source::open(path)?);
-    load_from(source, opts, progress)
+    let opened = crate::source::open(input.as_os_str(), opts, progress)?;
+    load_opened(opened, opts, progress)
 }
 
-/// Load the selected image of an opened source.
+/// Load the selected image of an opened archive or layout directory.
 pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    let origin = Origin::path(
+        if source.store.is_dir() {
+            SourceKind::OciDir
+        } else {
+            SourceKind::Archive
+        },
+        &source.store.display.display().to_string(),
+    );
+    load_inner(source, origin, Scans::new(), opts, progress)
+}
+
+/// Load the selected image of a resolved source, using the layers it
+/// scanned while they streamed.
+pub fn load_opened(opened: Opened, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    let Opened {
+        source,
+        origin,
+        scans,
+    } = opened;
+    load_inner(Arc::new(source), origin, scans, opts, progress)
+}
+
+fn load_inner(
+    source: Arc<Source>,
+    origin: Origin,
+    scans: Scans,
+    opts: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded> {
+    let scans = Mutex::new(scans);
     let store = &source.store;
     let display = store.display.clone();
     let cand = source.select(&opts.selector)?;
@@ -173,7 +223,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
         let layers = &cand.layers;
         for _ in 0..workers {
             let tx = tx.clone();
-            let (next_layer, replayed) = (&next_layer, &replayed);
+            let (next_layer, replayed, scans) = (&next_layer, &replayed, &scans);
             s.spawn(move || loop {
                 let i = next_layer.fetch_add(1, Ordering::Relaxed);
                 let Some(l) = layers.get(i) else { break };
@@ -186,6 +236,17 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
                 }
                 if progress.cancel.load(Ordering::Relaxed) {
                     let _ = tx.send((i, Err("cancelled".into())));
+                    continue;
+                }
+                let streamed = scans
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&l.member);
+                if let Some(scan) = streamed {
+                    let scan = layer::with_media_type_check(scan, l.media_type.as_deref());
+                    if tx.send((i, Ok(scan))).is_err() {
+                        break;
+                    }
                     continue;
                 }
                 let res = store
@@ -348,6 +409,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
     let (tree, dive) = replay.finish();
     let image = Image {
         source: store.display.display().to_string(),
+        origin,
         name: cand.names.first().cloned(),
         names: cand.names.clone(),
         layout: cand.layout,

@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use layerscope_synth::{ImageBuilder, LayerBuilder};
+use layerscope_synth::{
+    self as synth, Compression, Descriptor, ImageBuilder, LayerBuilder, OuterTar,
+};
 
 /// What a bounded run of the binary gave.
 struct Run {
@@ -260,4 +262,178 @@ fn a_missing_input_names_its_cause_once() {
         one_error(&r, Path::new("/nonexistent")),
         "layerscope: nginx:latest: No such file or directory (os error 2)"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------
+
+/// The file members of an outer tar, in order.
+fn members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut a = tar::Archive::new(bytes);
+    let mut out = Vec::new();
+    for e in a.entries().expect("tar") {
+        let mut e = e.expect("entry");
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).expect("read");
+        out.push((name, data));
+    }
+    out
+}
+
+fn repack(ms: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut t = OuterTar::new(Vec::new());
+    for (n, d) in ms {
+        t.add_bytes(n, d).expect("add");
+    }
+    t.finish().expect("finish")
+}
+
+fn small_image() -> ImageBuilder {
+    ImageBuilder::new()
+        .tag("small:1")
+        .layer(LayerBuilder::new("RUN a").file("etc/motd", b"hi\n"))
+}
+
+// ---------------------------------------------------------------------------
+// Nested image indexes
+// ---------------------------------------------------------------------------
+
+const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// An OCI archive whose index.json and `levels - 1` nested indexes each
+/// list the next level `k` times, the last level listing the manifest `k`
+/// times: k^levels paths to the one image.
+fn fan_out(levels: usize, k: usize) -> Vec<u8> {
+    let mut ms = members(&small_image().oci_archive(Compression::Gzip));
+    let index = ms
+        .iter()
+        .position(|(n, _)| n == "index.json")
+        .expect("index.json");
+    let v: serde_json::Value = serde_json::from_slice(&ms[index].1).expect("json");
+    let m = &v["manifests"][0];
+    let mut next = Descriptor::new(
+        m["mediaType"].as_str().expect("mt"),
+        m["digest"]
+            .as_str()
+            .expect("digest")
+            .trim_start_matches("sha256:"),
+        m["size"].as_u64().expect("size"),
+    );
+    for level in 0..levels {
+        let listing = synth::oci_index_json(&vec![next.clone(); k]);
+        if level + 1 == levels {
+            ms[index].1 = listing;
+        } else {
+            next = Descriptor::of(MT_INDEX, &listing);
+            ms.push((next.blob_path(), listing));
+        }
+    }
+    repack(&ms)
+}
+
+#[test]
+fn nested_indexes_fanning_out_are_read_once() {
+    // 5 levels (index.json and 4 nested) of 60 listings: 60^5 = 777 million
+    // paths to one manifest, in a 60 KB archive.
+    let bytes = fan_out(5, 60);
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let a = write_archive(&bytes, "fan.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p, "--bytes"], None, 1024, 120);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout.lines().any(|l| l == "Image:     (unnamed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+}
+
+#[test]
+fn too_many_index_entries_are_refused() {
+    let n = layerscope::archive::MAX_INDEX_ENTRIES + 1;
+    let a = write_archive(&fan_out(1, n), "wide.tar");
+    let p = a.path.to_str().expect("utf-8");
+    let r = run_bounded(&["report", p], None, 1024, 120);
+    assert_eq!(
+        one_error(&r, &a.path),
+        "layerscope: IMAGE: index.json: image indexes list more than 100000 descriptors in all"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Plain streams: stdin, pipes, devices
+// ---------------------------------------------------------------------------
+
+/// `sh -c CMD | layerscope report - ARGS`, bounded; the writer is killed after.
+fn report_stdin_from(cmd: &str, args: &[&str]) -> Run {
+    let mut writer = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn writer");
+    let out = writer.stdout.take().expect("pipe");
+    let mut all = vec!["report", "-"];
+    all.extend(args);
+    let r = run_bounded(&all, Some(Stdio::from(out)), 1024, 120);
+    let _ = writer.kill();
+    let _ = writer.wait();
+    r
+}
+
+#[test]
+fn an_endless_stream_that_is_not_a_tar_stops_at_its_first_block() {
+    // `yes | layerscope report -` used to fill the temp directory.
+    let start = Instant::now();
+    let r = report_stdin_from("exec yes", &[]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        format!(
+            "layerscope: IMAGE: not an image archive (not a tar file: numeric field was not a number: {} when getting cksum for {})",
+            "y\\n".repeat(4),
+            "y\\n".repeat(50)
+        )
+    );
+    assert!(start.elapsed() < Duration::from_secs(60));
+    assert!(r.peak_kib < 100 * 1024, "peak RSS {} KiB", r.peak_kib);
+}
+
+#[test]
+fn an_endless_stream_of_zeros_stops_after_the_end_marker() {
+    let r = report_stdin_from("exec cat /dev/zero", &[]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        "layerscope: IMAGE: not an image archive: the tar holds no files"
+    );
+    // A character device given by path, the same.
+    let r = run_bounded(&["report", "/dev/zero"], None, 1024, 120);
+    assert_eq!(
+        one_error(&r, Path::new("/dev/zero")),
+        "layerscope: IMAGE: not an image archive: the tar holds no files"
+    );
+}
+
+#[test]
+fn a_valid_stream_beyond_the_input_limit_names_the_option() {
+    let bytes = ImageBuilder::new()
+        .tag("big:1")
+        .layer(LayerBuilder::new("RUN big").file("big", &vec![3u8; 3 << 20]))
+        .docker_legacy();
+    let a = write_archive(&bytes, "big.tar");
+    let cmd = format!("exec cat '{}'", a.path.display());
+    let r = report_stdin_from(&cmd, &["--max-input-bytes", "2MiB"]);
+    assert_eq!(
+        one_error(&r, Path::new("<stdin>")),
+        "layerscope: IMAGE: the input is larger than 2 MiB (2097152 bytes), the limit for a stream or compressed archive (raise it with --max-input-bytes, or pass a plain archive file, which is read in place)"
+    );
+    // Raised, it loads.
+    let r = report_stdin_from(&cmd, &["--max-input-bytes", "4MiB"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.starts_with("Image:     big:1\n"), "{}", r.stdout);
 }

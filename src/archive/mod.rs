@@ -5,6 +5,7 @@
 
 mod docker;
 mod oci;
+pub use oci::{MAX_INDEX_ENTRIES, MAX_MANIFESTS};
 pub mod store;
 
 use std::io::{Read, Write};
@@ -94,6 +95,151 @@ pub const SPOOL_RATIO: u64 = 100;
 /// Inflating up to this many bytes is always allowed.
 pub const SPOOL_FLOOR: u64 = 1 << 30;
 
+/// Plain bytes spooled from a stream (stdin, a pipe, a device, or what a
+/// compressed archive inflates to) are refused beyond this by default.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 32 << 30;
+
+/// How a source is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Most bytes a stream may spool to the temporary file.
+    pub max_input_bytes: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
+}
+
+/// Follows the tar header chain of a stream while it is spooled, so that
+/// reading stops where a tar reader would stop: at a block that is not a
+/// valid header (`yes | layerscope report -` ends after one block, and the
+/// store then says what is wrong with it), or shortly after the
+/// end-of-archive marker (`/dev/zero` is two zero blocks and nothing more).
+#[derive(Debug, Default)]
+struct HeaderWalk {
+    /// Stream offset of the next header.
+    next: u64,
+    /// Bytes seen so far.
+    pos: u64,
+    /// Bytes of the header block being gathered.
+    block: Vec<u8>,
+    zero_blocks: u8,
+    /// Offset of the end-of-archive marker's end, once seen.
+    end: Option<u64>,
+    /// A block that is not a header: stop reading after it.
+    broken: bool,
+}
+
+/// After the end-of-archive marker, at most this much more is kept (record
+/// padding, and enough for the store to notice trailing data).
+const AFTER_END: u64 = 1 << 20;
+
+impl HeaderWalk {
+    /// Take the next bytes of the stream.
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && !self.broken && self.end.is_none() {
+            if self.pos < self.next {
+                let skip = (self.next - self.pos).min(data.len() as u64) as usize;
+                self.pos += skip as u64;
+                data = &data[skip..];
+                continue;
+            }
+            let take = (512 - self.block.len()).min(data.len());
+            self.block.extend_from_slice(&data[..take]);
+            self.pos += take as u64;
+            data = &data[take..];
+            if self.block.len() == 512 {
+                self.header();
+                self.block.clear();
+            }
+        }
+        self.pos += data.len() as u64;
+    }
+
+    fn header(&mut self) {
+        if self.block.iter().all(|&b| b == 0) {
+            self.zero_blocks += 1;
+            self.next = self.pos;
+            if self.zero_blocks == 2 {
+                self.end = Some(self.pos);
+            }
+            return;
+        }
+        self.zero_blocks = 0;
+        match (checksum_ok(&self.block), tar_number(&self.block[124..136])) {
+            (true, Some(size)) => {
+                self.next = self
+                    .pos
+                    .saturating_add(size.saturating_add(511) / 512 * 512);
+            }
+            _ => self.broken = true,
+        }
+    }
+
+    /// Whether reading can stop: nothing a tar reader would look at follows.
+    fn done(&self) -> bool {
+        self.broken
+            || self
+                .end
+                .is_some_and(|e| self.pos >= e.saturating_add(AFTER_END))
+    }
+}
+
+/// A header's checksum field against the sum of its bytes (the field
+/// counted as spaces), unsigned or signed as old tars wrote it.
+fn checksum_ok(h: &[u8]) -> bool {
+    let Some(want) = tar_number(&h[148..156]) else {
+        return false;
+    };
+    let (mut unsigned, mut signed) = (0u64, 0i64);
+    for (i, &b) in h.iter().enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += u64::from(b);
+        signed += i64::from(b as i8);
+    }
+    want == unsigned || i64::try_from(want).is_ok_and(|w| w == signed)
+}
+
+/// A numeric header field: octal (spaces and NULs around it) or GNU base-256.
+fn tar_number(f: &[u8]) -> Option<u64> {
+    if f.first().is_some_and(|b| b & 0x80 != 0) {
+        if f[0] == 0xff {
+            return None; // negative
+        }
+        let mut v: u64 = u64::from(f[0] & 0x7f);
+        for &b in &f[1..] {
+            v = v.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(v);
+    }
+    let t: &[u8] = {
+        let s = f
+            .iter()
+            .position(|&b| b != b' ' && b != 0)
+            .unwrap_or(f.len());
+        let e = f[s..]
+            .iter()
+            .position(|&b| b == b' ' || b == 0)
+            .map_or(f.len(), |e| s + e);
+        &f[s..e]
+    };
+    if t.is_empty() {
+        return Some(0);
+    }
+    let mut v = 0u64;
+    for &b in t {
+        if !(b'0'..=b'7').contains(&b) {
+            return None;
+        }
+        v = v.checked_mul(8)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
 /// Counts bytes read through it into a shared counter.
 struct Counting<R> {
     inner: R,
@@ -138,8 +284,8 @@ fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
 /// nothing is left behind even if the process is killed), undoing gzip/zstd
 /// compression of the outer archive on the way, and refusing to inflate a
 /// small input without bound.
-fn spool(display: &Path, input: impl Read) -> Result<std::fs::File> {
-    spool_limited(display, input, SPOOL_RATIO, SPOOL_FLOOR)
+fn spool(display: &Path, input: impl Read, max: u64) -> Result<std::fs::File> {
+    spool_limited(display, input, SPOOL_RATIO, SPOOL_FLOOR, max)
 }
 
 fn spool_limited(
@@ -147,6 +293,7 @@ fn spool_limited(
     input: impl Read,
     ratio: u64,
     floor: u64,
+    max: u64,
 ) -> Result<std::fs::File> {
     let io_err = |source| Error::Io {
         path: display.to_path_buf(),
@@ -166,7 +313,8 @@ fn spool_limited(
     };
     let mut chunk = vec![0u8; 1 << 16];
     let mut written = 0u64;
-    loop {
+    let mut walk = HeaderWalk::default();
+    while !walk.done() {
         let n = match reader.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => n,
@@ -178,6 +326,16 @@ fn spool_limited(
                 )))
             }
         };
+        if written.saturating_add(n as u64) > max {
+            return Err(Error::Limit {
+                path: display.to_path_buf(),
+                msg: format!(
+                    "the input is larger than {} ({max} bytes), the limit for a stream or compressed archive (raise it with --max-input-bytes, or pass a plain archive file, which is read in place)",
+                    humansize::format_size(max, humansize::BINARY)
+                ),
+            });
+        }
+        walk.feed(&chunk[..n]);
         tmp.write_all(&chunk[..n]).map_err(io_err)?;
         written += n as u64;
         if compression != crate::layer::Compression::None {
@@ -200,9 +358,15 @@ impl Source {
     /// Open `path` (`-` is stdin): a tar archive (optionally gzip/zstd
     /// compressed as a whole) or a directory.
     pub fn open(path: &Path) -> Result<Source> {
+        Source::open_with(path, &OpenOptions::default())
+    }
+
+    /// [`Source::open`] with explicit options.
+    pub fn open_with(path: &Path, opts: &OpenOptions) -> Result<Source> {
+        let max = opts.max_input_bytes;
         let display = path.to_path_buf();
         let store = if path.as_os_str() == "-" {
-            let tmp = spool(Path::new("<stdin>"), std::io::stdin().lock())?;
+            let tmp = spool(Path::new("<stdin>"), std::io::stdin().lock(), max)?;
             Store::open_tar_file(Path::new("<stdin>"), tmp)?
         } else {
             let meta = std::fs::metadata(path).map_err(|source| Error::Io {
@@ -218,7 +382,7 @@ impl Source {
                     path: display.clone(),
                     source,
                 })?;
-                Store::open_tar_file(path, spool(path, f)?)?
+                Store::open_tar_file(path, spool(path, f, max)?)?
             } else {
                 let magic = sniff(path).map_err(|source| Error::Io {
                     path: display.clone(),
@@ -239,7 +403,7 @@ impl Source {
                             path: display.clone(),
                             source,
                         })?;
-                        Store::open_tar_file(path, spool(path, f)?)?
+                        Store::open_tar_file(path, spool(path, f, max)?)?
                     }
                 }
             }
@@ -426,19 +590,74 @@ pub fn read_config(
 mod tests {
     use super::*;
 
+    /// A tar holding one file of `body`.
+    fn one_file_tar(body: &[u8]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "f", body).expect("append");
+        b.into_inner().expect("tar")
+    }
+
     #[test]
     fn a_compressed_outer_bomb_is_refused_while_spooling() {
-        let zeros = vec![0u8; 20 << 20];
-        let gz = layerscope_synth::compress(&zeros, layerscope_synth::Compression::Gzip);
-        let err = spool_limited(Path::new("bomb.tar.gz"), &gz[..], 100, 1 << 20).expect_err("bomb");
+        let bomb = one_file_tar(&vec![0u8; 20 << 20]);
+        let gz = layerscope_synth::compress(&bomb, layerscope_synth::Compression::Gzip);
+        let err = spool_limited(Path::new("bomb.tar.gz"), &gz[..], 100, 1 << 20, u64::MAX)
+            .expect_err("bomb");
         assert_eq!(
             err.to_string(),
             "bomb.tar.gz: decompression bomb? the compressed archive inflates beyond 100 times its size; decompress it yourself to read it anyway"
         );
         // Within the ratio it is fine.
-        let text = layerscope_synth::pseudo_text(1, 1 << 20);
-        let gz = layerscope_synth::compress(&text, layerscope_synth::Compression::Gzip);
-        let f = spool_limited(Path::new("ok.tar.gz"), &gz[..], 100, 1 << 10).expect("spool");
-        assert_eq!(f.metadata().expect("meta").len(), 1 << 20);
+        let tar = one_file_tar(&layerscope_synth::pseudo_text(1, 1 << 20));
+        let gz = layerscope_synth::compress(&tar, layerscope_synth::Compression::Gzip);
+        let f =
+            spool_limited(Path::new("ok.tar.gz"), &gz[..], 100, 1 << 10, u64::MAX).expect("spool");
+        assert_eq!(f.metadata().expect("meta").len(), tar.len() as u64);
+    }
+
+    #[test]
+    fn spooling_stops_where_a_tar_reader_stops() {
+        // `yes`: the first block is no header; only the first chunk is kept.
+        let yes = std::io::repeat(b'y');
+        let f = spool_limited(Path::new("<stdin>"), yes, 100, 1 << 30, 1 << 30).expect("spool");
+        assert_eq!(f.metadata().expect("meta").len(), 1 << 16);
+        // `/dev/zero`: the end-of-archive marker, then at most AFTER_END more.
+        let zero = std::io::repeat(0);
+        let f = spool_limited(Path::new("/dev/zero"), zero, 100, 1 << 30, 1 << 30).expect("spool");
+        let len = f.metadata().expect("meta").len();
+        assert!(
+            (1024 + AFTER_END..1024 + AFTER_END + (1 << 16)).contains(&len),
+            "{len}"
+        );
+        // A valid stream beyond the limit.
+        let tar = one_file_tar(&[7u8; 300_000]);
+        let err = spool_limited(Path::new("<stdin>"), &tar[..], 100, 1 << 30, 200_000)
+            .expect_err("limit");
+        assert_eq!(
+            err.to_string(),
+            "<stdin>: the input is larger than 195.31 KiB (200000 bytes), the limit for a stream or compressed archive (raise it with --max-input-bytes, or pass a plain archive file, which is read in place)"
+        );
+    }
+
+    #[test]
+    fn header_numbers_and_checksums() {
+        assert_eq!(tar_number(b"0000644\0"), Some(0o644));
+        assert_eq!(tar_number(b"  17 \0\0\0"), Some(0o17));
+        assert_eq!(tar_number(b"\0\0\0\0"), Some(0));
+        assert_eq!(tar_number(b"12x4"), None);
+        assert_eq!(
+            tar_number(&[0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]),
+            Some(1 << 32)
+        );
+        assert_eq!(tar_number(&[0xff; 12]), None);
+        let tar = one_file_tar(b"abc");
+        assert!(checksum_ok(&tar[..512]));
+        let mut bad = tar[..512].to_vec();
+        bad[0] ^= 1;
+        assert!(!checksum_ok(&bad));
     }
 }

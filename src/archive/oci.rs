@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 /// Nested indexes deeper than this are refused (a loop or an attack).
 const MAX_INDEX_DEPTH: usize = 4;
 
+/// Most descriptors read across all indexes, duplicates included: real
+/// indexes list a few dozen, and each listing costs a lookup even when
+/// its target was already visited.
+pub const MAX_INDEX_ENTRIES: usize = 100_000;
+
+/// Most distinct image manifests an archive may name.
+pub const MAX_MANIFESTS: usize = 10_000;
+
 pub(crate) fn valid_digest_parts(alg: &str, hex: &str) -> bool {
     !alg.is_empty()
         && alg
@@ -76,8 +84,9 @@ pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     let raw = store.read_small("index.json", super::METADATA_LIMIT)?;
     let index = serde_json::from_slice::<ImageIndex>(&raw)
         .map_err(|e| member_err(store, "index.json", format!("invalid image index: {e}")))?;
-    let mut out = Vec::new();
-    walk_index(store, "index.json", &index, None, 0, &mut out)?;
+    let mut walk = Walk::default();
+    walk_index(store, "index.json", &index, None, 0, &mut walk)?;
+    let out = walk.out;
     if out.is_empty() {
         return Err(member_err(
             store,
@@ -88,13 +97,26 @@ pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     Ok(out)
 }
 
+/// What a walk over nested indexes has seen. Each descriptor digest is
+/// read once: an index listing the next level K times, four levels deep,
+/// would otherwise cost K⁴ reads and candidates from a few kilobytes.
+#[derive(Default)]
+struct Walk {
+    out: Vec<Candidate>,
+    /// Digest → the candidate it became (`None` for an index).
+    seen: std::collections::HashMap<String, Option<usize>>,
+    /// Names of each candidate, for merging names of repeated listings.
+    names: Vec<std::collections::HashSet<String>>,
+    entries: usize,
+}
+
 fn walk_index(
     store: &Store,
     what: &str,
     index: &ImageIndex,
     inherited_name: Option<&str>,
     depth: usize,
-    out: &mut Vec<Candidate>,
+    walk: &mut Walk,
 ) -> Result<()> {
     if depth > MAX_INDEX_DEPTH {
         return Err(member_err(
@@ -104,10 +126,29 @@ fn walk_index(
         ));
     }
     for d in index.manifests() {
+        walk.entries += 1;
+        if walk.entries > MAX_INDEX_ENTRIES {
+            return Err(member_err(
+                store,
+                what,
+                format!("image indexes list more than {MAX_INDEX_ENTRIES} descriptors in all"),
+            ));
+        }
         if is_attestation(d) {
             continue;
         }
         let digest = d.digest().to_string();
+        if let Some(seen) = walk.seen.get(&digest) {
+            // Listed again (Docker lists one manifest once per tag): keep
+            // the new name, never read or walk it twice.
+            let name = ref_name(d).or_else(|| inherited_name.map(str::to_string));
+            if let (Some(i), Some(n)) = (*seen, name) {
+                if walk.names[i].insert(n.clone()) {
+                    walk.out[i].names.push(n);
+                }
+            }
+            continue;
+        }
         let member = blob_member(store, what, &digest)?;
         if !store.contains(&member) {
             return Err(member_err(
@@ -134,8 +175,16 @@ fn walk_index(
         if is_index {
             let nested = serde_json::from_slice::<ImageIndex>(&raw)
                 .map_err(|e| member_err(store, &member, format!("invalid image index: {e}")))?;
-            walk_index(store, &member, &nested, name.as_deref(), depth + 1, out)?;
+            walk.seen.insert(digest, None);
+            walk_index(store, &member, &nested, name.as_deref(), depth + 1, walk)?;
             continue;
+        }
+        if walk.out.len() >= MAX_MANIFESTS {
+            return Err(member_err(
+                store,
+                what,
+                format!("image indexes name more than {MAX_MANIFESTS} image manifests"),
+            ));
         }
         let manifest = serde_json::from_slice::<ImageManifest>(&raw)
             .map_err(|e| member_err(store, &member, format!("invalid image manifest: {e}")))?;
@@ -151,7 +200,9 @@ fn walk_index(
                 declared_size: Some(l.size()),
             });
         }
-        out.push(Candidate {
+        walk.seen.insert(digest.clone(), Some(walk.out.len()));
+        walk.names.push(name.iter().cloned().collect());
+        walk.out.push(Candidate {
             names: name.into_iter().collect(),
             manifest_digest: Some(digest),
             platform: platform_string(d),

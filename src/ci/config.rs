@@ -113,9 +113,10 @@ fn ratio(key: &str, v: Option<String>, default: Threshold<f64>) -> Result<Thresh
     }
 }
 
-/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰.
+/// Parse a size as go-humanize does: `20MB` = 20,000,000, `20MiB` = 20 × 2²⁰
+/// (the one rule of [`crate::size`], shared with the explorer's filter).
 pub fn parse_size(s: &str) -> Option<u64> {
-    parse_size::Config::new().parse_size(s.trim()).ok()
+    crate::size::parse_size(s).ok()
 }
 
 /// A ratio written as `0.1` or `10%`; disabled when absent.
@@ -152,9 +153,12 @@ fn size(key: &str, v: Option<String>) -> Result<Threshold<u64>> {
     match v {
         None => Ok(Threshold::Disabled),
         Some(s) if is_disabled(&s) => Ok(Threshold::Disabled),
-        Some(s) => parse_size(&s)
-            .map(Threshold::At)
-            .ok_or_else(|| Error::Usage(format!("CI rule {key}: invalid size {s:?}"))),
+        Some(s) => crate::size::parse_size(&s).map(Threshold::At).map_err(|_| {
+            Error::Usage(format!(
+                "CI rule {key}: invalid size {s:?}: expected {}",
+                crate::size::SIZE_GRAMMAR
+            ))
+        }),
     }
 }
 

@@ -214,6 +214,30 @@ impl<R: Read, F: FnMut(u64)> Read for HashingReader<R, F> {
     }
 }
 
+/// The warning for a media type that claims another compression than the
+/// data has.
+fn media_type_warning(media_type: Option<&str>, compression: Compression) -> Option<String> {
+    let claimed = media_type.and_then(Compression::from_media_type)?;
+    (claimed != compression).then(|| {
+        format!(
+            "media type {} says {} but the data is {}; read as {}",
+            media_type.unwrap_or_default(),
+            claimed.name(),
+            compression.name(),
+            compression.name()
+        )
+    })
+}
+
+/// Add the media-type check to a layer scanned before its media type was
+/// known (while an image streamed from a daemon, ahead of its manifest).
+pub fn with_media_type_check(mut scan: LayerScan, media_type: Option<&str>) -> LayerScan {
+    if let Some(w) = media_type_warning(media_type, scan.compression) {
+        scan.warnings.insert(0, w);
+    }
+    scan
+}
+
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
 /// Errors are plain messages; the caller adds the file and layer.
 pub fn scan<R: Read + Seek + Send>(
@@ -238,18 +262,9 @@ pub fn scan<R: Read + Seek + Send>(
     }
     blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let compression = Compression::detect(&magic[..got]);
-    let mut warnings = Vec::new();
-    if let Some(claimed) = media_type.and_then(Compression::from_media_type) {
-        if claimed != compression {
-            warnings.push(format!(
-                "media type {} says {} but the data is {}; read as {}",
-                media_type.unwrap_or_default(),
-                claimed.name(),
-                compression.name(),
-                compression.name()
-            ));
-        }
-    }
+    let mut warnings: Vec<String> = media_type_warning(media_type, compression)
+        .into_iter()
+        .collect();
     let mut entries = Vec::new();
 
     // Nothing to hash: let tar seek over file bodies instead of reading them.

@@ -19,7 +19,8 @@ pub struct Report<'a> {
 
 #[derive(Serialize)]
 pub struct ImageSection<'a> {
-    pub source: &'a str,
+    /// Where the image came from: `{kind, input, path | reference, endpoint, …}`.
+    pub source: &'a crate::source::Origin,
     pub name: Option<&'a str>,
     pub names: &'a [String],
     pub layout: crate::image::Layout,
@@ -124,7 +125,7 @@ pub fn build<'a>(s: &'a Subject) -> Report<'a> {
     Report {
         schema_version: SCHEMA_VERSION,
         image: ImageSection {
-            source: &img.source,
+            source: &img.origin,
             name: img.name.as_deref(),
             names: &img.names,
             layout: img.layout,

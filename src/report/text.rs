@@ -19,7 +19,7 @@ pub fn render(s: &Subject, units: Units) -> String {
         "Image:     {}",
         display_safe(img.name.as_deref().unwrap_or("(unnamed)"))
     );
-    let _ = writeln!(o, "Source:    {}", display_safe(&img.source));
+    let _ = writeln!(o, "Source:    {}", display_safe(&img.origin.describe()));
     let _ = writeln!(o, "Platform:  {}", display_safe(&img.config.platform()));
     let _ = writeln!(o, "Config:    {}", display_safe(&img.config_digest));
     if let Some(d) = &img.manifest_digest {

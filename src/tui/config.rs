@@ -138,7 +138,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         &["m"],
         "range: A = this, B = selected",
     ),
-    (Action::Search, "search", &["/"], "search paths"),
+    (
+        Action::Search,
+        "search",
+        &["/"],
+        "search (text, smart case)",
+    ),
     (Action::NextMatch, "next_match", &["n"], "next match"),
     (Action::PrevMatch, "prev_match", &["N"], "previous match"),
     (Action::JumpPath, "jump_path", &[":"], "jump to a path"),
@@ -146,13 +151,13 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         Action::FilterRegex,
         "filter_regex",
         &["f"],
-        "filter paths by regex",
+        "filter (regex, smart case)",
     ),
     (
         Action::FilterSize,
         "filter_size",
         &["z"],
-        "filter by size (>10M, <1k)",
+        "filter files by size (>10M)",
     ),
     (
         Action::ToggleAdded,
@@ -229,6 +234,41 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "copy path (OSC 52 clipboard)",
     ),
 ];
+
+/// The README's key table (keys, config name, what it does), from the same
+/// table as the help popup and the key map; a test keeps README.md equal
+/// to it.
+pub fn markdown_key_table() -> String {
+    let km = KeyMap::defaults();
+    let mut out = String::from("| keys | config name | what it does |\n|---|---|---|\n");
+    for (a, name, _, text) in ACTIONS {
+        let keys = km
+            .keys
+            .get(a)
+            .map(|ks| {
+                ks.iter()
+                    .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        out.push_str(&format!("| {keys} | `{name}` | {text} |\n"));
+    }
+    out
+}
+
+/// Every action's config name, in help order.
+pub fn action_names() -> Vec<&'static str> {
+    ACTIONS.iter().map(|(_, n, ..)| *n).collect()
+}
+
+/// The config name of `a`.
+pub fn action_name(a: Action) -> &'static str {
+    ACTIONS
+        .iter()
+        .find(|(x, ..)| *x == a)
+        .map_or("?", |(_, n, ..)| *n)
+}
 
 /// A key with its modifiers, normalised (Shift folded into the character).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -338,6 +378,8 @@ impl Key {
 pub struct KeyMap {
     map: HashMap<Key, Action>,
     keys: HashMap<Action, Vec<Key>>,
+    /// Keys a rebinding took from another action, with that action.
+    displaced: HashMap<Key, Action>,
 }
 
 impl KeyMap {
@@ -348,6 +390,7 @@ impl KeyMap {
                 km.bind(k, *a);
             }
         }
+        km.displaced.clear();
         km
     }
 
@@ -355,6 +398,9 @@ impl KeyMap {
         if let Some(old) = self.map.insert(k, a) {
             if let Some(v) = self.keys.get_mut(&old) {
                 v.retain(|x| *x != k);
+            }
+            if old != a {
+                self.displaced.insert(k, old);
             }
         }
         self.keys.entry(a).or_default().push(k);
@@ -367,6 +413,11 @@ impl KeyMap {
         for &k in keys {
             self.bind(k, a);
         }
+    }
+
+    /// The action `k` was taken from by the last rebinding, once.
+    fn take_displaced(&mut self, k: Key) -> Option<Action> {
+        self.displaced.remove(&k)
     }
 
     pub fn action(&self, k: &Key) -> Option<Action> {
@@ -433,9 +484,11 @@ impl Theme {
                 Theme {
                     name,
                     text: s,
-                    dim: fg(Color::DarkGray, Color::Gray),
+                    // Light: ANSI 8, not 7 (white-ish grey, near invisible
+                    // on a light background).
+                    dim: fg(Color::DarkGray, Color::DarkGray),
                     title: fg(Color::Cyan, Color::Blue).add_modifier(Modifier::BOLD),
-                    border: fg(Color::DarkGray, Color::Gray),
+                    border: fg(Color::DarkGray, Color::DarkGray),
                     border_focus: fg(Color::Cyan, Color::Blue),
                     selected: if dark {
                         s.bg(Color::Cyan).fg(Color::Black)
@@ -499,6 +552,9 @@ pub struct Config {
     pub theme: Theme,
     pub keys: KeyMap,
     pub view: ViewDefaults,
+    /// What the config file did that it may not have meant (a key taken
+    /// from another action), shown on the status line at start.
+    pub warnings: Vec<String>,
 }
 
 impl Default for Config {
@@ -508,6 +564,7 @@ impl Default for Config {
             theme: Theme::new(ThemeName::Dark),
             keys: KeyMap::defaults(),
             view: ViewDefaults::default(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -569,9 +626,15 @@ impl Config {
         if let Some(t) = file.theme {
             self.theme = Theme::new(t);
         }
-        for (name, keys) in &file.keys {
+        // In name order, so the warnings come out the same every time.
+        let mut bindings: Vec<_> = file.keys.iter().collect();
+        bindings.sort();
+        for (name, keys) in bindings {
             let Some((a, ..)) = ACTIONS.iter().find(|(_, n, ..)| n == name) else {
-                return Err(format!("keys: unknown action `{name}`"));
+                return Err(format!(
+                    "keys: unknown action `{name}` (valid: {})",
+                    action_names().join(", ")
+                ));
             };
             let mut parsed = Vec::new();
             for k in keys {
@@ -579,6 +642,15 @@ impl Config {
                     .push(Key::parse(k).ok_or_else(|| format!("keys.{name}: unknown key `{k}`"))?);
             }
             self.keys.rebind(*a, &parsed);
+            for k in &parsed {
+                if let Some(old) = self.keys.take_displaced(*k) {
+                    self.warnings.push(format!(
+                        "config: `{}` was {}, now {name}",
+                        k.label(),
+                        action_name(old)
+                    ));
+                }
+            }
         }
         if let Some(m) = &file.view.mode {
             if m != "layer" && m != "aggregated" {

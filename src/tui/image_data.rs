@@ -154,6 +154,8 @@ impl PathTable {
 pub trait LowerPaths {
     fn count(&self) -> usize;
     fn lower_of(&self, i: usize) -> &str;
+    /// The path as it is (for a query with capitals: smart case).
+    fn path_of(&self, i: usize) -> &str;
 }
 
 impl LowerPaths for ImageData {
@@ -162,5 +164,8 @@ impl LowerPaths for ImageData {
     }
     fn lower_of(&self, i: usize) -> &str {
         self.lower(i as NodeId)
+    }
+    fn path_of(&self, i: usize) -> &str {
+        self.path(i as NodeId)
     }
 }

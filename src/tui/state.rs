@@ -14,6 +14,7 @@ use super::layer_view::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
 use super::table::{scroll_to_show, OrderEntry, VisibleRows};
 use crate::content::Window;
 use crate::load::Progress;
+use crate::size::SizeFilter;
 use crate::tree::{NodeId, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,9 @@ pub enum Focus {
 }
 
 /// Path, status, size and waste filters. Judged per node; directories are
-/// kept when a descendant passes.
+/// kept when a descendant passes. The size filter judges files only (a
+/// directory's subtree total would let `>50M` show directories and no
+/// file): directories appear only as the path to a match.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub text: String,
@@ -34,8 +37,7 @@ pub struct Filter {
     /// untouched paths.
     pub statuses: [bool; 5],
     pub size_text: String,
-    pub min_size: Option<u64>,
-    pub max_size: Option<u64>,
+    pub size: Option<SizeFilter>,
     pub only_wasted: bool,
 }
 
@@ -47,8 +49,7 @@ impl Default for Filter {
             fold_case: true,
             statuses: [true; 5],
             size_text: String::new(),
-            min_size: None,
-            max_size: None,
+            size: None,
             only_wasted: false,
         }
     }
@@ -58,20 +59,19 @@ impl Filter {
     pub fn is_active(&self) -> bool {
         self.regex.is_some()
             || self.statuses.iter().any(|s| !s)
-            || self.min_size.is_some()
-            || self.max_size.is_some()
+            || self.size.is_some()
             || self.only_wasted
     }
 
     /// Compile `text` as a smart-case regex (case-insensitive unless it has
-    /// an upper-case letter).
+    /// an upper-case letter, as ripgrep's `--smart-case`).
     pub fn set_regex(&mut self, text: &str) -> Result<(), String> {
         if text.is_empty() {
             self.text.clear();
             self.regex = None;
             return Ok(());
         }
-        let fold = !text.chars().any(|c| c.is_uppercase());
+        let fold = !has_upper(text);
         let re = Regex::new(text).map_err(|e| {
             e.to_string()
                 .lines()
@@ -86,31 +86,25 @@ impl Filter {
         Ok(())
     }
 
-    /// Parse `>10M`, `<1k`, `>=5MB`, `10M` (= at least).
+    /// Parse a size filter (`>10M`, `<=4KiB`: [`crate::size::parse_filter`]);
+    /// empty clears it. An invalid one changes nothing (the header and the
+    /// rows keep showing the filter in force).
     pub fn set_size(&mut self, text: &str) -> Result<(), String> {
         let t = text.trim();
-        self.size_text.clear();
-        self.min_size = None;
-        self.max_size = None;
-        if t.is_empty() {
-            return Ok(());
-        }
-        let (less, rest) = if let Some(r) = t.strip_prefix('<') {
-            (true, r.trim_start_matches('='))
+        let size = if t.is_empty() {
+            None
         } else {
-            (false, t.trim_start_matches('>').trim_start_matches('='))
+            Some(crate::size::parse_filter(t).map_err(|e| e.to_string())?)
         };
-        let n = parse_size::Config::new()
-            .with_binary()
-            .parse_size(rest.trim())
-            .map_err(|e| format!("size `{t}`: {e}"))?;
-        if less {
-            self.max_size = Some(n);
-        } else {
-            self.min_size = Some(n);
-        }
+        self.size = size;
         self.size_text = t.to_string();
         Ok(())
+    }
+
+    /// Does a node of `size` bytes pass the size filter? Directories never
+    /// pass on their own (only as the path to a passing file).
+    pub fn size_ok(&self, size: u64, is_dir: bool) -> bool {
+        self.size.is_none_or(|f| !is_dir && f.matches(size))
     }
 
     fn status_ok(&self, s: Option<Status>) -> bool {
@@ -140,13 +134,8 @@ impl Filter {
                 continue;
             }
             let mut ok = self.status_ok(info.status[i]);
-            if ok {
-                if let Some(min) = self.min_size {
-                    ok = info.size[i] >= min;
-                }
-                if let Some(max) = self.max_size {
-                    ok &= info.size[i] <= max;
-                }
+            if ok && self.size.is_some() {
+                ok = self.size_ok(info.size[i], is_dir(tree, id));
             }
             ok = ok && (!self.only_wasted || data.wasted[i] > 0);
             if ok {
@@ -169,6 +158,24 @@ impl Filter {
         keep[0] = true;
         Some(keep)
     }
+}
+
+/// Smart case: does the query hold a capital (then it matches case)?
+pub fn has_upper(text: &str) -> bool {
+    text.chars().any(char::is_uppercase)
+}
+
+/// Is the node a directory (it has children, or its last known state is
+/// one)?
+fn is_dir(tree: &crate::tree::FileTree, id: NodeId) -> bool {
+    !tree.children(id).is_empty()
+        || tree
+            .node(id)
+            .versions
+            .iter()
+            .rev()
+            .find_map(|v| tree.attrs_of(v))
+            .is_some_and(|a| a.kind == crate::layer::Kind::Dir)
 }
 
 /// Memo of a yes/no question about each key (a node id or an entry index)
@@ -251,15 +258,26 @@ impl Search {
         if self.query.is_empty() {
             return;
         }
-        let q = self.query.to_lowercase();
-        let hits = self.hits.with(&q, lower.count());
-        self.matches.extend(
-            rows.order
-                .iter()
-                .map(|e| e.key())
-                // Match in the node's own name or its path.
-                .filter(|&k| hits.get(k, || lower.lower_of(k as usize).contains(q.as_str()))),
-        );
+        // Smart case, as ripgrep: a query with a capital matches case.
+        let exact = has_upper(&self.query);
+        let q = if exact {
+            self.query.clone()
+        } else {
+            self.query.to_lowercase()
+        };
+        let memo_key = format!("{}{q}", if exact { 's' } else { 'i' });
+        let hits = self.hits.with(&memo_key, lower.count());
+        self.matches
+            .extend(rows.order.iter().map(|e| e.key()).filter(|&k| {
+                hits.get(k, || {
+                    let hay = if exact {
+                        lower.path_of(k as usize)
+                    } else {
+                        lower.lower_of(k as usize)
+                    };
+                    hay.contains(q.as_str())
+                })
+            }));
         if let Some(here) = here {
             let i = self
                 .matches
@@ -294,7 +312,7 @@ impl PromptKind {
         match self {
             PromptKind::Search => "/",
             PromptKind::Filter => "filter regex: ",
-            PromptKind::Size => "size (>10M, <4k): ",
+            PromptKind::Size => "size (>10M, <=4KiB; M = 10⁶, MiB = 2²⁰): ",
             PromptKind::Jump => "go to path: ",
             PromptKind::ExtractTo => "extract to directory: ",
         }
@@ -414,6 +432,9 @@ impl AppState {
         if config.view.hide_unchanged {
             filter.statuses[4] = false;
         }
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         AppState {
             image_path,
             progress,
@@ -435,7 +456,7 @@ impl AppState {
             tree: TreeModel::default(),
             popup: None,
             prompt: None,
-            message: None,
+            message,
             areas: Areas::default(),
             effects: Vec::new(),
             quit: false,

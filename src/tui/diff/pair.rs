@@ -247,4 +247,11 @@ impl LowerPaths for ImagePair {
     fn lower_of(&self, i: usize) -> &str {
         self.lower(i)
     }
+    fn path_of(&self, i: usize) -> &str {
+        self.diff
+            .tree
+            .entries
+            .get(i)
+            .map_or("", |e| e.path.as_str())
+    }
 }

@@ -96,6 +96,9 @@ impl DiffState {
         let mut filter = Filter::default();
         // A diff is about what changed: unchanged paths start hidden (5 shows them).
         filter.statuses[4] = false;
+        // The config file's warnings (a key taken from another action)
+        // greet the user on the status line.
+        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         DiffState {
             old_path,
             new_path,
@@ -115,7 +118,7 @@ impl DiffState {
             tree: DiffTree::default(),
             popup: None,
             prompt: None,
-            message: None,
+            message,
             areas: DiffAreas::default(),
             effects: Vec::new(),
             quit: false,
@@ -190,9 +193,8 @@ impl DiffState {
         for (i, e) in entries.iter().enumerate().skip(1) {
             let si = Status::ALL.iter().position(|x| *x == e.status).unwrap_or(4);
             let mut ok = f.statuses[si];
-            if ok && (f.min_size.is_some() || f.max_size.is_some()) {
-                let sz = shown_size(e);
-                ok = f.min_size.is_none_or(|m| sz >= m) && f.max_size.is_none_or(|m| sz <= m);
+            if ok && f.size.is_some() {
+                ok = f.size_ok(shown_size(e), e.is_dir());
             }
             if ok {
                 if let Some(re) = &f.regex {

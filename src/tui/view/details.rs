@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{block, kv, size, truncate};
+use super::{block, fit, kv, render_clipped, size, truncate};
 use crate::tree::Status;
 use crate::tui::state::AppState;
 
@@ -67,9 +67,12 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     if let Some(c) = &l.comment {
         lines.push(kv(s, "Comment: ", c.clone()));
     }
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .render(inner, buf);
+    render_clipped(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        inner,
+        buf,
+        t,
+    );
 }
 
 pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
@@ -134,5 +137,6 @@ pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
             lines.push(Line::from(vec![Span::styled(head, t.waste), Span::raw(p)]));
         }
     }
-    Paragraph::new(lines).render(inner, buf);
+    let lines: Vec<Line> = lines.into_iter().map(|l| fit(l, w)).collect();
+    render_clipped(Paragraph::new(lines), inner, buf, t);
 }

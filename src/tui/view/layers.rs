@@ -2,11 +2,11 @@
 //! when coloured) on layers that ship much waste; `A`/`B` mark a range.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, row_style, short_command, size, truncate};
+use super::{block, fit_title, row_style, short_command, size, truncate};
 use crate::tui::state::{AppState, Focus};
 
 /// Rows of layers the pane shows.
@@ -33,8 +33,24 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.focus == Focus::Layers;
     let n = data.layer_count();
-    let title = format!("Layers {}/{}", s.layer + 1, n);
-    let b = block(s, &title, focused);
+    // Layers are numbered from 0 everywhere (the list, the tree's title,
+    // the reports).
+    let title = fit_title(
+        &format!("Layer {} of 0–{}", s.layer, n.saturating_sub(1)),
+        area,
+    );
+    let mut b = block(s, &title, focused);
+    // Layers scrolled out of the pane, above and below.
+    let rows = body_height(area);
+    let below = n.saturating_sub(s.layer_scroll + rows);
+    if s.layer_scroll > 0 {
+        b = b.title(
+            Line::styled(format!(" ↑{} ", s.layer_scroll), t.key).alignment(Alignment::Right),
+        );
+    }
+    if below > 0 {
+        b = b.title_bottom(Line::styled(format!(" ↓{below} "), t.key).alignment(Alignment::Right));
+    }
     let inner = b.inner(area);
     b.render(area, buf);
     let w = inner.width as usize;

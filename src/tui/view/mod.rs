@@ -180,6 +180,72 @@ pub fn truncate(text: &str, width: usize) -> String {
     s
 }
 
+/// `line` cut to `width` columns, its last column a `…` when anything was
+/// cut: no text on screen ends mid-word without saying so.
+pub fn fit(line: Line<'_>, width: usize) -> Line<'_> {
+    if line.width() <= width {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out = Vec::new();
+    let mut left = width.saturating_sub(1);
+    for sp in spans {
+        if left == 0 {
+            break;
+        }
+        let w = sp.width();
+        if w <= left {
+            left -= w;
+            out.push(sp);
+            continue;
+        }
+        let mut text = String::new();
+        for c in sp.content.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if cw > left {
+                break;
+            }
+            left -= cw;
+            text.push(c);
+        }
+        out.push(ratatui::text::Span::styled(text, sp.style));
+        break;
+    }
+    if width > 0 {
+        out.push(ratatui::text::Span::raw("…"));
+    }
+    Line {
+        spans: out,
+        style,
+        alignment,
+    }
+}
+
+/// A pane title that fits on its top border (corners and padding kept).
+pub fn fit_title(title: &str, area: Rect) -> String {
+    truncate(title, (area.width as usize).saturating_sub(4))
+}
+
+/// Render `para` into `area`; when it needs more rows than there are, the
+/// last row says how many lines are hidden instead of cutting silently.
+pub fn render_clipped(para: Paragraph<'_>, area: Rect, buf: &mut Buffer, t: &Theme) {
+    let need = para.line_count(area.width);
+    let h = area.height as usize;
+    if need <= h || h == 0 {
+        para.render(area, buf);
+        return;
+    }
+    let body = Rect::new(area.x, area.y, area.width, area.height - 1);
+    para.render(body, buf);
+    let more = format!("… {} more lines", need - (h - 1));
+    Paragraph::new(Line::styled(truncate(&more, area.width as usize), t.dim))
+        .render(Rect::new(area.x, area.bottom() - 1, area.width, 1), buf);
+}
+
 /// A command as a person reads it: without `/bin/sh -c #(nop)` noise.
 pub fn short_command(cmd: &str) -> String {
     let c = cmd.trim();

@@ -10,7 +10,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
-use super::{block, centred, size, themed_block, truncate};
+use super::{block, centred, fit, size, themed_block, truncate};
 use crate::load::Phase;
 use crate::tree::Status;
 use crate::tui::config::Theme;
@@ -140,13 +140,23 @@ pub fn render_status(t: &Theme, p: StatusParts, area: Rect, buf: &mut Buffer) {
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
-        for (k, d) in p.hints {
+        // Whole hints only: the last one that fits, then `…` when some
+        // did not (the rest are in `?`).
+        let mut used: usize = spans.iter().map(Span::width).sum();
+        for (i, (k, d)) in p.hints.iter().enumerate() {
+            let hint_w = k.chars().count() + d.chars().count() + 3;
+            let last = i + 1 == p.hints.len();
+            if used + hint_w > w || (!last && used + hint_w + 1 > w) {
+                spans.push(Span::styled("…", t.dim));
+                break;
+            }
+            used += hint_w;
             spans.push(Span::styled(*k, t.key));
             spans.push(Span::raw(format!(" {d}  ")));
         }
         Line::from(spans)
     };
-    Paragraph::new(line).render(area, buf);
+    Paragraph::new(fit(line, w)).render(area, buf);
 }
 
 /// The loading screen's box saying why loading failed.

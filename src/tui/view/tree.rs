@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{block, cursor_style, mode_string, size, truncate};
+use super::{block, cursor_style, fit_title, mode_string, size, truncate};
 use crate::tree::Status;
 use crate::tui::layer_view::{SortKey, ViewMode};
 use crate::tui::state::{AppState, Focus};
@@ -58,7 +58,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
     let focused = s.focus == Focus::Tree;
-    let title = title(s);
+    let title = fit_title(&title(s), area);
     let b = block(s, &title, focused);
     let inner = b.inner(area);
     b.render(area, buf);

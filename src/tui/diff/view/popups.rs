@@ -52,7 +52,7 @@ pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buff
 pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let t = s.theme();
     let mut lines = Vec::new();
-    for (a, _, _, text) in ACTIONS {
+    for (a, name, _, text) in ACTIONS {
         let text = match a {
             Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
                 continue
@@ -65,7 +65,13 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
             Action::FocusNext => "layers / files pane",
             _ => text,
         };
-        lines.push(help_key_line(t, &s.config.keys.keys_label(*a), 16, text));
+        lines.push(help_key_line(
+            t,
+            &s.config.keys.keys_label(*a),
+            16,
+            name,
+            text,
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

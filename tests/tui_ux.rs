@@ -1,0 +1,321 @@
+//! The explorer as a dive user meets it: every point of issue 15 driven
+//! through the real key handling (messages into `update`, screens from the
+//! TestBackend).
+// See: issue #15 "The explorer as a dive user meets it".
+#![cfg(feature = "tui")]
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use layerscope::tui::config::ThemeName;
+use layerscope::tui::image_data::ImageData;
+use layerscope::tui::state::AppState;
+use layerscope::tui::update::{apply, Msg};
+use layerscope::tui::view;
+use layerscope_synth::{self as synth};
+
+struct App {
+    s: AppState,
+    _archive: common::TempArchive,
+}
+
+fn app_from(bytes: &[u8], theme: ThemeName) -> App {
+    let archive = common::write_archive(bytes, "image.tar");
+    let loaded = common::load_path(&archive.path).expect("load");
+    let mut s = AppState::ready(ImageData::new(loaded), common::screen::config(theme));
+    apply(&mut s, Msg::Resize(100, 30));
+    App {
+        s,
+        _archive: archive,
+    }
+}
+
+fn sample() -> App {
+    app_from(&synth::sample_image().docker_legacy(), ThemeName::None)
+}
+
+fn press(s: &mut AppState, code: KeyCode) {
+    apply(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn keys(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        press(s, KeyCode::Char(c));
+    }
+}
+
+fn screen(s: &AppState, w: u16, h: u16) -> String {
+    common::screen::render(w, h, |area, buf| view::draw(s, area, buf))
+}
+
+fn row_paths(s: &AppState) -> Vec<String> {
+    let d = s.data.as_ref().expect("data");
+    (0..s.tree.rows.len())
+        .map(|r| d.path(s.tree.entry(r).expect("row").id).to_string())
+        .collect()
+}
+
+fn size_filter(s: &mut AppState, text: &str) {
+    keys(s, "z");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, text);
+    press(s, KeyCode::Enter);
+}
+
+// ---- size filter ----
+
+#[test]
+fn size_filter_operators_are_exact_and_judge_files_only() {
+    let mut a = sample();
+    // /bin/ls is 40,000 bytes; /usr/bin/perl 30,000.
+    size_filter(&mut a.s, ">40k");
+    let rows = row_paths(&a.s);
+    assert!(
+        !rows.contains(&"/bin/ls".to_string()),
+        "> is strict: {rows:?}"
+    );
+    assert!(rows.contains(&"/bin/bash".to_string()));
+    size_filter(&mut a.s, ">=40k");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, "=40000");
+    // The file and the directories above it, nothing else: a directory
+    // never passes on its subtree total.
+    assert_eq!(row_paths(&a.s), ["/bin", "/bin/ls"]);
+    size_filter(&mut a.s, "<=30k");
+    let rows = row_paths(&a.s);
+    assert!(rows.contains(&"/usr/bin/perl".to_string()), "{rows:?}");
+    assert!(!rows.contains(&"/bin/ls".to_string()));
+    // Every directory shown leads to a file that passes.
+    let d = a.s.data.clone().expect("data");
+    for p in &rows {
+        let id = d.loaded.tree.lookup(p.as_bytes()).expect("path");
+        if !d.loaded.tree.children(id).is_empty() {
+            assert!(rows.iter().any(|q| q.starts_with(&format!("{p}/"))), "{p}");
+        }
+    }
+}
+
+#[test]
+fn size_filter_units_are_the_ci_rules_units() {
+    let mut a = sample();
+    // /bin/ls, 40,000 bytes: at least 40k and 40kB (40,000), less than
+    // 40KiB (40,960).
+    size_filter(&mut a.s, ">=40KiB");
+    assert!(!row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, ">=40k");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    size_filter(&mut a.s, ">=40kB");
+    assert!(row_paths(&a.s).contains(&"/bin/ls".to_string()));
+    assert_eq!(
+        layerscope::ci::parse_size("40kB"),
+        Some(40_000),
+        "the same rule in CI"
+    );
+}
+
+#[test]
+fn invalid_size_filter_shows_the_grammar_and_keeps_header_and_rows_agreeing() {
+    let mut a = sample();
+    size_filter(&mut a.s, "=40000");
+    let before = row_paths(&a.s);
+    for bad in [">>100k", "> 1 M", "10M", ">1x"] {
+        size_filter(&mut a.s, bad);
+        let msg = a.s.message.clone().unwrap_or_default();
+        assert_eq!(
+            msg,
+            format!(
+                "size filter `{bad}`: expected {}",
+                layerscope::size::FILTER_GRAMMAR
+            )
+        );
+        assert_eq!(row_paths(&a.s), before, "rows keep the filter in force");
+        let sc = screen(&a.s, 120, 30);
+        assert!(sc.contains("size =40000"), "header keeps it too:\n{sc}");
+    }
+}
+
+// ---- smart case ----
+
+fn search(s: &mut AppState, q: &str) -> usize {
+    keys(s, "/");
+    keys(s, q);
+    let n = s.search.matches.len();
+    press(s, KeyCode::Enter);
+    n
+}
+
+fn filter(s: &mut AppState, re: &str) {
+    keys(s, "f");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, re);
+    press(s, KeyCode::Enter);
+}
+
+#[test]
+fn search_and_filter_are_both_smart_case() {
+    let mut a = sample();
+    assert_eq!(search(&mut a.s, "readme"), 1, "lower case matches any case");
+    assert_eq!(search(&mut a.s, "README"), 1);
+    assert_eq!(search(&mut a.s, "ReadMe"), 0, "a capital matches case");
+    filter(&mut a.s, "readm.");
+    assert_eq!(
+        row_paths(&a.s),
+        [
+            "/usr",
+            "/usr/share",
+            "/usr/share/doc",
+            "/usr/share/doc/README"
+        ]
+    );
+    filter(&mut a.s, "READM.");
+    assert_eq!(row_paths(&a.s).len(), 4);
+    filter(&mut a.s, "ReadM.");
+    assert!(row_paths(&a.s).is_empty());
+    let help = {
+        keys(&mut a.s, "?");
+        screen(&a.s, 120, 40)
+    };
+    assert!(help.contains("search (text, smart case)"), "{help}");
+    assert!(help.contains("filter (regex, smart case)"), "{help}");
+}
+
+// ---- layer numbering, cut text, scrolled-out layers ----
+
+fn many_layers(n: usize) -> Vec<u8> {
+    let mut b = synth::ImageBuilder::new().tag("many:1");
+    for i in 0..n {
+        b = b.layer(
+            synth::LayerBuilder::new(&format!("RUN echo layer {i} && a-rather-long-command-line"))
+                .file(&format!("f{i}"), format!("{i}").as_bytes()),
+        );
+    }
+    b.docker_legacy()
+}
+
+#[test]
+fn layers_are_numbered_from_zero_and_scrolled_out_layers_are_counted() {
+    let mut a = app_from(&many_layers(20), ThemeName::None);
+    apply(&mut a.s, Msg::Resize(80, 24));
+    let sc = screen(&a.s, 80, 24);
+    let lines: Vec<&str> = sc.lines().collect();
+    // The last layer is selected and shown; the ones above are counted.
+    assert!(lines[1].starts_with("┏ Layer 19 of 0–19 "), "{sc}");
+    let hidden_above = 20 - a.s.layers_height;
+    assert!(lines[1].contains(&format!(" ↑{hidden_above} ")), "{sc}");
+    assert!(!sc.contains('↓'), "{sc}");
+    // At the top, the ones below are counted on the bottom border.
+    press(&mut a.s, KeyCode::Home);
+    let sc = screen(&a.s, 80, 24);
+    assert!(sc.contains("┏ Layer 0 of 0–19 "), "{sc}");
+    assert!(sc.contains(&format!(" ↓{hidden_above} ")), "{sc}");
+    assert!(!sc.contains('↑'), "{sc}");
+}
+
+#[test]
+fn cut_text_at_80x24_ends_with_an_ellipsis() {
+    let a = sample();
+    let sc = screen(&a.s, 80, 24);
+    let lines: Vec<&str> = sc.lines().collect();
+    // Tree title, image pane rows and key hints are cut with `…`.
+    assert!(lines[1].contains("sort… ┐"), "{sc}");
+    assert!(sc.contains("│Size:     1.42 MiB in 6 lay…│"), "{sc}");
+    assert!(sc.contains("│Efficiency: 48.4 %  wasted …│"), "{sc}");
+    assert!(lines[23].ends_with("1-5 status  …"), "{sc}");
+    // Panes with more lines than rows say how many are hidden.
+    assert!(sc.contains("│… 14 more lines"), "{sc}");
+    // No hint is cut mid-word.
+    assert!(!lines[23].contains("s sor"), "{sc}");
+}
+
+// ---- light theme ----
+
+#[test]
+fn light_theme_borders_and_dim_text_are_not_ansi_7() {
+    use ratatui::style::Color;
+    let a = app_from(&synth::sample_image().docker_legacy(), ThemeName::Light);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("t");
+    t.draw(|f| view::draw(&a.s, f.area(), f.buffer_mut()))
+        .expect("draw");
+    let buf = t.backend().buffer().clone();
+    // The tree pane is unfocused at start: its top-right corner.
+    let x = a.s.areas.tree.right() - 1;
+    let y = a.s.areas.tree.y;
+    assert_eq!(buf[(x, y)].symbol(), "┐");
+    assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    for y in 0..30 {
+        for x in 0..100 {
+            assert_ne!(buf[(x, y)].fg, Color::Gray, "ANSI 7 text at {x},{y}");
+        }
+    }
+}
+
+// ---- config and help ----
+
+#[test]
+fn readme_key_table_is_the_key_map() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let table = layerscope::tui::config::markdown_key_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table is stale; paste this in its place:\n{table}"
+    );
+}
+
+#[test]
+fn help_shows_the_config_names_of_actions() {
+    let mut a = sample();
+    keys(&mut a.s, "?");
+    let sc = screen(&a.s, 100, 40);
+    assert!(sc.contains("config name"), "{sc}");
+    assert!(sc.contains("q, ctrl-c  quit"), "{sc}");
+    assert!(
+        sc.contains("/  search           search (text, smart case)"),
+        "{sc}"
+    );
+}
+
+#[test]
+fn config_unknown_action_lists_the_valid_ones_and_taken_keys_warn() {
+    use layerscope::tui::config::{action_names, Config};
+    let bad = Config::parse("keys:\n  fly: [\"x\"]\n").expect("parse");
+    let e = Config::default().apply(bad).expect_err("unknown action");
+    assert_eq!(
+        e,
+        format!(
+            "keys: unknown action `fly` (valid: {})",
+            action_names().join(", ")
+        )
+    );
+    let mut cfg = Config::default();
+    let f = Config::parse("keys:\n  search: [\"j\"]\n  down: [\"down\"]\n").expect("parse");
+    cfg.apply(f).expect("apply");
+    assert!(
+        cfg.warnings.is_empty(),
+        "down gave j up itself: {:?}",
+        cfg.warnings
+    );
+    let mut cfg = Config::default();
+    let f = Config::parse("keys:\n  search: [\"j\", \"/\"]\n").expect("parse");
+    cfg.apply(f).expect("apply");
+    assert_eq!(cfg.warnings, ["config: `j` was down, now search"]);
+    // The warning greets the user on the status line.
+    let archive = common::write_archive(&synth::sample_image().docker_legacy(), "i.tar");
+    let loaded = common::load_path(&archive.path).expect("load");
+    let s = AppState::ready(ImageData::new(loaded), cfg);
+    let sc = screen(&s, 100, 30);
+    assert!(
+        sc.lines()
+            .last()
+            .unwrap_or("")
+            .contains("config: `j` was down, now search"),
+        "{sc}"
+    );
+}
