@@ -22,6 +22,7 @@ pub mod glob;
 pub mod image;
 pub mod layer;
 pub mod load;
+pub mod progress;
 pub mod report;
 pub mod size;
 pub mod source;

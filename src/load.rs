@@ -5,87 +5,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
-use crate::archive::{self, Selector, Source};
+use crate::archive::{self, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
-use crate::layer::{self, Compression, ScanOptions};
+use crate::layer::{self, Compression};
+pub use crate::progress::{Phase, Progress};
+pub use crate::source::LoadOptions;
 use crate::source::{Opened, Origin, Scans, SourceKind};
 use crate::tree::{DiveTally, FileTree, Replay};
-
-/// How to load.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub selector: Selector,
-    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
-    pub verify: bool,
-    pub scan: ScanOptions,
-    /// How an input is resolved (`--source`, and the sources' settings).
-    pub source: crate::source::Options,
-    /// How the source is opened (the spool limit for streams).
-    pub open: crate::archive::OpenOptions,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            selector: Selector::default(),
-            verify: true,
-            scan: ScanOptions::default(),
-            source: crate::source::Options::default(),
-            open: crate::archive::OpenOptions::default(),
-        }
-    }
-}
-
-/// Loading phases, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    Opening = 0,
-    ReadingLayers = 1,
-    Analysing = 2,
-    Done = 3,
-}
-
-/// Shared progress counters, updated by the loader and read by a UI.
-#[derive(Debug, Default)]
-pub struct Progress {
-    phase: AtomicU8,
-    pub bytes_done: AtomicU64,
-    pub bytes_total: AtomicU64,
-    pub layers_done: AtomicUsize,
-    pub layers_total: AtomicUsize,
-    /// Set by a UI to abandon loading.
-    pub cancel: AtomicBool,
-    /// What a source is waiting for before the first byte arrives ("the
-    /// Docker daemon is exporting nginx:latest"), shown instead of a
-    /// frozen bar; cleared when bytes flow.
-    note: Mutex<Option<String>>,
-}
-
-impl Progress {
-    pub fn phase(&self) -> Phase {
-        match self.phase.load(Ordering::Relaxed) {
-            0 => Phase::Opening,
-            1 => Phase::ReadingLayers,
-            2 => Phase::Analysing,
-            _ => Phase::Done,
-        }
-    }
-    pub fn set_phase(&self, p: Phase) {
-        self.phase.store(p as u8, Ordering::Relaxed);
-    }
-    /// What the loader is waiting for, if anything.
-    pub fn note(&self) -> Option<String> {
-        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-    pub fn set_note(&self, note: Option<String>) {
-        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = note;
-    }
-}
 
 /// A loaded image: metadata, merged tree, and dive's raw tallies.
 #[derive(Debug)]
@@ -104,6 +34,40 @@ pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loa
     progress.set_phase(Phase::Opening);
     let opened = crate::source::open(input.as_os_str(), opts, progress)?;
     load_opened(opened, opts, progress)
+}
+
+/// One side of a comparison: where, how, and its progress.
+pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
+
+/// Load one image, or two in parallel (a diff's sides, a CI baseline).
+/// Both sides cannot be stdin: that is refused before anything is read.
+pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
+    if let Some((p2, _, _)) = second {
+        if first.0 == Path::new("-") && p2 == Path::new("-") {
+            return Err(Error::Usage(
+                "only one side can be read from stdin (-)".into(),
+            ));
+        }
+    }
+    std::thread::scope(|s| {
+        let other = second.map(|(p, o, pr)| s.spawn(move || load(p, o, pr)));
+        let a = load(first.0, first.1, first.2);
+        let b = match other {
+            // A panic on the other thread is a bug: let it surface as one.
+            Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),
+            None => None,
+        };
+        Ok((a?, b))
+    })
+}
+
+/// Do both sides name the same image (the same path, not stdin, the same
+/// selection)? Then a comparison loads it once.
+pub fn same_image(a: (&Path, &LoadOptions), b: (&Path, &LoadOptions)) -> bool {
+    a.0 == b.0
+        && a.0 != Path::new("-")
+        && a.1.selector.image == b.1.selector.image
+        && a.1.selector.platform == b.1.selector.platform
 }
 
 /// Load the selected image of an opened archive or layout directory.

@@ -17,33 +17,16 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::archive;
+use crate::archive::Selector;
 use crate::error::{Error, Result};
 use crate::layer::LayerScan;
-use crate::load::{LoadOptions, Progress};
+use crate::layer::ScanOptions;
+use crate::progress::Progress;
 pub use reference::Reference;
-
-/// The kinds of source, as `image.source.kind` in the JSON report names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    /// A `docker save` or OCI archive file.
-    Archive,
-    /// An OCI image layout directory.
-    OciDir,
-    /// Standard input (`-`).
-    Stdin,
-    /// The Docker daemon (Engine API).
-    Docker,
-    /// podman (its Docker-compatible socket, or `podman image save`).
-    Podman,
-    /// containerd (`ctr images export`).
-    Containerd,
-    /// An OCI distribution registry.
-    Registry,
-}
+// The plain data (what a source is, where an image came from) sits in
+// `image`, below the readers; the behaviour stays here.
+pub use crate::image::{Origin, SourceKind};
 
 impl SourceKind {
     /// Every kind, in the order `--source` lists them.
@@ -90,35 +73,37 @@ impl std::fmt::Display for SourceKind {
     }
 }
 
+/// How to load an input: resolve it, open it, select, scan (re-exported
+/// as `load::LoadOptions`, the loader being its main user).
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub selector: Selector,
+    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
+    pub verify: bool,
+    pub scan: ScanOptions,
+    /// How an input is resolved (`--source`, and the sources' settings).
+    pub source: Options,
+    /// How the source is opened (the spool limit for streams).
+    pub open: crate::archive::OpenOptions,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            selector: Selector::default(),
+            verify: true,
+            scan: ScanOptions::default(),
+            source: Options::default(),
+            open: crate::archive::OpenOptions::default(),
+        }
+    }
+}
+
 /// How to resolve an input. Sources add their own settings here.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// `--source KIND`: use only this kind of source.
     pub kind: Option<SourceKind>,
-}
-
-/// Where the loaded image came from: `image.source` in the JSON report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Origin {
-    pub kind: SourceKind,
-    /// What the user typed (without a `docker://`-style prefix).
-    pub input: String,
-    /// The file or directory read (archive, oci-dir).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The normalised reference (`docker.io/library/nginx:latest`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// The socket, host or registry asked (`unix:///var/run/docker.sock`,
-    /// `podman image save`, `docker.io`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// containerd's namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// The image ID the daemon reported (`sha256:…`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
 }
 
 impl Origin {

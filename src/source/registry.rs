@@ -1,9 +1,10 @@
 //! The registry source: an image pulled from an OCI distribution registry
 //! (docker.io, ghcr.io, a private one), tried after the daemons.
 
+use super::LoadOptions;
 use super::{Lookup, Reference};
 use crate::error::Result;
-use crate::load::{LoadOptions, Progress};
+use crate::progress::Progress;
 
 /// Look the reference up in its registry. `Ok(Lookup::Missing(phrase))`
 /// when the registry does not have it (the phrase names the registry and

@@ -14,11 +14,6 @@ pub fn body_height(area: Rect) -> usize {
     area.height.saturating_sub(2) as usize
 }
 
-/// Does the layer ship much waste? At least 1 MiB, or a quarter of its bytes.
-pub fn wasteful(reclaimable: u64, layer_bytes: u64) -> bool {
-    reclaimable > 0 && (reclaimable >= 1 << 20 || reclaimable * 4 >= layer_bytes)
-}
-
 /// The layer shown at screen row `y`.
 pub fn layer_at(s: &AppState, area: Rect, y: u16) -> Option<usize> {
     if y <= area.y || y + 1 >= area.bottom() {
@@ -66,7 +61,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         .take(inner.height as usize)
     {
         let fig = data.analysis.layers.get(i);
-        let waste = fig.is_some_and(|f| wasteful(f.reclaimable_bytes, l.size_bytes));
+        let waste = fig.is_some_and(|f| f.is_wasteful(l.size_bytes));
         let mark = if from == Some(i) {
             "A"
         } else if from.is_some() && i == s.layer {
