@@ -52,6 +52,177 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
     }
 }
 
+/// Where the bytes shown for a path come from: the file itself, a
+/// symlink's target (followed inside the image), or for a path deleted by
+/// then the last content a layer shipped for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The regular file (or hardlink) whose bytes are read.
+    pub node: NodeId,
+    /// The state to read it in (pass to [`read_window`]).
+    pub state: usize,
+    /// The layer whose tar holds the bytes.
+    pub shipped_in: usize,
+    /// The paths followed, the asked one first, when symlinks were followed.
+    pub chain: Vec<String>,
+    /// The layer that deleted the path, when the bytes are its last content.
+    pub deleted_in: Option<usize>,
+}
+
+/// Symlinks followed at most (as Linux's `MAXSYMLINKS`).
+const MAX_HOPS: usize = 40;
+
+/// What to read for `id` as it is after `layer`: symlinks are followed
+/// inside the image (absolute targets from the image's root, `..` never
+/// above it), and a path deleted by then shows the content it last had.
+pub fn source(l: &Loaded, id: NodeId, layer: usize) -> Result<Source> {
+    let t = &l.tree;
+    let mut state = layer;
+    let mut deleted_in = None;
+    if t.attrs_at(id, layer).is_none() {
+        // Deleted (or not there yet): the last live version up to `layer`.
+        let vs = &t.node(id).versions;
+        let live = vs
+            .iter()
+            .rposition(|v| v.layer as usize <= layer && t.attrs_of(v).is_some())
+            .ok_or_else(|| err(l, format!("{} does not exist in layer {layer}", t.path(id))))?;
+        state = vs[live].layer as usize;
+        deleted_in = vs.get(live + 1).map(|v| v.layer as usize);
+    }
+    let mut chain = vec![t.path(id)];
+    let mut cur = id;
+    let mut hops = 0;
+    loop {
+        let a = t.attrs_at(cur, state).ok_or_else(|| {
+            err(
+                l,
+                format!("{}: no such file in layer {state}", chain.join(" → ")),
+            )
+        })?;
+        match a.kind {
+            Kind::File | Kind::Hardlink => break,
+            Kind::Symlink => {
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return Err(err(l, format!("{}: too many symlinks", t.path(id))));
+                }
+                let target = t.link(a).unwrap_or_default().to_vec();
+                let mut dir = components(&t.path_bytes(cur));
+                dir.pop();
+                let comps = walk(l, state, dir, &target, &mut hops).map_err(|m| {
+                    err(
+                        l,
+                        format!("{} → {}: {m}", chain.join(" → "), lossy(&target)),
+                    )
+                })?;
+                let path = join(&comps);
+                chain.push(String::from_utf8_lossy(&path).into_owned());
+                cur = t.lookup(&path).ok_or_else(|| {
+                    err(
+                        l,
+                        format!("{}: no such file in layer {state}", chain.join(" → ")),
+                    )
+                })?;
+            }
+            Kind::Dir => return Err(err(l, format!("{} is a directory", chain.join(" → ")))),
+            _ => {
+                return Err(err(
+                    l,
+                    format!("{} is not a regular file", chain.join(" → ")),
+                ))
+            }
+        }
+    }
+    let (shipped_in, _) = locate(l, cur, state)?;
+    if chain.len() == 1 {
+        chain.clear();
+    }
+    Ok(Source {
+        node: cur,
+        state,
+        shipped_in,
+        chain,
+        deleted_in,
+    })
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn components(path: &[u8]) -> Vec<Vec<u8>> {
+    path.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn join(comps: &[Vec<u8>]) -> Vec<u8> {
+    let mut p = Vec::new();
+    for c in comps {
+        p.push(b'/');
+        p.extend_from_slice(c);
+    }
+    if p.is_empty() {
+        p.push(b'/');
+    }
+    p
+}
+
+/// Resolve `target` from directory `dir` (components) in the state after
+/// `layer`, following symlinks met on the way; the last component is left
+/// for the caller (so each hop of a chain is shown).
+fn walk(
+    l: &Loaded,
+    layer: usize,
+    dir: Vec<Vec<u8>>,
+    target: &[u8],
+    hops: &mut usize,
+) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let t = &l.tree;
+    let mut comps = if target.starts_with(b"/") {
+        Vec::new()
+    } else {
+        dir
+    };
+    let mut queue: std::collections::VecDeque<Vec<u8>> = components(target).into();
+    while let Some(c) = queue.pop_front() {
+        match c.as_slice() {
+            b"." => continue,
+            b".." => {
+                comps.pop();
+                continue;
+            }
+            _ => comps.push(c),
+        }
+        if queue.is_empty() {
+            break;
+        }
+        let id = t
+            .lookup(&join(&comps))
+            .filter(|&id| t.attrs_at(id, layer).is_some())
+            .ok_or_else(|| format!("{} does not exist", lossy(&join(&comps))))?;
+        let Some(a) = t.attrs_at(id, layer) else {
+            continue;
+        };
+        if a.kind == Kind::Symlink {
+            *hops += 1;
+            if *hops > MAX_HOPS {
+                return Err("too many symlinks".into());
+            }
+            let link = t.link(a).unwrap_or_default();
+            comps.pop();
+            if link.starts_with(b"/") {
+                comps.clear();
+            }
+            for (i, c) in components(link).into_iter().enumerate() {
+                queue.insert(i, c);
+            }
+        }
+    }
+    Ok(comps)
+}
+
 /// Stream layer `layer_idx` and hand the `nth` entry (0-based, counting the
 /// entries whose path is `want`) to `f`. Returns how many matched in all.
 fn with_entry(

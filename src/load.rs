@@ -208,6 +208,9 @@ fn load_inner(
                     .remove(&l.member);
                 if let Some(scan) = streamed {
                     let scan = layer::with_media_type_check(scan, l.media_type.as_deref());
+                    progress
+                        .bytes_done
+                        .fetch_add(scan.blob_bytes, Ordering::Relaxed);
                     if tx.send((i, Ok(scan))).is_err() {
                         break;
                     }

@@ -251,16 +251,10 @@ fn forged_lines_in_diff_text_are_escaped() {
 #[test]
 fn a_missing_input_names_its_cause_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let r = run_bounded_in(
-        Some(dir.path()),
-        &["report", "nginx:latest"],
-        None,
-        1024,
-        60,
-    );
+    let r = run_bounded_in(Some(dir.path()), &["report", "./nginx.tar"], None, 1024, 60);
     assert_eq!(
         one_error(&r, Path::new("/nonexistent")),
-        "layerscope: nginx:latest: No such file or directory (os error 2)"
+        "layerscope: ./nginx.tar: No such file or directory (os error 2)"
     );
 }
 

@@ -405,3 +405,19 @@ fn a_hardlinks_header_size_counts_in_dives_whiteout_size() {
     // /d is a leaf of layer 1 only (the whiteout), sized 100 + 7.
     assert_eq!(dive.get(d), (107, 107, 1));
 }
+
+/// kaniko writes directory modes with the type bits (`040700`); a later
+/// layer re-shipping the directory as `0700` changed the stored mode field,
+/// and the reference figures (the shared kaniko fixture) count it as
+/// metadata. The comparator keeps the 16 stored bits for that reason.
+#[test]
+fn mode_type_bits_change_is_metadata() {
+    let bytes = img(vec![
+        LayerBuilder::new("base").dir_with("root", 0o040700, 0, 0),
+        LayerBuilder::new("again")
+            .dir_with("root", 0o700, 0, 0)
+            .file("root/x", b"x"),
+    ]);
+    let (l, _) = load_bytes(&bytes);
+    assert_eq!(change_lines(&l, 1), ["/root metadata", "/root/x added"]);
+}

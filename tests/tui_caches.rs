@@ -136,7 +136,10 @@ fn search_matches_follow_layer_mode_and_sort_changes() {
         matches(s)
     );
     same_as_fresh(s, "a new query");
+    // Smart case: a capital matches case exactly, lower case any case.
     prompt(s, '/', "LIBCURL");
+    assert!(matches(s).is_empty(), "{:?}", matches(s));
+    prompt(s, '/', "libcurl");
     assert_eq!(
         matches(s),
         [

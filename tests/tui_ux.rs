@@ -9,8 +9,9 @@ mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use layerscope::tui::config::ThemeName;
+use layerscope::tui::effects;
 use layerscope::tui::image_data::ImageData;
-use layerscope::tui::state::AppState;
+use layerscope::tui::state::{AppState, ContentView, Effect, Popup};
 use layerscope::tui::update::{apply, Msg};
 use layerscope::tui::view;
 use layerscope_synth::{self as synth};
@@ -318,4 +319,143 @@ fn config_unknown_action_lists_the_valid_ones_and_taken_keys_warn() {
             .contains("config: `j` was down, now search"),
         "{sc}"
     );
+}
+
+// ---- content viewer ----
+
+fn goto(s: &mut AppState, path: &str) {
+    keys(s, ":");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, path);
+    press(s, KeyCode::Enter);
+}
+
+/// Run the queued content reads as the runtime would.
+fn run_reads(s: &mut AppState) -> Vec<u64> {
+    let mut offsets = Vec::new();
+    for e in std::mem::take(&mut s.effects) {
+        if let Effect::ReadContent { id, layer, offset } = e {
+            let data = s.data.clone().expect("data");
+            offsets.push(offset);
+            apply(s, effects::read_content(&data, id, layer, offset));
+        }
+    }
+    offsets
+}
+
+fn viewer(s: &AppState) -> &ContentView {
+    match &s.popup {
+        Some(Popup::Content(cv)) => cv,
+        other => panic!("no viewer: {other:?}"),
+    }
+}
+
+#[test]
+fn viewer_follows_symlinks_inside_the_image_and_shows_the_chain() {
+    let img = synth::ImageBuilder::new().tag("links:1").layer(
+        synth::LayerBuilder::new("ADD rootfs")
+            .dir("usr")
+            .dir("usr/lib")
+            .file("usr/lib/os-release", b"ID=test\n")
+            .symlink("lib", "usr/lib")
+            .dir("etc")
+            .symlink("etc/os-release", "../lib/os-release")
+            .symlink("etc/loop-a", "loop-b")
+            .symlink("etc/loop-b", "loop-a")
+            .symlink("etc/dangling", "/nowhere/file"),
+    );
+    let mut a = app_from(&img.docker_legacy(), ThemeName::None);
+    goto(&mut a.s, "/etc/os-release");
+    keys(&mut a.s, "o");
+    run_reads(&mut a.s);
+    assert_eq!(
+        viewer(&a.s).source.chain,
+        ["/etc/os-release", "/usr/lib/os-release"]
+    );
+    let sc = screen(&a.s, 140, 30);
+    assert!(
+        sc.contains("/etc/os-release → /usr/lib/os-release · from layer 0 · bytes 0–8 of 8"),
+        "{sc}"
+    );
+    assert!(sc.contains("     1 ID=test"), "{sc}");
+    press(&mut a.s, KeyCode::Esc);
+    goto(&mut a.s, "/etc/loop-a");
+    keys(&mut a.s, "o");
+    assert!(a.s.popup.is_none());
+    assert!(
+        a.s.message
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("/etc/loop-a: too many symlinks"),
+        "{:?}",
+        a.s.message
+    );
+    goto(&mut a.s, "/etc/dangling");
+    keys(&mut a.s, "o");
+    assert!(
+        a.s.message
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("/etc/dangling → /nowhere/file: /nowhere does not exist"),
+        "{:?}",
+        a.s.message
+    );
+}
+
+#[test]
+fn viewer_shows_a_deleted_files_last_content_from_the_layer_that_shipped_it() {
+    let mut a = sample();
+    // Layer 5 deletes /app/cache/a.bin, shipped by layer 3.
+    goto(&mut a.s, "/app/cache/a.bin");
+    keys(&mut a.s, "o");
+    run_reads(&mut a.s);
+    let cv = viewer(&a.s);
+    assert_eq!(cv.source.deleted_in, Some(5));
+    assert_eq!(cv.source.shipped_in, 3);
+    let w = cv.window.clone().expect("read").expect("ok");
+    assert_eq!(w.total_size, 10_000);
+    let sc = screen(&a.s, 160, 30);
+    assert!(
+        sc.contains("/app/cache/a.bin · deleted in layer 5; last content from layer 3 · bytes 0–10000 of 10000"),
+        "{sc}"
+    );
+}
+
+#[test]
+fn viewer_end_goes_to_the_end_of_the_file_and_colon_jumps_to_an_offset() {
+    let mut a = sample();
+    // 150,000 bytes of binary: three 64 KiB windows, shown as hex.
+    goto(&mut a.s, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    keys(&mut a.s, "o");
+    assert_eq!(run_reads(&mut a.s), [0]);
+    assert!(viewer(&a.s).hex);
+    keys(&mut a.s, "G");
+    assert_eq!(run_reads(&mut a.s), [131_072], "the last window");
+    let sc = screen(&a.s, 100, 30);
+    let body: Vec<&str> = sc.lines().filter(|l| l.contains("  |")).collect();
+    assert!(
+        body.last().expect("hex rows").contains("000249e0"),
+        "the file's last line at the bottom:\n{sc}"
+    );
+    keys(&mut a.s, "g");
+    assert_eq!(run_reads(&mut a.s), [0], "and back to the start");
+    // `:` takes a byte offset: decimal, hex or a size.
+    keys(&mut a.s, ":0x10010");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(run_reads(&mut a.s), [0x10010]);
+    keys(&mut a.s, ":100k");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(run_reads(&mut a.s), [100_000 / 16 * 16]);
+    keys(&mut a.s, ":lots");
+    press(&mut a.s, KeyCode::Enter);
+    assert!(run_reads(&mut a.s).is_empty());
+    assert!(a
+        .s
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("offset `lots`: expected"));
 }

@@ -412,6 +412,12 @@ impl Source {
         Ok(Source { store, candidates })
     }
 
+    /// The images held by an already indexed store (a spooled stream).
+    pub fn from_store(store: Store) -> Result<Source> {
+        let candidates = find_candidates(&store)?;
+        Ok(Source { store, candidates })
+    }
+
     /// Pick one image according to the selector.
     pub fn select(&self, sel: &Selector) -> Result<&Candidate> {
         let sel_err = |msg: String| Error::Selection {

@@ -10,8 +10,12 @@
 //! members, wherever they are kept), the [`Origin`] the reports show, and the
 //! layers it already scanned while the bytes streamed past ([`Scans`]).
 
+mod containerd;
+mod daemon;
+pub mod http;
 pub mod reference;
 pub mod registry;
+mod stream;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -331,11 +335,9 @@ fn lookup(
 ) -> Result<Lookup> {
     match kind {
         SourceKind::Registry => registry::try_open(reference, opts, progress),
-        SourceKind::Docker => Ok(Lookup::Missing(
-            "the Docker daemon (not supported yet)".into(),
-        )),
-        SourceKind::Podman => Ok(Lookup::Missing("podman (not supported yet)".into())),
-        SourceKind::Containerd => Ok(Lookup::Missing("containerd (not supported yet)".into())),
+        SourceKind::Docker => daemon::docker(reference, opts, progress),
+        SourceKind::Podman => daemon::podman(reference, opts, progress),
+        SourceKind::Containerd => containerd::containerd(reference, opts, progress),
         SourceKind::Archive | SourceKind::OciDir | SourceKind::Stdin => Err(Error::Usage(format!(
             "--source {kind} reads a path, not a reference"
         ))),

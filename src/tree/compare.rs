@@ -9,7 +9,10 @@
 //!   mtime stand in for content, so a re-shipped file with a new mtime is
 //!   modified. A hardlink's bytes belong to its target: only its link path counts.
 //! - **Link**: a symlink's target or a hardlink's target path.
-//! - **Metadata**: permission bits (`mode & 0o7777`), uid and gid; mtime is
+//! - **Metadata**: the tar mode field as stored (its low 16 bits: a writer
+//!   that puts the type bits in it, like kaniko's `040700`, differs from one
+//!   that does not, and the reference figures count that as metadata), uid
+//!   and gid; mtime is
 //!   never metadata. A directory a layer only implied (the parent of an
 //!   entry, without an entry of its own) has what extraction gives it,
 //!   mode 0755 and owner 0:0, and compares like any other: an explicit
@@ -96,7 +99,7 @@ pub fn changed((at, a): (&FileTree, &Attrs), (bt, b): (&FileTree, &Attrs)) -> Ch
             _ => {}
         }
     }
-    if a.mode & 0o7777 != b.mode & 0o7777 {
+    if a.mode != b.mode {
         c.insert(Changed::MODE);
     }
     if a.uid != b.uid {
@@ -119,5 +122,5 @@ pub fn content_differs(a: &Attrs, b: &Attrs) -> bool {
 
 /// Whether two versions have the same mode and owner (metadata).
 pub fn same_metadata(a: &Attrs, b: &Attrs) -> bool {
-    a.mode & 0o7777 == b.mode & 0o7777 && a.uid == b.uid && a.gid == b.gid
+    a.mode == b.mode && a.uid == b.uid && a.gid == b.gid
 }

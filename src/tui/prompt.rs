@@ -200,7 +200,7 @@ fn submit_prompt<S: PromptHost>(s: &mut S, p: Prompt) {
             Ok(()) => s.recompute_order(),
             Err(e) => *s.message_mut() = Some(e),
         },
-        PromptKind::Jump | PromptKind::ExtractTo => s.submit_other(p),
+        PromptKind::Jump | PromptKind::ExtractTo | PromptKind::Offset => s.submit_other(p),
     }
 }
 

@@ -305,6 +305,8 @@ pub enum PromptKind {
     Size,
     Jump,
     ExtractTo,
+    /// The content viewer's byte offset.
+    Offset,
 }
 
 impl PromptKind {
@@ -315,6 +317,7 @@ impl PromptKind {
             PromptKind::Size => "size (>10M, <=4KiB; M = 10⁶, MiB = 2²⁰): ",
             PromptKind::Jump => "go to path: ",
             PromptKind::ExtractTo => "extract to directory: ",
+            PromptKind::Offset => "go to byte offset (1234, 0x4d2, 1MiB): ",
         }
     }
 }
@@ -322,12 +325,18 @@ impl PromptKind {
 /// The content viewer.
 #[derive(Debug, Clone)]
 pub struct ContentView {
+    /// The file whose bytes are read (a symlink's target, followed).
     pub id: NodeId,
+    /// The state it is read in (the last one with content, when deleted).
     pub layer: usize,
+    /// Where the bytes come from: the chain followed, the shipping layer.
+    pub source: crate::content::Source,
     pub offset: u64,
     pub window: Option<Result<Window, String>>,
     pub hex: bool,
     pub scroll: usize,
+    /// Scroll to the window's end when it arrives (`G` / End).
+    pub to_end: bool,
 }
 
 /// Overlays drawn over the panes; the top one gets the keys.
@@ -376,6 +385,18 @@ pub struct Areas {
     pub image: Rect,
     pub tree: Rect,
     pub status: Rect,
+}
+
+impl Areas {
+    /// The whole screen of the last layout.
+    pub fn full(&self) -> Rect {
+        Rect::new(
+            0,
+            0,
+            self.status.width.max(self.title.width),
+            self.status.bottom(),
+        )
+    }
 }
 
 /// Bytes of a content window.

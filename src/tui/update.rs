@@ -17,7 +17,6 @@ use super::prompt::{
 use super::state::{AppState, ContentView, Effect, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES};
 use super::view;
 use crate::content::Window;
-use crate::layer::Kind;
 use crate::tree::{NodeId, ROOT};
 
 pub enum Msg {
@@ -55,13 +54,20 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Content { id, offset, result } => {
+            let body = view::popups::popup_body_height(s.areas.full());
             if let Some(Popup::Content(cv)) = &mut s.popup {
                 if cv.id == id && cv.offset == offset {
                     if let Ok(w) = &result {
-                        cv.hex = looks_binary(&w.bytes);
+                        // Text or hex is decided on the first window only.
+                        if offset == 0 {
+                            cv.hex = looks_binary(&w.bytes);
+                        }
                     }
                     cv.window = Some(result);
                     cv.scroll = 0;
+                    if std::mem::take(&mut cv.to_end) {
+                        cv.scroll = max_scroll(cv, body);
+                    }
                 }
             }
             None
@@ -87,8 +93,7 @@ pub fn apply(s: &mut AppState, msg: Msg) {
 
 impl AppState {
     fn resize_keep(&mut self) {
-        let a = self.areas;
-        let full = Rect::new(0, 0, a.status.width.max(a.title.width), a.status.bottom());
+        let full = self.areas.full();
         if full.area() > 0 {
             resize(self, full);
         }
@@ -129,6 +134,7 @@ impl PromptHost for AppState {
     fn submit_other(&mut self, p: Prompt) {
         match p.kind {
             PromptKind::Jump => jump_to_path(self, &p.text),
+            PromptKind::Offset => go_to_offset(self, &p.text),
             PromptKind::ExtractTo => {
                 let Some(id) = self.selected_node() else {
                     return;
@@ -210,14 +216,34 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
             }
         }
         Popup::Content(cv) => {
-            if let Some(d) = delta {
+            let body = view::popups::popup_body_height(s.areas.full());
+            let total = cv
+                .window
+                .as_ref()
+                .and_then(|w| w.as_ref().ok())
+                .map_or(0, |w| w.total_size);
+            let last = last_window(total);
+            if act == Some(Action::JumpPath) {
+                // `:` in the viewer: a byte offset, not a path.
+                open_prompt(s, PromptKind::Offset, String::new());
+            } else if act == Some(Action::End) {
+                // The end of the file, not of this window.
+                if cv.offset == last {
+                    cv.scroll = max_scroll(cv, body);
+                } else {
+                    cv.to_end = true;
+                    request_window(&mut s.effects, cv, last);
+                }
+            } else if act == Some(Action::Home) {
+                if cv.offset == 0 {
+                    cv.scroll = 0;
+                } else {
+                    request_window(&mut s.effects, cv, 0);
+                }
+            } else if let Some(d) = delta {
                 scroll_offset(&mut cv.scroll, d);
+                cv.scroll = cv.scroll.min(max_scroll(cv, body));
             } else {
-                let total = cv
-                    .window
-                    .as_ref()
-                    .and_then(|w| w.as_ref().ok())
-                    .map_or(0, |w| w.total_size);
                 let next = match k.code {
                     KeyCode::Char('x') => {
                         cv.hex = !cv.hex;
@@ -233,19 +259,62 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
                     _ => None,
                 };
                 if let Some(off) = next {
-                    cv.offset = off;
-                    cv.window = None;
-                    cv.scroll = 0;
-                    s.effects.push(Effect::ReadContent {
-                        id: cv.id,
-                        layer: cv.layer,
-                        offset: off,
-                    });
+                    request_window(&mut s.effects, cv, off);
                 }
             }
         }
     }
     None
+}
+
+/// The offset of the last window of a `total`-byte file.
+fn last_window(total: u64) -> u64 {
+    total.saturating_sub(1) / WINDOW_BYTES as u64 * WINDOW_BYTES as u64
+}
+
+/// Ask for the window at `offset` (shown when it arrives).
+fn request_window(effects: &mut Vec<Effect>, cv: &mut ContentView, offset: u64) {
+    cv.offset = offset;
+    cv.window = None;
+    cv.scroll = 0;
+    effects.push(Effect::ReadContent {
+        id: cv.id,
+        layer: cv.layer,
+        offset,
+    });
+}
+
+/// The scroll that shows the window's last line at the bottom of a body
+/// of `body` rows.
+fn max_scroll(cv: &ContentView, body: usize) -> usize {
+    view::popups::content_line_count(cv).saturating_sub(body)
+}
+
+/// The viewer's `:` prompt: decimal, `0x` hex or a size (`1MiB`); past the
+/// end goes to the last window.
+fn go_to_offset(s: &mut AppState, text: &str) {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => crate::size::parse_size(t).ok(),
+    };
+    let Some(off) = parsed else {
+        s.message = Some(format!(
+            "offset `{t}`: expected a byte count (1234), 0x hex (0x4d2) or a size (1MiB)"
+        ));
+        return;
+    };
+    let Some(Popup::Content(cv)) = s.popup.as_mut() else {
+        return;
+    };
+    let total = cv
+        .window
+        .as_ref()
+        .and_then(|w| w.as_ref().ok())
+        .map_or(0, |w| w.total_size);
+    // Windows start on a 16-byte line so the hex view stays aligned.
+    let off = off.min(total.saturating_sub(1)) / 16 * 16;
+    request_window(&mut s.effects, cv, off);
 }
 
 /// Show a top-wasted path in the tree: the aggregated view of the last layer
@@ -443,28 +512,28 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             }
         }
         Action::Content => {
-            let id = s.selected_node()?;
-            let layer = s.info.layer;
-            let regular = tree
-                .attrs_at(id, layer)
-                .is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink));
-            if !regular {
-                s.message = Some(format!("{} is not a regular file here", data.path(id)));
-                return None;
-            }
-            s.popup = Some(Popup::Content(Box::new(ContentView {
-                id,
-                layer,
+            let asked = s.selected_node()?;
+            // Symlinks are followed inside the image; a deleted path shows
+            // its last content.
+            let src = match crate::content::source(&data.loaded, asked, s.info.layer) {
+                Ok(src) => src,
+                Err(e) => {
+                    s.message = Some(e.to_string());
+                    return None;
+                }
+            };
+            let mut cv = ContentView {
+                id: src.node,
+                layer: src.state,
+                source: src,
                 offset: 0,
                 window: None,
                 hex: false,
                 scroll: 0,
-            })));
-            s.effects.push(Effect::ReadContent {
-                id,
-                layer,
-                offset: 0,
-            });
+                to_end: false,
+            };
+            request_window(&mut s.effects, &mut cv, 0);
+            s.popup = Some(Popup::Content(Box::new(cv)));
         }
         Action::ImageDetails => {
             s.popup = Some(Popup::ImageDetails {

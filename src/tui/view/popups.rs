@@ -99,7 +99,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Content viewer: x hex/text, [ ] previous/next 64 KiB window",
+        "Content viewer: x hex/text, [ ] previous/next 64 KiB window, g G start/end of file, : byte offset",
         t.dim,
     ));
     lines.push(Line::styled(
@@ -278,6 +278,20 @@ fn file_details(
 }
 
 /// Lines of a content window: numbered text or a hex dump.
+/// Rows inside a popup frame on a screen of `area`.
+pub fn popup_body_height(area: Rect) -> usize {
+    (centred(area, 90, 88).height as usize).saturating_sub(2)
+}
+
+/// How many lines [`content_lines`] makes of the window.
+pub fn content_line_count(cv: &ContentView) -> usize {
+    match &cv.window {
+        Some(Ok(w)) if cv.hex => w.bytes.len().div_ceil(16),
+        Some(Ok(w)) => String::from_utf8_lossy(&w.bytes).lines().count().max(1),
+        _ => 1,
+    }
+}
+
 pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     let Some(w) = &cv.window else {
         return vec![Line::raw("reading…")];
@@ -337,12 +351,21 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         ),
         _ => (String::new(), String::new()),
     };
+    let src = &cv.source;
+    let path = if src.chain.is_empty() {
+        data.path(cv.id).to_string()
+    } else {
+        src.chain.join(" → ")
+    };
+    let from = match src.deleted_in {
+        Some(d) => format!(
+            "deleted in layer {d}; last content from layer {}",
+            src.shipped_in
+        ),
+        None => format!("from layer {}", src.shipped_in),
+    };
     let title = format!(
-        "{} · layer {} · {}{}{} · x hex/text · [ ] window",
-        data.path(cv.id),
-        cv.layer,
-        range,
-        total,
+        "{path} · {from} · {range}{total}{} · x hex · [ ] window · g G ends · : offset · esc closes",
         if cv.hex { " · hex" } else { "" }
     );
     let inner = frame(s, &title, area, buf);

@@ -53,7 +53,15 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
+    // An image from a daemon or registry says which one (a file's name is
+    // its own answer).
+    if let Some(o) = s.data.as_ref().map(|d| &d.loaded.image.origin) {
+        if o.kind.takes_reference() {
+            let at = o.endpoint.as_deref().unwrap_or_default();
+            spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
+        }
+    }
     render_title(t, spans, filter_summary(s), area, buf);
 }
 
@@ -216,11 +224,18 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let lt = p.layers_total.load(Ordering::Relaxed) as u64;
     let opened = phase != Phase::Opening;
     let analysing = matches!(phase, Phase::Analysing | Phase::Done);
-    let rows: [(String, f64); 4] = [
-        (
+    // A daemon exports to a temp file before its first byte: say so
+    // rather than show a frozen bar, then count what streams in.
+    let first = match (opened, p.note()) {
+        (false, Some(note)) => (note, 0.0),
+        (false, None) if bytes_done > 0 => (format!("Receiving image   {}", size(bytes_done)), 0.0),
+        _ => (
             format!("Reading manifest  {}", if opened { "done" } else { "…" }),
             if opened { 1.0 } else { 0.0 },
         ),
+    };
+    let rows: [(String, f64); 4] = [
+        first,
         (
             format!(
                 "Reading layers    {} / {}",

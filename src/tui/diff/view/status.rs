@@ -109,7 +109,11 @@ fn progress_line(p: &Progress) -> (String, f64) {
     let ld = p.layers_done.load(Ordering::Relaxed) as u64;
     let lt = p.layers_total.load(Ordering::Relaxed) as u64;
     match p.phase() {
-        Phase::Opening => ("reading manifest …".into(), 0.0),
+        Phase::Opening => match p.note() {
+            Some(note) => (note, 0.0),
+            None if bd > 0 => (format!("receiving image {}", size(bd)), 0.0),
+            None => ("reading manifest …".into(), 0.0),
+        },
         Phase::ReadingLayers => (
             format!("layers {ld}/{lt}, {} / {}", size(bd), size(bt)),
             ratio(bd, bt),
