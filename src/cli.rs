@@ -542,7 +542,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         &loaded,
         &analysis,
         baseline.as_ref().map(|(l, a)| (l, a)),
-    );
+    )?;
     let units = if c.bytes { Units::Bytes } else { Units::Human };
     let subject = Subject {
         loaded: &loaded,
