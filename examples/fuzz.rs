@@ -264,7 +264,9 @@ fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let i = rng.below(ms.len() as u64) as usize;
-    match rng.below(8) {
+    match rng.below(11) {
+        8 => nest_index(rng, &mut ms)?,
+        9 | 10 => odd_layer(rng, &mut ms)?,
         0 => {
             ms.remove(i);
         }
@@ -321,6 +323,100 @@ fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(pack(&ms))
+}
+
+/// Wrap index.json in new indexes, each listing the one below 1 to 40
+/// times (issue #12: nested indexes fanning out).
+fn nest_index(rng: &mut XorShift64, ms: &mut Vec<MemberData>) -> Option<()> {
+    let k = ms.iter().position(|m| m.name == b"index.json")?;
+    for _ in 0..1 + rng.below(4) {
+        let inner = ms[k].data.clone();
+        let hex = synth::sha256_hex(&inner);
+        let times = 1 + rng.below(40) as usize;
+        let desc = synth::Descriptor::new(
+            "application/vnd.oci.image.index.v1+json",
+            &hex,
+            inner.len() as u64,
+        );
+        ms[k].data = synth::oci_index_json(&vec![desc; times]);
+        ms.push(MemberData {
+            name: format!("blobs/sha256/{hex}").into_bytes(),
+            kind: tar::EntryType::Regular,
+            link: None,
+            data: inner,
+        });
+    }
+    Some(())
+}
+
+/// Replace a layer's tar with one holding the entries tar readers disagree
+/// on: PAX records whose values hold newlines (and a `size` record), long
+/// GNU names and PAX paths, then the original entries (issue #12).
+fn odd_layer(rng: &mut XorShift64, ms: &mut [MemberData]) -> Option<()> {
+    let layers: Vec<usize> = (0..ms.len())
+        .filter(|&k| ms[k].data.len() >= 1024 && !ms[k].name.ends_with(b".json"))
+        .collect();
+    if layers.is_empty() {
+        return None;
+    }
+    let k = *rng.pick(&layers);
+    let (c, inner) = decompress(&ms[k].data).unwrap_or((Compression::None, ms[k].data.clone()));
+    let mut b = tar::Builder::new(Vec::new());
+    for _ in 0..1 + rng.below(3) {
+        let body = vec![b'x'; rng.below(2000) as usize];
+        match rng.below(4) {
+            0 => {
+                let key = *rng.pick(&["path", "linkpath", "size", "comment", "uname"]);
+                let value: Vec<u8> = match rng.below(3) {
+                    0 => b"etc/shadow\nsize=1024".to_vec(),
+                    1 => format!("{}", rng.below(5000)).into_bytes(),
+                    _ => b"a\n20 path=decoy\n".to_vec(),
+                };
+                b.append_pax_extensions([(key, &value[..])]).ok()?;
+                let mut h = tar::Header::new_ustar();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_path("etc/shadow").ok()?;
+                h.set_cksum();
+                b.append(&h, &body[..]).ok()?;
+            }
+            1 | 2 => {
+                let most = if rng.chance(0.2) { 200_000 } else { 5_000 };
+                let len = 100 + rng.below(most) as usize;
+                // Components of 200 bytes: long, not deep (a 1,300-deep
+                // tree extracts in seconds, but minutes on a loaded machine).
+                let name: String = (0..len)
+                    .map(|i| if i % 200 == 199 { '/' } else { 'n' })
+                    .collect();
+                let mut h = tar::Header::new_gnu();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                b.append_data(&mut h, name.trim_end_matches('/'), &body[..])
+                    .ok()?;
+            }
+            _ => {
+                // Deep but not 30,000 deep: extraction by path is quadratic in depth
+                // (the openat rewrite on branch extract removes that).
+                let path = "p/".repeat(1 + rng.below(500) as usize);
+                b.append_pax_extensions([("path", path.as_bytes())]).ok()?;
+                let mut h = tar::Header::new_ustar();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_path("short").ok()?;
+                h.set_cksum();
+                b.append(&h, &body[..]).ok()?;
+            }
+        }
+    }
+    let mut out = b.into_inner().ok()?;
+    out.extend_from_slice(&inner);
+    ms[k].data = if c == Compression::None {
+        out
+    } else {
+        synth::compress(&out, c)
+    };
+    Some(())
 }
 
 fn mutate(rng: &mut XorShift64, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {

@@ -518,6 +518,9 @@ fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     let rules = layerscope::ci::RuleSet::resolve(c.ci_config.as_deref(), &c.rules.overrides())?;
+    for w in &rules.warnings {
+        eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
+    }
     let (loaded, analysis, baseline) = match &c.baseline {
         None => {
             let (l, a) = load_image(&c.image, load_args)?;

@@ -1,5 +1,5 @@
 //! Plain data describing an image: its config, history, layers and the
-//! archive layout it came in, the kind of source and its origin. It sits at the
+//! archive layout it came in, as read from the archive. It sits at the
 //! bottom of the module graph (the archive readers fill it in). No tree
 //! here; see [`crate::tree`].
 
@@ -116,7 +116,7 @@ pub struct Image {
     pub source: String,
     /// Which kind of source provided it, and where (`image.source` in the
     /// JSON report).
-    pub origin: Origin,
+    pub origin: crate::origin::Origin,
     pub name: Option<String>,
     pub names: Vec<String>,
     pub layout: Layout,
@@ -148,48 +148,4 @@ pub enum Layout {
     /// `skopeo copy … dir:` / `podman save --format docker-dir`: one image
     /// manifest in manifest.json, blobs named by their hex digest.
     SkopeoDir,
-}
-
-/// The kinds of source, as `image.source.kind` in the JSON report names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    /// A `docker save` or OCI archive file.
-    Archive,
-    /// An OCI image layout directory.
-    OciDir,
-    /// Standard input (`-`).
-    Stdin,
-    /// The Docker daemon (Engine API).
-    Docker,
-    /// podman (its Docker-compatible socket, or `podman image save`).
-    Podman,
-    /// containerd (`ctr images export`).
-    Containerd,
-    /// An OCI distribution registry.
-    Registry,
-}
-
-/// Where the loaded image came from: `image.source` in the JSON report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Origin {
-    pub kind: SourceKind,
-    /// What the user typed (without a `docker://`-style prefix).
-    pub input: String,
-    /// The file or directory read (archive, oci-dir).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The normalised reference (`docker.io/library/nginx:latest`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// The socket, host or registry asked (`unix:///var/run/docker.sock`,
-    /// `podman image save`, `docker.io`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    /// containerd's namespace.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// The image ID the daemon reported (`sha256:…`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
 }

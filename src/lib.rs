@@ -22,6 +22,8 @@ pub mod glob;
 pub mod image;
 pub mod layer;
 pub mod load;
+pub mod options;
+pub mod origin;
 pub mod progress;
 pub mod report;
 pub mod size;

@@ -12,9 +12,10 @@ use crate::archive::{self, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
 use crate::layer::{self, Compression};
+pub use crate::options::LoadOptions;
+use crate::origin::{Origin, SourceKind};
 pub use crate::progress::{Phase, Progress};
-pub use crate::source::LoadOptions;
-use crate::source::{Opened, Origin, Scans, SourceKind};
+use crate::source::{Opened, Scans};
 use crate::tree::{DiveTally, FileTree, Replay};
 
 /// A loaded image: metadata, merged tree, and dive's raw tallies.

@@ -1,6 +1,5 @@
-//! Loading progress shared between the loader (and the sources it reads)
-//! and a UI: a phase and counters in atomics, and a note for what a source
-//! is waiting for. A leaf: it imports nothing of the crate.
+//! Shared progress counters: the loader and the sources update them, a UI
+//! or progress bar reads them from another thread.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -59,5 +59,9 @@ fn the_resolver_refuses_a_bad_glob_from_the_flags() {
         ..Overrides::default()
     };
     let e = RuleSet::resolve(Some(std::path::Path::new("/dev/null")), &o).expect_err("bad");
-    assert!(e.to_string().starts_with("invalid glob \"[\": "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("CI rule forbiddenPaths: invalid glob \"[\": "),
+        "{e}"
+    );
 }

@@ -3,7 +3,9 @@
 //! selecting one, and reading its config. Layer bodies are streamed later by
 //! [`crate::layer`].
 
+mod counts;
 mod docker;
+pub use counts::METADATA_LIST_LIMIT;
 mod oci;
 pub use oci::{MAX_INDEX_ENTRIES, MAX_MANIFESTS};
 pub mod store;
@@ -581,6 +583,11 @@ pub fn read_config(
             verify_bytes(store, member, want, &raw)?;
         }
     }
+    counts::check(&raw).map_err(|e| Error::Member {
+        path: store.display.clone(),
+        member: member.clone(),
+        msg: format!("invalid image config: {e}"),
+    })?;
     let cfg = serde_json::from_slice::<oci_spec::image::ImageConfiguration>(&raw).map_err(|e| {
         Error::Member {
             path: store.display.clone(),

@@ -230,18 +230,36 @@ impl Store {
             return Err(self.fmt_err(name, "path outside the layout directory".into()));
         }
         let p = root.join(rel);
+        // Say what a blob is when it is there but unusable: "missing" would
+        // send the user looking for a file that exists. Only its kind and
+        // where it points are said, never its contents.
+        let is_link = p
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
         match p.canonicalize() {
             Ok(real) => {
                 if !real.starts_with(root) {
-                    return Err(
-                        self.fmt_err(name, "symlink points outside the layout directory".into())
-                    );
+                    return Err(self.fmt_err(
+                        name,
+                        format!(
+                            "is a symlink to {}, outside the layout directory",
+                            real.display()
+                        ),
+                    ));
                 }
                 if real.is_file() {
                     Ok(Some(real))
+                } else if real.is_dir() {
+                    Err(self.fmt_err(name, "is a directory, not a blob".into()))
                 } else {
-                    Ok(None)
+                    Err(self.fmt_err(
+                        name,
+                        "is not a regular file (a device, FIFO or socket)".into(),
+                    ))
                 }
+            }
+            Err(_) if is_link => {
+                Err(self.fmt_err(name, "is a symlink to a file that does not exist".into()))
             }
             Err(_) => Ok(None),
         }
@@ -258,7 +276,9 @@ impl Store {
             Backing::Tar {
                 members, symlinks, ..
             } => Self::tar_member(members, symlinks, name).is_some(),
-            Backing::Dir { root } => matches!(self.dir_path(root, name), Ok(Some(_))),
+            // Present but unusable counts as present, so that reading it
+            // says what is wrong instead of "missing".
+            Backing::Dir { root } => !matches!(self.dir_path(root, name), Ok(None)),
         }
     }
 

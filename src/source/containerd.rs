@@ -9,9 +9,9 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::LoadOptions;
 use super::{Lookup, Opened, Origin, Reference, SourceKind};
 use crate::error::{Error, Result};
+use crate::options::LoadOptions;
 use crate::progress::Progress;
 
 const DEFAULT_ADDRESS: &str = "/run/containerd/containerd.sock";

@@ -13,9 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::http::{self, Endpoint};
-use super::LoadOptions;
 use super::{stream, Lookup, Opened, Origin, Reference, SourceKind};
 use crate::error::{Error, Result};
+use crate::options::LoadOptions;
 use crate::progress::Progress;
 
 /// How long a lookup may take: a daemon that accepts the connection but

@@ -22,108 +22,15 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::archive;
-use crate::archive::Selector;
 use crate::error::{Error, Result};
 use crate::layer::LayerScan;
-use crate::layer::ScanOptions;
+use crate::options::LoadOptions;
+pub use crate::options::SourceOptions as Options;
+pub use crate::origin::{Origin, SourceKind};
 use crate::progress::Progress;
 pub use reference::Reference;
-// The plain data (what a source is, where an image came from) sits in
-// `image`, below the readers; the behaviour stays here.
-pub use crate::image::{Origin, SourceKind};
-
-impl SourceKind {
-    /// Every kind, in the order `--source` lists them.
-    pub const ALL: [SourceKind; 7] = [
-        SourceKind::Docker,
-        SourceKind::Podman,
-        SourceKind::Containerd,
-        SourceKind::Registry,
-        SourceKind::Archive,
-        SourceKind::OciDir,
-        SourceKind::Stdin,
-    ];
-
-    /// The name used by `--source` and in the JSON report.
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Archive => "archive",
-            SourceKind::OciDir => "oci-dir",
-            SourceKind::Stdin => "stdin",
-            SourceKind::Docker => "docker",
-            SourceKind::Podman => "podman",
-            SourceKind::Containerd => "containerd",
-            SourceKind::Registry => "registry",
-        }
-    }
-
-    /// Parse a `--source` value.
-    pub fn from_name(s: &str) -> Option<SourceKind> {
-        SourceKind::ALL.into_iter().find(|k| k.name() == s)
-    }
-
-    /// Does this kind read an image reference (rather than a path)?
-    pub fn takes_reference(self) -> bool {
-        matches!(
-            self,
-            SourceKind::Docker | SourceKind::Podman | SourceKind::Containerd | SourceKind::Registry
-        )
-    }
-}
-
-impl std::fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How to load an input: resolve it, open it, select, scan (re-exported
-/// as `load::LoadOptions`, the loader being its main user).
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub selector: Selector,
-    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
-    pub verify: bool,
-    pub scan: ScanOptions,
-    /// How an input is resolved (`--source`, and the sources' settings).
-    pub source: Options,
-    /// How the source is opened (the spool limit for streams).
-    pub open: crate::archive::OpenOptions,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            selector: Selector::default(),
-            verify: true,
-            scan: ScanOptions::default(),
-            source: Options::default(),
-            open: crate::archive::OpenOptions::default(),
-        }
-    }
-}
-
-/// How to resolve an input. Sources add their own settings here.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// `--source KIND`: use only this kind of source.
-    pub kind: Option<SourceKind>,
-}
 
 impl Origin {
-    /// An origin for a file, directory or stdin.
-    pub fn path(kind: SourceKind, input: &str) -> Origin {
-        Origin {
-            kind,
-            input: input.to_string(),
-            path: (kind != SourceKind::Stdin).then(|| input.to_string()),
-            reference: None,
-            endpoint: None,
-            namespace: None,
-            image_id: None,
-        }
-    }
-
     /// An origin for a reference resolved by a daemon or registry.
     pub fn reference(kind: SourceKind, reference: &Reference, endpoint: &str) -> Origin {
         Origin {
@@ -135,19 +42,6 @@ impl Origin {
             namespace: None,
             image_id: None,
         }
-    }
-
-    /// One phrase for the text report and the TUI header: `app.tar
-    /// (archive)`, `nginx:latest (docker, unix:///var/run/docker.sock)`.
-    pub fn describe(&self) -> String {
-        let mut extra = vec![self.kind.name().to_string()];
-        if let Some(ns) = &self.namespace {
-            extra.push(format!("namespace {ns}"));
-        }
-        if let Some(e) = &self.endpoint {
-            extra.push(e.clone());
-        }
-        format!("{} ({})", self.input, extra.join(", "))
     }
 }
 

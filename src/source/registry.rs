@@ -1,9 +1,9 @@
 //! The registry source: an image pulled from an OCI distribution registry
 //! (docker.io, ghcr.io, a private one), tried after the daemons.
 
-use super::LoadOptions;
 use super::{Lookup, Reference};
 use crate::error::Result;
+use crate::options::LoadOptions;
 use crate::progress::Progress;
 
 /// Look the reference up in its registry. `Ok(Lookup::Missing(phrase))`

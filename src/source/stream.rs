@@ -15,10 +15,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use super::LoadOptions;
 use crate::archive::{self, store::clean_member_name, Store};
 use crate::error::{Error, Result};
 use crate::layer::{self, LayerScan};
+use crate::options::LoadOptions;
 use crate::progress::Progress;
 
 use super::Scans;

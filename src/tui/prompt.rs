@@ -25,6 +25,14 @@ pub(crate) trait PromptHost {
     /// Is the data loaded?
     fn loaded(&self) -> bool;
     fn popup_open(&self) -> bool;
+    /// Is the "terminal too small" screen shown instead of the panes?
+    fn too_small(&self) -> bool;
+    /// Every path of the data (for Tab completion of the `:` prompt), or
+    /// an empty list before loading.
+    fn paths(&self) -> Vec<&str>;
+    /// After a search or filter was submitted (to say where matches are
+    /// when the view has none).
+    fn after_submit(&mut self, _kind: PromptKind) {}
 }
 
 /// The field accessors of [`PromptHost`], for a mode state with fields
@@ -53,6 +61,12 @@ macro_rules! prompt_host_fields {
         fn popup_open(&self) -> bool {
             self.popup.is_some()
         }
+        fn too_small(&self) -> bool {
+            $crate::tui::view::is_too_small(self.screen)
+        }
+        fn paths(&self) -> Vec<&str> {
+            self.data.as_ref().map_or_else(Vec::new, |d| d.all_paths())
+        }
     };
 }
 pub(crate) use prompt_host_fields;
@@ -69,7 +83,10 @@ pub(crate) enum KeyRoute {
 }
 
 /// The key handling both modes share: releases ignored, ctrl-c quits, the
-/// prompt takes keys while open, only quitting while loading.
+/// prompt takes keys while open; while loading, or while the screen is too
+/// small to show anything, only `q` and ctrl-c act (a key must never act
+/// unseen) and others get a hint; in a popup `q` and Esc close it (as in
+/// less and man); a key bound to nothing says so.
 pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
     if k.kind == KeyEventKind::Release {
         return KeyRoute::Done;
@@ -83,18 +100,37 @@ pub(crate) fn route_key<S: PromptHost>(s: &mut S, k: KeyEvent) -> KeyRoute {
         return KeyRoute::Done;
     }
     *s.message_mut() = None;
-    let act = s.config().keys.action(&Key::from_event(&k));
+    let key = Key::from_event(&k);
+    let act = s.config().keys.action(&key);
+    if act == Some(Action::Quit) && !s.popup_open() {
+        return KeyRoute::Quit;
+    }
+    if s.too_small() {
+        return KeyRoute::Done;
+    }
     if !s.loaded() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
-            _ => KeyRoute::Done,
-        };
+        *s.message_mut() = Some(format!(
+            "{}: not while loading (q or ctrl-c quits)",
+            key.label()
+        ));
+        return KeyRoute::Done;
     }
     if s.popup_open() {
         return KeyRoute::Popup(act);
     }
+    if act.is_none() && !is_modifier_only(&k) {
+        *s.message_mut() = Some(format!(
+            "{}: not bound to anything (? lists the keys)",
+            key.label()
+        ));
+    }
     KeyRoute::Action(act)
+}
+
+/// Keys that are no key on their own (a lone Shift reported by some
+/// terminals).
+fn is_modifier_only(k: &KeyEvent) -> bool {
+    matches!(k.code, KeyCode::Modifier(_) | KeyCode::Null)
 }
 
 /// Open the prompt holding `text` (restored on Esc).
@@ -142,6 +178,7 @@ fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
             };
             submit_prompt(s, p);
         }
+        KeyCode::Tab if p.kind == PromptKind::Jump => complete_path(s),
         KeyCode::Backspace => {
             p.text.pop();
             live_prompt(s);
@@ -156,6 +193,67 @@ fn prompt_key<S: PromptHost>(s: &mut S, k: KeyEvent) {
         }
         _ => {}
     }
+}
+
+/// Tab in the `:` prompt: complete the last path component, as a shell
+/// does: the one match (a directory gets its `/`), else the longest common
+/// prefix with the candidates on the status line.
+fn complete_path<S: PromptHost>(s: &mut S) {
+    let Some(text) = s.prompt_mut().as_ref().map(|p| p.text.clone()) else {
+        return;
+    };
+    let text = if text.starts_with('/') {
+        text
+    } else {
+        format!("/{text}")
+    };
+    let (dir, part) = text.rsplit_once('/').unwrap_or(("", &text));
+    let dir = format!("{dir}/");
+    // One pass: the matching names in `dir`, and which of them have
+    // something below (directories).
+    let mut names: std::collections::BTreeMap<String, bool> = Default::default();
+    for p in s.paths() {
+        let Some(rest) = p.strip_prefix(dir.as_str()) else {
+            continue;
+        };
+        let (name, below) = match rest.split_once('/') {
+            Some((n, _)) => (n, true),
+            None => (rest, false),
+        };
+        if !name.is_empty() && name.starts_with(part) {
+            *names.entry(name.to_string()).or_default() |= below;
+        }
+    }
+    let names: Vec<(String, bool)> = names.into_iter().collect();
+    let (new_text, msg) = match names.as_slice() {
+        [] => (text.clone(), Some(format!("no path starts with {text}"))),
+        [(n, d)] => (format!("{dir}{n}{}", if *d { "/" } else { "" }), None),
+        many => {
+            let first = &many[0].0;
+            let common = many.iter().fold(first.len(), |l, (n, _)| {
+                first
+                    .bytes()
+                    .zip(n.bytes())
+                    .take(l)
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            });
+            let mut common = common;
+            while !first.is_char_boundary(common) {
+                common -= 1;
+            }
+            let shown: Vec<&str> = many.iter().take(12).map(|(n, _)| n.as_str()).collect();
+            let more = if many.len() > 12 { " …" } else { "" };
+            (
+                format!("{dir}{}", &first[..common]),
+                Some(format!("{}{more}", shown.join("  "))),
+            )
+        }
+    };
+    if let Some(p) = s.prompt_mut().as_mut() {
+        p.text = new_text;
+    }
+    *s.message_mut() = msg;
 }
 
 /// Search and regex filter update as the user types.
@@ -190,10 +288,14 @@ fn submit_prompt<S: PromptHost>(s: &mut S, p: Prompt) {
             set_search(s, &p.text, true);
             if !p.text.is_empty() && s.search_mut().matches.is_empty() {
                 *s.message_mut() = Some(format!("no match for `{}`", p.text));
+                s.after_submit(PromptKind::Search);
             }
         }
         PromptKind::Filter => match s.filter_mut().set_regex(&p.text) {
-            Ok(()) => s.recompute_order(),
+            Ok(()) => {
+                s.recompute_order();
+                s.after_submit(PromptKind::Filter);
+            }
             Err(e) => *s.message_mut() = Some(format!("regex: {e}")),
         },
         PromptKind::Size => match s.filter_mut().set_size(&p.text) {

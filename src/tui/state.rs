@@ -345,6 +345,10 @@ pub enum Popup {
     Help {
         scroll: usize,
     },
+    /// The load's warnings (opened from the title's ⚠ marker, `W`).
+    Warnings {
+        scroll: usize,
+    },
     /// `links`: the hardlink group, found when the popup opens (a scan of
     /// the tree, kept out of the per-frame render).
     FileDetails {
@@ -399,6 +403,15 @@ impl Areas {
     }
 }
 
+/// A jump offered when a path, search or filter finds nothing in the view
+/// but something in other layers: Enter goes to `layer` (aggregated) and
+/// shows `node` if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    pub layer: usize,
+    pub node: Option<NodeId>,
+}
+
 /// Bytes of a content window.
 pub const WINDOW_BYTES: usize = 64 * 1024;
 
@@ -429,6 +442,10 @@ pub struct AppState {
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
     pub areas: Areas,
+    /// The whole screen at the last resize (empty until the first).
+    pub screen: Rect,
+    /// "Not in this view; present in layers …": Enter shows it there.
+    pub offer: Option<Offer>,
     pub effects: Vec<Effect>,
     pub quit: bool,
     /// Depth used by the last "expand to depth".
@@ -479,6 +496,8 @@ impl AppState {
             prompt: None,
             message,
             areas: Areas::default(),
+            screen: Rect::default(),
+            offer: None,
             effects: Vec::new(),
             quit: false,
             expand_depth: 0,

@@ -93,7 +93,7 @@ pub fn apply(s: &mut AppState, msg: Msg) {
 
 impl AppState {
     fn resize_keep(&mut self) {
-        let full = self.areas.full();
+        let full = self.screen;
         if full.area() > 0 {
             resize(self, full);
         }
@@ -101,6 +101,7 @@ impl AppState {
 }
 
 fn resize(s: &mut AppState, area: Rect) {
+    s.screen = area;
     s.areas = view::layout(s, area);
     s.tree.height = view::tree::body_height(s.areas.tree);
     s.layers_height = view::layers::body_height(s.areas.layers);
@@ -109,6 +110,12 @@ fn resize(s: &mut AppState, area: Rect) {
 }
 
 fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
+    if let Some(o) = s.offer.take() {
+        if k.code == KeyCode::Enter && s.prompt.is_none() && s.popup.is_none() {
+            take_offer(s, o);
+            return None;
+        }
+    }
     match route_key(s, k) {
         KeyRoute::Done => None,
         KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
@@ -128,7 +135,42 @@ impl PromptHost for AppState {
     fn reveal_match(&mut self, id: NodeId) {
         if let Some(data) = self.data.clone() {
             self.tree.reveal(&data.loaded.tree, id);
+            self.tree.scroll_for_jump();
             self.focus = Focus::Tree;
+        }
+    }
+    fn after_submit(&mut self, kind: PromptKind) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        let tree = &data.loaded.tree;
+        match kind {
+            PromptKind::Search => {
+                let q = self.search.query.clone();
+                let exact = super::state::has_upper(&q);
+                let lq = q.to_lowercase();
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    if exact {
+                        data.path(id).contains(q.as_str())
+                    } else {
+                        data.lower(id).contains(lq.as_str())
+                    }
+                });
+                offer_layers(self, &format!("`{q}`"), hits, None);
+            }
+            PromptKind::Filter if self.tree.rows.is_empty() => {
+                let Some(re) = self.filter.regex.clone() else {
+                    return;
+                };
+                let fold = self.filter.fold_case;
+                let hits = tree
+                    .ids()
+                    .skip(1)
+                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
+                let what = format!("filter `{}`", self.filter.text);
+                offer_layers(self, &what, hits, None);
+            }
+            _ => {}
         }
     }
     fn submit_other(&mut self, p: Prompt) {
@@ -165,19 +207,109 @@ fn jump_to_path(s: &mut AppState, text: &str) {
     if s.tree.reveal(tree, id) {
         s.focus = Focus::Tree;
     } else {
-        s.message = Some(format!("{} is not in this view", data.path(id)));
+        let what = data.path(id).to_string();
+        offer_layers(s, &what, std::iter::once(id), Some(id));
+    }
+}
+
+/// Say in which layers the `ids` are present, when none is in this view,
+/// and offer Enter to go to the last of them (showing `node`).
+fn offer_layers(
+    s: &mut AppState,
+    what: &str,
+    ids: impl Iterator<Item = NodeId>,
+    node: Option<NodeId>,
+) {
+    let Some(data) = s.data.clone() else { return };
+    let present = present_layers(&data.loaded.tree, ids);
+    let Some(last) = present.iter().rposition(|&p| p) else {
+        s.message = Some(format!("{what}: not in any layer"));
+        return;
+    };
+    // With a filter hiding it, another layer would not show it either.
+    let where_ = ranges(&present);
+    s.message = Some(format!(
+        "{what}: not in this view; present in layers {where_} (enter: go to layer {last})"
+    ));
+    s.offer = Some(super::state::Offer { layer: last, node });
+}
+
+/// Per layer: is any of `ids` present in the merged tree after it?
+pub fn present_layers(
+    tree: &crate::tree::FileTree,
+    ids: impl Iterator<Item = NodeId>,
+) -> Vec<bool> {
+    let n = tree.layer_count();
+    let mut present = vec![false; n];
+    for id in ids {
+        let vs = &tree.node(id).versions;
+        for (i, v) in vs.iter().enumerate() {
+            if tree.attrs_of(v).is_none() {
+                continue;
+            }
+            let end = vs.get(i + 1).map_or(n, |w| w.layer as usize).min(n);
+            for p in present.iter_mut().take(end).skip(v.layer as usize) {
+                *p = true;
+            }
+        }
+    }
+    present
+}
+
+/// `0, 2–5` from per-layer flags.
+pub fn ranges(flags: &[bool]) -> String {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        if !flags[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < flags.len() && flags[i + 1] {
+            i += 1;
+        }
+        out.push(if start == i {
+            start.to_string()
+        } else {
+            format!("{start}–{i}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+/// Go where an offer said: the layer, aggregated, the path or first match.
+fn take_offer(s: &mut AppState, o: super::state::Offer) {
+    let Some(data) = s.data.clone() else { return };
+    s.layer = o.layer.min(data.layer_count().saturating_sub(1));
+    if s.range_from().is_some() {
+        s.base_mode = ViewMode::Aggregated;
+    }
+    s.mode = ViewMode::Aggregated;
+    s.ensure_layer_visible();
+    s.recompute_view();
+    match o.node {
+        Some(id) => {
+            if s.tree.reveal(&data.loaded.tree, id) {
+                s.focus = Focus::Tree;
+            } else {
+                s.message = Some(format!("{} is hidden by a filter", data.path(id)));
+            }
+        }
+        None => jump_to_match(s, 0),
     }
 }
 
 fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
-    if act == Some(Action::Quit) {
-        return Some(Msg::Action(Action::Quit));
-    }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(Popup::Help { .. }), Some(Action::Help))
+                | (Some(Popup::Warnings { .. }), Some(Action::Warnings))
                 | (Some(Popup::FileDetails { .. }), Some(Action::Details))
                 | (Some(Popup::ImageDetails { .. }), Some(Action::ImageDetails))
                 | (Some(Popup::Content(_)), Some(Action::Content))
@@ -191,7 +323,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         .as_ref()
         .map_or(0, |d| d.analysis.corrected.top_wasted.len());
     match s.popup.as_mut()? {
-        Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
+        Popup::Help { scroll } | Popup::Warnings { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
                 scroll_offset(scroll, d);
             }
@@ -364,6 +496,13 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
     match a {
         Action::Quit => {}
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
+        Action::Warnings => {
+            if data.loaded.image.warnings.is_empty() {
+                s.message = Some("the image loaded without warnings".into());
+            } else {
+                s.popup = Some(Popup::Warnings { scroll: 0 });
+            }
+        }
         Action::FocusNext | Action::FocusPrev => {
             s.focus = match s.focus {
                 Focus::Layers => Focus::Tree,
@@ -455,13 +594,9 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => {
-            let start = s
-                .selected_node()
-                .map(|id| data.path(id).to_string())
-                .unwrap_or_default();
-            open_prompt(s, PromptKind::Jump, start)
-        }
+        // Empty, so typing an absolute path does not append to the
+        // current one; Tab completes.
+        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
         Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
         Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
         Action::ToggleAdded

@@ -81,6 +81,8 @@ pub struct DiffState {
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
     pub areas: DiffAreas,
+    /// The whole screen at the last resize (empty until the first).
+    pub screen: Rect,
     pub effects: Vec<DiffEffect>,
     pub quit: bool,
     pub expand_depth: u16,
@@ -120,6 +122,7 @@ impl DiffState {
             prompt: None,
             message,
             areas: DiffAreas::default(),
+            screen: Rect::default(),
             effects: Vec::new(),
             quit: false,
             expand_depth: 0,

@@ -85,6 +85,7 @@ pub fn apply(s: &mut DiffState, msg: DiffMsg) {
 }
 
 fn resize(s: &mut DiffState, area: Rect) {
+    s.screen = area;
     s.areas = view::layout(s, area);
     s.tree.height = view::tree_body_height(s.areas.tree);
     s.layers_height = s.areas.old_layers.height.saturating_sub(2) as usize;
@@ -112,6 +113,7 @@ impl PromptHost for DiffState {
     fn reveal_match(&mut self, idx: u32) {
         if let Some(data) = self.data.clone() {
             self.tree.reveal(&data.diff.tree, idx);
+            self.tree.scroll_for_jump();
             self.focus = DiffFocus::Tree;
         }
     }
@@ -136,11 +138,10 @@ impl PromptHost for DiffState {
 }
 
 fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<DiffMsg> {
-    if act == Some(Action::Quit) {
-        return Some(DiffMsg::Action(Action::Quit));
-    }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(DiffPopup::Help { .. }), Some(Action::Help))
@@ -275,20 +276,17 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
             s.expand_depth = s.tree.expand_deeper(t, s.expand_depth);
             s.message = Some(format!("expanded to depth {}", s.expand_depth));
         }
-        Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
+        Action::CycleMode
+        | Action::MarkRange
+        | Action::OnlyWasted
+        | Action::Extract
+        | Action::Warnings => {
             s.message = Some("not available in diff mode".into());
         }
         Action::Search => open_search(s),
         Action::NextMatch => jump_to_match(s, 1),
         Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => {
-            let start = s
-                .selected_entry()
-                .and_then(|i| data.entry(i))
-                .map(|e| e.path.clone())
-                .unwrap_or_default();
-            open_prompt(s, PromptKind::Jump, start)
-        }
+        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
         Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
         Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
         Action::ToggleAdded

@@ -77,6 +77,12 @@ pub fn block<'a>(s: &AppState, title: &'a str, focused: bool) -> Block<'a> {
     themed_block(s.theme(), title, focused)
 }
 
+/// Is a screen of `area` below the minimum size (an empty one is not known
+/// yet)?
+pub fn is_too_small(area: Rect) -> bool {
+    area.area() > 0 && (area.width < MIN_WIDTH || area.height < MIN_HEIGHT)
+}
+
 /// Say so instead of drawing when the terminal is below the minimum size.
 pub fn too_small(area: Rect, buf: &mut Buffer) -> bool {
     if area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT {

@@ -19,6 +19,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
         None => {}
         Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
+        Some(Popup::Warnings { scroll }) => warnings(s, *scroll, area, buf),
         Some(Popup::FileDetails { id, scroll, links }) => {
             file_details(s, *id, links, *scroll, area, buf)
         }
@@ -134,8 +135,24 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     lines
 }
 
+fn warnings(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let w = &data.loaded.image.warnings;
+    let title = format!("{} load warnings (q or esc closes, j/k scroll)", w.len());
+    let inner = frame(s, &title, area, buf);
+    let lines: Vec<Line> = w
+        .iter()
+        .map(|w| Line::raw(format!("⚠ {}", crate::error::clean(w))))
+        .collect();
+    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(inner, buf);
+}
+
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let inner = frame(s, "Help (esc closes, j/k scroll)", area, buf);
+    let inner = frame(s, "Help (q or esc closes, j/k scroll)", area, buf);
     let mut lines = help_lines(s);
     // Two columns when wide enough: keys on the left, the rest on the right.
     let (left, right) = if inner.width >= 130 {
@@ -268,7 +285,7 @@ fn file_details(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let inner = frame(s, "File details (esc closes)", area, buf);
+    let inner = frame(s, "File details (q or esc closes)", area, buf);
     let lines = file_details_lines(s, id, links);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
@@ -365,7 +382,7 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         None => format!("from layer {}", src.shipped_in),
     };
     let title = format!(
-        "{path} · {from} · {range}{total}{} · x hex · [ ] window · g G ends · : offset · esc closes",
+        "{path} · {from} · {range}{total}{} · q/esc closes · x hex · [ ] window · g G ends · : offset",
         if cv.hex { " · hex" } else { "" }
     );
     let inner = frame(s, &title, area, buf);
@@ -476,7 +493,7 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
     let t = s.theme();
     let inner = frame(
         s,
-        "Image details (↑↓ enter: jump to wasted path, J/K scroll, esc)",
+        "Image details (↑↓ enter: jump to wasted path, J/K scroll, q or esc closes)",
         area,
         buf,
     );

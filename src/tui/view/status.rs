@@ -62,6 +62,21 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
             spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
         }
     }
+    // Load warnings are easy to miss at the end of the image popup: a
+    // marker on the main screen names the key that lists them.
+    let warnings = s.data.as_ref().map_or(0, |d| d.loaded.image.warnings.len());
+    if warnings > 0 {
+        let key = s
+            .config
+            .keys
+            .keys_label(crate::tui::config::Action::Warnings);
+        let key = key.split(", ").next().unwrap_or("").to_string();
+        let what = if warnings == 1 { "warning" } else { "warnings" };
+        spans.push(Span::styled(
+            format!("  ⚠ {warnings} load {what} ({key})"),
+            t.waste,
+        ));
+    }
     render_title(t, spans, filter_summary(s), area, buf);
 }
 

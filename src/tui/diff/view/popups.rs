@@ -21,17 +21,17 @@ pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buff
     let Some(p) = &s.popup else { return };
     let (title, lines, scroll) = match p {
         DiffPopup::Help { scroll } => (
-            "Help: diff mode (esc closes)".to_string(),
+            "Help: diff mode (q or esc closes)".to_string(),
             help_lines(s),
             *scroll,
         ),
         DiffPopup::Details { idx, scroll } => (
-            "Old and new (esc closes)".to_string(),
+            "Old and new (q or esc closes)".to_string(),
             details_lines(s, data, *idx),
             *scroll,
         ),
         DiffPopup::Summary { scroll } => (
-            "Diff summary: images, config, growth (esc closes)".to_string(),
+            "Diff summary: images, config, growth (q or esc closes)".to_string(),
             summary_lines(s, data),
             *scroll,
         ),
@@ -54,9 +54,11 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (a, name, _, text) in ACTIONS {
         let text = match a {
-            Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => {
-                continue
-            }
+            Action::CycleMode
+            | Action::MarkRange
+            | Action::OnlyWasted
+            | Action::Extract
+            | Action::Warnings => continue,
             Action::Details => "old and new metadata side by side",
             Action::Content => "line diff of old vs new (binary: sizes and hashes)",
             Action::ImageDetails => "both images, config changes, biggest growth",
@@ -402,7 +404,7 @@ fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &
         }
         _ => String::new(),
     };
-    let title = format!("{path}: old → new{info}");
+    let title = format!("{path}: old → new{info} · q/esc closes");
     let inner = popup_frame(s.theme(), &title, area, buf);
     let lines = content_lines(s, cv);
     let scroll = cv

@@ -25,6 +25,23 @@ fn entry_style(t: &Theme, e: &Entry) -> Style {
     }
 }
 
+/// ` -> target` for a symlink (the new side's), with the old target when
+/// it changed: ` -> new (was old)`.
+fn symlink_text(data: &ImagePair, i: u32) -> Option<String> {
+    let target = |a: Option<&crate::tree::Attrs>, tree: &crate::tree::FileTree| {
+        a.filter(|a| a.kind == crate::layer::Kind::Symlink)
+            .map(|a| String::from_utf8_lossy(tree.link(a).unwrap_or_default()).into_owned())
+    };
+    let new = target(data.new_attrs(i), &data.new_side().tree);
+    let old = target(data.old_attrs(i), &data.old.tree);
+    match (old, new) {
+        (Some(o), Some(n)) if o != n => Some(format!(" -> {n} (was {o})")),
+        (_, Some(n)) => Some(format!(" -> {n}")),
+        (Some(o), None) => Some(format!(" -> {o}")),
+        (None, None) => None,
+    }
+}
+
 pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let focused = s.focus == DiffFocus::Tree;
@@ -47,7 +64,8 @@ pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer
         return;
     }
     let w = inner.width as usize;
-    let show_old = w >= 60;
+    // Old and New both fit an 80-column screen's tree pane (50 wide).
+    let show_old = w >= 46;
     let mut header = String::from("S ");
     if show_old {
         header.push_str(&format!("{:>10} ", "Old"));
@@ -112,6 +130,9 @@ pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer
         text.push_str(data.name(r.idx));
         if e.is_dir() {
             text.push('/');
+        }
+        if let Some(link) = symlink_text(data, r.idx) {
+            text.push_str(&link);
         }
         let mut extra = String::new();
         if !e.changed.is_empty() && e.status != Status::Added && e.status != Status::Deleted {
