@@ -678,7 +678,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         &loaded,
         &analysis,
         baseline.as_ref().map(|(l, a)| (l, a)),
-    );
+    )?;
     let units = if c.bytes { Units::Bytes } else { Units::Human };
     let subject = Subject {
         loaded: &loaded,
@@ -742,34 +742,19 @@ fn side_options(args: &LoadArgs, image: &Option<String>, platform: &Option<Strin
     o
 }
 
-/// Load one image, or two in parallel.
+/// Load one image, or two in parallel, without a progress display.
 fn load_pair(
     first: (&Path, LoadOptions),
     second: Option<(&Path, LoadOptions)>,
     show_bars: bool,
 ) -> Result<(Loaded, Option<Loaded>)> {
-    if let Some((p2, _)) = &second {
-        if first.0 == Path::new("-") && *p2 == Path::new("-") {
-            anyhow::bail!("only one side can be read from stdin (-)");
-        }
-    }
     let mut labels = vec![progress::label(first.0)];
     if let Some((p2, _)) = &second {
         labels.push(progress::label(p2));
     }
     progress::with_bars(&labels, show_bars, |bars| {
-        std::thread::scope(|s| {
-            let other = second.map(|(p, o)| s.spawn(move || load::load(p, &o, &bars[1])));
-            let a = load::load(first.0, &first.1, &bars[0]);
-            let b = match other {
-                Some(h) => Some(
-                    h.join()
-                        .map_err(|_| anyhow::anyhow!("loading thread failed"))??,
-                ),
-                None => None,
-            };
-            Ok((a?, b))
-        })
+        let second = second.as_ref().map(|(path, o)| (*path, o, &bars[1]));
+        Ok(load::load_pair((first.0, &first.1, &bars[0]), second)?)
     })
 }
 
@@ -795,11 +780,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     let (old, new, result) = match &d.new {
         Some(newp) => {
             let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
-            let same = *newp == d.old
-                && d.old != Path::new("-")
-                && new_opts.selector.image == old_opts.selector.image
-                && new_opts.selector.platform == old_opts.selector.platform;
-            if same {
+            if load::same_image((&d.old, &old_opts), (newp, &new_opts)) {
                 // The same image on both sides (usually with --from/--to): load it once.
                 let (old, _) = load_pair((&d.old, old_opts), None, bars)?;
                 let r = diff::diff_images(&old, d.from, &old, d.to);
@@ -861,18 +842,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     if !d.exit_code {
         return Ok(ExitCode::SUCCESS);
     }
-    let differ = if filter.is_active() {
-        let keep = result.tree.keep_mask(&filter);
-        result
-            .tree
-            .entries
-            .iter()
-            .zip(keep)
-            .any(|(e, k)| k && e.status != layerscope::tree::Status::Unchanged)
-    } else {
-        !result.is_identical()
-    };
-    Ok(if differ {
+    Ok(if result.differs(&filter) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -893,9 +863,7 @@ fn run_diff_tui(
             if d.old == Path::new("-") && newp == Path::new("-") {
                 anyhow::bail!("only one side can be read from stdin (-)");
             }
-            let same = *newp == d.old
-                && new_opts.selector.image == old_opts.selector.image
-                && new_opts.selector.platform == old_opts.selector.platform;
+            let same = load::same_image((&d.old, &old_opts), (newp, &new_opts));
             // The same image on both sides (usually with --from/--to): load it once.
             let new = (!same).then(|| (newp.clone(), new_opts));
             (new, d.from, d.to)

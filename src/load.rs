@@ -39,6 +39,40 @@ pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loa
     load_opened(opened, opts, progress)
 }
 
+/// One side of a comparison: where, how, and its progress.
+pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
+
+/// Load one image, or two in parallel (a diff's sides, a CI baseline).
+/// Both sides cannot be stdin: that is refused before anything is read.
+pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
+    if let Some((p2, _, _)) = second {
+        if first.0 == Path::new("-") && p2 == Path::new("-") {
+            return Err(Error::Usage(
+                "only one side can be read from stdin (-)".into(),
+            ));
+        }
+    }
+    std::thread::scope(|s| {
+        let other = second.map(|(p, o, pr)| s.spawn(move || load(p, o, pr)));
+        let a = load(first.0, first.1, first.2);
+        let b = match other {
+            // A panic on the other thread is a bug: let it surface as one.
+            Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),
+            None => None,
+        };
+        Ok((a?, b))
+    })
+}
+
+/// Do both sides name the same image (the same path, not stdin, the same
+/// selection)? Then a comparison loads it once.
+pub fn same_image(a: (&Path, &LoadOptions), b: (&Path, &LoadOptions)) -> bool {
+    a.0 == b.0
+        && a.0 != Path::new("-")
+        && a.1.selector.image == b.1.selector.image
+        && a.1.selector.platform == b.1.selector.platform
+}
+
 /// Load the selected image of an opened archive or layout directory.
 pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
     let origin = Origin::path(

@@ -5,7 +5,6 @@
 
 use super::layer_view::{NameOrder, VersionTable};
 use crate::analysis::{analyse, Analysis};
-use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -55,14 +54,7 @@ impl ImageData {
             s.push_str(&String::from_utf8_lossy(tree.name(id)));
             paths.push(&s);
             lower.push_lower_cased(&s);
-            let vs = &tree.node(id).versions;
-            let final_live = vs.last().is_some_and(|v| v.is_live());
-            for (i, v) in vs.iter().enumerate() {
-                let Some(a) = tree.attrs_of(v) else { continue };
-                if a.kind == Kind::File && !(final_live && i + 1 == vs.len()) {
-                    wasted[id as usize] += a.size;
-                }
-            }
+            wasted[id as usize] = crate::analysis::node_waste(tree, id);
         }
         let names = NameOrder::build(tree);
         let versions = VersionTable::build(tree);

@@ -154,12 +154,11 @@ impl DiffState {
             PathFilter::new(&[], statuses)?;
             self.filter.statuses = [false; 5];
             for s in statuses.iter().flat_map(|s| s.split(',')) {
-                let i = match s.trim().to_ascii_lowercase().as_str() {
-                    "added" | "add" | "a" | "+" => 0,
-                    "modified" | "changed" | "modify" | "~" => 1,
-                    "deleted" | "removed" | "delete" | "d" | "-" => 2,
-                    "metadata" | "meta" | "m" => 3,
-                    _ => continue,
+                // The toggles follow `Status::ALL`'s order.
+                let Some(i) = Status::parse_change(s)
+                    .and_then(|st| Status::ALL.iter().position(|&x| x == st))
+                else {
+                    continue;
                 };
                 self.filter.statuses[i] = true;
             }

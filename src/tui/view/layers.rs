@@ -14,19 +14,6 @@ pub fn body_height(area: Rect) -> usize {
     area.height.saturating_sub(2) as usize
 }
 
-/// Does the layer ship much waste? At least 1 MiB of bytes not in the
-/// final tree, or at least 16 KiB that are a quarter of the layer: a
-/// quarter alone marked an 84-byte layer, which is not "much".
-pub fn wasteful(reclaimable: u64, layer_bytes: u64) -> bool {
-    reclaimable >= WASTEFUL_BYTES
-        || (reclaimable >= WASTEFUL_FLOOR && reclaimable.saturating_mul(4) >= layer_bytes)
-}
-
-/// Waste that marks a layer whatever its size.
-pub const WASTEFUL_BYTES: u64 = 1 << 20;
-/// Waste below which a layer is never marked.
-pub const WASTEFUL_FLOOR: u64 = 16 << 10;
-
 /// The layer shown at screen row `y`.
 pub fn layer_at(s: &AppState, area: Rect, y: u16) -> Option<usize> {
     if y <= area.y || y + 1 >= area.bottom() {
@@ -74,7 +61,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         .take(inner.height as usize)
     {
         let fig = data.analysis.layers.get(i);
-        let waste = fig.is_some_and(|f| wasteful(f.reclaimable_bytes, l.size_bytes));
+        let waste = fig.is_some_and(|f| f.is_wasteful(l.size_bytes));
         let mark = if from == Some(i) {
             "A"
         } else if from.is_some() && i == s.layer {

@@ -255,39 +255,9 @@ fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
 
 /// Other paths that are hardlinks to the same content as `id`.
 pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
-    let Some(data) = &s.data else {
-        return Vec::new();
-    };
-    let tree = &data.loaded.tree;
-    let layer = s.info.layer;
-    let Some(a) = tree.attrs_at(id, layer) else {
-        return Vec::new();
-    };
-    let target = match (a.kind, tree.link(a)) {
-        (Kind::Hardlink, Some(l)) => tree.lookup(l),
-        (Kind::File, _) => Some(id),
-        _ => None,
-    };
-    let Some(target) = target else {
-        return Vec::new();
-    };
-    let tpath = tree.path_bytes(target);
-    let mut group: Vec<NodeId> = tree
-        .ids()
-        .filter(|&o| {
-            tree.attrs_at(o, layer).is_some_and(|oa| {
-                oa.kind == Kind::Hardlink
-                    && tree
-                        .link(oa)
-                        .is_some_and(|l| tree.lookup(l) == Some(target) || l == &tpath[..])
-            })
-        })
-        .collect();
-    if group.is_empty() {
-        return group;
-    }
-    group.insert(0, target);
-    group
+    s.data
+        .as_ref()
+        .map_or_else(Vec::new, |d| d.loaded.tree.hardlink_group(id, s.info.layer))
 }
 
 pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Line<'static>> {
