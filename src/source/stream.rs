@@ -115,9 +115,12 @@ pub(crate) fn receive(
                 }
                 let kind = entry.header().entry_type();
                 let name = clean_member_name(&String::from_utf8_lossy(&entry.path_bytes()));
-                let layer_like = name
-                    .as_deref()
-                    .is_some_and(|n| n.ends_with("/layer.tar") || n.starts_with("blobs/"));
+                // Layers are `ID/layer.tar` (docker), `blobs/sha256/HEX`
+                // (Docker 25+, OCI) or `HEX.tar` (podman's docker-archive):
+                // whatever is not JSON is sniffed.
+                let layer_like = name.as_deref().is_some_and(|n| {
+                    !n.ends_with(".json") && !matches!(n, "repositories" | "oci-layout")
+                });
                 let Some(name) = name.filter(|_| layer_like && kind.is_file()) else {
                     io::copy(&mut entry, &mut io::sink())?;
                     continue;
