@@ -127,9 +127,12 @@ pub(crate) fn receive(
                     return Err(io::Error::other("cancelled"));
                 }
                 let name = clean_member_name(&String::from_utf8_lossy(&h.path));
-                let layer_like = name
-                    .as_deref()
-                    .is_some_and(|n| n.ends_with("/layer.tar") || n.starts_with("blobs/"));
+                // Layers are `ID/layer.tar` (docker), `blobs/sha256/HEX`
+                // (Docker 25+, OCI) or `HEX.tar` (podman's docker-archive):
+                // whatever is not JSON is sniffed.
+                let layer_like = name.as_deref().is_some_and(|n| {
+                    !n.ends_with(".json") && !matches!(n, "repositories" | "oci-layout")
+                });
                 let is_file =
                     h.entry_type == crate::tarstream::EntryType::File && h.sparse.is_none();
                 let Some(name) = name.filter(|_| layer_like && is_file) else {
