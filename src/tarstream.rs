@@ -12,7 +12,8 @@
 //! a PAX record that does not parse, a GNU long name together with a PAX path,
 //! two metadata headers of one kind before an entry, a global PAX header that
 //! sets a path or size, a lone zero block followed by more data, and a valid
-//! header after the end-of-archive marker (GNU tar with `-i` reads it).
+//! header after the end-of-archive marker (GNU tar with `-i` reads it), but
+//! for eStargz's table of contents, which that format puts there by design.
 //!
 //! Errors are `io::Error`s of kind `InvalidData` with a one-line message; the
 //! callers add the file and layer.
@@ -660,7 +661,12 @@ impl<R: Skip> Reader<R> {
             total += n as u64;
             let nz = block[..n].iter().filter(|&&b| b != 0).count() as u64;
             data += nz;
-            if n == BLOCK && nz > 0 && verify_checksum(&block).is_ok() {
+            // eStargz layers put their table of contents after the end
+            // marker on purpose (GNU tar and Go's archive/tar stop before
+            // it, as we do): a known format, not an ambiguity, so it only
+            // counts as trailing data.
+            let estargz_toc = block.starts_with(b"stargz.index.json\0");
+            if n == BLOCK && nz > 0 && !estargz_toc && verify_checksum(&block).is_ok() {
                 return Err(bad(format!(
                     "a tar header at byte {at}, after the end-of-archive marker (some tar readers read on)"
                 )));
