@@ -160,7 +160,14 @@ fn load_inner(
             continue;
         }
         total += store.size(&l.member)?;
-        if let Some(what) = unsupported_compression(store, &l.member)? {
+        // Sniffed from local members only: on a registry each open is a
+        // request (the pipeline still refuses what it cannot decode).
+        let local = store.parallelism().is_none();
+        if let Some(what) = local
+            .then(|| unsupported_compression(store, &l.member))
+            .transpose()?
+            .flatten()
+        {
             return Err(Error::Format {
                 path: display,
                 msg: format!(

@@ -106,7 +106,7 @@ fn man_pages_for_the_program_and_each_command() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "layerscope: man: no command \"nope\" (commands: report, ci, diff, extract, completions, man)\n"
+        "layerscope: man: no command \"nope\" (commands: report, ci, diff, extract, completions, man, cache)\n"
     );
 }
 
