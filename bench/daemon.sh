@@ -25,6 +25,8 @@ cleanup() {
 	for k in docker podman; do "$here/scripts/services.sh" stop "$k" "$tmp/$k" || true; done
 	rm -rf "$tmp"
 }
+# KINDS="docker" to leave podman out (each engine keeps its own copy of the image).
+kinds=${KINDS:-docker podman}
 trap cleanup EXIT
 img=${1:-}
 if [ -z "$img" ]; then
@@ -42,7 +44,7 @@ printf '%-8s %-34s %8s %8s %8s\n' daemon what "wall s" "CPU s" "first B"
 
 best() { sort -n | head -1; }
 
-for kind in docker podman; do
+for kind in $kinds; do
 	case $kind in
 	docker) command -v dockerd >/dev/null || continue ;;
 	podman) command -v podman >/dev/null || continue ;;

@@ -3,7 +3,10 @@
 //! Builds a few valid synthetic archives, then mutates them for a chosen time:
 //! raw byte edits (truncate, flip, splice, duplicate a chunk) and structural
 //! edits (drop/duplicate/reorder outer members, edit manifest JSON, flip or
-//! truncate bytes inside a decompressed layer and recompress it). Each input is
+//! truncate bytes inside a decompressed layer and recompress it, put a crafted
+//! tar entry into a layer or the outer archive: GNU and PAX sparse files, PAX
+//! records whose values hold newlines, long names declared small, exact or
+//! huge; see `crafted_entry`). Each input is
 //! loaded (with and without verification), analysed, rendered, read back and
 //! extracted; a panic, a multi-line error or a hang is a finding, and the input
 //! is saved under `--out`. Stack overflows and aborts kill the process: the
@@ -264,7 +267,9 @@ fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let i = rng.below(ms.len() as u64) as usize;
-    match rng.below(8) {
+    match rng.below(13) {
+        8 => nest_index(rng, &mut ms)?,
+        9 | 10 => odd_layer(rng, &mut ms)?,
         0 => {
             ms.remove(i);
         }
@@ -314,6 +319,33 @@ fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
                 synth::compress(&inner, c)
             };
         }
+        11 | 12 => {
+            // put a crafted entry (sparse, PAX with newlines, long names)
+            // into a layer, or into the outer archive itself
+            let big: Vec<usize> = (0..ms.len()).filter(|&k| ms[k].data.len() >= 512).collect();
+            if big.is_empty() || rng.chance(0.2) {
+                let mut outer = pack(&ms);
+                let at = rng.below(outer.len() as u64 / 512 + 1) as usize * 512;
+                let at = at.min(outer.len());
+                let e = crafted_entry(rng);
+                outer.splice(at..at, e);
+                return Some(outer);
+            }
+            let k = *rng.pick(&big);
+            let (c, mut inner) = match decompress(&ms[k].data) {
+                Some(x) => x,
+                None => (Compression::None, ms[k].data.clone()),
+            };
+            let at = rng.below(inner.len() as u64 / 512 + 1) as usize * 512;
+            let at = at.min(inner.len());
+            let e = crafted_entry(rng);
+            inner.splice(at..at, e);
+            ms[k].data = if c == Compression::None {
+                inner
+            } else {
+                synth::compress(&inner, c)
+            };
+        }
         _ => {
             // rename a member onto another name
             let j = rng.below(ms.len() as u64) as usize;
@@ -321,6 +353,333 @@ fn structural_mutation(rng: &mut XorShift64, input: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(pack(&ms))
+}
+
+// ---------------------------------------------------------------------------
+// Crafted tar entries (issue #12): sparse files, PAX records with newlines,
+// long names, each with sizes that are right, wrong, or huge
+// ---------------------------------------------------------------------------
+
+/// An octal field, or base-256 when the value does not fit.
+fn num_field(f: &mut [u8], v: u64) {
+    let s = format!("{:0w$o}\0", v, w = f.len() - 1);
+    if s.len() == f.len() {
+        f.copy_from_slice(s.as_bytes());
+    } else {
+        f.fill(0);
+        let n = f.len();
+        f[n - 8..].copy_from_slice(&v.to_be_bytes());
+        f[0] = 0x80;
+    }
+}
+
+fn raw_header(name: &[u8], flag: u8, size: u64, gnu: bool) -> [u8; 512] {
+    let mut b = [0u8; 512];
+    let n = name.len().min(100);
+    b[..n].copy_from_slice(&name[..n]);
+    num_field(&mut b[100..108], 0o644);
+    num_field(&mut b[108..116], 0);
+    num_field(&mut b[116..124], 0);
+    num_field(&mut b[124..136], size);
+    num_field(&mut b[136..148], 1_700_000_000);
+    b[156] = flag;
+    b[257..265].copy_from_slice(if gnu { b"ustar  \0" } else { b"ustar\x0000" });
+    seal(&mut b);
+    b
+}
+
+fn seal(b: &mut [u8; 512]) {
+    b[148..156].copy_from_slice(b"        ");
+    let sum: u64 = b.iter().map(|&x| u64::from(x)).sum();
+    b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+}
+
+fn pad512(v: &mut Vec<u8>) {
+    v.resize(v.len().div_ceil(512) * 512, 0);
+}
+
+/// A PAX record; sometimes with a wrong length.
+fn pax_record(rng: &mut XorShift64, k: &str, v: &[u8]) -> Vec<u8> {
+    let rest = 1 + k.len() + 1 + v.len() + 1;
+    let mut len = rest + 1;
+    while len.to_string().len() + rest != len {
+        len = len.to_string().len() + rest;
+    }
+    if rng.chance(0.1) {
+        len = (len as u64).saturating_add(rng.below(5)).saturating_sub(2) as usize;
+    }
+    let mut r = format!("{len} {k}=").into_bytes();
+    r.extend_from_slice(v);
+    r.push(b'\n');
+    r
+}
+
+fn some_size(rng: &mut XorShift64) -> u64 {
+    match rng.below(5) {
+        0 => rng.below(4096),
+        1 => 1 << 30,
+        2 => 1_000_000_000_000,
+        3 => u64::MAX >> rng.below(4),
+        _ => rng.below(1 << 22),
+    }
+}
+
+fn crafted_entry(rng: &mut XorShift64) -> Vec<u8> {
+    let name = format!("fz/{}", rng.below(1000));
+    let data = synth::pseudo_bytes(rng.next_u64(), rng.below(3000) as usize);
+    let mut out = Vec::new();
+    match rng.below(4) {
+        0 => {
+            // GNU sparse (type S), maybe with extension blocks
+            let n = rng.below(30) as usize;
+            let real = if rng.chance(0.5) {
+                some_size(rng)
+            } else {
+                1 << 21
+            };
+            let mut chunks = Vec::new();
+            let mut off = 0u64;
+            for _ in 0..n {
+                off = off.saturating_add(rng.below(1 << 20));
+                chunks.push((off, rng.below(600)));
+                off = off.saturating_add(chunks.last().map_or(0, |c| c.1));
+            }
+            let stored: u64 = chunks.iter().map(|c| c.1).sum();
+            let stored = if rng.chance(0.8) {
+                stored
+            } else {
+                rng.below(5000)
+            };
+            let mut h = raw_header(name.as_bytes(), b'S', stored, true);
+            for (i, (o, l)) in chunks.iter().take(4).enumerate() {
+                num_field(&mut h[386 + 24 * i..398 + 24 * i], *o);
+                num_field(&mut h[398 + 24 * i..410 + 24 * i], *l);
+            }
+            num_field(&mut h[483..495], real);
+            h[482] = u8::from(chunks.len() > 4);
+            seal(&mut h);
+            out.extend_from_slice(&h);
+            let rest: Vec<_> = chunks.iter().skip(4).collect();
+            let groups: Vec<_> = rest.chunks(21).collect();
+            for (g, grp) in groups.iter().enumerate() {
+                let mut ext = [0u8; 512];
+                for (i, (o, l)) in grp.iter().enumerate() {
+                    num_field(&mut ext[24 * i..24 * i + 12], *o);
+                    num_field(&mut ext[24 * i + 12..24 * i + 24], *l);
+                }
+                ext[504] = u8::from(g + 1 < groups.len());
+                out.extend_from_slice(&ext);
+            }
+            let mut body = synth::pseudo_bytes(rng.next_u64(), stored.min(1 << 16) as usize);
+            pad512(&mut body);
+            out.extend(body);
+        }
+        1 => {
+            // PAX sparse 0.0 / 0.1 / 1.0
+            let n = rng.below(6);
+            let real = if rng.chance(0.5) {
+                some_size(rng)
+            } else {
+                1 << 21
+            };
+            let chunks: Vec<(u64, u64)> = (0..n).map(|i| (i << 19, rng.below(700))).collect();
+            let stored: u64 = chunks.iter().map(|c| c.1).sum();
+            let mut recs = Vec::new();
+            let mut body = synth::pseudo_bytes(rng.next_u64(), stored as usize);
+            let version = rng.below(3);
+            match version {
+                0 => {
+                    recs.extend(pax_record(
+                        rng,
+                        "GNU.sparse.size",
+                        real.to_string().as_bytes(),
+                    ));
+                    for (o, l) in &chunks {
+                        recs.extend(pax_record(
+                            rng,
+                            "GNU.sparse.offset",
+                            o.to_string().as_bytes(),
+                        ));
+                        recs.extend(pax_record(
+                            rng,
+                            "GNU.sparse.numbytes",
+                            l.to_string().as_bytes(),
+                        ));
+                    }
+                }
+                1 => {
+                    recs.extend(pax_record(
+                        rng,
+                        "GNU.sparse.size",
+                        real.to_string().as_bytes(),
+                    ));
+                    let map: Vec<String> = chunks
+                        .iter()
+                        .flat_map(|(o, l)| [o.to_string(), l.to_string()])
+                        .collect();
+                    recs.extend(pax_record(rng, "GNU.sparse.map", map.join(",").as_bytes()));
+                }
+                _ => {
+                    recs.extend(pax_record(rng, "GNU.sparse.major", b"1"));
+                    recs.extend(pax_record(rng, "GNU.sparse.minor", b"0"));
+                    recs.extend(pax_record(rng, "GNU.sparse.name", name.as_bytes()));
+                    recs.extend(pax_record(
+                        rng,
+                        "GNU.sparse.realsize",
+                        real.to_string().as_bytes(),
+                    ));
+                    let mut map = format!("{}\n", chunks.len()).into_bytes();
+                    for (o, l) in &chunks {
+                        map.extend(format!("{o}\n{l}\n").into_bytes());
+                    }
+                    pad512(&mut map);
+                    map.extend(body);
+                    body = map;
+                }
+            }
+            let mut p = raw_header(b"PaxHeaders/x", b'x', recs.len() as u64, false).to_vec();
+            pad512(&mut recs);
+            p.extend(recs);
+            out.extend(p);
+            out.extend_from_slice(&raw_header(name.as_bytes(), b'0', body.len() as u64, false));
+            pad512(&mut body);
+            out.extend(body);
+        }
+        2 => {
+            // PAX records whose values hold newlines, hiding a size or path
+            let mut recs = pax_record(rng, "comment", b"x\n20 size=0\n");
+            let keys = ["size", "path", "linkpath", "mtime", "uid"];
+            let k = *rng.pick(&keys);
+            let v = match k {
+                "size" => some_size(rng).to_string().into_bytes(),
+                "path" | "linkpath" => b"etc/shadow\nsecond line".to_vec(),
+                _ => b"12\n".to_vec(),
+            };
+            recs.extend(pax_record(rng, k, &v));
+            let flag = if rng.chance(0.2) { b'g' } else { b'x' };
+            out.extend_from_slice(&raw_header(b"PaxHeaders/x", flag, recs.len() as u64, false));
+            pad512(&mut recs);
+            out.extend(recs);
+            out.extend_from_slice(&raw_header(name.as_bytes(), b'0', data.len() as u64, false));
+            let mut d = data;
+            pad512(&mut d);
+            out.extend(d);
+        }
+        _ => {
+            // GNU long name / link, declared small, exact or huge
+            let value = vec![b'n'; rng.below(70_000) as usize + 1];
+            let declared = match rng.below(3) {
+                0 => value.len() as u64 + 1,
+                1 => some_size(rng),
+                _ => rng.below(200),
+            };
+            let flag = if rng.chance(0.5) { b'L' } else { b'K' };
+            out.extend_from_slice(&raw_header(b"././@LongLink", flag, declared, true));
+            let mut v = value;
+            v.push(0);
+            pad512(&mut v);
+            out.extend(v);
+            out.extend_from_slice(&raw_header(name.as_bytes(), b'0', data.len() as u64, true));
+            let mut d = data;
+            pad512(&mut d);
+            out.extend(d);
+        }
+    }
+    out
+}
+
+/// Wrap index.json in new indexes, each listing the one below 1 to 40
+/// times (issue #12: nested indexes fanning out).
+fn nest_index(rng: &mut XorShift64, ms: &mut Vec<MemberData>) -> Option<()> {
+    let k = ms.iter().position(|m| m.name == b"index.json")?;
+    for _ in 0..1 + rng.below(4) {
+        let inner = ms[k].data.clone();
+        let hex = synth::sha256_hex(&inner);
+        let times = 1 + rng.below(40) as usize;
+        let desc = synth::Descriptor::new(
+            "application/vnd.oci.image.index.v1+json",
+            &hex,
+            inner.len() as u64,
+        );
+        ms[k].data = synth::oci_index_json(&vec![desc; times]);
+        ms.push(MemberData {
+            name: format!("blobs/sha256/{hex}").into_bytes(),
+            kind: tar::EntryType::Regular,
+            link: None,
+            data: inner,
+        });
+    }
+    Some(())
+}
+
+/// Replace a layer's tar with one holding the entries tar readers disagree
+/// on: PAX records whose values hold newlines (and a `size` record), long
+/// GNU names and PAX paths, then the original entries (issue #12).
+fn odd_layer(rng: &mut XorShift64, ms: &mut [MemberData]) -> Option<()> {
+    let layers: Vec<usize> = (0..ms.len())
+        .filter(|&k| ms[k].data.len() >= 1024 && !ms[k].name.ends_with(b".json"))
+        .collect();
+    if layers.is_empty() {
+        return None;
+    }
+    let k = *rng.pick(&layers);
+    let (c, inner) = decompress(&ms[k].data).unwrap_or((Compression::None, ms[k].data.clone()));
+    let mut b = tar::Builder::new(Vec::new());
+    for _ in 0..1 + rng.below(3) {
+        let body = vec![b'x'; rng.below(2000) as usize];
+        match rng.below(4) {
+            0 => {
+                let key = *rng.pick(&["path", "linkpath", "size", "comment", "uname"]);
+                let value: Vec<u8> = match rng.below(3) {
+                    0 => b"etc/shadow\nsize=1024".to_vec(),
+                    1 => format!("{}", rng.below(5000)).into_bytes(),
+                    _ => b"a\n20 path=decoy\n".to_vec(),
+                };
+                b.append_pax_extensions([(key, &value[..])]).ok()?;
+                let mut h = tar::Header::new_ustar();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_path("etc/shadow").ok()?;
+                h.set_cksum();
+                b.append(&h, &body[..]).ok()?;
+            }
+            1 | 2 => {
+                let most = if rng.chance(0.2) { 200_000 } else { 5_000 };
+                let len = 100 + rng.below(most) as usize;
+                // Components of 200 bytes: long, not deep (a 1,300-deep
+                // tree extracts in seconds, but minutes on a loaded machine).
+                let name: String = (0..len)
+                    .map(|i| if i % 200 == 199 { '/' } else { 'n' })
+                    .collect();
+                let mut h = tar::Header::new_gnu();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                b.append_data(&mut h, name.trim_end_matches('/'), &body[..])
+                    .ok()?;
+            }
+            _ => {
+                // Deep but not 30,000 deep: extraction by path is quadratic in depth
+                // (the openat rewrite on branch extract removes that).
+                let path = "p/".repeat(1 + rng.below(500) as usize);
+                b.append_pax_extensions([("path", path.as_bytes())]).ok()?;
+                let mut h = tar::Header::new_ustar();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_path("short").ok()?;
+                h.set_cksum();
+                b.append(&h, &body[..]).ok()?;
+            }
+        }
+    }
+    let mut out = b.into_inner().ok()?;
+    out.extend_from_slice(&inner);
+    ms[k].data = if c == Compression::None {
+        out
+    } else {
+        synth::compress(&out, c)
+    };
+    Some(())
 }
 
 fn mutate(rng: &mut XorShift64, seeds: &[(String, Vec<u8>)]) -> Vec<u8> {

@@ -6,7 +6,9 @@
 #
 # The first frame is the loading screen; loading goes on in the background.
 set -euo pipefail
-img=$(realpath "${1:?usage: scripts/first-frame.sh IMAGE [RUNS]}")
+img=${1:?usage: scripts/first-frame.sh IMAGE [RUNS]}
+# A reference (registry://…) is passed as it is.
+[ -e "$img" ] && img=$(realpath "$img")
 runs=${2:-5}
 bin=${LAYERSCOPE:-$(cd "$(dirname "$0")/.." && pwd)/target/release/layerscope}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }

@@ -45,7 +45,7 @@ shot() {
   SOCK="layerscope-shots-$$-$name"
   t -f /dev/null new-session -d -s shot -x "$COLS" -y "$ROWS" \
     "env -u CI TERM=xterm-256color XDG_CONFIG_HOME=/nonexistent $BIN ${ARGS:-$IMAGE}; sleep 60"
-  wait_for "${READY:-Layers 6/6}"
+  wait_for "${READY:-Layer 5 of 0–5}"
   for k in "$@"; do
     t send-keys -t shot "$k"
     if [ "$k" = Escape ]; then sleep 0.3; else sleep 0.05; fi
@@ -65,7 +65,7 @@ shot file-details "Timeline" : C-u /etc/ssl/certs/ca-certificates.crt Enter d
 shot content "bytes 0" : C-u /var/lib/dpkg/status Enter o
 shot range-compare "net change layer 1" k k k k m j j j
 shot filter "filter: regex" f l i b Enter s
-shot help "Help (esc closes" "?"
+shot help "Help (q or esc closes" "?"
 
 # Diff mode: the sample against its next build (examples/gen.rs sample-v2).
 cargo build --quiet --example gen

@@ -76,6 +76,9 @@ stop/*)
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	rm -f "$pidfile"
+	# overlay storage leaves its mounts behind; only those under DIR.
+	awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || true; done
 	exit 0
 	;;
 *)

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::layer::Kind;
 use crate::load::Loaded;
-use crate::tree::{NodeId, Status};
+use crate::tree::{FileTree, NodeId, Status};
 
 /// dive's figures, computed with dive's definitions.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -58,7 +58,21 @@ pub struct LayerFigures {
     pub reclaimable_bytes: u64,
 }
 
+/// Waste that marks a layer as wasteful whatever its size.
+pub const WASTEFUL_BYTES: u64 = 1 << 20;
+/// Waste below which a layer is never marked.
+pub const WASTEFUL_FLOOR: u64 = 16 << 10;
+
 impl LayerFigures {
+    /// Does the layer ship much waste? At least 1 MiB of bytes not in the
+    /// final tree, or at least 16 KiB that are a quarter of the layer's
+    /// `layer_bytes`: a quarter alone marked an 84-byte layer, which is not
+    /// "much".
+    pub fn is_wasteful(&self, layer_bytes: u64) -> bool {
+        let r = self.reclaimable_bytes;
+        r >= WASTEFUL_BYTES || (r >= WASTEFUL_FLOOR && r.saturating_mul(4) >= layer_bytes)
+    }
+
     pub fn tally(&self, s: Status) -> Tally {
         match s {
             Status::Added => self.added,
@@ -334,4 +348,19 @@ fn layer_figures(img: &Loaded) -> Vec<LayerFigures> {
         }
     }
     out
+}
+
+/// Bytes a path wastes: every version of it shipped as a regular file that
+/// the final tree no longer holds (overwritten or deleted later).
+pub fn node_waste(tree: &FileTree, id: NodeId) -> u64 {
+    let vs = &tree.node(id).versions;
+    let final_live = vs.last().is_some_and(|v| v.is_live());
+    let mut wasted = 0u64;
+    for (i, v) in vs.iter().enumerate() {
+        let Some(a) = tree.attrs_of(v) else { continue };
+        if a.kind == Kind::File && !(final_live && i + 1 == vs.len()) {
+            wasted = wasted.saturating_add(a.size);
+        }
+    }
+    wasted
 }

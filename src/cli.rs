@@ -1,5 +1,8 @@
 //! Command-line arguments and the thin glue from them to the library.
 
+mod progress;
+mod shell;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,9 +16,16 @@ use layerscope::load::{self, LoadOptions, Loaded, Progress};
 use layerscope::report::{self, Subject, Units};
 use layerscope::source::SourceKind;
 
+/// The package version, and the git commit when built from a checkout (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("LAYERSCOPE_VERSION_SUFFIX"));
+
 /// Look inside container images: layers, changes, wasted space, diffs, CI gates.
 #[derive(Parser, Debug)]
-#[command(name = "layerscope", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "layerscope",
+    version = VERSION,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,6 +51,26 @@ enum Command {
     Diff(Box<DiffArgs>),
     /// Extract a file or directory of the merged tree (`/` for all) into a directory.
     Extract(ExtractArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of layerscope, or of one command (`man report`).
+    Man {
+        /// A command: report, ci, diff, extract, completions.
+        command: Option<String>,
+    },
+    /// Manage the registry blob cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// Remove the least recently used blobs until the cache fits --cache-size
+    /// (`--cache-size 0` empties it).
+    Prune,
 }
 
 #[derive(Args, Debug)]
@@ -105,11 +135,78 @@ pub struct LoadArgs {
     /// Refuse entries whose path is longer than this many bytes.
     #[arg(long, global = true, default_value_t = 65536)]
     max_path_bytes: usize,
+    /// Refuse images with more entries than this in all layers together
+    /// (a layer listed twice counts twice).
+    #[arg(long, global = true, default_value_t = 20_000_000)]
+    max_total_entries: u64,
     /// Refuse stdin, pipes and devices (and what a compressed archive
     /// inflates to) beyond this size, e.g. 100GiB; they are copied to a
     /// temporary file first.
     #[arg(long, global = true, value_name = "SIZE", default_value = "32GiB", value_parser = parse_size_arg)]
     max_input_bytes: u64,
+    /// No progress bars (they are drawn only on a terminal, on stderr, for
+    /// loads that take a while).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How registries are reached (`registry://REF`).
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Registry credentials (else those of docker login / podman login).
+    #[arg(long, global = true, value_name = "USER:PASSWORD")]
+    creds: Option<String>,
+    /// Read USER:PASSWORD from this file (keeps the secret out of `ps`).
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "creds")]
+    creds_file: Option<PathBuf>,
+    /// Reach this registry without verifying TLS, or over plain HTTP (repeatable).
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+    /// Verify registries' TLS certificates; --tls-verify=false trusts any.
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1,
+          default_value_t = true, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    tls_verify: bool,
+    /// Also trust the CA certificates (*.crt, *.pem) in DIR (repeatable).
+    #[arg(long, global = true, value_name = "DIR")]
+    cert_dir: Vec<PathBuf>,
+    /// Cap on the registry blob cache ($XDG_CACHE_HOME/layerscope); 0 disables it.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "10GiB", value_parser = parse_size_arg)]
+    cache_size: u64,
+    /// A registry download that receives nothing for this long fails.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    registry_timeout: u64,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> layerscope::source::registry::Options {
+        let mut o = layerscope::source::registry::Options {
+            insecure_registries: self.insecure_registry.clone(),
+            tls_verify: self.tls_verify,
+            cert_dirs: self.cert_dir.clone(),
+            stall_timeout: std::time::Duration::from_secs(self.registry_timeout.max(1)),
+            creds_file: self.creds_file.clone(),
+            ..Default::default()
+        };
+        o.creds = self
+            .creds
+            .as_ref()
+            .map(|c| layerscope::source::registry::Credential {
+                username: c.split_once(':').map_or(c.as_str(), |p| p.0).to_string(),
+                secret: c.split_once(':').map_or("", |p| p.1).to_string(),
+                origin: "--creds".into(),
+            });
+        o.cache = if self.cache_size == 0 {
+            None
+        } else {
+            o.cache.map(|c| {
+                layerscope::source::registry::Cache::new(c.root().to_path_buf(), self.cache_size)
+            })
+        };
+        o
+    }
 }
 
 fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
@@ -131,7 +228,9 @@ impl LoadArgs {
         o.scan.hash_layers = matches!(hash, Hash::All | Hash::Layers);
         o.scan.max_entries = self.max_entries;
         o.scan.max_path_bytes = self.max_path_bytes;
+        o.scan.max_total_entries = self.max_total_entries;
         o.source.kind = self.source.map(SourceArg::kind);
+        o.source.registry = self.registry.options();
         o.open.max_input_bytes = self.max_input_bytes;
         o
     }
@@ -357,8 +456,10 @@ fn sample_image() -> Result<PathBuf> {
 }
 
 pub fn load_image(path: &Path, args: &LoadArgs) -> Result<(Loaded, Analysis)> {
-    let progress = Progress::default();
-    let loaded = load::load(path, &args.options(), &progress)?;
+    let show = progress::wanted(args.quiet);
+    let loaded = progress::with_bars(&[progress::label(path)], show, |p| {
+        load::load(path, &args.options(), &p[0])
+    })?;
     let analysis = analyse(&loaded);
     Ok((loaded, analysis))
 }
@@ -444,6 +545,15 @@ pub fn run() -> Result<ExitCode> {
         Some(Command::Ci(c)) => run_ci(&c, &cli.load),
         Some(Command::Diff(d)) => run_diff(&d, &cli.load, cli.config.as_deref()),
         Some(Command::Extract(x)) => run_extract(&x, &cli.load),
+        Some(Command::Cache(CacheCommand::Prune)) => run_cache_prune(&cli.load.registry),
+        Some(Command::Completions { shell: sh }) => {
+            shell::completions(sh)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { command }) => {
+            shell::man(command.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let image = match cli.image {
                 Some(p) => p,
@@ -466,6 +576,28 @@ pub fn run() -> Result<ExitCode> {
             run_tui(&image, &cli.load, cli.config.as_deref())
         }
     }
+}
+
+fn run_cache_prune(args: &RegistryArgs) -> Result<ExitCode> {
+    let Some(dir) = layerscope::source::registry::Cache::default_dir() else {
+        anyhow::bail!("no cache directory: set XDG_CACHE_HOME or HOME");
+    };
+    let cache = layerscope::source::registry::Cache::new(dir.clone(), args.cache_size);
+    let p = cache
+        .prune(args.cache_size)
+        .with_context(|| format!("pruning {}", dir.display()))?;
+    write_out(
+        None,
+        &format!(
+            "removed {} blobs ({} bytes); kept {} blobs ({} bytes) in {}\n",
+            p.removed,
+            p.removed_bytes,
+            p.kept,
+            p.kept_bytes,
+            dir.display()
+        ),
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
@@ -518,6 +650,9 @@ fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
 
 fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     let rules = layerscope::ci::RuleSet::resolve(c.ci_config.as_deref(), &c.rules.overrides())?;
+    for w in &rules.warnings {
+        eprintln!("layerscope: warning: {}", layerscope::error::clean(w));
+    }
     let (loaded, analysis, baseline) = match &c.baseline {
         None => {
             let (l, a) = load_image(&c.image, load_args)?;
@@ -528,6 +663,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
             let (new, old) = load_pair(
                 (&c.image, load_args.options()),
                 Some((b.as_path(), base_opts)),
+                progress::wanted(load_args.quiet),
             )?;
             let new_analysis = analyse(&new);
             let old = old.map(|o| {
@@ -542,7 +678,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
         &loaded,
         &analysis,
         baseline.as_ref().map(|(l, a)| (l, a)),
-    );
+    )?;
     let units = if c.bytes { Units::Bytes } else { Units::Human };
     let subject = Subject {
         loaded: &loaded,
@@ -606,28 +742,19 @@ fn side_options(args: &LoadArgs, image: &Option<String>, platform: &Option<Strin
     o
 }
 
-/// Load one image, or two in parallel.
+/// Load one image, or two in parallel, without a progress display.
 fn load_pair(
     first: (&Path, LoadOptions),
     second: Option<(&Path, LoadOptions)>,
+    show_bars: bool,
 ) -> Result<(Loaded, Option<Loaded>)> {
+    let mut labels = vec![progress::label(first.0)];
     if let Some((p2, _)) = &second {
-        if first.0 == Path::new("-") && *p2 == Path::new("-") {
-            anyhow::bail!("only one side can be read from stdin (-)");
-        }
+        labels.push(progress::label(p2));
     }
-    let run = |p: &Path, o: &LoadOptions| load::load(p, o, &Progress::default());
-    std::thread::scope(|s| {
-        let other = second.map(|(p, o)| s.spawn(move || run(p, &o)));
-        let a = run(first.0, &first.1);
-        let b = match other {
-            Some(h) => Some(
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("loading thread failed"))??,
-            ),
-            None => None,
-        };
-        Ok((a?, b))
+    progress::with_bars(&labels, show_bars, |bars| {
+        let second = second.as_ref().map(|(path, o)| (*path, o, &bars[1]));
+        Ok(load::load_pair((first.0, &first.1, &bars[0]), second)?)
     })
 }
 
@@ -649,20 +776,18 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     if cfg!(feature = "tui") && interactive {
         return run_diff_tui(d, load_args, old_opts, config);
     }
+    let bars = progress::wanted(load_args.quiet);
     let (old, new, result) = match &d.new {
         Some(newp) => {
             let new_opts = side_options(load_args, &d.new_image, &d.new_platform);
-            let same = *newp == d.old
-                && d.old != Path::new("-")
-                && new_opts.selector.image == old_opts.selector.image
-                && new_opts.selector.platform == old_opts.selector.platform;
-            if same {
+            if load::same_image((&d.old, &old_opts), (newp, &new_opts)) {
                 // The same image on both sides (usually with --from/--to): load it once.
-                let (old, _) = load_pair((&d.old, old_opts), None)?;
+                let (old, _) = load_pair((&d.old, old_opts), None, bars)?;
                 let r = diff::diff_images(&old, d.from, &old, d.to);
                 (old, None, r)
             } else {
-                let (old, new) = load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)))?;
+                let (old, new) =
+                    load_pair((&d.old, old_opts), Some((newp.as_path(), new_opts)), bars)?;
                 let new = new.context("loading the new image")?;
                 let r = diff::diff_images(&old, d.from, &new, d.to);
                 (old, Some(new), r)
@@ -674,7 +799,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
                     "diff: give NEW, or --from LAYER (and --to LAYER) to compare two layers of one image"
                 );
             };
-            let (old, _) = load_pair((&d.old, old_opts), None)?;
+            let (old, _) = load_pair((&d.old, old_opts), None, bars)?;
             let to = d.to.unwrap_or(old.image.layers.len().saturating_sub(1));
             let r = diff::diff_layers(&old, from, to);
             (old, None, r)
@@ -717,18 +842,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     if !d.exit_code {
         return Ok(ExitCode::SUCCESS);
     }
-    let differ = if filter.is_active() {
-        let keep = result.tree.keep_mask(&filter);
-        result
-            .tree
-            .entries
-            .iter()
-            .zip(keep)
-            .any(|(e, k)| k && e.status != layerscope::tree::Status::Unchanged)
-    } else {
-        !result.is_identical()
-    };
-    Ok(if differ {
+    Ok(if result.differs(&filter) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -749,9 +863,7 @@ fn run_diff_tui(
             if d.old == Path::new("-") && newp == Path::new("-") {
                 anyhow::bail!("only one side can be read from stdin (-)");
             }
-            let same = *newp == d.old
-                && new_opts.selector.image == old_opts.selector.image
-                && new_opts.selector.platform == old_opts.selector.platform;
+            let same = load::same_image((&d.old, &old_opts), (newp, &new_opts));
             // The same image on both sides (usually with --from/--to): load it once.
             let new = (!same).then(|| (newp.clone(), new_opts));
             (new, d.from, d.to)

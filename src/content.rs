@@ -2,11 +2,10 @@
 //! window: the layer is streamed again and only the wanted entry's bytes in
 //! the window are kept, so a 1 GB file never lands in memory.
 
-use std::io::Read;
-
 use crate::error::{Error, Result};
 use crate::layer::{normalise, Kind};
 use crate::load::Loaded;
+use crate::tarstream::{for_each_piece, Header, Limits, Piece, Reader, Stream};
 use crate::tree::NodeId;
 
 /// A slice of a file.
@@ -51,6 +50,10 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
         _ => Err(err(l, format!("{} is not a regular file", t.path(id)))),
     }
 }
+
+/// A layer's tar stream, decompressed.
+type LayerReader =
+    Reader<Stream<crate::layer::Decoder<std::io::BufReader<crate::archive::store::MemberReader>>>>;
 
 /// Where the bytes shown for a path come from: the file itself, a
 /// symlink's target (followed inside the image), or for a path deleted by
@@ -230,14 +233,17 @@ fn with_entry(
     layer_idx: usize,
     want: &[u8],
     nth: Option<usize>,
-    f: &mut dyn FnMut(&mut dyn Read, u64) -> Result<()>,
+    f: &mut dyn FnMut(&mut LayerReader, &Header) -> Result<()>,
 ) -> Result<usize> {
     let info = &l.image.layers[layer_idx];
     let blob = l.source.store.open(&info.member)?;
     let buf = std::io::BufReader::with_capacity(1 << 16, blob);
     let (_, reader) = crate::layer::Decoder::detect(buf).map_err(|e| err(l, e.to_string()))?;
     let want_comps = normalise(want).0;
-    let mut archive = tar::Archive::new(reader);
+    let limits = Limits {
+        max_path_bytes: l.max_path_bytes,
+    };
+    let mut rd = Reader::new(Stream(reader), limits);
     let mut seen = 0;
     let layer_err = |e: std::io::Error| Error::Layer {
         path: l.source.store.display.clone(),
@@ -245,14 +251,12 @@ fn with_entry(
         digest: info.digest.clone(),
         msg: crate::error::describe_io(&e),
     };
-    for entry in archive.entries().map_err(layer_err)? {
-        let mut entry = entry.map_err(layer_err)?;
-        if normalise(&entry.path_bytes()).0 != want_comps {
+    while let Some(h) = rd.next_header().map_err(layer_err)? {
+        if normalise(&h.path).0 != want_comps {
             continue;
         }
         if nth == Some(seen) {
-            let size = entry.size();
-            f(&mut entry, size)?;
+            f(&mut rd, &h)?;
             return Ok(seen + 1);
         }
         seen += 1;
@@ -261,6 +265,7 @@ fn with_entry(
 }
 
 /// Read at most `max` bytes from `offset` of file `id` as it is after `layer`.
+/// Holes of a sparse file read as zeros without being expanded elsewhere.
 pub fn read_window(
     l: &Loaded,
     id: NodeId,
@@ -282,14 +287,31 @@ pub fn read_window(
         bytes: Vec::new(),
         total_size: 0,
     };
-    with_entry(l, layer_idx, &path, Some(count - 1), &mut |r, size| {
-        out.total_size = size;
-        let skip = offset.min(size);
-        std::io::copy(&mut r.take(skip), &mut std::io::sink())
-            .map_err(|e| err(l, e.to_string()))?;
-        r.take(max as u64)
-            .read_to_end(&mut out.bytes)
-            .map_err(|e| err(l, e.to_string()))?;
+    with_entry(l, layer_idx, &path, Some(count - 1), &mut |rd, h| {
+        out.total_size = h.size;
+        let end = offset.saturating_add(max as u64).min(h.size);
+        let mut pos = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        for_each_piece(rd, h, &mut buf, |piece| {
+            let (len, data) = match piece {
+                Piece::Hole(n) => (n, None),
+                Piece::Data(d) => (d.len() as u64, Some(d)),
+            };
+            // The part of [pos, pos + len) inside [offset, end).
+            let from = pos.max(offset);
+            let to = (pos + len).min(end);
+            if from < to {
+                match data {
+                    Some(d) => out
+                        .bytes
+                        .extend_from_slice(&d[(from - pos) as usize..(to - pos) as usize]),
+                    None => out.bytes.resize(out.bytes.len() + (to - from) as usize, 0),
+                }
+            }
+            pos += len;
+            Ok(pos < end)
+        })
+        .map_err(|e| err(l, crate::error::describe_io(&e)))?;
         Ok(())
     })?;
     Ok(out)

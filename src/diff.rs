@@ -428,16 +428,10 @@ impl Filter {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            let status = match s.to_ascii_lowercase().as_str() {
-                "added" | "add" | "a" | "+" => Status::Added,
-                "deleted" | "removed" | "delete" | "d" | "-" => Status::Deleted,
-                "modified" | "changed" | "modify" | "~" => Status::Modified,
-                "metadata" | "meta" | "m" => Status::Metadata,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "unknown status {s:?} (expected added, deleted, modified, metadata)"
-                    )))
-                }
+            let Some(status) = Status::parse_change(s) else {
+                return Err(Error::Usage(format!(
+                    "unknown status {s:?} (expected added, deleted, modified, metadata)"
+                )));
             };
             if !st.contains(&status) {
                 st.push(status);
@@ -673,6 +667,21 @@ impl Diff {
     /// No path, config or layer difference.
     pub fn is_identical(&self) -> bool {
         self.tree.is_empty() && self.config.is_empty() && self.layers.diverge_at.is_none()
+    }
+
+    /// Do the images differ under `filter` (what `--exit-code` asks)? With
+    /// an active filter only the paths it shows count; without one any
+    /// path, config or layer difference does.
+    pub fn differs(&self, filter: &Filter) -> bool {
+        if !filter.is_active() {
+            return !self.is_identical();
+        }
+        let keep = self.tree.keep_mask(filter);
+        self.tree
+            .entries
+            .iter()
+            .zip(keep)
+            .any(|(e, k)| k && e.status != Status::Unchanged)
     }
 }
 

@@ -44,6 +44,16 @@ pub enum Error {
     /// Extraction could not write (or refused to write) a path on disk.
     #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
     Extract { path: PathBuf, msg: String },
+    /// An extraction that stopped after it had written something: what went
+    /// wrong, then what it left behind.
+    /// (`cause` is not a `source`: the message already holds it, and the
+    /// CLI prints a chain of sources after the message.)
+    #[error("{cause}; stopped part-way in {}: {}", clean(&dest.display().to_string()), clean(left))]
+    Incomplete {
+        dest: PathBuf,
+        left: String,
+        cause: Box<Error>,
+    },
     /// An input that is neither an existing path nor a valid image reference.
     #[error("{}: {}", clean(input), clean(msg))]
     Reference { input: String, msg: String },
@@ -60,7 +70,9 @@ pub enum Error {
 /// characters (newlines, escape sequences) are escaped, and very long text
 /// (a tar library quoting a whole garbage header) is cut.
 pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    const MAX: usize = 400;
+    // Long enough for our own longest message (a config error listing all
+    // 40 action names), short enough to cut a quoted garbage header.
+    const MAX: usize = 1000;
     if s.len() <= MAX && !s.chars().any(crate::text::is_unsafe) {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -113,8 +125,43 @@ pub(crate) fn describe_io(e: &std::io::Error) -> String {
             if s.is_empty() {
                 format!("{:?}", e.kind())
             } else {
-                s
+                without_quoted_bytes(s)
             }
         }
+    }
+}
+
+/// tar-rs quotes the raw bytes of a bad header in its messages
+/// (`numeric field was not a number: <field bytes> when getting cksum for
+/// <name bytes>`). Those bytes may come from any file (a layout blob
+/// hard-linked to /etc/shadow), so only the field's name is kept.
+fn without_quoted_bytes(s: String) -> String {
+    if !s.starts_with("numeric field was not a number") {
+        return s;
+    }
+    let field = s
+        .rsplit_once(" when getting ")
+        .and_then(|(_, rest)| rest.split_once(" for "))
+        .map(|(f, _)| f)
+        .filter(|f| f.len() <= 16 && f.bytes().all(|b| b.is_ascii_lowercase()));
+    match field {
+        Some(f) => format!("tar header field {f} is not a number"),
+        None => "a tar header field is not a number".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tar_messages_lose_the_bytes_they_quote() {
+        let e = std::io::Error::other(
+            "numeric field was not a number: root:$6$sa when getting cksum for root:$6$salt$hash:19000:0:99999:7:::",
+        );
+        assert_eq!(
+            super::describe_io(&e),
+            "tar header field cksum is not a number"
+        );
+        let e = std::io::Error::other("numeric field was not a number: secret");
+        assert_eq!(super::describe_io(&e), "a tar header field is not a number");
     }
 }

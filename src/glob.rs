@@ -18,5 +18,6 @@ pub fn globs(patterns: &[String]) -> Result<GlobSet> {
         let g = Glob::new(&full).map_err(|e| Error::Usage(format!("invalid glob {p:?}: {e}")))?;
         b.add(g);
     }
-    b.build().map_err(|e| Error::Usage(e.to_string()))
+    b.build()
+        .map_err(|e| Error::Usage(format!("the globs are too complex to match ({e})")))
 }

@@ -116,7 +116,7 @@ pub struct Image {
     pub source: String,
     /// Which kind of source provided it, and where (`image.source` in the
     /// JSON report).
-    pub origin: crate::source::Origin,
+    pub origin: crate::origin::Origin,
     pub name: Option<String>,
     pub names: Vec<String>,
     pub layout: Layout,

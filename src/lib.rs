@@ -7,7 +7,8 @@
 //! - [`source`]: what an input names (path, `-`, image reference) and where the image
 //!   is found (archive, Docker daemon, podman, containerd, registry);
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
-//! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts.
+//! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts;
+//! - [`source::registry`]: images read straight from a registry, as an OCI layout over HTTP.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -22,9 +23,12 @@ pub mod glob;
 pub mod image;
 pub mod layer;
 pub mod load;
+pub mod origin;
+pub mod progress;
 pub mod report;
 pub mod size;
 pub mod source;
+pub mod tarstream;
 pub mod text;
 pub mod tree;
 

@@ -5,87 +5,18 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
-use crate::archive::{self, Selector, Source};
+use crate::archive::{self, Source};
 use crate::error::{Error, Result};
 use crate::image::{layer_history, Image, LayerInfo};
-use crate::layer::{self, Compression, ScanOptions};
-use crate::source::{Opened, Origin, Scans, SourceKind};
+use crate::layer::{self, Compression};
+use crate::origin::{Origin, SourceKind};
+pub use crate::progress::{Phase, Progress};
+pub use crate::source::options::LoadOptions;
+use crate::source::{Opened, Scans};
 use crate::tree::{DiveTally, FileTree, Replay};
-
-/// How to load.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    pub selector: Selector,
-    /// Check blob digests and diff IDs; a mismatch is an error (else a warning).
-    pub verify: bool,
-    pub scan: ScanOptions,
-    /// How an input is resolved (`--source`, and the sources' settings).
-    pub source: crate::source::Options,
-    /// How the source is opened (the spool limit for streams).
-    pub open: crate::archive::OpenOptions,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            selector: Selector::default(),
-            verify: true,
-            scan: ScanOptions::default(),
-            source: crate::source::Options::default(),
-            open: crate::archive::OpenOptions::default(),
-        }
-    }
-}
-
-/// Loading phases, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Phase {
-    Opening = 0,
-    ReadingLayers = 1,
-    Analysing = 2,
-    Done = 3,
-}
-
-/// Shared progress counters, updated by the loader and read by a UI.
-#[derive(Debug, Default)]
-pub struct Progress {
-    phase: AtomicU8,
-    pub bytes_done: AtomicU64,
-    pub bytes_total: AtomicU64,
-    pub layers_done: AtomicUsize,
-    pub layers_total: AtomicUsize,
-    /// Set by a UI to abandon loading.
-    pub cancel: AtomicBool,
-    /// What a source is waiting for before the first byte arrives ("the
-    /// Docker daemon is exporting nginx:latest"), shown instead of a
-    /// frozen bar; cleared when bytes flow.
-    note: Mutex<Option<String>>,
-}
-
-impl Progress {
-    pub fn phase(&self) -> Phase {
-        match self.phase.load(Ordering::Relaxed) {
-            0 => Phase::Opening,
-            1 => Phase::ReadingLayers,
-            2 => Phase::Analysing,
-            _ => Phase::Done,
-        }
-    }
-    pub fn set_phase(&self, p: Phase) {
-        self.phase.store(p as u8, Ordering::Relaxed);
-    }
-    /// What the loader is waiting for, if anything.
-    pub fn note(&self) -> Option<String> {
-        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-    pub fn set_note(&self, note: Option<String>) {
-        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = note;
-    }
-}
 
 /// A loaded image: metadata, merged tree, and dive's raw tallies.
 #[derive(Debug)]
@@ -95,6 +26,8 @@ pub struct Loaded {
     pub image: Image,
     pub tree: FileTree,
     pub dive: DiveTally,
+    /// The path limit the layers were read with, for reading them again.
+    pub max_path_bytes: usize,
 }
 
 /// Load an image from what the user typed: a path (`-` for stdin), an image
@@ -104,6 +37,40 @@ pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loa
     progress.set_phase(Phase::Opening);
     let opened = crate::source::open(input.as_os_str(), opts, progress)?;
     load_opened(opened, opts, progress)
+}
+
+/// One side of a comparison: where, how, and its progress.
+pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
+
+/// Load one image, or two in parallel (a diff's sides, a CI baseline).
+/// Both sides cannot be stdin: that is refused before anything is read.
+pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
+    if let Some((p2, _, _)) = second {
+        if first.0 == Path::new("-") && p2 == Path::new("-") {
+            return Err(Error::Usage(
+                "only one side can be read from stdin (-)".into(),
+            ));
+        }
+    }
+    std::thread::scope(|s| {
+        let other = second.map(|(p, o, pr)| s.spawn(move || load(p, o, pr)));
+        let a = load(first.0, first.1, first.2);
+        let b = match other {
+            // A panic on the other thread is a bug: let it surface as one.
+            Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),
+            None => None,
+        };
+        Ok((a?, b))
+    })
+}
+
+/// Do both sides name the same image (the same path, not stdin, the same
+/// selection)? Then a comparison loads it once.
+pub fn same_image(a: (&Path, &LoadOptions), b: (&Path, &LoadOptions)) -> bool {
+    a.0 == b.0
+        && a.0 != Path::new("-")
+        && a.1.selector.image == b.1.selector.image
+        && a.1.selector.platform == b.1.selector.platform
 }
 
 /// Load the selected image of an opened archive or layout directory.
@@ -166,11 +133,22 @@ fn load_inner(
             cand.layers.len()
         ));
     }
-    let mut seen = std::collections::HashSet::new();
-    for l in &cand.layers {
-        if !seen.insert(&l.member) {
-            warnings.push(format!("layer {} is listed more than once", l.member));
+    // A blob listed twice is read once and replayed at each position.
+    let mut first_of: Vec<usize> = Vec::with_capacity(cand.layers.len());
+    let mut last_of = std::collections::HashMap::new();
+    {
+        let mut firsts = std::collections::HashMap::new();
+        for (i, l) in cand.layers.iter().enumerate() {
+            let first = *firsts.entry(&l.member).or_insert(i);
+            if first != i {
+                warnings.push(format!("layer {} is listed more than once", l.member));
+            }
+            first_of.push(first);
+            last_of.insert(first, i);
         }
+    }
+    let mut total = 0u64;
+    for (i, l) in cand.layers.iter().enumerate() {
         if !store.contains(&l.member) {
             return Err(Error::Member {
                 path: display,
@@ -178,11 +156,35 @@ fn load_inner(
                 msg: "layer named by the manifest is missing from the archive".into(),
             });
         }
-    }
-    let mut total = 0u64;
-    for l in &cand.layers {
+        if first_of[i] != i {
+            continue;
+        }
         total += store.size(&l.member)?;
+        // Sniffed from local members only: on a registry each open is a
+        // request (the pipeline still refuses what it cannot decode).
+        let local = store.parallelism().is_none();
+        if let Some(what) = local
+            .then(|| unsupported_compression(store, &l.member))
+            .transpose()?
+            .flatten()
+        {
+            return Err(Error::Format {
+                path: display,
+                msg: format!(
+                    "layer {i} is compressed with {what}, which layerscope does not read ({}); decompress it first (gzip and zstd are read directly)",
+                    l.member
+                ),
+            });
+        }
     }
+    let mut sizes = Vec::with_capacity(cand.layers.len());
+    for l in &cand.layers {
+        sizes.push((0, store.size(&l.member)?));
+    }
+    *progress
+        .layer_bytes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = sizes;
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
         .layers_total
@@ -206,27 +208,41 @@ fn load_inner(
     let mut replay = Replay::new();
     let mut infos: Vec<LayerInfo> = Vec::with_capacity(cand.layers.len());
     let hist = layer_history(&history, cand.layers.len());
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<layer::LayerScan, String>)>(2);
+    // `Ok(None)`: a repeat of an earlier layer's blob, not read again.
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<layer::LayerScan>, String>)>(2);
+    let mut kept: std::collections::HashMap<usize, Arc<layer::LayerScan>> =
+        std::collections::HashMap::new();
+    let mut total_entries = 0u64;
     let mut first_err: Option<Error> = None;
 
     // Layers are handed out in order to a few workers, and a worker waits
     // before starting a layer `workers` or more ahead of the replay: the
     // base layer is often the biggest, and without the wait every later
     // layer's entries would pile up in memory behind it.
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+    // A remote source is bound by the network, not the cores: it says how
+    // many downloads to keep going.
+    let workers = store
+        .parallelism()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .clamp(1, 8)
         .min(cand.layers.len().max(1));
     let next_layer = AtomicUsize::new(0);
     let replayed = (Mutex::new(0usize), Condvar::new());
     std::thread::scope(|s| {
         let layers = &cand.layers;
+        let first_of = &first_of;
         for _ in 0..workers {
             let tx = tx.clone();
             let (next_layer, replayed, scans) = (&next_layer, &replayed, &scans);
             s.spawn(move || loop {
                 let i = next_layer.fetch_add(1, Ordering::Relaxed);
                 let Some(l) = layers.get(i) else { break };
+                if first_of[i] != i {
+                    if tx.send((i, Ok(None))).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 {
                     let (lock, cv) = replayed;
                     let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -247,7 +263,7 @@ fn load_inner(
                     progress
                         .bytes_done
                         .fetch_add(scan.blob_bytes, Ordering::Relaxed);
-                    if tx.send((i, Ok(scan))).is_err() {
+                    if tx.send((i, Ok(Some(scan)))).is_err() {
                         break;
                     }
                     continue;
@@ -263,9 +279,10 @@ fn load_inner(
                             ..opts.scan
                         };
                         layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
-                            progress.bytes_done.fetch_add(n, Ordering::Relaxed);
+                            progress.add_layer_bytes(i, n);
                         })
-                    });
+                    })
+                    .map(Some);
                 if tx.send((i, res)).is_err() {
                     break;
                 }
@@ -288,7 +305,20 @@ fn load_inner(
                 let i = next;
                 next += 1;
                 let scan = match res {
-                    Ok(s) => s,
+                    Ok(Some(s)) => Arc::new(s),
+                    Ok(None) => match kept.get(&first_of[i]) {
+                        Some(s) => Arc::clone(s),
+                        None => {
+                            first_err = Some(layer_err(
+                                i,
+                                &name_of(i),
+                                "internal error: a repeated layer was not kept".into(),
+                            ));
+                            progress.cancel.store(true, Ordering::Relaxed);
+                            advance(usize::MAX / 2);
+                            break;
+                        }
+                    },
                     Err(msg) => {
                         first_err = Some(layer_err(i, &name_of(i), msg));
                         progress.cancel.store(true, Ordering::Relaxed);
@@ -330,10 +360,32 @@ fn load_inner(
                     advance(usize::MAX / 2);
                     break;
                 }
-                for w in &scan.warnings {
-                    warnings.push(format!("layer {i}: {w}"));
+                total_entries += scan.entries.len() as u64;
+                if total_entries > opts.scan.max_total_entries {
+                    first_err = Some(Error::Limit {
+                        path: display.clone(),
+                        msg: format!(
+                            "more than {} entries in all layers together at layer {i} (raise the limit with --max-total-entries)",
+                            opts.scan.max_total_entries
+                        ),
+                    });
+                    progress.cancel.store(true, Ordering::Relaxed);
+                    advance(usize::MAX / 2);
+                    break;
+                }
+                if first_of[i] == i {
+                    for w in &scan.warnings {
+                        warnings.push(format!("layer {i}: {w}"));
+                    }
                 }
                 replay.apply(&scan.entries);
+                // Keep a repeated blob's entries until its last position.
+                let first = first_of[i];
+                if last_of.get(&first).is_some_and(|&last| last > i) {
+                    kept.insert(first, Arc::clone(&scan));
+                } else {
+                    kept.remove(&first);
+                }
                 let h = hist[i];
                 infos.push(LayerInfo {
                     index: i,
@@ -429,9 +481,33 @@ fn load_inner(
         image,
         tree,
         dive,
+        max_path_bytes: opts.scan.max_path_bytes,
     })
 }
 
 fn source_layout_is_docker(l: archive::Layout) -> bool {
     l == archive::Layout::DockerLegacy
+}
+
+/// Does a layer blob start with the magic of a compression we do not read?
+fn unsupported_compression(store: &archive::Store, member: &str) -> Result<Option<&'static str>> {
+    use std::io::Read;
+    let mut head = [0u8; 6];
+    let mut got = 0;
+    let mut r = store.open(member)?;
+    while got < head.len() {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::Member {
+                    path: store.display.clone(),
+                    member: member.to_string(),
+                    msg: crate::error::describe_io(&e),
+                })
+            }
+        }
+    }
+    Ok(Compression::unsupported(&head[..got]))
 }

@@ -300,3 +300,172 @@ fn a_file_lands_under_its_name_and_bad_paths_are_errors() {
         "layerscope: IMAGE: /etc/passwd does not exist after layer 2\n"
     );
 }
+
+/// A process that can write into DIR while `extract` runs keeps swapping
+/// `DIR/d` (a directory the image fills with thousands of files) for a
+/// symlink to a sibling directory, and back. Whatever the timing, nothing
+/// may land in the sibling and its mode must not change: the extraction
+/// either finishes inside DIR or stops with a one-line error.
+// See: issue #12 ("Extraction under concurrent change").
+#[test]
+fn issue_12_a_directory_swapped_for_a_symlink_mid_extraction_writes_nothing_outside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let mut layer = LayerBuilder::new("many").dir_with("d", 0o755, 0, 0);
+    for i in 0..1_500 {
+        layer = layer.file(&format!("d/f{i:05}"), b"payload");
+    }
+    for i in 0..300 {
+        layer = layer.file(&format!("d/sub/g{i:05}"), b"payload");
+    }
+    let (l, _a) = load_bytes_kept(&ImageBuilder::new().tag("x:1").layer(layer).docker_legacy());
+    let d = l.tree.lookup(b"/d").expect("d");
+
+    let mut outcomes = Vec::new();
+    for round in 0..6 {
+        let outer = tempfile::tempdir().expect("tempdir");
+        let dest = outer.path().join("out");
+        let outside = outer.path().join("outside");
+        std::fs::create_dir(&dest).expect("dest");
+        std::fs::create_dir(&outside).expect("outside");
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+
+        let stop = Arc::new(AtomicBool::new(false));
+        // A symlink to the sibling, swapped with DIR/d atomically
+        // (renameat2 RENAME_EXCHANGE), so the name is never missing: it is
+        // always either the real directory or the link.
+        std::os::unix::fs::symlink(&outside, dest.join("lnk")).expect("symlink");
+        let racer = {
+            let (stop, dest) = (stop.clone(), dest.clone());
+            std::thread::spawn(move || {
+                let cwd = rustix::fs::CWD;
+                let (d, lnk) = (dest.join("d"), dest.join("lnk"));
+                let swap = || {
+                    rustix::fs::renameat_with(cwd, &d, cwd, &lnk, rustix::fs::RenameFlags::EXCHANGE)
+                        .is_ok()
+                };
+                let mut swaps = 0u64;
+                // Odd rounds wait until files are being written, as an
+                // attacker watching DIR would; even rounds swap from the start.
+                while round % 2 == 1
+                    && !stop.load(Ordering::Relaxed)
+                    && !std::fs::read_dir(&d).is_ok_and(|mut r| r.next().is_some())
+                {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+                while !stop.load(Ordering::Relaxed) {
+                    if swap() {
+                        swaps += 1;
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        // Back, so the extractor meets both states.
+                        while !swap() && !stop.load(Ordering::Relaxed) {}
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                swaps
+            })
+        };
+        let r = extract(
+            &l,
+            d,
+            l.tree.final_layer(),
+            &dest,
+            &ExtractOptions::default(),
+        );
+        stop.store(true, Ordering::Relaxed);
+        let swaps = racer.join().expect("racer");
+        let written = listing(&outside);
+        assert!(
+            written.is_empty(),
+            "round {round}: {} paths written outside DIR ({swaps} swaps), e.g. {:?}",
+            written.len(),
+            &written[..written.len().min(3)]
+        );
+        let mode = std::fs::metadata(&outside)
+            .expect("outside")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o7777,
+            0o700,
+            "round {round}: the sibling's mode changed"
+        );
+        match r {
+            Ok(rep) => outcomes.push(format!("ok {} files", rep.files)),
+            Err(e) => {
+                let msg = e.to_string();
+                assert_eq!(msg.lines().count(), 1, "{msg}");
+                outcomes.push(format!("error: {msg}"));
+            }
+        }
+    }
+    eprintln!("{outcomes:#?}");
+}
+
+/// A destination that is a file (or lies below one) is named as such, not
+/// `File exists (os error 17)`, and nothing is written.
+// See: issue #15 ("Extract from the TUI").
+#[test]
+fn issue_15_a_destination_that_is_a_file_is_named() {
+    let a = write_archive(&image().docker_legacy(), "img.tar");
+    let outer = tempfile::tempdir().expect("tempdir");
+    let file = outer.path().join("file");
+    std::fs::write(&file, b"mine").expect("write");
+    for dest in [file.clone(), file.join("below")] {
+        let out = bin()
+            .args(["extract"])
+            .arg(&a.path)
+            .args(["/etc", "--to"])
+            .arg(&dest)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("layerscope: {}: is not a directory\n", file.display())
+        );
+    }
+    assert_eq!(std::fs::read(&file).expect("file"), b"mine");
+}
+
+/// An extraction that fails after writing says what it left behind, and
+/// removes nothing: here bytes of the archive change between loading and
+/// extracting, so the content check fails after the files are written.
+// See: issue #12 ("A failed extraction removes nothing the user had, but
+// says what it left behind").
+#[test]
+fn issue_12_a_failed_extraction_says_what_it_left_behind() {
+    let bytes = ImageBuilder::new()
+        .tag("x:1")
+        .layer(LayerBuilder::new("one").file("a/x", b"first layer"))
+        .layer(LayerBuilder::new("two").file("z/y", b"original bytes"))
+        .docker_legacy();
+    let (l, a) = load_bytes_kept(&bytes);
+    let at = bytes
+        .windows(14)
+        .position(|w| w == b"original bytes")
+        .expect("content");
+    let mut changed = bytes.clone();
+    changed[at..at + 14].copy_from_slice(b"tampered bytes");
+    std::fs::write(&a.path, &changed).expect("change archive");
+
+    let outer = tempfile::tempdir().expect("tempdir");
+    let dest = outer.path().join("out");
+    std::fs::create_dir(&dest).expect("dest");
+    std::fs::write(dest.join("mine"), b"mine").expect("mine");
+    let err = extract(&l, ROOT, 1, &dest, &ExtractOptions::default())
+        .expect_err("content changed")
+        .to_string();
+    let d = dest.display();
+    assert_eq!(
+        err,
+        format!(
+            "{d}/z/y: content of /z/y differs from what was loaded (the archive changed?); \
+             stopped part-way in {d}: 2 directories, 2 files and 0 links it created are left \
+             as they are; nothing that was there before was changed"
+        )
+    );
+    assert_eq!(listing(&dest), ["a/", "a/x", "mine", "z/", "z/y"]);
+    assert_eq!(std::fs::read(dest.join("mine")).expect("mine"), b"mine");
+}

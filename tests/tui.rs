@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -355,8 +357,139 @@ fn copy_path_and_extract_go_through_effects() {
     assert_eq!(a.s.effects, vec![Effect::Clipboard("/app".into())]);
     a.s.effects.clear();
     keys(&mut a.s, "x");
+    // Prefilled with a directory named after the image, never a bare `.`.
+    assert_eq!(
+        a.s.ui.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("./sample-latest-extract")
+    );
     press(&mut a.s, KeyCode::Enter);
-    assert!(matches!(a.s.effects[..], [Effect::Extract { ref dest, .. }] if dest == "."));
+    assert!(matches!(
+        a.s.effects[..],
+        [Effect::Extract { ref dest, force: false, .. }] if dest == Path::new("./sample-latest-extract")
+    ));
+}
+
+/// Type `text` into the extract prompt (replacing the prefill) and submit.
+fn extract_to(s: &mut AppState, text: &str) {
+    keys(s, "x");
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(s, text);
+    press(s, KeyCode::Enter);
+}
+
+// See: issue #15 ("Extract from the TUI").
+#[test]
+fn issue_15_extract_expands_tilde_and_asks_before_replacing() {
+    let mut a = sample();
+    press(&mut a.s, KeyCode::Tab);
+    assert_eq!(selected_path(&a.s), "/app");
+    let home = tempfile::tempdir().expect("home");
+    a.s.home = Some(home.path().to_path_buf());
+
+    // `~` is the home directory; a missing destination is simply made.
+    extract_to(&mut a.s, "~/out");
+    assert!(a.s.popup.is_none());
+    assert!(matches!(
+        a.s.effects[..],
+        [Effect::Extract { ref dest, force: false, .. }] if *dest == home.path().join("out")
+    ));
+    a.s.effects.clear();
+
+    // Something already there: a confirmation listing it, nothing queued yet.
+    let out = home.path().join("out");
+    std::fs::create_dir_all(out.join("app")).expect("mkdir");
+    std::fs::write(out.join("app/main.py"), b"mine").expect("write");
+    extract_to(&mut a.s, "~/out");
+    assert!(a.s.effects.is_empty());
+    let Some(Popup::ConfirmExtract(c)) = &a.s.popup else {
+        panic!("no confirmation: {:?}", a.s.popup);
+    };
+    assert_eq!(
+        view::popups::confirm_text("/app", c.layer, &c.preview),
+        [
+            format!("/app (as after layer {}) to {}", c.layer, out.display()),
+            "6 files, 4 directories, 0 links".to_string(),
+            "replaces 1 existing paths:".to_string(),
+            format!("  {} (a file)", out.join("app/main.py").display()),
+        ]
+    );
+    assert!(screen(&a.s, 100, 30).contains("Extract and replace? (y: yes, n/esc: no)"));
+    // `n` cancels, `y` extracts with overwriting allowed.
+    keys(&mut a.s, "n");
+    assert!(a.s.popup.is_none() && a.s.effects.is_empty());
+    extract_to(&mut a.s, "~/out");
+    keys(&mut a.s, "y");
+    assert!(a.s.popup.is_none());
+    assert!(matches!(
+        a.s.effects[..],
+        [Effect::Extract { ref dest, force: true, .. }] if *dest == out
+    ));
+    a.s.effects.clear();
+
+    // Missing parents are named before they are made.
+    extract_to(&mut a.s, "~/a/b/out");
+    let Some(Popup::ConfirmExtract(c)) = &a.s.popup else {
+        panic!("no confirmation: {:?}", a.s.popup);
+    };
+    let h = home.path().display();
+    assert_eq!(
+        view::popups::confirm_text("/app", c.layer, &c.preview)[2],
+        format!("creates missing directories: {h}/a, {h}/a/b, {h}/a/b/out")
+    );
+    press(&mut a.s, KeyCode::Esc);
+
+    // A destination that is a file, or nothing typed: a message, no write.
+    std::fs::write(home.path().join("file"), b"x").expect("file");
+    extract_to(&mut a.s, "~/file");
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some(format!("{h}/file: is not a directory").as_str())
+    );
+    extract_to(&mut a.s, "");
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("no destination directory given")
+    );
+    assert!(a.s.effects.is_empty() && a.s.popup.is_none());
+}
+
+/// The warnings the CLI prints after an extraction (symlinks pointing
+/// outside, skipped paths) are shown in a popup.
+// See: issue #15 ("warnings the CLI prints … are not shown").
+#[test]
+fn issue_15_extraction_warnings_are_shown() {
+    let bytes = ImageBuilder::new()
+        .layer(
+            LayerBuilder::new("base")
+                .symlink("etc/passwd-link", "/etc/passwd")
+                .fifo("etc/fifo")
+                .file("etc/hosts", b"h"),
+        )
+        .docker_legacy();
+    let mut a = app_from(&bytes, ThemeName::None);
+    let data = a.s.data.clone().expect("data");
+    let id = data.loaded.tree.lookup(b"/etc").expect("etc");
+    let dest = tempfile::tempdir().expect("dest");
+    let r = layerscope::tui::effects::extract(&data, id, 0, dest.path(), false);
+    let (summary, notes) = r.clone().expect("extract");
+    assert_eq!(
+        notes,
+        [
+            "warning: 1 symlinks point outside the extracted tree (created as they are, never followed)",
+            "skipped: /etc/fifo: FIFOs are not created",
+        ]
+    );
+    apply(&mut a.s, Msg::Extracted(r));
+    assert_eq!(a.s.ui.message.as_deref(), Some(summary.as_str()));
+    let Some(Popup::Notice { text, .. }) = &a.s.popup else {
+        panic!("no notice: {:?}", a.s.popup);
+    };
+    assert_eq!(*text, format!("{summary}\n\n{}", notes.join("\n")));
+    press(&mut a.s, KeyCode::Esc);
+    assert!(a.s.popup.is_none());
 }
 
 #[test]
@@ -641,8 +774,8 @@ fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
     let data = ImageData::new(loaded);
     let dest = tempfile::tempdir().expect("tmp");
     let target = dest.path().join("out");
-    let msg = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
-        .expect("extract");
+    let (msg, _) =
+        layerscope::tui::effects::extract(&data, id, last, &target, false).expect("extract");
     assert!(msg.starts_with("extracted "), "{msg}");
     assert_eq!(
         std::fs::read_to_string(target.join("etc/hostname")).expect("hostname"),
@@ -660,7 +793,7 @@ fn extraction_writes_the_selected_path_under_the_chosen_directory_only() {
         .expect("utf8")
     );
     // A second run refuses to overwrite.
-    let err = layerscope::tui::effects::extract(&data, id, last, target.to_str().expect("utf8"))
+    let err = layerscope::tui::effects::extract(&data, id, last, &target, false)
         .expect_err("no overwrite");
     assert!(err.contains("exists"), "{err}");
 }

@@ -607,7 +607,7 @@ fn diff_two_images_in_a_terminal() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["d"]);
-    t.wait_for("Old and new (esc closes)");
+    t.wait_for("Old and new (q or esc closes)");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);

@@ -72,7 +72,7 @@ fn explore_the_sample_image_in_a_terminal() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["?"]);
-    t.wait_for("Help (esc closes");
+    t.wait_for("Help (q or esc closes");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["q"]);
@@ -115,12 +115,13 @@ fn bad_config_file_is_an_error_before_the_terminal_is_touched() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    let want = format!(
-        "layerscope: {}: keys: unknown action `fly` (valid: quit, help, ",
-        cfg.display()
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "layerscope: {}: keys: unknown action `fly` (valid: {})\n",
+            cfg.display(),
+            layerscope::tui::config::action_names().join(", ")
+        )
     );
-    assert!(err.starts_with(&want), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty(), "no terminal setup was written");
 }

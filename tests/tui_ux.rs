@@ -462,3 +462,360 @@ fn viewer_end_goes_to_the_end_of_the_file_and_colon_jumps_to_an_offset() {
         .unwrap_or("")
         .starts_with("offset `lots`: expected"));
 }
+
+// ---- load warnings ----
+
+#[test]
+fn load_warnings_show_as_a_marker_on_the_main_screen_that_opens_them() {
+    let img = synth::ImageBuilder::new().tag("warn:1").layer(
+        synth::LayerBuilder::new("ADD rootfs")
+            .dir("bin")
+            .file("bin/a", b"a")
+            .hardlink("bin/b", "bin/missing"),
+    );
+    let mut a = app_from(&img.docker_legacy(), ThemeName::None);
+    let warnings =
+        a.s.data
+            .as_ref()
+            .expect("data")
+            .loaded
+            .image
+            .warnings
+            .clone();
+    assert!(!warnings.is_empty());
+    let sc = screen(&a.s, 100, 30);
+    let title = sc.lines().next().unwrap_or("");
+    let n = warnings.len();
+    let what = if n == 1 { "warning" } else { "warnings" };
+    assert!(title.contains(&format!("⚠ {n} load {what} (W)")), "{sc}");
+    keys(&mut a.s, "W");
+    assert!(matches!(a.s.popup, Some(Popup::Warnings { .. })));
+    let sc = screen(&a.s, 100, 30);
+    assert!(sc.contains("hardlinks point to missing targets"), "{sc}");
+    press(&mut a.s, KeyCode::Esc);
+    assert!(a.s.popup.is_none());
+    // An image without warnings shows no marker, and W says so.
+    let mut b = sample();
+    assert!(!screen(&b.s, 100, 30).contains('⚠'));
+    keys(&mut b.s, "W");
+    assert!(b.s.popup.is_none());
+    assert_eq!(
+        b.s.ui.message.as_deref(),
+        Some("the image loaded without warnings")
+    );
+}
+
+// ---- key routing ----
+
+fn ctrl(s: &mut AppState, c: char) {
+    apply(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    );
+}
+
+#[test]
+fn q_and_esc_close_every_popup_and_only_ctrl_c_quits_from_one() {
+    let mut a = sample();
+    goto(&mut a.s, "/etc/hostname");
+    for open in ["?", "d", "i", "o"] {
+        keys(&mut a.s, open);
+        assert!(a.s.popup.is_some(), "{open}");
+        keys(&mut a.s, "q");
+        assert!(a.s.popup.is_none(), "q closes {open}");
+        assert!(!a.s.ui.quit, "q in {open} does not quit");
+        keys(&mut a.s, open);
+        press(&mut a.s, KeyCode::Esc);
+        assert!(a.s.popup.is_none() && !a.s.ui.quit, "esc closes {open}");
+    }
+    a.s.effects.clear();
+    keys(&mut a.s, "o");
+    run_reads(&mut a.s);
+    assert!(screen(&a.s, 120, 30).contains("q/esc closes"));
+    ctrl(&mut a.s, 'c');
+    assert!(a.s.ui.quit, "ctrl-c quits from a popup");
+    let mut b = sample();
+    keys(&mut b.s, "q");
+    assert!(b.s.ui.quit, "q quits from the main screen");
+}
+
+#[test]
+fn while_loading_only_q_and_ctrl_c_act_and_other_keys_get_a_hint() {
+    use layerscope::load::Progress;
+    let mut s = AppState::new(
+        "image.tar".into(),
+        std::sync::Arc::new(Progress::default()),
+        common::screen::config(ThemeName::None),
+    );
+    apply(&mut s, Msg::Resize(100, 30));
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.ui.quit, "esc does not quit while loading");
+    keys(&mut s, "/");
+    assert!(s.ui.prompt.is_none(), "no prompt opens unseen");
+    assert_eq!(
+        s.ui.message.as_deref(),
+        Some("/: not while loading (q or ctrl-c quits)")
+    );
+    let sc = screen(&s, 100, 30);
+    assert!(
+        sc.contains("/: not while loading (q or ctrl-c quits)"),
+        "{sc}"
+    );
+    keys(&mut s, "q");
+    assert!(s.ui.quit);
+}
+
+#[test]
+fn keys_do_not_act_unseen_on_the_too_small_screen() {
+    let mut a = sample();
+    apply(&mut a.s, Msg::Resize(40, 10));
+    assert!(screen(&a.s, 40, 10).contains("terminal too small"));
+    let (layer, focus) = (a.s.layer(), a.s.ui.focus);
+    keys(&mut a.s, "kv/1");
+    press(&mut a.s, KeyCode::Tab);
+    assert_eq!((a.s.layer(), a.s.ui.focus), (layer, focus));
+    assert!(a.s.ui.prompt.is_none() && a.s.tree.filter.statuses[0]);
+    keys(&mut a.s, "q");
+    assert!(a.s.ui.quit, "q still quits");
+}
+
+#[test]
+fn dive_ctrl_keys_do_what_they_do_in_dive_and_unbound_keys_say_so() {
+    let mut a = sample();
+    ctrl(&mut a.s, 'f');
+    assert_eq!(
+        a.s.ui.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::prompt::PromptKind::Filter)
+    );
+    press(&mut a.s, KeyCode::Esc);
+    for (c, i) in [('a', 0), ('r', 2), ('u', 4)] {
+        ctrl(&mut a.s, c);
+        assert!(!a.s.tree.filter.statuses[i], "ctrl-{c}");
+        ctrl(&mut a.s, c);
+    }
+    let mode = a.s.mode;
+    ctrl(&mut a.s, 'l');
+    assert_ne!(a.s.mode, mode, "ctrl-l: layer changes / aggregated");
+    ctrl(&mut a.s, 'o');
+    assert_eq!(
+        a.s.tree.sort.key,
+        layerscope::tui::layer_view::SortKey::Size
+    );
+    let before = a.s.tree.rows.len();
+    ctrl(&mut a.s, ' ');
+    let rows = row_paths(&a.s);
+    assert!(rows.len() < before, "ctrl-space collapses all");
+    assert!(rows.iter().all(|p| p.matches('/').count() == 1), "{rows:?}");
+    ctrl(&mut a.s, 'b');
+    assert!(matches!(a.s.popup, Some(Popup::FileDetails { .. })));
+    keys(&mut a.s, "q");
+    ctrl(&mut a.s, 'e');
+    assert_eq!(
+        a.s.ui.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::prompt::PromptKind::ExtractTo)
+    );
+    press(&mut a.s, KeyCode::Esc);
+    ctrl(&mut a.s, 'x');
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("ctrl-x: not bound to anything (? lists the keys)")
+    );
+}
+
+// ---- finding things: the `:` prompt, search scrolling, other layers ----
+
+fn tab(s: &mut AppState) {
+    press(s, KeyCode::Tab);
+}
+
+fn prompt_text(s: &AppState) -> String {
+    s.ui.prompt
+        .as_ref()
+        .map(|p| p.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn jump_prompt_starts_empty_and_tab_completes_path_components() {
+    let mut a = sample();
+    goto(&mut a.s, "/etc/hostname");
+    keys(&mut a.s, ":");
+    assert_eq!(prompt_text(&a.s), "", "no prefill to type over");
+    keys(&mut a.s, "/us");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/");
+    keys(&mut a.s, "bin/pe");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/bin/perl", "the common prefix");
+    assert_eq!(a.s.ui.message.as_deref(), Some("perl  perl5.36.0"));
+    keys(&mut a.s, "5");
+    tab(&mut a.s);
+    assert_eq!(prompt_text(&a.s), "/usr/bin/perl5.36.0");
+    press(&mut a.s, KeyCode::Enter);
+    let d = a.s.data.clone().expect("data");
+    assert_eq!(
+        d.path(a.s.selected_node().expect("sel")),
+        "/usr/bin/perl5.36.0"
+    );
+    // An absolute path typed at once is taken as it is.
+    keys(&mut a.s, ":/etc/hostname");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(d.path(a.s.selected_node().expect("sel")), "/etc/hostname");
+}
+
+#[test]
+fn a_search_match_below_the_screen_is_scrolled_into_view_with_context() {
+    let mut a = sample();
+    keys(&mut a.s, "/dpkg/status");
+    press(&mut a.s, KeyCode::Enter);
+    let t = &a.s.tree;
+    let h = t.height;
+    assert!(t.rows.len() > h, "the tree is taller than the pane");
+    let row = t.selected - t.scroll;
+    assert!(row + 1 < h, "not stuck on the bottom row: row {row} of {h}");
+    assert!(
+        row == h / 3 || t.scroll == t.rows.len() - h,
+        "a third of the way down (row {row} of {h})"
+    );
+}
+
+#[test]
+fn nothing_in_this_view_says_which_layers_have_it_and_enter_goes_there() {
+    let d = sample().s.data.clone().expect("data");
+    let sel = |s: &AppState| d.path(s.selected_node().expect("sel")).to_string();
+    // /var/log/apt/term.log: shipped by layer 1, deleted by layer 2.
+    let mut a = sample();
+    goto(&mut a.s, "/var/log/apt/term.log");
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("/var/log/apt/term.log: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer(), 1);
+    assert_eq!(sel(&a.s), "/var/log/apt/term.log");
+    let mut a = sample();
+    keys(&mut a.s, "/term.log");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("`term.log`: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        (a.s.layer(), sel(&a.s)),
+        (1, "/var/log/apt/term.log".to_string())
+    );
+    let mut a = sample();
+    filter(&mut a.s, "term\\.log");
+    assert!(a.s.tree.rows.is_empty());
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("filter `term\\.log`: not in this view; present in layers 1 (enter: go to layer 1)")
+    );
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer(), 1);
+    assert_eq!(
+        row_paths(&a.s),
+        ["/var", "/var/log", "/var/log/apt", "/var/log/apt/term.log"]
+    );
+    // Any other key drops the offer.
+    let mut a = sample();
+    goto(&mut a.s, "/var/log/apt/term.log");
+    keys(&mut a.s, "j");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(a.s.layer(), 5);
+}
+
+// ---- diff explorer ----
+
+mod diff_explorer {
+    use super::*;
+    use layerscope::tui::diff::pair::ImagePair;
+    use layerscope::tui::diff::state::DiffState;
+    use layerscope::tui::diff::update::{apply as dapply, DiffMsg};
+    use layerscope::tui::diff::view as dview;
+
+    fn diff_app(
+        old: &[u8],
+        new: &[u8],
+        names: (&str, &str),
+    ) -> (DiffState, Vec<common::TempArchive>) {
+        let a = common::write_archive(old, names.0);
+        let b = common::write_archive(new, names.1);
+        let lo = common::load_path(&a.path).expect("load old");
+        let ln = common::load_path(&b.path).expect("load new");
+        let data = ImagePair::build(lo, Some(ln), None, None).expect("diff");
+        let mut s = DiffState::ready(data, common::screen::config(ThemeName::None));
+        dapply(&mut s, DiffMsg::Resize(80, 24));
+        (s, vec![a, b])
+    }
+
+    fn dscreen(s: &DiffState, w: u16, h: u16) -> String {
+        common::screen::render(w, h, |area, buf| dview::draw(s, area, buf))
+    }
+
+    fn links(target: &str, tag: &str) -> synth::ImageBuilder {
+        synth::ImageBuilder::new().tag(tag).layer(
+            synth::LayerBuilder::new("ADD rootfs")
+                .dir("opt")
+                .file(&format!("opt/{target}"), target.as_bytes())
+                .symlink("opt/current", target),
+        )
+    }
+
+    #[test]
+    fn symlink_targets_old_column_at_80_and_bare_oci_tags_get_their_repository() {
+        let (s, _a) = diff_app(
+            &links("v1", "1").oci_archive(synth::Compression::None),
+            &links("v2", "2").oci_archive(synth::Compression::None),
+            ("myapp.tar", "myapp-next.tar"),
+        );
+        let sc = dscreen(&s, 80, 24);
+        let header = sc
+            .lines()
+            .find(|l| l.contains("Name"))
+            .expect("tree header");
+        assert!(header.contains("Old") && header.contains("New"), "{sc}");
+        assert!(
+            sc.contains("myapp:1") && sc.contains("myapp-next:2"),
+            "{sc}"
+        );
+        let mut s = s;
+        dapply(&mut s, DiffMsg::Resize(120, 30));
+        let sc = dscreen(&s, 120, 30);
+        assert!(sc.contains("current -> v2 (was v1)"), "{sc}");
+    }
+
+    #[test]
+    fn an_unchanged_image_size_says_so_with_the_size() {
+        let img = links("v1", "app:1").docker_legacy();
+        let (s, _a) = diff_app(&img, &img, ("a.tar", "b.tar"));
+        let sc = dscreen(&s, 100, 30);
+        assert!(sc.contains("Image size: unchanged, "), "{sc}");
+        assert!(!sc.contains("Image size: 0 B"), "{sc}");
+    }
+}
+
+// ---- the `!` marker ----
+
+#[test]
+fn the_waste_marker_needs_much_waste_not_a_large_share_of_a_tiny_layer() {
+    // Layer 1 deletes an 84-byte file of layer 0: 84 bytes reclaimable,
+    // all of an 84-byte layer. Layer 2 ships 40 KB that layer 3 deletes.
+    let img = synth::ImageBuilder::new()
+        .tag("waste:1")
+        .layer(synth::LayerBuilder::new("ADD tiny").file("tiny", &[b'x'; 84]))
+        .layer(synth::LayerBuilder::new("RUN rewrite").file("tiny", &[b'y'; 84]))
+        .layer(synth::LayerBuilder::new("ADD big").file("big", &synth::pseudo_bytes(1, 40_000)))
+        .layer(synth::LayerBuilder::new("RUN rm big").whiteout("big"));
+    let a = app_from(&img.docker_legacy(), ThemeName::None);
+    let sc = screen(&a.s, 100, 30);
+    let marked: Vec<&str> = sc.lines().filter(|l| l.contains(" ! ")).collect();
+    assert_eq!(marked.len(), 1, "{sc}");
+    assert!(marked[0].contains("ADD big"), "{sc}");
+    assert!(
+        sc.lines()
+            .any(|l| l.contains("ADD tiny") && !l.contains(" ! ")),
+        "{sc}"
+    );
+}

@@ -32,8 +32,18 @@ pub(crate) fn digest_from_member(name: &str) -> Option<String> {
 pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     let raw = store.read_small("manifest.json", super::METADATA_LIMIT)?;
     if raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        super::counts::check(&raw).map_err(|e| Error::Member {
+            path: store.display.clone(),
+            member: "manifest.json".into(),
+            msg: format!("invalid image manifest: {e}"),
+        })?;
         return skopeo_dir(store, &raw).map(|c| vec![c]);
     }
+    super::counts::check_docker(&raw).map_err(|e| Error::Member {
+        path: store.display.clone(),
+        member: "manifest.json".into(),
+        msg: format!("invalid JSON: {e}"),
+    })?;
     let entries: Vec<ManifestEntry> = serde_json::from_slice(&raw).map_err(|e| Error::Member {
         path: store.display.clone(),
         member: "manifest.json".into(),

@@ -3,7 +3,9 @@
 //! selecting one, and reading its config. Layer bodies are streamed later by
 //! [`crate::layer`].
 
+mod counts;
 mod docker;
+pub use counts::METADATA_LIST_LIMIT;
 mod oci;
 pub use oci::{MAX_INDEX_ENTRIES, MAX_MANIFESTS};
 pub mod store;
@@ -15,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::image::{HistoryEntry, ImageConfig};
+pub(crate) use oci::valid_digest_parts as valid_digest;
 // Plain image data lives in `image` (below `archive`); re-exported for the readers.
 pub use crate::image::Layout;
 pub use store::Store;
@@ -132,7 +135,16 @@ struct HeaderWalk {
     end: Option<u64>,
     /// A block that is not a header: stop reading after it.
     broken: bool,
+    /// The body of a PAX header being gathered (its `size` record, not the
+    /// header's size field, says where the next header is), and its length.
+    pax: Option<(Vec<u8>, u64)>,
+    /// The size a complete PAX header set for the next entry.
+    pax_size: Option<u64>,
 }
+
+/// PAX headers larger than this are not gathered while spooling (the store
+/// refuses them by the path limit anyway).
+const PAX_WALK_LIMIT: u64 = 4 << 20;
 
 /// After the end-of-archive marker, at most this much more is kept (record
 /// padding, and enough for the store to notice trailing data).
@@ -144,6 +156,10 @@ impl HeaderWalk {
         while !data.is_empty() && !self.broken && self.end.is_none() {
             if self.pos < self.next {
                 let skip = (self.next - self.pos).min(data.len() as u64) as usize;
+                if let Some((body, len)) = &mut self.pax {
+                    let want = (*len as usize).saturating_sub(body.len()).min(skip);
+                    body.extend_from_slice(&data[..want]);
+                }
                 self.pos += skip as u64;
                 data = &data[skip..];
                 continue;
@@ -170,8 +186,29 @@ impl HeaderWalk {
             return;
         }
         self.zero_blocks = 0;
+        if let Some((body, _)) = self.pax.take() {
+            match crate::tarstream::pax_size(&body) {
+                Ok(size) => self.pax_size = size,
+                Err(_) => {
+                    // The store says what is wrong with it.
+                    self.broken = true;
+                    return;
+                }
+            }
+        }
+        let flag = self.block[156];
         match (checksum_ok(&self.block), tar_number(&self.block[124..136])) {
+            (true, Some(size)) if flag == b'x' && size <= PAX_WALK_LIMIT => {
+                self.pax = Some((Vec::with_capacity(size as usize), size));
+                self.next = self
+                    .pos
+                    .saturating_add(size.saturating_add(511) / 512 * 512);
+            }
             (true, Some(size)) => {
+                let size = match flag {
+                    b'L' | b'K' | b'x' | b'g' => size,
+                    _ => self.pax_size.take().unwrap_or(size),
+                };
                 self.next = self
                     .pos
                     .saturating_add(size.saturating_add(511) / 512 * 512);
@@ -257,13 +294,13 @@ impl<R: Read> Read for Counting<R> {
 
 /// Compressions `docker load` accepts that we leave to other tools.
 fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
-    if magic.starts_with(&[0xfd, b'7', b'z', b'X']) {
-        Some("xz")
-    } else if magic.starts_with(b"BZh") {
-        Some("bzip2")
-    } else {
-        None
-    }
+    crate::layer::Compression::unsupported(magic)
+}
+
+fn unsupported_msg(what: &str) -> String {
+    format!(
+        "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
+    )
 }
 
 fn sniff(path: &Path) -> std::io::Result<[u8; 4]> {
@@ -305,7 +342,15 @@ fn spool_limited(
         inner: input,
         count: consumed.clone(),
     };
-    let buf = std::io::BufReader::with_capacity(1 << 16, counting);
+    let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
+    // Stdin and pipes cannot be sniffed before spooling: look here.
+    let head = std::io::BufRead::fill_buf(&mut buf).map_err(io_err)?;
+    if let Some(what) = unsupported_compression(head) {
+        return Err(Error::Format {
+            path: display.to_path_buf(),
+            msg: unsupported_msg(what),
+        });
+    }
     let (compression, mut reader) = crate::layer::Decoder::detect(buf).map_err(io_err)?;
     let fmt = |msg: String| Error::Format {
         path: display.to_path_buf(),
@@ -391,9 +436,7 @@ impl Source {
                 if let Some(what) = unsupported_compression(&magic) {
                     return Err(Error::Format {
                         path: display,
-                        msg: format!(
-                            "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
-                        ),
+                        msg: unsupported_msg(what),
                     });
                 }
                 match crate::layer::Compression::detect(&magic) {
@@ -412,7 +455,8 @@ impl Source {
         Ok(Source { store, candidates })
     }
 
-    /// The images held by an already indexed store (a spooled stream).
+    /// The images held by an already opened store (a spooled stream, or a
+    /// registry's blobs served as an OCI layout).
     pub fn from_store(store: Store) -> Result<Source> {
         let candidates = find_candidates(&store)?;
         Ok(Source { store, candidates })
@@ -500,7 +544,7 @@ pub fn host_platform() -> String {
     format!("linux/{arch}")
 }
 
-fn platform_matches(have: Option<&str>, want: &str) -> bool {
+pub(crate) fn platform_matches(have: Option<&str>, want: &str) -> bool {
     let Some(have) = have else { return false };
     let h: Vec<&str> = have.split('/').collect();
     let w: Vec<&str> = want.split('/').collect();
@@ -581,6 +625,11 @@ pub fn read_config(
             verify_bytes(store, member, want, &raw)?;
         }
     }
+    counts::check(&raw).map_err(|e| Error::Member {
+        path: store.display.clone(),
+        member: member.clone(),
+        msg: format!("invalid image config: {e}"),
+    })?;
     let cfg = serde_json::from_slice::<oci_spec::image::ImageConfiguration>(&raw).map_err(|e| {
         Error::Member {
             path: store.display.clone(),

@@ -82,6 +82,8 @@ fn platform_string(d: &Descriptor) -> Option<String> {
 
 pub(crate) fn candidates(store: &Store) -> Result<Vec<Candidate>> {
     let raw = store.read_small("index.json", super::METADATA_LIMIT)?;
+    super::counts::check(&raw)
+        .map_err(|e| member_err(store, "index.json", format!("invalid image index: {e}")))?;
     let index = serde_json::from_slice::<ImageIndex>(&raw)
         .map_err(|e| member_err(store, "index.json", format!("invalid image index: {e}")))?;
     let mut walk = Walk::default();
@@ -159,6 +161,8 @@ fn walk_index(
         }
         let raw = store.read_small(&member, super::METADATA_LIMIT)?;
         super::verify_bytes(store, &member, &digest, &raw)?;
+        super::counts::check(&raw)
+            .map_err(|e| member_err(store, &member, format!("invalid image metadata: {e}")))?;
         let name = ref_name(d).or_else(|| inherited_name.map(str::to_string));
         let is_index = match d.media_type() {
             MediaType::ImageIndex => true,

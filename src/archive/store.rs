@@ -1,7 +1,8 @@
 //! Random access to the named members of an image archive: a tar file read
-//! once for its index (bodies are skipped by seeking), or an unpacked
-//! directory. Member names are validated so that nothing a manifest names can
-//! reach outside the archive.
+//! once for its index (bodies are skipped by seeking), an unpacked
+//! directory, or a remote blob store (a registry, served as an OCI layout).
+//! Member names are validated so that nothing a manifest names can reach
+//! outside the archive.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -30,7 +31,50 @@ enum Backing {
     Dir {
         root: PathBuf,
     },
+    Remote(Arc<dyn Remote>),
 }
+
+/// What a name in the outer archive was, to tell harmless repeats from
+/// ambiguous ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    File,
+    Dir,
+    Link(Option<String>),
+    Other,
+}
+
+impl Seen {
+    fn what(&self) -> &'static str {
+        match self {
+            Seen::File => "a file",
+            Seen::Dir => "a directory",
+            Seen::Link(_) => "a link",
+            Seen::Other => "a special file",
+        }
+    }
+}
+
+/// Members served from elsewhere (a registry), laid out as an OCI image
+/// layout: `index.json`, `oci-layout` and `blobs/<alg>/<hex>`. Readers
+/// stream; a seek backwards may cost a new request.
+pub trait Remote: Send + Sync + std::fmt::Debug {
+    /// Is the member there? (Need not ask the server: a missing blob may
+    /// fail later, when it is opened.)
+    fn contains(&self, name: &str) -> bool;
+    /// The member's size in bytes.
+    fn size(&self, name: &str) -> Result<u64>;
+    /// Open the member for streaming.
+    fn open(&self, name: &str) -> Result<Box<dyn RemoteReader>>;
+    /// How many members are best read at once (downloads are I/O bound).
+    fn parallelism(&self) -> usize {
+        4
+    }
+}
+
+/// A stream of a remote member's bytes.
+pub trait RemoteReader: Read + Seek + Send + std::fmt::Debug {}
+impl<T: Read + Seek + Send + std::fmt::Debug> RemoteReader for T {}
 
 /// A set of named members.
 #[derive(Debug)]
@@ -95,54 +139,72 @@ impl Store {
         if file_len == 0 {
             return Err(fmt("empty file, not an image archive".into()));
         }
-        let mut archive = tar::Archive::new(&file);
+        // Outer member names are short; the layer path limit is plenty.
+        let limits = crate::tarstream::Limits {
+            max_path_bytes: 64 * 1024,
+        };
+        let mut rd = crate::tarstream::Reader::new(crate::tarstream::Seeking(&file), limits);
         let mut members = HashMap::new();
         let mut symlinks = HashMap::new();
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|e| fmt(format!("not a tar archive: {e}")))?;
-        let mut last_end = 0u64;
+        // Every name seen, and what it was: the same name twice is ambiguous
+        // (tar readers and runtimes disagree on which copy counts) unless
+        // both copies are the same.
+        let mut seen: HashMap<String, Seen> = HashMap::new();
         let mut duplicates = Vec::new();
-        for (i, entry) in entries.enumerate() {
-            let entry = entry.map_err(|e| {
-                if i == 0 {
-                    fmt(format!(
+        loop {
+            let h = match rd.next_header() {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e)
+                    if rd.entries_read() == 0
+                        && e.kind() == io::ErrorKind::InvalidData
+                        && !e.to_string().starts_with("entry #") =>
+                {
+                    return Err(fmt(format!(
                         "not an image archive (not a tar file: {})",
                         crate::error::describe_io(&e)
-                    ))
-                } else {
-                    fmt(format!(
-                        "bad tar entry #{}: {}",
-                        i + 1,
-                        crate::error::describe_io(&e)
-                    ))
+                    )))
                 }
-            })?;
-            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                Err(e) if e.to_string().starts_with("entry #") => {
+                    return Err(fmt(crate::error::describe_io(&e)))
+                }
+                Err(e) => {
+                    return Err(fmt(format!(
+                        "bad tar entry #{}: {}",
+                        rd.entries_read() + 1,
+                        crate::error::describe_io(&e)
+                    )))
+                }
+            };
+            let raw = String::from_utf8_lossy(&h.path).into_owned();
             let Some(name) = clean_member_name(&raw) else {
                 // An outer member that escapes the root is never referenced
                 // legitimately; ignore it rather than index it.
                 continue;
             };
-            let kind = entry.header().entry_type();
-            let offset = entry.raw_file_position();
-            let size = entry.size();
-            last_end = last_end.max(offset.saturating_add(size.div_ceil(512).saturating_mul(512)));
-            if kind.is_file() || kind == tar::EntryType::Continuous {
-                if offset.saturating_add(size) > file_len {
-                    return Err(fmt(format!(
-                        "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
-                    )));
+            use crate::tarstream::EntryType;
+            let what = match h.entry_type {
+                EntryType::File => {
+                    if h.sparse.is_some() {
+                        return Err(fmt(format!(
+                            "member {name:?} is a sparse file, which image archives never hold"
+                        )));
+                    }
+                    let (offset, size) = (h.data_offset, h.stored);
+                    if offset.saturating_add(size) > file_len {
+                        return Err(fmt(format!(
+                            "truncated archive: member {name:?} needs {size} bytes at offset {offset}, file has {file_len}"
+                        )));
+                    }
+                    let m = Member { offset, size };
+                    if let Some(prev) = members.insert(name.clone(), m.clone()) {
+                        duplicates.push((name.clone(), prev));
+                    }
+                    Seen::File
                 }
-                if let Some(prev) = members.insert(name.clone(), Member { offset, size }) {
-                    duplicates.push((name, prev));
-                }
-            } else if kind.is_symlink() || kind.is_hard_link() {
-                if let Some(target) = entry
-                    .link_name_bytes()
-                    .map(|t| String::from_utf8_lossy(&t).into_owned())
-                {
-                    let base = if kind.is_symlink() {
+                EntryType::Symlink | EntryType::Hardlink => {
+                    let target = String::from_utf8_lossy(&h.link).into_owned();
+                    let base = if h.entry_type == EntryType::Symlink {
                         match name.rfind('/') {
                             Some(p) => format!("{}/{}", &name[..p], target),
                             None => target,
@@ -150,24 +212,40 @@ impl Store {
                     } else {
                         target
                     };
-                    if let Some(t) = clean_member_name(&base) {
-                        symlinks.insert(name, t);
+                    let t = clean_member_name(&base);
+                    if let Some(t) = &t {
+                        symlinks.insert(name.clone(), t.clone());
                     }
+                    Seen::Link(t)
+                }
+                EntryType::Dir => Seen::Dir,
+                _ => Seen::Other,
+            };
+            if let Some(prev) = seen.insert(name.clone(), what.clone()) {
+                let same = match (&prev, &what) {
+                    (Seen::File, Seen::File) => true, // contents compared below
+                    (a, b) => a == b && *a != Seen::Other,
+                };
+                if !same {
+                    return Err(fmt(format!(
+                        "member {name:?} appears twice, as {} and as {} (ambiguous archive)",
+                        prev.what(),
+                        what.what()
+                    )));
                 }
             }
         }
         if members.is_empty() {
             return Err(fmt("not an image archive: the tar holds no files".into()));
         }
-        // tar-rs stops at EOF as quietly as at the end-of-archive marker; an
-        // archive cut at a member boundary would otherwise pass as whole.
-        if file_len < last_end.saturating_add(512) {
+        // An archive cut at a member boundary would otherwise pass as whole.
+        if rd.end() != Some(crate::tarstream::End::Marker) {
             return Err(fmt(format!(
                 "truncated archive: it ends at byte {file_len}, before the end-of-archive marker"
             )));
         }
-        // The same name twice is ambiguous (tools disagree on which copy
-        // counts) unless both copies are identical.
+        rd.check_after_end()
+            .map_err(|e| fmt(crate::error::describe_io(&e)))?;
         for (name, prev) in duplicates {
             let Some(last) = members.get(&name) else {
                 continue;
@@ -230,20 +308,54 @@ impl Store {
             return Err(self.fmt_err(name, "path outside the layout directory".into()));
         }
         let p = root.join(rel);
+        // Say what a blob is when it is there but unusable: "missing" would
+        // send the user looking for a file that exists. Only its kind and
+        // where it points are said, never its contents.
+        let is_link = p
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
         match p.canonicalize() {
             Ok(real) => {
                 if !real.starts_with(root) {
-                    return Err(
-                        self.fmt_err(name, "symlink points outside the layout directory".into())
-                    );
+                    return Err(self.fmt_err(
+                        name,
+                        format!(
+                            "is a symlink to {}, outside the layout directory",
+                            real.display()
+                        ),
+                    ));
                 }
                 if real.is_file() {
                     Ok(Some(real))
+                } else if real.is_dir() {
+                    Err(self.fmt_err(name, "is a directory, not a blob".into()))
                 } else {
-                    Ok(None)
+                    Err(self.fmt_err(
+                        name,
+                        "is not a regular file (a device, FIFO or socket)".into(),
+                    ))
                 }
             }
+            Err(_) if is_link => {
+                Err(self.fmt_err(name, "is a symlink to a file that does not exist".into()))
+            }
             Err(_) => Ok(None),
+        }
+    }
+
+    /// Serve the members of a remote store (a registry).
+    pub fn open_remote(display: &Path, remote: Arc<dyn Remote>) -> Store {
+        Store {
+            display: display.to_path_buf(),
+            backing: Backing::Remote(remote),
+        }
+    }
+
+    /// How many layers are best read at once, when the source says.
+    pub fn parallelism(&self) -> Option<usize> {
+        match &self.backing {
+            Backing::Remote(r) => Some(r.parallelism()),
+            _ => None,
         }
     }
 
@@ -258,7 +370,10 @@ impl Store {
             Backing::Tar {
                 members, symlinks, ..
             } => Self::tar_member(members, symlinks, name).is_some(),
-            Backing::Dir { root } => matches!(self.dir_path(root, name), Ok(Some(_))),
+            // Present but unusable counts as present, so that reading it
+            // says what is wrong instead of "missing".
+            Backing::Dir { root } => !matches!(self.dir_path(root, name), Ok(None)),
+            Backing::Remote(r) => r.contains(name),
         }
     }
 
@@ -283,6 +398,7 @@ impl Store {
                     .map(|m| m.len())
                     .map_err(|e| self.fmt_err(name, e.to_string()))
             }
+            Backing::Remote(r) => r.size(name),
         }
     }
 
@@ -311,12 +427,21 @@ impl Store {
                     .map_err(|e| self.fmt_err(name, e.to_string()))?;
                 (Arc::new(f), 0, len)
             }
+            Backing::Remote(r) => {
+                let len = r.size(name)?;
+                return Ok(MemberReader {
+                    inner: Inner::Remote(r.open(name)?),
+                    len,
+                });
+            }
         };
         Ok(MemberReader {
-            file,
-            start,
+            inner: Inner::File {
+                file,
+                start,
+                pos: 0,
+            },
             len,
-            pos: 0,
         })
     }
 
@@ -384,10 +509,18 @@ fn read_at(f: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 /// inside the member.
 #[derive(Debug)]
 pub struct MemberReader {
-    file: Arc<File>,
-    start: u64,
+    inner: Inner,
     len: u64,
-    pos: u64,
+}
+
+#[derive(Debug)]
+enum Inner {
+    File {
+        file: Arc<File>,
+        start: u64,
+        pos: u64,
+    },
+    Remote(Box<dyn RemoteReader>),
 }
 
 impl MemberReader {
@@ -403,28 +536,36 @@ impl MemberReader {
 
 impl Read for MemberReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.len - self.pos;
+        let (file, start, pos) = match &mut self.inner {
+            Inner::File { file, start, pos } => (file, start, pos),
+            Inner::Remote(r) => return r.read(buf),
+        };
+        let left = self.len - *pos;
         if left == 0 || buf.is_empty() {
             return Ok(0);
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = read_at(&self.file, &mut buf[..want], self.start + self.pos)?;
+        let n = read_at(file, &mut buf[..want], *start + *pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "unexpected end of file (truncated archive)",
             ));
         }
-        self.pos += n as u64;
+        *pos += n as u64;
         Ok(n)
     }
 }
 
 impl Seek for MemberReader {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match &mut self.inner {
+            Inner::File { pos, .. } => pos,
+            Inner::Remote(r) => return r.seek(to),
+        };
         let target = match to {
             SeekFrom::Start(n) => Some(n),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::Current(d) => pos.checked_add_signed(d),
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| {
@@ -437,7 +578,7 @@ impl Seek for MemberReader {
                 "seek past the end of the member",
             ));
         }
-        self.pos = target;
+        *pos = target;
         Ok(target)
     }
 }

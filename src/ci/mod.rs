@@ -11,6 +11,7 @@ mod rules;
 use serde::Serialize;
 
 use crate::analysis::{self, Analysis};
+use crate::error::Result;
 use crate::glob::globs;
 use crate::load::Loaded;
 pub use config::{parse_size, Overrides, RuleSet, Threshold};
@@ -114,8 +115,8 @@ pub fn baseline_figures(
     dive: &analysis::DiveFigures,
     base: &Loaded,
     base_analysis: &Analysis,
-) -> BaselineFigures {
-    let base_dive = dive_without_ignored(rules, base, base_analysis);
+) -> Result<BaselineFigures> {
+    let base_dive = dive_without_ignored(rules, base, base_analysis)?;
     let old_ids: std::collections::HashSet<&str> = base
         .image
         .layers
@@ -132,7 +133,7 @@ pub fn baseline_figures(
         (i128::from(new) - i128::from(old)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     };
     let growth = delta(dive.image_size_bytes, base_dive.image_size_bytes);
-    BaselineFigures {
+    Ok(BaselineFigures {
         source: base.image.source.clone(),
         name: base.image.name.clone(),
         layer_count: base.image.layers.len(),
@@ -154,21 +155,20 @@ pub fn baseline_figures(
             .count() as u64,
         wasted_bytes: base_dive.wasted_bytes,
         new_wasted_bytes: delta(dive.wasted_bytes, base_dive.wasted_bytes),
-    }
+    })
 }
 
 fn dive_without_ignored(
     rules: &RuleSet,
     loaded: &Loaded,
     analysis: &Analysis,
-) -> analysis::DiveFigures {
+) -> Result<analysis::DiveFigures> {
+    // A bad ignore glob is an error, not figures that quietly ignore nothing.
     if rules.ignored.is_empty() {
-        analysis.dive.clone()
+        Ok(analysis.dive.clone())
     } else {
-        match globs(&rules.ignored) {
-            Ok(set) => analysis::dive_figures_filtered(loaded, |p| set.is_match(p)),
-            Err(_) => analysis.dive.clone(),
-        }
+        let set = globs(&rules.ignored)?;
+        Ok(analysis::dive_figures_filtered(loaded, |p| set.is_match(p)))
     }
 }
 
@@ -181,7 +181,7 @@ fn signed(t: &Threshold<u64>) -> Threshold<i64> {
 }
 
 /// Evaluate every rule.
-pub fn evaluate(rules: &RuleSet, loaded: &Loaded, analysis: &Analysis) -> Outcome {
+pub fn evaluate(rules: &RuleSet, loaded: &Loaded, analysis: &Analysis) -> Result<Outcome> {
     evaluate_against(rules, loaded, analysis, None)
 }
 
@@ -193,9 +193,11 @@ pub fn evaluate_against(
     loaded: &Loaded,
     analysis: &Analysis,
     baseline: Option<(&Loaded, &Analysis)>,
-) -> Outcome {
-    let dive = dive_without_ignored(rules, loaded, analysis);
-    let baseline = baseline.map(|(b, ba)| baseline_figures(rules, loaded, &dive, b, ba));
+) -> Result<Outcome> {
+    let dive = dive_without_ignored(rules, loaded, analysis)?;
+    let baseline = baseline
+        .map(|(b, ba)| baseline_figures(rules, loaded, &dive, b, ba))
+        .transpose()?;
     let ctx = Context {
         loaded,
         analysis,
@@ -263,11 +265,11 @@ pub fn evaluate_against(
             verdicts.push(r.evaluate(&ctx));
         }
     }
-    Outcome {
+    Ok(Outcome {
         verdicts,
         efficiency: ctx.dive.efficiency,
         wasted_bytes: ctx.dive.wasted_bytes,
         user_wasted_percent: ctx.dive.user_wasted_percent,
         baseline: ctx.baseline.clone(),
-    }
+    })
 }

@@ -149,8 +149,19 @@ impl Rule for ForbiddenPaths {
         if self.0.is_empty() {
             return skipped(key);
         }
-        let Ok(set) = globs(&self.0) else {
-            return skipped(key);
+        // `RuleSet::resolve` checks the globs; a rule set built otherwise
+        // says why the rule did not run rather than passing it.
+        let set = match globs(&self.0) {
+            Ok(set) => set,
+            Err(e) => {
+                return verdict(
+                    key,
+                    Status::Skip,
+                    String::new(),
+                    self.0.join(" "),
+                    e.to_string(),
+                )
+            }
         };
         let tree = &c.loaded.tree;
         let mut hits = Vec::new();

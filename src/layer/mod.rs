@@ -6,6 +6,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use crate::tarstream;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -43,6 +45,18 @@ impl Compression {
             Some(Compression::Zstd)
         } else if mt.ends_with(".tar") || mt.ends_with("diff.tar") {
             Some(Compression::None)
+        } else {
+            None
+        }
+    }
+
+    /// A compression `docker load` accepts that is left to other tools,
+    /// named from the magic bytes (as the others are).
+    pub fn unsupported(head: &[u8]) -> Option<&'static str> {
+        if head.starts_with(&[0xfd, b'7', b'z', b'X']) {
+            Some("xz")
+        } else if head.starts_with(b"BZh") {
+            Some("bzip2")
         } else {
             None
         }
@@ -140,6 +154,8 @@ pub struct ScanOptions {
     pub blob_digest_unknown: bool,
     pub max_entries: u64,
     pub max_path_bytes: usize,
+    /// Entries in all layers of an image together (checked by the loader).
+    pub max_total_entries: u64,
 }
 
 impl Default for ScanOptions {
@@ -150,6 +166,7 @@ impl Default for ScanOptions {
             blob_digest_unknown: false,
             max_entries: 10_000_000,
             max_path_bytes: 64 * 1024,
+            max_total_entries: 20_000_000,
         }
     }
 }
@@ -266,32 +283,41 @@ pub fn scan<R: Read + Seek + Send>(
         .into_iter()
         .collect();
     let mut entries = Vec::new();
+    // Holes of sparse files are hashed as zeros up to a budget in
+    // proportion to the stored blob (what gzip can inflate at most), so a
+    // small layer declaring a terabyte of holes costs no more than a layer
+    // of compressed zeros would.
+    let blob_len = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let hole_budget = blob_len.saturating_mul(HOLE_BUDGET_PER_BYTE);
+    let limits = tarstream::Limits {
+        max_path_bytes: opts.max_path_bytes,
+    };
 
-    // Nothing to hash: let tar seek over file bodies instead of reading them.
+    // Nothing to hash: let the reader seek over file bodies instead of
+    // reading them.
     if compression == Compression::None && !opts.hash_files && !opts.hash_layers {
-        let mut archive = tar::Archive::new(&mut blob);
-        let iter = archive
-            .entries_with_seek()
-            .map_err(|e| format!("not a tar stream: {e}"))?;
-        collect_entries(iter, opts, &mut entries, &mut warnings)?;
-        let stopped = blob.stream_position().map_err(|e| e.to_string())?;
-        let end = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
-        if stopped >= end && !entries.is_empty() {
-            warnings.push(NO_END_MARKER.into());
-        }
-        progress(end);
+        let mut rd = tarstream::Reader::new(tarstream::Seeking(&mut blob), limits);
+        collect_entries(&mut rd, opts, hole_budget, &mut entries, &mut warnings)?;
+        finish_tar(&mut rd, &entries, &mut warnings)?;
+        progress(blob_len);
         return Ok(LayerScan {
             entries,
             compression,
             blob_digest: String::new(),
-            blob_bytes: end,
+            blob_bytes: blob_len,
             diff_id: String::new(),
-            tar_bytes: end,
+            tar_bytes: blob_len,
             warnings,
         });
     }
 
-    let stream = |r: &mut pipeline::ChunkReader| read_tar(r, opts, &mut entries, &mut warnings);
+    let stream = |r: &mut pipeline::ChunkReader| {
+        let mut rd = tarstream::Reader::new(tarstream::Stream(r), limits);
+        collect_entries(&mut rd, opts, hole_budget, &mut entries, &mut warnings)?;
+        // Read to the end so the diff ID covers the whole stream.
+        finish_tar(&mut rd, &entries, &mut warnings)
+    };
     let (parsed, read, stream_digest) = pipeline::run(
         blob,
         compression,
@@ -327,133 +353,91 @@ pub fn scan<R: Read + Seek + Send>(
     })
 }
 
-fn read_tar(
-    r: &mut impl Read,
-    opts: ScanOptions,
-    out: &mut Vec<RawEntry>,
+/// Sparse-file holes hashed per stored byte of the layer blob.
+pub const HOLE_BUDGET_PER_BYTE: u64 = 1024;
+
+/// After the last entry: warn about a missing end marker or non-zero bytes
+/// after it, and refuse a header hidden after it.
+fn finish_tar<R: tarstream::Skip>(
+    rd: &mut tarstream::Reader<R>,
+    entries: &[RawEntry],
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
-    let mut archive = tar::Archive::new(&mut *r);
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("not a tar stream: {e}"))?;
-    collect_entries(entries, opts, out, warnings)?;
-    // Drain the tar padding so the diff ID covers the whole stream. tar-rs
-    // stops at the first zero block, so a stream with the end-of-archive
-    // marker always leaves padding; none means it stopped at a plain EOF.
-    let (trailing, data) = drain(r).map_err(|e| crate::error::describe_io(&e))?;
-    if trailing == 0 && !out.is_empty() {
-        warnings.push(NO_END_MARKER.into());
-    }
-    if data > 0 {
-        warnings.push(format!(
-            "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
-        ));
+    match rd.end() {
+        Some(tarstream::End::Marker) => {
+            let (_, data) = rd
+                .check_after_end()
+                .map_err(|e| crate::error::describe_io(&e))?;
+            if data > 0 {
+                warnings.push(format!(
+                    "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
+                ));
+            }
+        }
+        _ if !entries.is_empty() => warnings.push(NO_END_MARKER.into()),
+        _ => {}
     }
     Ok(())
 }
 
 const NO_END_MARKER: &str = "the tar stream ends without an end-of-archive marker (truncated?)";
 
-/// Read to the end; returns (bytes, non-zero bytes).
-fn drain(r: &mut impl Read) -> io::Result<(u64, u64)> {
-    let mut buf = [0u8; 8192];
-    let (mut total, mut data) = (0u64, 0u64);
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => return Ok((total, data)),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        total += n as u64;
-        data += buf[..n].iter().filter(|&&b| b != 0).count() as u64;
+/// A reader error as a message: the first header failing its checksum
+/// means the blob is not a tar at all (messages about an entry say which).
+pub(crate) fn tar_error<R: tarstream::Skip>(rd: &tarstream::Reader<R>, e: &io::Error) -> String {
+    let about_entry = e.to_string().starts_with("entry #");
+    if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData && !about_entry {
+        format!("not a tar stream: {}", crate::error::describe_io(e))
+    } else {
+        crate::error::describe_io(e)
     }
 }
 
-fn collect_entries<R: Read>(
-    entries: tar::Entries<'_, R>,
+fn collect_entries<R: tarstream::Skip>(
+    rd: &mut tarstream::Reader<R>,
     opts: ScanOptions,
+    mut hole_budget: u64,
     out: &mut Vec<RawEntry>,
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut escaped = 0u64;
     let mut absolute = 0u64;
-    for (i, entry) in entries.enumerate() {
-        let mut entry = entry.map_err(|e| {
-            if i == 0 {
-                format!("not a tar stream: {}", crate::error::describe_io(&e))
-            } else {
-                format!(
-                    "bad tar entry #{}: {}",
-                    i + 1,
-                    crate::error::describe_io(&e)
-                )
-            }
-        })?;
+    let mut unhashed_sparse = 0u64;
+    loop {
+        let h = match rd.next_header() {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => return Err(tar_error(rd, &e)),
+        };
         if out.len() as u64 >= opts.max_entries {
             return Err(format!(
                 "more than {} entries (raise the limit with --max-entries)",
                 opts.max_entries
             ));
         }
-        let sparse = pax_sparse(&mut entry);
-        let raw_path = match &sparse {
-            Some(PaxSparse { name: Some(n), .. }) => n.clone(),
-            _ => entry.path_bytes().into_owned(),
-        };
-        if raw_path.len() > opts.max_path_bytes {
-            return Err(format!(
-                "entry #{} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
-                i + 1,
-                raw_path.len(),
-                opts.max_path_bytes
-            ));
-        }
-        let (path, climbed) = normalise(&raw_path);
+        // The reader refused paths over --max-path-bytes.
+        let raw_path = &h.path;
+        let (path, climbed) = normalise(raw_path);
         if climbed {
             escaped += 1;
         }
         if raw_path.first() == Some(&b'/') {
             absolute += 1;
         }
-        let header = entry.header();
-        let etype = header.entry_type();
-        let kind = match etype {
-            // GNU sparse files: the reader expands the holes.
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                Kind::File
-            }
-            tar::EntryType::Directory => Kind::Dir,
-            tar::EntryType::Symlink => Kind::Symlink,
-            tar::EntryType::Link => Kind::Hardlink,
-            tar::EntryType::Char => Kind::CharDevice,
-            tar::EntryType::Block => Kind::BlockDevice,
-            tar::EntryType::Fifo => Kind::Fifo,
-            // Metadata records are folded into the next entry by the reader.
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => continue,
-            tar::EntryType::GNULongName | tar::EntryType::GNULongLink => continue,
-            _ => Kind::Other,
+        let kind = match h.entry_type {
+            tarstream::EntryType::File => Kind::File,
+            tarstream::EntryType::Dir => Kind::Dir,
+            tarstream::EntryType::Symlink => Kind::Symlink,
+            tarstream::EntryType::Hardlink => Kind::Hardlink,
+            tarstream::EntryType::CharDevice => Kind::CharDevice,
+            tarstream::EntryType::BlockDevice => Kind::BlockDevice,
+            tarstream::EntryType::Fifo => Kind::Fifo,
+            tarstream::EntryType::Other(_) => Kind::Other,
         };
-        let mode = header.mode().unwrap_or(0);
-        let uid = header.uid().unwrap_or(0) as u32;
-        let gid = header.gid().unwrap_or(0) as u32;
-        let mtime = header.mtime().unwrap_or(0);
-        let size = sparse
-            .as_ref()
-            .and_then(|s| s.real_size)
-            .unwrap_or_else(|| entry.size());
-        // Hashing a hole means hashing zeros; refuse to spin on a huge one.
-        let stored = entry.header().size().unwrap_or(0);
-        let hashable = size.saturating_sub(stored) <= MAX_HOLE_BYTES;
         let link = match kind {
-            Kind::Symlink => entry
-                .link_name_bytes()
-                .map(|l| l.into_owned().into_boxed_slice()),
-            Kind::Hardlink => entry
-                .link_name_bytes()
-                .map(|l| normalise(&l).0.into_boxed_slice()),
+            Kind::Symlink => Some(h.link.clone().into_boxed_slice()),
+            Kind::Hardlink => Some(normalise(&h.link).0.into_boxed_slice()),
             _ => None,
         };
         let mut path = path;
@@ -476,40 +460,36 @@ fn collect_entries<R: Read>(
         if path.is_empty() && action == Action::Put {
             continue; // the root directory itself
         }
-        let sha256 = if kind == Kind::File && action == Action::Put && opts.hash_files && hashable {
-            let mut h = Sha256::new();
-            match &sparse {
-                Some(sp) if sp.is_sparse() => {
-                    hash_pax_sparse(&mut entry, sp, size, &mut h, &mut buf)
-                        .map_err(|e| entry_err(&raw_path, &e))?;
+        let holes = h.hole_bytes();
+        let mut hash = kind == Kind::File && action == Action::Put && opts.hash_files;
+        if hash && holes > hole_budget {
+            unhashed_sparse += 1;
+            hash = false;
+        }
+        let sha256 = if hash {
+            hole_budget -= holes;
+            let mut sha = Sha256::new();
+            tarstream::for_each_piece(rd, &h, &mut buf, |p| {
+                match p {
+                    tarstream::Piece::Data(d) => sha.update(d),
+                    tarstream::Piece::Hole(n) => hash_zeros(&mut sha, n),
                 }
-                _ => loop {
-                    let n = entry.read(&mut buf).map_err(|e| entry_err(&raw_path, &e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                },
-            }
-            Some(h.finalize().into())
+                Ok(true)
+            })
+            .map_err(|e| entry_err(raw_path, &e))?;
+            Some(sha.finalize().into())
         } else {
-            if !hashable {
-                warnings.push(format!(
-                    "{}: sparse file of {size} bytes not hashed (holes over {MAX_HOLE_BYTES} bytes)",
-                    String::from_utf8_lossy(&raw_path)
-                ));
-            }
             None
         };
         out.push(RawEntry {
             path: path.into_boxed_slice(),
             action,
             kind,
-            size,
-            mode,
-            uid,
-            gid,
-            mtime,
+            size: h.size,
+            mode: h.mode,
+            uid: h.uid as u32,
+            gid: h.gid as u32,
+            mtime: h.mtime,
             link,
             sha256,
         });
@@ -524,125 +504,22 @@ fn collect_entries<R: Read>(
             "{absolute} entries had absolute paths; read relative to the image root"
         ));
     }
+    if unhashed_sparse > 0 {
+        warnings.push(format!(
+            "{unhashed_sparse} sparse files not hashed: their holes exceed {HOLE_BUDGET_PER_BYTE} bytes per stored byte of the layer (compared by size and time instead)"
+        ));
+    }
     Ok(())
 }
 
-/// Largest total of sparse holes we are willing to hash as zeros.
-const MAX_HOLE_BYTES: u64 = 1 << 30;
-
-/// GNU sparse files written as PAX records (`tar --format=pax --sparse`):
-/// formats 0.0/0.1 keep the map in the records, 1.0 at the start of the data.
-#[derive(Debug, Default)]
-struct PaxSparse {
-    name: Option<Vec<u8>>,
-    real_size: Option<u64>,
-    major: Option<u64>,
-    /// (offset, length) of each data chunk, for formats 0.x.
-    map: Vec<(u64, u64)>,
-    pending_offset: Option<u64>,
-}
-
-impl PaxSparse {
-    fn is_sparse(&self) -> bool {
-        self.major == Some(1) || !self.map.is_empty()
+/// Feed `n` zero bytes to a hash.
+pub(crate) fn hash_zeros(h: &mut Sha256, mut n: u64) {
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    while n > 0 {
+        let k = n.min(ZEROS.len() as u64) as usize;
+        h.update(&ZEROS[..k]);
+        n -= k as u64;
     }
-}
-
-fn pax_sparse<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<PaxSparse> {
-    let exts = entry.pax_extensions().ok()??;
-    let mut sp = PaxSparse::default();
-    let mut any = false;
-    let num = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
-    for ext in exts.flatten() {
-        let v = ext.value_bytes();
-        match ext.key_bytes() {
-            b"GNU.sparse.name" => sp.name = Some(v.to_vec()),
-            b"GNU.sparse.realsize" | b"GNU.sparse.size" => sp.real_size = num(v),
-            b"GNU.sparse.major" => sp.major = num(v),
-            b"GNU.sparse.map" => {
-                let nums: Vec<u64> = v.split(|&b| b == b',').filter_map(num).collect();
-                sp.map = nums.chunks_exact(2).map(|c| (c[0], c[1])).collect();
-            }
-            b"GNU.sparse.offset" => sp.pending_offset = num(v),
-            b"GNU.sparse.numbytes" => {
-                if let (Some(o), Some(n)) = (sp.pending_offset.take(), num(v)) {
-                    sp.map.push((o, n));
-                }
-            }
-            _ => continue,
-        }
-        any = true;
-    }
-    any.then_some(sp)
-}
-
-/// Hash the logical content of a PAX sparse file: zeros for holes, the
-/// stored chunks in between.
-fn hash_pax_sparse(
-    r: &mut impl Read,
-    sp: &PaxSparse,
-    real_size: u64,
-    h: &mut Sha256,
-    buf: &mut [u8],
-) -> io::Result<()> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, format!("sparse map: {m}"));
-    let mut map = sp.map.clone();
-    if sp.major == Some(1) {
-        // 1.0: decimal lines (count, then offset/length pairs), padded to 512.
-        let mut consumed = 0u64;
-        let mut line = Vec::new();
-        let mut numbers = Vec::new();
-        let mut byte = [0u8; 1];
-        let mut want: Option<u64> = None;
-        while want.is_none_or(|w| (numbers.len() as u64) < 2 * w) {
-            r.read_exact(&mut byte)?;
-            consumed += 1;
-            if consumed > 1 << 20 {
-                return Err(bad("too long"));
-            }
-            if byte[0] != b'\n' {
-                line.push(byte[0]);
-                continue;
-            }
-            let n = std::str::from_utf8(&line)
-                .ok()
-                .and_then(|t| t.parse::<u64>().ok())
-                .ok_or_else(|| bad("not a number"))?;
-            line.clear();
-            match want {
-                None => want = Some(n),
-                Some(_) => numbers.push(n),
-            }
-        }
-        let pad = (512 - consumed % 512) % 512;
-        io::copy(&mut r.take(pad), &mut io::sink())?;
-        map = numbers.chunks_exact(2).map(|c| (c[0], c[1])).collect();
-    }
-    let zeros = [0u8; 8192];
-    let mut pos = 0u64;
-    let feed_zeros = |h: &mut Sha256, mut n: u64| {
-        while n > 0 {
-            let k = n.min(zeros.len() as u64) as usize;
-            h.update(&zeros[..k]);
-            n -= k as u64;
-        }
-    };
-    for (off, len) in map {
-        if off < pos || off.saturating_add(len) > real_size {
-            return Err(bad("chunks out of order or past the end"));
-        }
-        feed_zeros(h, off - pos);
-        let mut left = len;
-        while left > 0 {
-            let k = left.min(buf.len() as u64) as usize;
-            r.read_exact(&mut buf[..k])?;
-            h.update(&buf[..k]);
-            left -= k as u64;
-        }
-        pos = off + len;
-    }
-    feed_zeros(h, real_size - pos);
-    Ok(())
 }
 
 fn entry_err(path: &[u8], e: &io::Error) -> String {

@@ -20,7 +20,7 @@ pub struct Report<'a> {
 #[derive(Serialize)]
 pub struct ImageSection<'a> {
     /// Where the image came from: `{kind, input, path | reference, endpoint, …}`.
-    pub source: &'a crate::source::Origin,
+    pub source: &'a crate::origin::Origin,
     pub name: Option<&'a str>,
     pub names: &'a [String],
     pub layout: crate::image::Layout,

@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 
 use super::{Lookup, Opened, Origin, Reference, SourceKind};
 use crate::error::{Error, Result};
-use crate::load::{LoadOptions, Progress};
+use crate::progress::Progress;
+use crate::source::options::LoadOptions;
 
 const DEFAULT_ADDRESS: &str = "/run/containerd/containerd.sock";
 const NAMESPACES: [&str; 3] = ["default", "k8s.io", "moby"];

@@ -15,7 +15,8 @@ use std::time::Duration;
 use super::http::{self, Endpoint};
 use super::{stream, Lookup, Opened, Origin, Reference, SourceKind};
 use crate::error::{Error, Result};
-use crate::load::{LoadOptions, Progress};
+use crate::progress::Progress;
+use crate::source::options::LoadOptions;
 
 /// How long a lookup may take: a daemon that accepts the connection but
 /// never answers must not hang the resolution.

@@ -18,7 +18,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use crate::archive::{self, store::clean_member_name, Store};
 use crate::error::{Error, Result};
 use crate::layer::{self, LayerScan};
-use crate::load::{LoadOptions, Progress};
+use crate::progress::Progress;
+use crate::source::options::LoadOptions;
 
 use super::Scans;
 
@@ -107,26 +108,41 @@ pub(crate) fn receive(
         let mut running: VecDeque<ScanJob<'_>> = VecDeque::new();
         let mut scans = Scans::new();
         {
-            let mut archive = tar::Archive::new(&mut tee);
-            for entry in archive.entries()? {
-                let mut entry = entry?;
+            // The same tar reader as the store's, so a layer scanned here
+            // is the member the store indexes under that name.
+            let limits = crate::tarstream::Limits {
+                max_path_bytes: 64 * 1024,
+            };
+            let mut rd = crate::tarstream::Reader::new(crate::tarstream::Stream(&mut tee), limits);
+            loop {
+                let h = match rd.next_header() {
+                    Ok(Some(h)) => h,
+                    Ok(None) => break,
+                    // Malformed: stop scanning early; the store, reading
+                    // the spool, says what is wrong.
+                    Err(e) if e.kind() == io::ErrorKind::InvalidData => break,
+                    Err(e) => return Err(e),
+                };
                 if progress.cancel.load(Ordering::Relaxed) {
                     return Err(io::Error::other("cancelled"));
                 }
-                let kind = entry.header().entry_type();
-                let name = clean_member_name(&String::from_utf8_lossy(&entry.path_bytes()));
-                let layer_like = name
-                    .as_deref()
-                    .is_some_and(|n| n.ends_with("/layer.tar") || n.starts_with("blobs/"));
-                let Some(name) = name.filter(|_| layer_like && kind.is_file()) else {
-                    io::copy(&mut entry, &mut io::sink())?;
+                let name = clean_member_name(&String::from_utf8_lossy(&h.path));
+                // Layers are `ID/layer.tar` (docker), `blobs/sha256/HEX`
+                // (Docker 25+, OCI) or `HEX.tar` (podman's docker-archive):
+                // whatever is not JSON is sniffed.
+                let layer_like = name.as_deref().is_some_and(|n| {
+                    !n.ends_with(".json") && !matches!(n, "repositories" | "oci-layout")
+                });
+                let is_file =
+                    h.entry_type == crate::tarstream::EntryType::File && h.sparse.is_none();
+                let Some(name) = name.filter(|_| layer_like && is_file) else {
                     continue;
                 };
+                let mut entry = rd.data();
                 let first = fill(&mut entry, CHUNK)?;
                 let is_layer = layer::Compression::detect(&first) != layer::Compression::None
                     || first.get(257..262) == Some(b"ustar".as_slice());
                 if !is_layer {
-                    io::copy(&mut entry, &mut io::sink())?;
                     continue;
                 }
                 while running.len() >= workers {

@@ -60,6 +60,19 @@ impl Status {
         }
     }
 
+    /// A change status by name as `--status` and the filters take it:
+    /// `added`, `modified`, `deleted`, `metadata`, a few synonyms, or the
+    /// markers `+ ~ - m` (any case). `unchanged` is no change: None.
+    pub fn parse_change(name: &str) -> Option<Status> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "added" | "add" | "a" | "+" => Status::Added,
+            "deleted" | "removed" | "delete" | "d" | "-" => Status::Deleted,
+            "modified" | "changed" | "modify" | "~" => Status::Modified,
+            "metadata" | "meta" | "m" => Status::Metadata,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Added => "added",
@@ -418,6 +431,40 @@ impl FileTree {
             return None;
         }
         self.version_at(id, layer).and_then(|v| self.attrs_of(v))
+    }
+
+    /// The hardlink group of `id` after layer `layer`: the target first,
+    /// then every hardlink to it; empty when nothing links to it (or `id`
+    /// is neither a file nor a hardlink).
+    pub fn hardlink_group(&self, id: NodeId, layer: usize) -> Vec<NodeId> {
+        let Some(a) = self.attrs_at(id, layer) else {
+            return Vec::new();
+        };
+        let target = match (a.kind, self.link(a)) {
+            (Kind::Hardlink, Some(l)) => self.lookup(l),
+            (Kind::File, _) => Some(id),
+            _ => None,
+        };
+        let Some(target) = target else {
+            return Vec::new();
+        };
+        let tpath = self.path_bytes(target);
+        let mut group: Vec<NodeId> = self
+            .ids()
+            .filter(|&o| {
+                self.attrs_at(o, layer).is_some_and(|oa| {
+                    oa.kind == Kind::Hardlink
+                        && self
+                            .link(oa)
+                            .is_some_and(|l| self.lookup(l) == Some(target) || l == &tpath[..])
+                })
+            })
+            .collect();
+        if group.is_empty() {
+            return group;
+        }
+        group.insert(0, target);
+        group
     }
 
     /// Does the path exist after layer `layer`? The root always does.

@@ -55,9 +55,12 @@ pub enum Action {
     ImageDetails,
     Extract,
     CopyPath,
+    Warnings,
 }
 
-/// (action, config name, default keys, help text).
+/// (action, config name, default keys, help text). The ctrl keys are
+/// dive's, so its users' habits work (`ctrl-m` reaches us only from
+/// terminals that tell it from Enter); paging is on PgUp/PgDn only.
 pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::Quit,
@@ -75,13 +78,8 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     ),
     (Action::Up, "up", &["k", "up"], "move up"),
     (Action::Down, "down", &["j", "down"], "move down"),
-    (Action::PageUp, "page_up", &["pgup", "ctrl-b"], "page up"),
-    (
-        Action::PageDown,
-        "page_down",
-        &["pgdn", "ctrl-f"],
-        "page down",
-    ),
+    (Action::PageUp, "page_up", &["pgup"], "page up"),
+    (Action::PageDown, "page_down", &["pgdn"], "page down"),
     (Action::Home, "home", &["home", "g"], "first row"),
     (Action::End, "end", &["end", "G"], "last row"),
     (
@@ -111,7 +109,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::CollapseAll,
         "collapse_all",
-        &["-"],
+        &["-", "ctrl-space"],
         "collapse all directories",
     ),
     (
@@ -129,7 +127,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::CycleMode,
         "cycle_mode",
-        &["v"],
+        &["v", "ctrl-l"],
         "per-layer / aggregated view",
     ),
     (
@@ -150,7 +148,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::FilterRegex,
         "filter_regex",
-        &["f"],
+        &["f", "ctrl-f"],
         "filter (regex, smart case)",
     ),
     (
@@ -162,19 +160,19 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::ToggleAdded,
         "toggle_added",
-        &["1"],
+        &["1", "ctrl-a"],
         "show/hide added",
     ),
     (
         Action::ToggleModified,
         "toggle_modified",
-        &["2"],
+        &["2", "ctrl-m"],
         "show/hide modified",
     ),
     (
         Action::ToggleDeleted,
         "toggle_deleted",
-        &["3"],
+        &["3", "ctrl-r"],
         "show/hide deleted",
     ),
     (
@@ -186,7 +184,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::ToggleUnchanged,
         "toggle_unchanged",
-        &["5"],
+        &["5", "ctrl-u"],
         "show/hide unchanged",
     ),
     (
@@ -201,7 +199,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         &["F"],
         "clear filters and search",
     ),
-    (Action::SortKey, "sort_key", &["s"], "sort by name / size"),
+    (
+        Action::SortKey,
+        "sort_key",
+        &["s", "ctrl-o"],
+        "sort by name / size",
+    ),
     (
         Action::SortDirection,
         "sort_direction",
@@ -211,7 +214,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::Details,
         "details",
-        &["d"],
+        &["d", "ctrl-b"],
         "file details and timeline",
     ),
     (Action::Content, "content", &["o"], "view file content"),
@@ -224,7 +227,7 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     (
         Action::Extract,
         "extract",
-        &["x"],
+        &["x", "ctrl-e"],
         "extract file or directory",
     ),
     (
@@ -232,6 +235,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "copy_path",
         &["y"],
         "copy path (OSC 52 clipboard)",
+    ),
+    (
+        Action::Warnings,
+        "warnings",
+        &["W"],
+        "load warnings (the ⚠ marker)",
     ),
 ];
 

@@ -1,15 +1,16 @@
 //! Side effects requested by updates: reading a content window on a worker
-//! thread, writing the clipboard with OSC 52, and extraction. Extraction is
-//! behind [`extract`] so the core extractor can be plugged in when the
-//! build has one.
+//! thread, writing the clipboard with OSC 52, and extraction (on a worker
+//! thread too, through [`extract`]).
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
 use super::image_data::ImageData;
 use super::state::{AppState, Effect, WINDOW_BYTES};
 use super::update::Msg;
+use crate::error::clean;
 use crate::tree::NodeId;
 
 /// Perform `e`; results come back as messages on `tx`.
@@ -27,10 +28,15 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
             let _ = out.write_all(osc52(&text).as_bytes());
             let _ = out.flush();
         }
-        Effect::Extract { id, layer, dest } => {
+        Effect::Extract {
+            id,
+            layer,
+            dest,
+            force,
+        } => {
             let tx = tx.clone();
             std::thread::spawn(move || {
-                let _ = tx.send(Msg::Extracted(extract(&data, id, layer, &dest)));
+                let _ = tx.send(Msg::Extracted(extract(&data, id, layer, &dest, force)));
             });
         }
     }
@@ -44,27 +50,37 @@ pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64
 }
 
 /// Extract a file or directory, as it is after `layer`, under `dest` with
-/// the core extractor: never outside `dest`, never over existing files.
-pub fn extract(data: &ImageData, id: NodeId, layer: usize, dest: &str) -> Result<String, String> {
-    let dest = if dest.trim().is_empty() {
-        "."
-    } else {
-        dest.trim()
+/// the core extractor (never outside `dest`; existing files replaced only
+/// with `force`, after the user confirmed). The summary line, and the
+/// warnings and skipped paths the CLI would print, escaped for the screen.
+pub fn extract(
+    data: &ImageData,
+    id: NodeId,
+    layer: usize,
+    dest: &Path,
+    force: bool,
+) -> Result<(String, Vec<String>), String> {
+    let opts = crate::extract::ExtractOptions {
+        force,
+        ..Default::default()
     };
-    let opts = crate::extract::ExtractOptions::default();
-    let r = crate::extract::extract(&data.loaded, id, layer, std::path::Path::new(dest), &opts)
-        .map_err(|e| e.to_string())?;
-    let mut msg = format!(
-        "extracted {} files, {} dirs, {} links ({} bytes) to {dest}",
+    let r =
+        crate::extract::extract(&data.loaded, id, layer, dest, &opts).map_err(|e| e.to_string())?;
+    let summary = format!(
+        "extracted {} files, {} dirs, {} links ({} bytes) to {}",
         r.files,
         r.dirs,
         r.symlinks + r.hardlinks,
-        r.bytes
+        r.bytes,
+        clean(&dest.display().to_string())
     );
-    if !r.skipped.is_empty() {
-        msg.push_str(&format!("; skipped {}", r.skipped.len()));
-    }
-    Ok(msg)
+    let notes = r
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {}", clean(w)))
+        .chain(r.skipped.iter().map(|w| format!("skipped: {}", clean(w))))
+        .collect();
+    Ok((summary, notes))
 }
 
 /// The OSC 52 sequence that puts `text` on the terminal's clipboard.

@@ -32,6 +32,8 @@ pub struct Ui {
     pub prompt: Option<Prompt>,
     pub message: Option<String>,
     pub areas: Areas,
+    /// The whole screen at the last resize (empty until the first).
+    pub screen: Rect,
     pub quit: bool,
     pub load_error: Option<String>,
 }
@@ -48,6 +50,7 @@ impl Ui {
             prompt: None,
             message,
             areas: Areas::default(),
+            screen: Rect::default(),
             quit: false,
             load_error: None,
         }
@@ -80,6 +83,21 @@ pub(crate) trait Host {
     fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action>;
     /// Submit a prompt the shared code does not handle (extraction).
     fn submit_other(&mut self, _p: Prompt) {}
+    /// A submitted search or filter shows nothing, or a path jumped to is
+    /// not in this view (the status line says so already): the mode may
+    /// say where it is instead.
+    fn unseen(&mut self, _u: Unseen) {}
+}
+
+/// What a submitted prompt found nothing of in the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unseen {
+    /// The search query matched no row.
+    Search,
+    /// The filter regex left no row.
+    Filter,
+    /// The path (key) is outside the view.
+    Path(u32),
 }
 
 /// A key, routed: the action to do next, if any.
@@ -104,7 +122,10 @@ pub(crate) enum KeyRoute {
 }
 
 /// The key handling both modes share: releases ignored, ctrl-c quits, the
-/// prompt takes keys while open, only quitting while loading.
+/// prompt takes keys while open; while loading, or while the screen is too
+/// small to show anything, only `q` and ctrl-c act (a key must never act
+/// unseen) and others get a hint; in a popup `q` and Esc close it (as in
+/// less and man); a key bound to nothing says so.
 pub(crate) fn route_key<H: Host>(h: &mut H, k: KeyEvent) -> KeyRoute {
     if k.kind == KeyEventKind::Release {
         return KeyRoute::Done;
@@ -119,18 +140,37 @@ pub(crate) fn route_key<H: Host>(h: &mut H, k: KeyEvent) -> KeyRoute {
     }
     let p = h.parts();
     p.ui.message = None;
-    let act = p.ui.config.keys.action(&Key::from_event(&k));
+    let key = Key::from_event(&k);
+    let act = p.ui.config.keys.action(&key);
+    if act == Some(Action::Quit) && !p.popup_open {
+        return KeyRoute::Quit;
+    }
+    if layout::is_too_small(p.ui.screen) {
+        return KeyRoute::Done;
+    }
     if p.src.is_none() {
-        // While loading (or after a load error) only quitting makes sense.
-        return match (act, k.code) {
-            (Some(Action::Quit), _) | (_, KeyCode::Esc) => KeyRoute::Quit,
-            _ => KeyRoute::Done,
-        };
+        p.ui.message = Some(format!(
+            "{}: not while loading (q or ctrl-c quits)",
+            key.label()
+        ));
+        return KeyRoute::Done;
     }
     if p.popup_open {
         return KeyRoute::Popup(act);
     }
+    if act.is_none() && !is_modifier_only(&k) {
+        p.ui.message = Some(format!(
+            "{}: not bound to anything (? lists the keys)",
+            key.label()
+        ));
+    }
     KeyRoute::Action(act)
+}
+
+/// Keys that are no key on their own (a lone Shift reported by some
+/// terminals).
+fn is_modifier_only(k: &KeyEvent) -> bool {
+    matches!(k.code, KeyCode::Modifier(_) | KeyCode::Null)
 }
 
 /// What [`action`] and [`mouse`] leave to the mode.
@@ -184,10 +224,9 @@ pub(crate) fn action<H: Host>(h: &mut H, a: Action) -> Shared {
                 before: p.table.search.query.clone(),
             });
         }
-        Action::JumpPath => {
-            let here = p.table.selected_key().map(|k| src.path(k).to_string());
-            open_prompt(&mut p.ui.prompt, PromptKind::Jump, here.unwrap_or_default());
-        }
+        // Empty, so typing an absolute path does not append to the
+        // current one; Tab completes.
+        Action::JumpPath => open_prompt(&mut p.ui.prompt, PromptKind::Jump, String::new()),
         Action::FilterRegex => open_prompt(
             &mut p.ui.prompt,
             PromptKind::Filter,
@@ -277,6 +316,7 @@ pub(crate) fn mouse<H: Host>(h: &mut H, m: MouseEvent) -> Shared {
 pub(crate) fn resize<H: Host>(h: &mut H, area: Rect) {
     let areas = h.layout(area);
     let p = h.parts();
+    p.ui.screen = area;
     p.ui.areas = areas;
     p.table.height = layout::table_body_height(areas.tree);
     p.ui.layers.height = layout::list_body_height(areas.layers);
@@ -287,8 +327,8 @@ pub(crate) fn resize<H: Host>(h: &mut H, area: Rect) {
 /// After loading, lay the screen out again: the layer count sizes the
 /// layer panes.
 pub(crate) fn relayout<H: Host>(h: &mut H) {
-    let areas = h.parts().ui.areas;
-    if let Some(full) = layout::screen(&areas) {
-        resize(h, full);
+    let screen = h.parts().ui.screen;
+    if screen.area() > 0 {
+        resize(h, screen);
     }
 }

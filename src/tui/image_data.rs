@@ -5,7 +5,6 @@
 
 use super::layer_view::{NameOrder, VersionTable};
 use crate::analysis::{analyse, Analysis};
-use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -55,14 +54,7 @@ impl ImageData {
             s.push_str(&String::from_utf8_lossy(tree.name(id)));
             paths.push(&s);
             lower.push_lower_cased(&s);
-            let vs = &tree.node(id).versions;
-            let final_live = vs.last().is_some_and(|v| v.is_live());
-            for (i, v) in vs.iter().enumerate() {
-                let Some(a) = tree.attrs_of(v) else { continue };
-                if a.kind == Kind::File && !(final_live && i + 1 == vs.len()) {
-                    wasted[id as usize] += a.size;
-                }
-            }
+            wasted[id as usize] = crate::analysis::node_waste(tree, id);
         }
         let names = NameOrder::build(tree);
         let versions = VersionTable::build(tree);
@@ -95,40 +87,6 @@ impl ImageData {
 
     pub fn layer_count(&self) -> usize {
         self.loaded.image.layers.len()
-    }
-
-    /// The hardlink group of `id` after `layer`: the file the links share,
-    /// then every hardlink to it (empty when there is none).
-    pub fn hardlink_group(&self, id: NodeId, layer: usize) -> Vec<NodeId> {
-        let tree = &self.loaded.tree;
-        let Some(a) = tree.attrs_at(id, layer) else {
-            return Vec::new();
-        };
-        let target = match (a.kind, tree.link(a)) {
-            (Kind::Hardlink, Some(l)) => tree.lookup(l),
-            (Kind::File, _) => Some(id),
-            _ => None,
-        };
-        let Some(target) = target else {
-            return Vec::new();
-        };
-        let tpath = tree.path_bytes(target);
-        let mut group: Vec<NodeId> = tree
-            .ids()
-            .filter(|&o| {
-                tree.attrs_at(o, layer).is_some_and(|oa| {
-                    oa.kind == Kind::Hardlink
-                        && tree
-                            .link(oa)
-                            .is_some_and(|l| tree.lookup(l) == Some(target) || l == &tpath[..])
-                })
-            })
-            .collect();
-        if group.is_empty() {
-            return group;
-        }
-        group.insert(0, target);
-        group
     }
 }
 

@@ -7,6 +7,16 @@ use ratatui::layout::Rect;
 use super::list::ListCursor;
 use super::table::VisibleRows;
 
+/// Smallest usable screen.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Is a screen of `area` below the minimum size (an empty one is not known
+/// yet)? Then the panes are not drawn, so keys must not act unseen.
+pub fn is_too_small(area: Rect) -> bool {
+    area.area() > 0 && (area.width < MIN_WIDTH || area.height < MIN_HEIGHT)
+}
+
 /// Screen regions of the last layout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Areas {
@@ -21,18 +31,6 @@ pub struct Areas {
     pub summary: Rect,
     pub tree: Rect,
     pub status: Rect,
-}
-
-impl Areas {
-    /// The whole screen of the last layout.
-    pub fn full(&self) -> Rect {
-        Rect::new(
-            0,
-            0,
-            self.status.width.max(self.title.width),
-            self.status.bottom(),
-        )
-    }
 }
 
 /// Title, body and status line of a screen.
@@ -98,12 +96,6 @@ pub fn diff(area: Rect, layer_rows: usize) -> Areas {
         tree: Rect::new(rest.x + left_w, rest.y, rest.width - left_w, rest.height),
         status,
     }
-}
-
-/// The whole screen the last layout was made for (None before the first).
-pub fn screen(a: &Areas) -> Option<Rect> {
-    let full = Rect::new(0, 0, a.status.width.max(a.title.width), a.status.bottom());
-    (full.area() > 0).then_some(full)
 }
 
 /// The body of a screen (between the title and the status line).

@@ -49,6 +49,10 @@ pub enum Popup {
     Help {
         scroll: usize,
     },
+    /// The load's warnings (opened from the title's ⚠ marker, `W`).
+    Warnings {
+        scroll: usize,
+    },
     /// `links`: the hardlink group, found when the popup opens (a scan of
     /// the tree, kept out of the per-frame render).
     FileDetails {
@@ -62,6 +66,21 @@ pub enum Popup {
         scroll: usize,
     },
     Error(String),
+    /// An extraction waiting for `y`: what it would replace, create and warn about.
+    ConfirmExtract(Box<ExtractConfirm>),
+    /// Something to read and dismiss (an extraction's warnings).
+    Notice {
+        title: String,
+        text: String,
+    },
+}
+
+/// An extraction planned by [`crate::extract::preview`], shown before it runs.
+#[derive(Debug, Clone)]
+pub struct ExtractConfirm {
+    pub id: NodeId,
+    pub layer: usize,
+    pub preview: crate::extract::Preview,
 }
 
 /// Side effects the runtime performs after an update (reads, clipboard).
@@ -73,13 +92,24 @@ pub enum Effect {
         offset: u64,
     },
     Clipboard(String),
+    /// Extract `id` as after `layer` into `dest` (`~` already expanded);
+    /// `force` once the user has confirmed replacing what is there.
     Extract {
         id: NodeId,
         layer: usize,
-        dest: String,
+        dest: std::path::PathBuf,
+        force: bool,
     },
 }
 
+/// A jump offered when a path, search or filter finds nothing in the view
+/// but something in other layers: Enter goes to `layer` (aggregated) and
+/// shows `node` if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offer {
+    pub layer: usize,
+    pub node: Option<NodeId>,
+}
 /// Bytes of a content window.
 pub const WINDOW_BYTES: usize = 64 * 1024;
 
@@ -101,6 +131,10 @@ pub struct AppState {
     /// The file tree: sort, filter, search, rows and cursor.
     pub tree: LayerTable,
     pub popup: Option<Popup>,
+    /// What `~` means in the extract prompt ($HOME when the state was made).
+    pub home: Option<std::path::PathBuf>,
+    /// "Not in this view; present in layers …": Enter shows it there.
+    pub offer: Option<Offer>,
     pub effects: Vec<Effect>,
 }
 
@@ -133,6 +167,8 @@ impl AppState {
             view_generation: 0,
             tree: TreeTable::new(sort, filter),
             popup: None,
+            home: std::env::var_os("HOME").map(std::path::PathBuf::from),
+            offer: None,
             effects: Vec::new(),
         }
     }

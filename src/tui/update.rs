@@ -9,12 +9,15 @@ use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::config::{Action, Key, PopupAction};
-use super::host::{self, Host, Parts, Shared};
+use super::host::{self, Host, Parts, Shared, Unseen};
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
 use super::layout::{self, Areas};
 use super::prompt::{open_prompt, Prompt, PromptKind};
-use super::state::{AppState, ContentView, Effect, Focus, Popup, WINDOW_BYTES};
+use super::state::{
+    AppState, ContentView, Effect, ExtractConfirm, Focus, Offer, Popup, WINDOW_BYTES,
+};
+use super::table::has_upper;
 use crate::content::Window;
 use crate::tree::NodeId;
 
@@ -29,14 +32,24 @@ pub enum Msg {
         offset: u64,
         result: Result<Window, String>,
     },
-    Extracted(Result<String, String>),
+    /// An extraction's summary and its warnings, or its error.
+    Extracted(Result<(String, Vec<String>), String>),
     Tick,
 }
 
 /// Apply `msg`; a returned message is applied next (TEA chaining).
 pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
     match msg {
-        Msg::Key(k) => host::key(s, k).map(Msg::Action),
+        Msg::Key(k) => {
+            // An offer stands until the next key: Enter takes it.
+            if let Some(o) = s.offer.take() {
+                if k.code == KeyCode::Enter && s.ui.prompt.is_none() && s.popup.is_none() {
+                    take_offer(s, o);
+                    return None;
+                }
+            }
+            host::key(s, k).map(Msg::Action)
+        }
         Msg::Mouse(m) => mouse(s, m),
         Msg::Resize(w, h) => {
             host::resize(s, Rect::new(0, 0, w, h));
@@ -53,7 +66,7 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Content { id, offset, result } => {
-            let body = layout::popup_body_height(s.ui.areas.full());
+            let body = layout::popup_body_height(s.ui.screen);
             if let Some(Popup::Content(cv)) = &mut s.popup {
                 if cv.id == id && cv.offset == offset {
                     if let Ok(w) = &result {
@@ -72,10 +85,17 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
             None
         }
         Msg::Extracted(r) => {
-            s.ui.message = Some(match r {
-                Ok(m) => m,
-                Err(e) => e,
-            });
+            match r {
+                Ok((summary, notes)) if notes.is_empty() => s.ui.message = Some(summary),
+                Ok((summary, notes)) => {
+                    s.popup = Some(Popup::Notice {
+                        title: "Extracted (esc closes)".into(),
+                        text: format!("{summary}\n\n{}", notes.join("\n")),
+                    });
+                    s.ui.message = Some(summary);
+                }
+                Err(e) => s.popup = Some(Popup::Error(e)),
+            }
             None
         }
         Msg::Tick => None,
@@ -115,38 +135,201 @@ impl Host for AppState {
     fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
         popup_key(self, k, act)
     }
+    fn unseen(&mut self, u: Unseen) {
+        let Some(data) = self.data.clone() else {
+            return;
+        };
+        let tree = &data.loaded.tree;
+        match u {
+            Unseen::Search => {
+                let q = self.tree.search.query.clone();
+                let exact = has_upper(&q);
+                let lq = q.to_lowercase();
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    if exact {
+                        data.path(id).contains(q.as_str())
+                    } else {
+                        data.lower(id).contains(lq.as_str())
+                    }
+                });
+                offer_layers(self, &format!("`{q}`"), hits, None);
+            }
+            Unseen::Filter => {
+                let Some(re) = self.tree.filter.regex.clone() else {
+                    return;
+                };
+                let fold = self.tree.filter.fold_case;
+                let hits = tree
+                    .ids()
+                    .skip(1)
+                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
+                let what = format!("filter `{}`", self.tree.filter.text);
+                offer_layers(self, &what, hits, None);
+            }
+            Unseen::Path(id) => {
+                let what = data.path(id).to_string();
+                offer_layers(self, &what, std::iter::once(id), Some(id));
+            }
+        }
+    }
     fn submit_other(&mut self, p: Prompt) {
         match p.kind {
             PromptKind::Offset => go_to_offset(self, &p.text),
-            PromptKind::ExtractTo => {
-                let Some(id) = self.selected_node() else {
-                    return;
-                };
-                let dest = if p.text.trim().is_empty() {
-                    ".".to_string()
-                } else {
-                    p.text.trim().to_string()
-                };
-                self.effects.push(Effect::Extract {
-                    id,
-                    layer: self.info.layer,
-                    dest,
-                });
-            }
+            PromptKind::ExtractTo => plan_extraction(self, &p.text),
             _ => {}
         }
     }
 }
 
-fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
-    if act == Some(Action::Quit) {
-        return Some(Action::Quit);
+/// The extract prompt was submitted: expand `~`, look at the destination,
+/// and extract at once when nothing is replaced and no parent directory is
+/// missing; otherwise ask first, listing what would happen.
+fn plan_extraction(s: &mut AppState, text: &str) {
+    let (Some(data), Some(id)) = (s.data.clone(), s.selected_node()) else {
+        return;
+    };
+    let layer = s.info.layer;
+    let planned = crate::extract::expand_home(text, s.home.as_deref())
+        .and_then(|dest| crate::extract::preview(&data.loaded, id, layer, &dest));
+    let p = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            s.ui.message = Some(e.to_string());
+            return;
+        }
+    };
+    if let Some(b) = &p.blocked {
+        s.ui.message = Some(format!(
+            "cannot extract: {} is a directory where the image has a file",
+            crate::error::clean(&b.display().to_string())
+        ));
+        return;
     }
+    let only_dest_missing = p.create.len() <= 1;
+    if p.conflict_count == 0 && only_dest_missing {
+        s.effects.push(Effect::Extract {
+            id,
+            layer,
+            dest: p.dest,
+            force: false,
+        });
+        return;
+    }
+    s.popup = Some(Popup::ConfirmExtract(Box::new(ExtractConfirm {
+        id,
+        layer,
+        preview: p,
+    })));
+}
+
+/// Say in which layers the `ids` are present, when none is in this view,
+/// and offer Enter to go to the last of them (showing `node`).
+fn offer_layers(
+    s: &mut AppState,
+    what: &str,
+    ids: impl Iterator<Item = NodeId>,
+    node: Option<NodeId>,
+) {
+    let Some(data) = s.data.clone() else { return };
+    let present = present_layers(&data.loaded.tree, ids);
+    let Some(last) = present.iter().rposition(|&p| p) else {
+        s.ui.message = Some(format!("{what}: not in any layer"));
+        return;
+    };
+    // With a filter hiding it, another layer would not show it either.
+    let where_ = ranges(&present);
+    s.ui.message = Some(format!(
+        "{what}: not in this view; present in layers {where_} (enter: go to layer {last})"
+    ));
+    s.offer = Some(Offer { layer: last, node });
+}
+
+/// Per layer: is any of `ids` present in the merged tree after it?
+pub fn present_layers(
+    tree: &crate::tree::FileTree,
+    ids: impl Iterator<Item = NodeId>,
+) -> Vec<bool> {
+    let n = tree.layer_count();
+    let mut present = vec![false; n];
+    for id in ids {
+        let vs = &tree.node(id).versions;
+        for (i, v) in vs.iter().enumerate() {
+            if tree.attrs_of(v).is_none() {
+                continue;
+            }
+            let end = vs.get(i + 1).map_or(n, |w| w.layer as usize).min(n);
+            for p in present.iter_mut().take(end).skip(v.layer as usize) {
+                *p = true;
+            }
+        }
+    }
+    present
+}
+
+/// `0, 2–5` from per-layer flags.
+pub fn ranges(flags: &[bool]) -> String {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        if !flags[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < flags.len() && flags[i + 1] {
+            i += 1;
+        }
+        out.push(if start == i {
+            start.to_string()
+        } else {
+            format!("{start}–{i}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+/// Go where an offer said: the layer, aggregated, the path or first match.
+fn take_offer(s: &mut AppState, o: Offer) {
+    let Some(data) = s.data.clone() else { return };
+    s.ui.layers.selected = o.layer.min(data.layer_count().saturating_sub(1));
+    if s.range_from().is_some() {
+        s.base_mode = ViewMode::Aggregated;
+    }
+    s.mode = ViewMode::Aggregated;
+    s.ensure_layer_visible();
+    s.recompute_view();
+    match o.node {
+        Some(id) => {
+            if s.tree.reveal(&data.loaded.tree, id) {
+                s.ui.focus = Focus::Tree;
+            } else {
+                s.ui.message = Some(format!("{} is hidden by a filter", data.path(id)));
+            }
+        }
+        None => {
+            let rows = LayerRows {
+                data: &data,
+                info: &s.info,
+                mode: s.mode,
+                generation: s.view_generation,
+            };
+            if s.tree.jump_to_match(&rows, 0) {
+                s.ui.focus = Focus::Tree;
+            }
+        }
+    }
+}
+
+fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(Popup::Help { .. }), Some(Action::Help))
+                | (Some(Popup::Warnings { .. }), Some(Action::Warnings))
                 | (Some(Popup::FileDetails { .. }), Some(Action::Details))
                 | (Some(Popup::ImageDetails { .. }), Some(Action::ImageDetails))
                 | (Some(Popup::Content(_)), Some(Action::Content))
@@ -163,16 +346,30 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Actio
     let keys = &s.ui.config.keys;
     let pk = |of: &[PopupAction]| keys.popup_action(&key, of);
     match s.popup.as_mut()? {
-        Popup::Help { scroll } | Popup::FileDetails { scroll, .. } => {
+        Popup::Help { scroll } | Popup::Warnings { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
                 scroll_offset(scroll, d);
             }
         }
-        Popup::Error(_) => {
+        Popup::Error(_) | Popup::Notice { .. } => {
             if k.code == KeyCode::Enter {
                 s.popup = None;
             }
         }
+        Popup::ConfirmExtract(c) => match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                let effect = Effect::Extract {
+                    id: c.id,
+                    layer: c.layer,
+                    dest: c.preview.dest.clone(),
+                    force: c.preview.conflict_count > 0,
+                };
+                s.effects.push(effect);
+                s.popup = None;
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') => s.popup = None,
+            _ => {}
+        },
         Popup::ImageDetails { selected, scroll } => {
             if let Some(d) = delta {
                 let last = wasted_len.saturating_sub(1) as isize;
@@ -192,7 +389,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Actio
             }
         }
         Popup::Content(cv) => {
-            let body = layout::popup_body_height(s.ui.areas.full());
+            let body = layout::popup_body_height(s.ui.screen);
             let total = cv
                 .window
                 .as_ref()
@@ -376,7 +573,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::Details => {
             if let Some(id) = s.selected_node() {
-                let links = data.hardlink_group(id, s.info.layer);
+                let links = data.loaded.tree.hardlink_group(id, s.info.layer);
                 s.popup = Some(Popup::FileDetails {
                     id,
                     scroll: 0,
@@ -414,8 +611,17 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 scroll: 0,
             })
         }
+        Action::Warnings => {
+            if data.loaded.image.warnings.is_empty() {
+                s.ui.message = Some("the image loaded without warnings".into());
+            } else {
+                s.popup = Some(Popup::Warnings { scroll: 0 });
+            }
+        }
         Action::Extract if s.selected_node().is_some() => {
-            open_prompt(&mut s.ui.prompt, PromptKind::ExtractTo, ".".into());
+            // A directory named after the image, never a bare `.`.
+            let dest = crate::extract::default_dest(&data.loaded);
+            open_prompt(&mut s.ui.prompt, PromptKind::ExtractTo, dest);
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {

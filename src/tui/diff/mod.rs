@@ -64,25 +64,15 @@ pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
 fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
     std::thread::spawn(move || {
         let [po, pn] = progress;
-        let res = std::thread::scope(|sc| {
-            let other = req.new.as_ref().map(|(p, o)| {
-                let pn = pn.clone();
-                sc.spawn(move || crate::load::load(p, o, &pn))
-            });
-            let old = crate::load::load(&req.old, &req.old_opts, &po);
-            let new = match other {
-                Some(h) => Some(
-                    h.join()
-                        .map_err(|_| crate::Error::Usage("the loading thread failed".into()))??,
-                ),
-                None => {
+        let new = req.new.as_ref().map(|(p, o)| (p.as_path(), o, &*pn));
+        let res =
+            crate::load::load_pair((&req.old, &req.old_opts, &po), new).and_then(|(old, new)| {
+                if new.is_none() {
                     // One image: the "new" bar mirrors the old one.
                     pn.set_phase(crate::load::Phase::Done);
-                    None
                 }
-            };
-            ImagePair::build(old?, new, req.old_layer, req.new_layer)
-        });
+                ImagePair::build(old, new, req.old_layer, req.new_layer)
+            });
         let _ = tx.send(DiffMsg::Loaded(
             res.map(Arc::new).map_err(|e| e.to_string()),
         ));

@@ -9,6 +9,7 @@ use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
+use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
 use crate::tui::host::{Focus, Ui};
 use crate::tui::table::{Filter, TreeTable};
@@ -108,12 +109,11 @@ impl DiffState {
             let shown = &mut self.tree.filter.statuses;
             *shown = [false; 5];
             for s in statuses.iter().flat_map(|s| s.split(',')) {
-                let i = match s.trim().to_ascii_lowercase().as_str() {
-                    "added" | "add" | "a" | "+" => 0,
-                    "modified" | "changed" | "modify" | "~" => 1,
-                    "deleted" | "removed" | "delete" | "d" | "-" => 2,
-                    "metadata" | "meta" | "m" => 3,
-                    _ => continue,
+                // The toggles follow `Status::ALL`'s order.
+                let Some(i) = Status::parse_change(s)
+                    .and_then(|st| Status::ALL.iter().position(|&x| x == st))
+                else {
+                    continue;
                 };
                 shown[i] = true;
             }

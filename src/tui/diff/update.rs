@@ -103,11 +103,10 @@ impl Host for DiffState {
 }
 
 fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
-    if act == Some(Action::Quit) {
-        return Some(Action::Quit);
-    }
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
+    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
+        || act == Some(Action::Quit)
         || matches!(
             (&s.popup, act),
             (Some(DiffPopup::Help { .. }), Some(Action::Help))
@@ -172,7 +171,12 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         }
         return None;
     }
-    if let Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract = a {
+    if let Action::CycleMode
+    | Action::MarkRange
+    | Action::OnlyWasted
+    | Action::Extract
+    | Action::Warnings = a
+    {
         if s.data.is_some() {
             s.ui.message = Some("not available in diff mode".into());
         }

@@ -207,7 +207,12 @@ impl<So: TableSort, C: Default> TreeTable<So, C> {
         };
         self.search.current = Some(i);
         let key = self.search.matches[i];
-        self.rows.reveal(src, key)
+        let shown = self.rows.reveal(src, key);
+        if shown {
+            // A match is read with what follows it, not on the last row.
+            self.rows.scroll_for_jump();
+        }
+        shown
     }
 
     /// Show the row at `path`, or say why not.

@@ -159,6 +159,19 @@ impl VisibleRows {
         self.ensure_visible();
     }
 
+    /// After a jump (a search match): if the cursor landed off screen or
+    /// on its last row, scroll so it sits a third of the way down, with
+    /// what follows it in view.
+    pub fn scroll_for_jump(&mut self) {
+        let h = self.height.max(1);
+        if self.selected < self.scroll || self.selected + 1 >= self.scroll + h {
+            self.scroll = self
+                .selected
+                .saturating_sub(h / 3)
+                .min(self.rows.len().saturating_sub(h));
+        }
+    }
+
     /// Scroll so the cursor is on screen.
     pub fn ensure_visible(&mut self) {
         self.scroll = scroll_to_show(self.selected, self.scroll, self.height, self.rows.len());

@@ -10,11 +10,6 @@ use super::{block, fit_title, list_row, short_command, size, truncate};
 use crate::tui::layout::list_body_height;
 use crate::tui::state::{AppState, Focus};
 
-/// Does the layer ship much waste? At least 1 MiB, or a quarter of its bytes.
-pub fn wasteful(reclaimable: u64, layer_bytes: u64) -> bool {
-    reclaimable > 0 && (reclaimable >= 1 << 20 || reclaimable * 4 >= layer_bytes)
-}
-
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
@@ -46,7 +41,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     for i in s.ui.layers.shown(inner.height as usize, n) {
         let l = &layers[i];
         let fig = data.analysis.layers.get(i);
-        let waste = fig.is_some_and(|f| wasteful(f.reclaimable_bytes, l.size_bytes));
+        let waste = fig.is_some_and(|f| f.is_wasteful(l.size_bytes));
         let mark = if from == Some(i) {
             "A"
         } else if from.is_some() && i == s.layer() {

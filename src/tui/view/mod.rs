@@ -16,12 +16,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
 
 use super::config::Theme;
-use super::layout::{self, Areas};
+use super::layout::{self, Areas, MIN_HEIGHT, MIN_WIDTH};
 use super::state::AppState;
-
-/// Smallest usable screen.
-pub const MIN_WIDTH: u16 = 50;
-pub const MIN_HEIGHT: u16 = 12;
 
 /// Draw the whole screen.
 pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {

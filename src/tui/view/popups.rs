@@ -10,6 +10,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use super::{block, centred, kv, mode_string, short_command, size, themed_block, truncate};
 use crate::analysis::DuplicateGroup;
+use crate::error::clean;
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
 use crate::tui::config::{Action, KeyMap, PopupAction, Theme, ACTIONS};
@@ -19,6 +20,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
         None => {}
         Some(Popup::Help { scroll }) => help(s, *scroll, area, buf),
+        Some(Popup::Warnings { scroll }) => warnings(s, *scroll, area, buf),
         Some(Popup::FileDetails { id, scroll, links }) => {
             file_details(s, *id, links, *scroll, area, buf)
         }
@@ -26,17 +28,82 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
         }
-        Some(Popup::Error(e)) => {
-            let r = centred(area, 60, 30);
-            Clear.render(r, buf);
-            let b = block(s, "Error", true);
-            let inner = b.inner(r);
-            b.render(r, buf);
-            Paragraph::new(e.clone())
-                .wrap(Wrap { trim: false })
-                .render(inner, buf);
+        Some(Popup::Error(e)) => message(s, "Error", e, centred(area, 60, 30), buf),
+        Some(Popup::Notice { title, text }) => message(s, title, text, centred(area, 60, 30), buf),
+        Some(Popup::ConfirmExtract(c)) => {
+            let title = if c.preview.conflict_count > 0 {
+                "Extract and replace? (y: yes, n/esc: no)"
+            } else {
+                "Extract? (y: yes, n/esc: no)"
+            };
+            let path = s
+                .data
+                .as_ref()
+                .map(|d| d.path(c.id).to_string())
+                .unwrap_or_default();
+            let text = confirm_text(&path, c.layer, &c.preview).join("\n");
+            message(s, title, &text, centred(area, 80, 70), buf);
         }
     }
+}
+
+/// A framed text in `r` (errors, notices, the extract confirmation).
+fn message(s: &AppState, title: &str, text: &str, r: Rect, buf: &mut Buffer) {
+    Clear.render(r, buf);
+    let b = block(s, title, true);
+    let inner = b.inner(r);
+    b.render(r, buf);
+    Paragraph::new(text.to_string())
+        .wrap(Wrap { trim: false })
+        .render(inner, buf);
+}
+
+/// What the extract confirmation says, one line each: the destination,
+/// the directories it would create, what it would replace (listed, then
+/// counted), and the warnings the CLI would print. Paths are escaped.
+pub fn confirm_text(path: &str, layer: usize, p: &crate::extract::Preview) -> Vec<String> {
+    let shown = |p: &std::path::Path| clean(&p.display().to_string()).into_owned();
+    let mut out = vec![
+        format!(
+            "{} (as after layer {layer}) to {}",
+            clean(path),
+            shown(&p.dest)
+        ),
+        format!(
+            "{} files, {} directories, {} links",
+            p.files, p.dirs, p.links
+        ),
+    ];
+    if !p.create.is_empty() {
+        out.push(format!(
+            "creates missing directories: {}",
+            p.create
+                .iter()
+                .map(|d| shown(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if p.conflict_count > 0 {
+        out.push(format!("replaces {} existing paths:", p.conflict_count));
+        for (c, what) in &p.conflicts {
+            out.push(format!("  {} ({what})", shown(c)));
+        }
+        let more = p.conflict_count - p.conflicts.len();
+        if more > 0 {
+            out.push(format!("  … and {more} more"));
+        }
+    }
+    for w in &p.warnings {
+        out.push(format!("warning: {}", clean(w)));
+    }
+    if !p.skipped.is_empty() {
+        out.push(format!(
+            "skips {} paths (devices, FIFOs, missing link targets)",
+            p.skipped.len()
+        ));
+    }
+    out
 }
 
 fn frame(s: &AppState, title: &str, area: Rect, buf: &mut Buffer) -> Rect {
@@ -106,6 +173,17 @@ pub fn help_tail(t: &Theme, notes: Vec<String>, layers: &'static str) -> Vec<Lin
     lines
 }
 
+/// How a popup closes, for its title: the first quit key or Esc (ctrl-c
+/// quits from a popup).
+pub fn closes(k: &KeyMap) -> String {
+    format!("{} or esc closes", k.first_label(Action::Quit))
+}
+
+/// [`closes`], shorter, for a title that lists many keys.
+pub fn closes_short(k: &KeyMap) -> String {
+    format!("{}/esc closes", k.first_label(Action::Quit))
+}
+
 /// The help's note on the prompts.
 pub const PROMPT_KEYS: &str = "Prompts: enter apply, esc cancel, ctrl-u clear";
 
@@ -140,7 +218,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     lines.extend(help_tail(
         t,
         notes,
-        "Layers: ! ships much waste, A/B range ends",
+        "Layers: ! ships much waste (≥ 1 MiB, or ≥ 16 KiB and a quarter of the layer), A/B range ends",
     ));
     let cfg =
         s.ui.config
@@ -156,10 +234,34 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     lines
 }
 
+fn warnings(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
+    let Some(data) = &s.data else { return };
+    let w = &data.loaded.image.warnings;
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "{} load warnings ({}, {}/{} scroll)",
+        w.len(),
+        closes(k),
+        k.first_label(Action::Down),
+        k.first_label(Action::Up)
+    );
+    let inner = frame(s, &title, area, buf);
+    let lines: Vec<Line> = w
+        .iter()
+        .map(|w| Line::raw(format!("⚠ {}", crate::error::clean(w))))
+        .collect();
+    let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .render(inner, buf);
+}
+
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
     let k = &s.ui.config.keys;
     let title = format!(
-        "Help (esc closes, {}/{} scroll)",
+        "Help ({}, {}/{} scroll)",
+        closes(k),
         k.first_label(Action::Down),
         k.first_label(Action::Up)
     );
@@ -289,7 +391,8 @@ fn file_details(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let inner = frame(s, "File details (esc closes)", area, buf);
+    let title = format!("File details ({})", closes(&s.ui.config.keys));
+    let inner = frame(s, &title, area, buf);
     let lines = file_details_lines(s, id, links);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
@@ -373,8 +476,9 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         None => format!("from layer {}", src.shipped_in),
     };
     let title = format!(
-        "{path} · {from} · {range}{total}{} · {} hex · {} {} window · g G ends · : offset · esc closes",
+        "{path} · {from} · {range}{total}{} · {} · {} hex · {} {} window · g G ends · : offset",
         if cv.hex { " · hex" } else { "" },
+        closes_short(k),
         k.popup_label(PopupAction::ViewerHex),
         k.popup_label(PopupAction::ViewerPrev),
         k.popup_label(PopupAction::ViewerNext)
@@ -487,10 +591,11 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
     let t = s.theme();
     let k = &s.ui.config.keys;
     let title = format!(
-        "Image details (↑↓ {}: jump to wasted path, {}/{} scroll, esc)",
+        "Image details (↑↓ {}: jump to wasted path, {}/{} scroll, {})",
         k.popup_label(PopupAction::JumpToPath),
         k.popup_label(PopupAction::ScrollDown),
-        k.popup_label(PopupAction::ScrollUp)
+        k.popup_label(PopupAction::ScrollUp),
+        closes(k)
     );
     let inner = frame(s, &title, area, buf);
     let img = &data.loaded.image;

@@ -67,6 +67,21 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
             spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
         }
     }
+    // Load warnings are easy to miss at the end of the image popup: a
+    // marker on the main screen names the key that lists them.
+    let warnings = s.data.as_ref().map_or(0, |d| d.loaded.image.warnings.len());
+    if warnings > 0 {
+        let key =
+            s.ui.config
+                .keys
+                .keys_label(crate::tui::config::Action::Warnings);
+        let key = key.split(", ").next().unwrap_or("").to_string();
+        let what = if warnings == 1 { "warning" } else { "warnings" };
+        spans.push(Span::styled(
+            format!("  ⚠ {warnings} load {what} ({key})"),
+            t.waste,
+        ));
+    }
     render_title(t, spans, filter_summary(s), area, buf);
 }
 
@@ -300,6 +315,26 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
         }
         gauge_row(t, inner, y, label, r, buf);
         y += 2;
+    }
+    // Layers being read (a registry's downloads): bytes of total each.
+    if phase == Phase::ReadingLayers {
+        for (i, (done, total)) in p.layer_bytes().into_iter().enumerate() {
+            if done == 0 || done >= total {
+                continue;
+            }
+            if y + 1 >= inner.bottom() {
+                break;
+            }
+            let line = format!(
+                "  layer {i:<3} {} / {} ({:.0}%)",
+                size(done),
+                size(total),
+                100.0 * ratio(done, total)
+            );
+            Paragraph::new(Line::styled(truncate(&line, inner.width as usize), t.dim))
+                .render(Rect::new(inner.x, y, inner.width, 1), buf);
+            y += 1;
+        }
     }
     if y < inner.bottom() {
         quit_hint(t, inner, buf);

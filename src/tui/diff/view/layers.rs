@@ -151,13 +151,29 @@ pub(super) fn summary(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buf
             Span::raw(format!("{n:>7}")),
         ]));
     }
+    // Both sizes, and `unchanged` rather than a bare `0 B` when equal.
+    let change = |old: u64, new: u64, dl: i64| {
+        if dl == 0 {
+            format!("unchanged, {}", size(new))
+        } else {
+            format!("{} ({} → {})", delta(dl), size(old), size(new))
+        }
+    };
     lines.push(Line::from(vec![
         Span::styled("Image size: ", t.dim),
-        Span::raw(delta(d.summary.size_delta_bytes)),
+        Span::raw(change(
+            d.old.size_bytes,
+            d.new.size_bytes,
+            d.summary.size_delta_bytes,
+        )),
     ]));
     lines.push(Line::from(vec![
         Span::styled("Files:      ", t.dim),
-        Span::raw(delta(d.summary.files_delta_bytes)),
+        Span::raw(change(
+            d.old.files_bytes,
+            d.new.files_bytes,
+            d.summary.files_delta_bytes,
+        )),
     ]));
     lines.push(Line::from(vec![
         Span::styled("Config:     ", t.dim),

@@ -47,9 +47,36 @@ pub fn draw(s: &DiffState, area: Rect, buf: &mut Buffer) {
     popups::popups(s, data, area, buf);
 }
 
+/// An OCI `ref.name` is often a bare tag (`1`, from `skopeo copy …
+/// oci:app:1`): shown alone it reads as the image's name. Give it the
+/// layout's or archive's name as its repository (`app:1`), as skopeo's
+/// `oci:DIR:TAG` spells it; a full reference is kept as it is.
+pub fn with_repository(name: &str, source: &str) -> String {
+    if name.contains([':', '/', '@']) {
+        return name.to_string();
+    }
+    let base = std::path::Path::new(source.trim_end_matches('/'))
+        .file_name()
+        .map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let repo = base
+        .strip_suffix(".tar")
+        .or_else(|| base.strip_suffix(".tar.gz"))
+        .or_else(|| base.strip_suffix(".tar.zst"))
+        .unwrap_or(&base);
+    if repo.is_empty() {
+        name.to_string()
+    } else {
+        format!("{repo}:{name}")
+    }
+}
+
 pub(super) fn side_name(info: &SideInfo) -> String {
-    let name = info.name.as_deref().unwrap_or(&info.source);
-    let name = crate::text::display_safe(name).into_owned();
+    let name = match &info.name {
+        Some(n) => with_repository(n, &info.source),
+        None => info.source.clone(),
+    };
+    let name = crate::text::display_safe(&name).into_owned();
     match info.layer {
         Some(l) if l + 1 != info.layer_count => format!("{name} @ layer {l}"),
         _ => name,

@@ -12,26 +12,29 @@ use crate::tree::{Attrs, FileTree, Status};
 use crate::tui::config::{Action, PopupAction};
 use crate::tui::diff::pair::{ContentDiff, ImagePair, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
-use crate::tui::view::popups::{action_lines, help_tail, popup_frame, PROMPT_KEYS};
+use crate::tui::view::popups::{
+    action_lines, closes, closes_short, help_tail, popup_frame, PROMPT_KEYS,
+};
 use crate::tui::view::{mode_string, short_command, size, truncate};
 
 use super::delta;
 
 pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let Some(p) = &s.popup else { return };
+    let closes = closes(&s.ui.config.keys);
     let (title, lines, scroll) = match p {
         DiffPopup::Help { scroll } => (
-            "Help: diff mode (esc closes)".to_string(),
+            format!("Help: diff mode ({closes})"),
             help_lines(s),
             *scroll,
         ),
         DiffPopup::Details { idx, scroll } => (
-            "Old and new (esc closes)".to_string(),
+            format!("Old and new ({closes})"),
             details_lines(s, data, *idx),
             *scroll,
         ),
         DiffPopup::Summary { scroll } => (
-            "Diff summary: images, config, growth (esc closes)".to_string(),
+            format!("Diff summary: images, config, growth ({closes})"),
             summary_lines(s, data),
             *scroll,
         ),
@@ -53,7 +56,11 @@ pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let t = s.theme();
     let k = &s.ui.config.keys;
     let mut lines = action_lines(t, k, 16, |a, text| match a {
-        Action::CycleMode | Action::MarkRange | Action::OnlyWasted | Action::Extract => None,
+        Action::CycleMode
+        | Action::MarkRange
+        | Action::OnlyWasted
+        | Action::Extract
+        | Action::Warnings => None,
         Action::Details => Some("old and new metadata side by side"),
         Action::Content => Some("line diff of old vs new (binary: sizes and hashes)"),
         Action::ImageDetails => Some("both images, config changes, biggest growth"),
@@ -399,7 +406,10 @@ fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &
         }
         _ => String::new(),
     };
-    let title = format!("{path}: old → new{info}");
+    let title = format!(
+        "{path}: old → new{info} · {}",
+        closes_short(&s.ui.config.keys)
+    );
     let inner = popup_frame(s.theme(), &title, area, buf);
     let lines = content_lines(s, cv);
     let scroll = cv

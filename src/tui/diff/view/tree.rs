@@ -18,10 +18,30 @@ use crate::tui::view::table::{self, Cells, Frame, RowView};
 
 use super::delta;
 
+/// Old and New both fit an 80-column screen's tree pane (50 wide).
+const OLD_COLUMN_WIDTH: usize = 46;
+
+/// ` -> target` for a symlink (the new side's), with the old target when
+/// it changed: ` -> new (was old)`.
+fn symlink_text(data: &ImagePair, i: u32) -> Option<String> {
+    let target = |a: Option<&crate::tree::Attrs>, tree: &crate::tree::FileTree| {
+        a.filter(|a| a.kind == crate::layer::Kind::Symlink)
+            .map(|a| String::from_utf8_lossy(tree.link(a).unwrap_or_default()).into_owned())
+    };
+    let new = target(data.new_attrs(i), &data.new_side().tree);
+    let old = target(data.old_attrs(i), &data.old.tree);
+    match (old, new) {
+        (Some(o), Some(n)) if o != n => Some(format!(" -> {n} (was {o})")),
+        (_, Some(n)) => Some(format!(" -> {n}")),
+        (Some(o), None) => Some(format!(" -> {o}")),
+        (None, None) => None,
+    }
+}
+
 impl RowView for EntryRows<'_> {
     fn header(&self, width: usize) -> String {
         let mut header = String::from("S ");
-        if width >= 60 {
+        if width >= OLD_COLUMN_WIDTH {
             header.push_str(&format!("{:>10} ", "Old"));
         }
         header.push_str(&format!("{:>10} {:>11}  Name", "New", "Δ"));
@@ -58,7 +78,7 @@ impl RowView for EntryRows<'_> {
         // "-": absent on that side (an empty directory shows 0 B).
         let sz = |present: bool, n: u64| if present { size(n) } else { "-".into() };
         let mut text = format!("{marker} ");
-        if width >= 60 {
+        if width >= OLD_COLUMN_WIDTH {
             text.push_str(&format!(
                 "{:>10} ",
                 sz(e.old_attrs.is_some(), e.old_bytes())
@@ -73,6 +93,9 @@ impl RowView for EntryRows<'_> {
         let mut name = self.data.name(idx).to_string();
         if e.is_dir() {
             name.push('/');
+        }
+        if let Some(link) = symlink_text(self.data, idx) {
+            name.push_str(&link);
         }
         let mut notes = String::new();
         if !e.changed.is_empty() && e.status != Status::Added && e.status != Status::Deleted {
