@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::config::{Config, Theme};
+use super::config::{Action, Config, Theme};
 use super::host::Ui;
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, SortKey, ViewInfo, ViewMode};
@@ -73,6 +73,20 @@ pub enum Popup {
         title: String,
         text: String,
     },
+}
+
+impl Popup {
+    /// The action whose keys open the popup (and close it again).
+    pub fn opener(&self) -> Option<Action> {
+        match self {
+            Popup::Help { .. } => Some(Action::Help),
+            Popup::Warnings { .. } => Some(Action::Warnings),
+            Popup::FileDetails { .. } => Some(Action::Details),
+            Popup::ImageDetails { .. } => Some(Action::ImageDetails),
+            Popup::Content(_) => Some(Action::Content),
+            Popup::Error(_) | Popup::ConfirmExtract(_) | Popup::Notice { .. } => None,
+        }
+    }
 }
 
 /// An extraction planned by [`crate::extract::preview`], shown before it runs.
@@ -180,7 +194,7 @@ impl AppState {
             Arc::new(Progress::default()),
             config,
         );
-        s.set_data(Arc::new(data));
+        super::host::loaded(&mut s, Arc::new(data));
         s
     }
 
@@ -197,18 +211,13 @@ impl AppState {
         self.data.as_ref().map_or(0, |d| d.layer_count())
     }
 
+    /// New data: the last layer selected, the view built for it (the
+    /// host then applies the config's starting depth).
     pub fn set_data(&mut self, data: Arc<ImageData>) {
         self.ui.layers.selected = data.layer_count().saturating_sub(1);
         self.tree.forget();
         self.data = Some(data);
         self.recompute_view();
-        let d = self.ui.config.view.collapse_depth;
-        if d > 0 {
-            if let Some(data) = self.data.clone() {
-                self.tree.collapse_from_depth(&data.loaded.tree, d);
-            }
-        }
-        self.ensure_layer_visible();
     }
 
     /// Stage 1: layer or mode changed.

@@ -22,10 +22,10 @@ use crate::tui::config::Config;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::tui::{run_app, EventApp, Input};
+use crate::tui::{run_app, EventApp};
 use pair::ImagePair;
 use state::{DiffEffect, DiffState};
-use update::{apply, DiffMsg};
+use update::{DiffMsg, DiffReply};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -99,42 +99,19 @@ pub fn run_effect(s: &DiffState, e: DiffEffect, tx: &Sender<DiffMsg>) {
 
 /// Compare one entry's two versions synchronously (also used by tests).
 pub fn read_diff(data: &Arc<ImagePair>, idx: u32) -> DiffMsg {
-    DiffMsg::Content {
+    DiffMsg::Reply(DiffReply::Content {
         idx,
         result: pair::content_diff(data, idx),
-    }
-}
-
-impl From<Input> for DiffMsg {
-    fn from(i: Input) -> DiffMsg {
-        match i {
-            Input::Key(k) => DiffMsg::Key(k),
-            Input::Mouse(m) => DiffMsg::Mouse(m),
-            Input::Resize(w, h) => DiffMsg::Resize(w, h),
-        }
-    }
+    })
 }
 
 impl EventApp for DiffState {
-    type Msg = DiffMsg;
-    fn apply(&mut self, m: DiffMsg) {
-        apply(self, m);
-    }
     fn draw(&self, area: Rect, buf: &mut Buffer) {
         view::draw(self, area, buf);
-    }
-    fn loading(&self) -> bool {
-        self.data.is_none()
-    }
-    fn quit(&self) -> bool {
-        self.ui.quit
     }
     fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
         for e in std::mem::take(&mut self.effects) {
             run_effect(self, e, tx);
         }
-    }
-    fn take_load_error(&mut self) -> Option<String> {
-        self.ui.load_error.take()
     }
 }
