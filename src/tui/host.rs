@@ -203,6 +203,14 @@ pub(crate) fn loaded<H: Host>(h: &mut H, d: Arc<H::Data>) {
     p.ui.layers.ensure_visible(p.layer_count);
 }
 
+/// The filter or the sort changed: rebuild the table's rows (once loaded).
+pub(crate) fn rebuild<H: Host>(h: &mut H) {
+    let p = h.parts();
+    if let Some(src) = &p.src {
+        p.table.rebuild(src);
+    }
+}
+
 /// Do an action: quitting, the shared ones, then the mode's own.
 fn act<H: Host>(h: &mut H, a: Action) -> Option<Action> {
     if a == Action::Quit {

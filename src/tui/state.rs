@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::config::{Action, Config, Theme};
 use super::host::Ui;
 use super::image_data::ImageData;
-use super::layer_view::{LayerOrders, LayerRows, Sort, SortKey, ViewInfo, ViewMode};
+use super::layer_view::{LayerOrders, Sort, SortKey, ViewInfo, ViewMode};
 use super::table::{Filter, TreeTable};
 use crate::content::Window;
 use crate::load::Progress;
@@ -238,16 +238,7 @@ impl AppState {
 
     /// Stage 2: filter or sort changed.
     pub fn recompute_order(&mut self) {
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let rows = LayerRows {
-            data: &data,
-            info: &self.info,
-            mode: self.mode,
-            generation: self.view_generation,
-        };
-        self.tree.rebuild(&rows);
+        super::host::rebuild(self);
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::entries::{EntryOrders, EntryRows, Sort};
+use super::entries::{EntryOrders, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use crate::diff::Filter as PathFilter;
 use crate::load::Progress;
@@ -150,14 +150,7 @@ impl DiffState {
 
     /// Filter or sort changed.
     pub fn recompute_order(&mut self) {
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let rows = EntryRows {
-            data: &data,
-            paths: self.paths.as_ref(),
-        };
-        self.tree.rebuild(&rows);
+        crate::tui::host::rebuild(self);
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
