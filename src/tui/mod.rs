@@ -13,6 +13,7 @@ pub mod image_data;
 pub mod layer_view;
 pub mod layout;
 pub mod list;
+pub mod picker;
 pub mod prompt;
 pub mod state;
 pub mod table;
@@ -88,11 +89,23 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
     }
 }
 
-fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
+/// Load on a worker thread, sending [`Msg::Loaded`] on `tx`; an archive of
+/// several images first sends the picker and waits for the choice (used by
+/// [`run`], and by tests through the real channel).
+pub fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let res = crate::load::load(&image, &opts, &progress)
-            .map(|l| Arc::new(ImageData::new(l)))
-            .map_err(|e| e.to_string());
+        let ask = |choices| {
+            let (choose, chosen) = mpsc::channel();
+            let p = picker::Picker::new(choices, choose);
+            tx.send(Msg::Reply(update::Reply::Pick(p))).ok()?;
+            chosen.recv().ok()
+        };
+        let res = match picker::load(&image, &opts, &progress, ask) {
+            Ok(Some(l)) => Ok(Arc::new(ImageData::new(l))),
+            // The user quit in the picker.
+            Ok(None) => return,
+            Err(e) => Err(e.to_string()),
+        };
         let _ = tx.send(Msg::Loaded(res));
     });
 }
