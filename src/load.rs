@@ -45,13 +45,7 @@ pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
 /// Load one image, or two in parallel (a diff's sides, a CI baseline).
 /// Both sides cannot be stdin: that is refused before anything is read.
 pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
-    if let Some((p2, _, _)) = second {
-        if first.0 == Path::new("-") && p2 == Path::new("-") {
-            return Err(Error::Usage(
-                "only one side can be read from stdin (-)".into(),
-            ));
-        }
-    }
+    check_pair(first.0, second.map(|s| s.0))?;
     std::thread::scope(|s| {
         let other = second.map(|(p, o, pr)| s.spawn(move || load(p, o, pr)));
         let a = load(first.0, first.1, first.2);
@@ -62,6 +56,16 @@ pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Lo
         };
         Ok((a?, b))
     })
+}
+
+/// Can these two sides be loaded together? Not both from stdin.
+pub fn check_pair(first: &Path, second: Option<&Path>) -> Result<()> {
+    if first == Path::new("-") && second == Some(Path::new("-")) {
+        return Err(Error::Usage(
+            "only one side can be read from stdin (-)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Do both sides name the same image (the same path, not stdin, the same

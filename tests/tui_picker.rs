@@ -1,6 +1,6 @@
-//! The explorer's image picker (issue 15: "An archive with several images
-//! opens a picker in the TUI instead of only an error"): the real loader
-//! thread and channel, the real key handling, and the screen it draws.
+//! The image picker of both explorers (issue 15: "An archive with several
+//! images opens a picker in the TUI instead of only an error"): the real
+//! loader threads and channels, the real key handling, and the screen.
 #![cfg(feature = "tui")]
 
 mod common;
@@ -93,7 +93,7 @@ fn several_images_open_a_picker_and_the_chosen_one_loads() {
     let mut a = start(&two_images(), LoadOptions::default());
     a.next();
     assert!(a.s.data.is_none(), "nothing loads before a pick");
-    let p = a.s.picker.as_ref().expect("the picker is open");
+    let p = a.s.ui.pickers.first().expect("the picker is open");
     assert_eq!(
         p.choices
             .iter()
@@ -111,15 +111,15 @@ fn several_images_open_a_picker_and_the_chosen_one_loads() {
     }
     assert!(a.s.ui.prompt.is_none() && !a.s.ui.quit);
     a.press(KeyCode::Down);
-    assert_eq!(a.s.picker.as_ref().map(|p| p.cursor.selected), Some(1));
+    assert_eq!(a.s.ui.pickers.first().map(|p| p.cursor.selected), Some(1));
     a.press(KeyCode::Down);
     assert_eq!(
-        a.s.picker.as_ref().map(|p| p.cursor.selected),
+        a.s.ui.pickers.first().map(|p| p.cursor.selected),
         Some(1),
         "the cursor stays on the last image"
     );
     a.press(KeyCode::Enter);
-    assert!(a.s.picker.is_none(), "Enter closes the picker");
+    assert!(a.s.ui.pickers.is_empty(), "Enter closes the picker");
     a.next();
     assert_eq!(paths(&a.s), ["/two"]);
     assert_eq!(
@@ -134,10 +134,10 @@ fn q_or_esc_in_the_picker_quits_and_stops_the_loader() {
     for key in [KeyCode::Char('q'), KeyCode::Esc] {
         let mut a = start(&two_images(), LoadOptions::default());
         a.next();
-        assert!(a.s.picker.is_some());
+        assert!(!a.s.ui.pickers.is_empty());
         a.press(key);
         assert!(a.s.ui.quit, "{key:?} quits");
-        assert!(a.s.picker.is_none());
+        assert!(a.s.ui.pickers.is_empty());
         assert!(a.progress.cancel.load(Ordering::Relaxed));
         // The loader ends without loading anything.
         assert!(matches!(
@@ -158,7 +158,7 @@ fn an_image_picked_on_the_command_line_loads_without_asking() {
     };
     let mut a = start(&two_images(), opts);
     a.next();
-    assert!(a.s.picker.is_none());
+    assert!(a.s.ui.pickers.is_empty());
     assert_eq!(paths(&a.s), ["/one"]);
 }
 
@@ -172,7 +172,7 @@ fn platforms_and_digests_are_listed_and_the_index_picks_among_them() {
     let bytes = synth::oci_archive_multi_platform(&imgs, Compression::Gzip);
     let mut a = start(&bytes, LoadOptions::default());
     a.next();
-    let p = a.s.picker.as_ref().expect("the picker is open");
+    let p = a.s.ui.pickers.first().expect("the picker is open");
     let plats: Vec<&str> = p.choices.iter().map(|c| c.platform.as_str()).collect();
     assert_eq!(plats, ["linux/s390x", "linux/ppc64le"]);
     assert!(p
@@ -205,8 +205,70 @@ fn a_name_with_terminal_controls_is_shown_escaped() {
         common::screen::config(ThemeName::None),
     );
     apply(&mut s, Msg::Resize(100, 30));
-    s.picker = Some(layerscope::tui::picker::Picker::new(vec![c], tx));
+    s.ui.pickers
+        .push(layerscope::tui::picker::Picker::new("It", vec![c], tx));
     let sc = common::screen::render(100, 30, |area, buf| view::draw(&s, area, buf));
     assert!(!sc.contains('\u{1b}') && !sc.contains('\u{7}'), "{sc:?}");
     assert!(sc.contains("evil\\u{1b}]0;pwned\\u{7}:1"), "{sc}");
+}
+
+// ---- the diff explorer's sides ----
+
+mod diff_sides {
+    use super::*;
+    use layerscope::tui::diff::state::DiffState;
+    use layerscope::tui::diff::update::{apply as dapply, DiffMsg};
+    use layerscope::tui::diff::{spawn_loader as dspawn, view as dview, DiffRequest};
+
+    #[test]
+    fn a_side_of_several_images_asks_which_and_the_diff_follows_the_pick() {
+        let old = common::write_archive(&two_images(), "multi.tar");
+        let new = common::write_archive(&image("three:latest", "three").docker_legacy(), "one.tar");
+        let progress = [Arc::new(Progress::default()), Arc::new(Progress::default())];
+        let (tx, rx) = mpsc::channel();
+        let req = DiffRequest {
+            old: old.path.clone(),
+            old_opts: LoadOptions::default(),
+            new: Some((new.path.clone(), LoadOptions::default())),
+            old_layer: None,
+            new_layer: None,
+            paths: Vec::new(),
+            statuses: Vec::new(),
+        };
+        dspawn(req, progress.clone(), tx);
+        let mut s = DiffState::new(
+            "multi.tar".into(),
+            "one.tar".into(),
+            progress,
+            common::screen::config(ThemeName::None),
+        );
+        dapply(&mut s, DiffMsg::Resize(100, 30));
+        let next = |s: &mut DiffState| {
+            let m = rx.recv_timeout(Duration::from_secs(30)).expect("a message");
+            dapply(s, m);
+        };
+        next(&mut s);
+        assert!(s.data.is_none());
+        assert_eq!(s.ui.pickers.len(), 1, "only the old side asks");
+        let sc = common::screen::render(100, 30, |area, buf| dview::draw(&s, area, buf));
+        assert!(
+            sc.contains("The old image holds 2 images: pick one (↑↓, enter; q or esc quits)"),
+            "{sc}"
+        );
+        assert!(sc.contains("two:latest"), "{sc}");
+        dapply(&mut s, DiffMsg::Key(KeyEvent::from(KeyCode::Down)));
+        dapply(&mut s, DiffMsg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert!(s.ui.pickers.is_empty());
+        next(&mut s);
+        let d = s.data.as_ref().expect("compared");
+        let changed: Vec<(&str, char)> = d
+            .diff
+            .tree
+            .entries
+            .iter()
+            .skip(1)
+            .map(|e| (e.path.as_str(), e.status.marker()))
+            .collect();
+        assert_eq!(changed, [("/three", '+'), ("/two", '-')]);
+    }
 }

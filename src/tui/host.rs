@@ -14,6 +14,7 @@ use ratatui::layout::{Position, Rect};
 use super::config::{Action, Config, Key};
 use super::layout::{self, Areas};
 use super::list::ListCursor;
+use super::picker::{Picked, Picker};
 use super::prompt::{open_prompt, prompt_key, Prompt, PromptKind};
 use super::table::{Acted, RowSource, TableSort, TreeTable};
 
@@ -37,6 +38,9 @@ pub struct Ui {
     pub areas: Areas,
     /// The whole screen at the last resize (empty until the first).
     pub screen: Rect,
+    /// Archives of several images waiting for the user's pick (the first
+    /// is shown).
+    pub pickers: Vec<Picker>,
     pub quit: bool,
     pub load_error: Option<String>,
 }
@@ -54,6 +58,7 @@ impl Ui {
             message,
             areas: Areas::default(),
             screen: Rect::default(),
+            pickers: Vec::new(),
             quit: false,
             load_error: None,
         }
@@ -148,7 +153,7 @@ pub(crate) fn update<H: Host>(
 ) -> Option<Msg<H::Data, H::Reply>> {
     match msg {
         Msg::Key(k) => {
-            if h.take_key(&k) {
+            if pick_key(h, &k) || h.take_key(&k) {
                 return None;
             }
             key(h, k).map(Msg::Action)
@@ -179,6 +184,31 @@ pub(crate) fn update<H: Host>(
         }
         Msg::Tick => None,
     }
+}
+
+/// A key while a picker is shown: it has every key but ctrl-c (which
+/// quits as everywhere); true when it took the key.
+fn pick_key<H: Host>(h: &mut H, k: &KeyEvent) -> bool {
+    let ui = h.parts().ui;
+    let Some(p) = ui.pickers.first_mut() else {
+        return false;
+    };
+    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+        return false;
+    }
+    match p.key(k, &ui.config.keys, ui.screen) {
+        Picked::Open => {}
+        Picked::Chosen => {
+            ui.pickers.remove(0);
+        }
+        Picked::Quit => {
+            // Dropping the pickers lets the waiting loaders end.
+            ui.pickers.clear();
+            ui.quit = true;
+            h.cancel();
+        }
+    }
+    true
 }
 
 /// Apply a message and everything it chains to.

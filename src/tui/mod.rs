@@ -96,7 +96,7 @@ pub fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, 
     std::thread::spawn(move || {
         let ask = |choices| {
             let (choose, chosen) = mpsc::channel();
-            let p = picker::Picker::new(choices, choose);
+            let p = picker::Picker::new("It", choices, choose);
             tx.send(Msg::Reply(update::Reply::Pick(p))).ok()?;
             chosen.recv().ok()
         };

@@ -1,9 +1,10 @@
 //! The image picker: when an archive (or layout, or stream) holds several
-//! images and nothing on the command line picks one, the explorer lists
+//! images and nothing on the command line picks one, both explorers list
 //! them (name, platform, digest) instead of stopping with an error. The
 //! loader thread waits on [`load`]'s `ask` for the user's choice, then
 //! loads that image in the background as it would have; the arrows move,
-//! Enter picks, `q` and Esc quit.
+//! Enter picks, `q` and Esc quit. The diff's two sides may each ask: the
+//! pickers wait in [`super::host::Ui::pickers`], one shown at a time.
 
 use std::path::Path;
 use std::sync::mpsc::Sender;
@@ -15,7 +16,7 @@ use super::config::{Action, Key, KeyMap};
 use super::layout;
 use super::list::ListCursor;
 use crate::archive::{short_digest, Candidate};
-use crate::load::{LoadOptions, Loaded, Phase, Progress};
+use crate::load::{LoadOptions, Loaded, Phase, Progress, Side};
 
 /// One image of the archive, as the picker lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,10 +73,41 @@ pub fn load(
     crate::load::load_opened(opened, &opts, progress).map(Some)
 }
 
+/// Both sides of a comparison, loaded in parallel as
+/// [`crate::load::load_pair`] does, each asking through `ask` (with the
+/// side's name) when it holds several images; None when the user quit.
+pub fn load_pair<A>(
+    first: Side,
+    second: Option<Side>,
+    ask: A,
+) -> crate::Result<Option<(Loaded, Option<Loaded>)>>
+where
+    A: Fn(&'static str, Vec<Choice>) -> Option<usize> + Sync,
+{
+    crate::load::check_pair(first.0, second.map(|s| s.0))?;
+    std::thread::scope(|sc| {
+        let ask = &ask;
+        let other =
+            second.map(|(p, o, pr)| sc.spawn(move || load(p, o, pr, |c| ask("The new image", c))));
+        let old = load(first.0, first.1, first.2, |c| ask("The old image", c));
+        // A panic on the other thread is a bug: let it surface as one.
+        let new = other.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        let Some(old) = old? else {
+            return Ok(None);
+        };
+        match new.transpose()? {
+            Some(None) => Ok(None),
+            new => Ok(Some((old, new.flatten()))),
+        }
+    })
+}
+
 /// The picker's state: the images, the cursor, and where the choice goes
 /// (the loader thread waiting in [`load`]).
 #[derive(Debug)]
 pub struct Picker {
+    /// Which image it picks for (the diff has two sides): `It`, `The old image`.
+    pub what: String,
     pub choices: Vec<Choice>,
     pub cursor: ListCursor,
     reply: Sender<usize>,
@@ -93,8 +125,9 @@ pub enum Picked {
 }
 
 impl Picker {
-    pub fn new(choices: Vec<Choice>, reply: Sender<usize>) -> Picker {
+    pub fn new(what: &str, choices: Vec<Choice>, reply: Sender<usize>) -> Picker {
         Picker {
+            what: what.to_string(),
             choices,
             cursor: ListCursor::default(),
             reply,

@@ -8,7 +8,6 @@ use super::config::{Action, Config, Theme};
 use super::host::Ui;
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, Sort, SortKey, ViewInfo, ViewMode};
-use super::picker::Picker;
 use super::table::{Filter, TreeTable};
 use crate::content::Window;
 use crate::load::Progress;
@@ -150,8 +149,6 @@ pub struct AppState {
     pub home: Option<std::path::PathBuf>,
     /// "Not in this view; present in layers …": Enter shows it there.
     pub offer: Option<Offer>,
-    /// The archive holds several images: which one to load.
-    pub picker: Option<Picker>,
     pub effects: Vec<Effect>,
 }
 
@@ -186,7 +183,6 @@ impl AppState {
             popup: None,
             home: std::env::var_os("HOME").map(std::path::PathBuf::from),
             offer: None,
-            picker: None,
             effects: Vec::new(),
         }
     }

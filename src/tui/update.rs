@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::config::{Action, Key, PopupAction};
@@ -14,7 +14,7 @@ use super::host::{self, Host, Parts, Unseen};
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
 use super::layout::{self, Areas};
-use super::picker::{Picked, Picker};
+use super::picker::Picker;
 use super::prompt::{open_prompt, Prompt, PromptKind};
 use super::state::{
     AppState, ContentView, Effect, ExtractConfirm, Focus, Offer, Popup, WINDOW_BYTES,
@@ -71,7 +71,7 @@ fn reply(s: &mut AppState, r: Reply) {
                 }
             }
         }
-        Reply::Pick(p) => s.picker = Some(p),
+        Reply::Pick(p) => s.ui.pickers.push(p),
         Reply::Extracted(r) => match r {
             Ok((summary, notes)) if notes.is_empty() => s.ui.message = Some(summary),
             Ok((summary, notes)) => {
@@ -128,23 +128,6 @@ impl Host for AppState {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
     fn take_key(&mut self, k: &KeyEvent) -> bool {
-        if let Some(p) = self.picker.as_mut() {
-            // Ctrl-C quits as everywhere; the picker has every other key.
-            if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-                return false;
-            }
-            match p.key(k, &self.ui.config.keys, self.ui.screen) {
-                Picked::Open => {}
-                Picked::Chosen => self.picker = None,
-                Picked::Quit => {
-                    // Dropping the picker lets the waiting loader end.
-                    self.picker = None;
-                    self.ui.quit = true;
-                    self.cancel();
-                }
-            }
-            return true;
-        }
         // An offer stands until the next key: Enter takes it.
         let Some(o) = self.offer.take() else {
             return false;

@@ -22,6 +22,7 @@ use crate::tui::config::Config;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use crate::tui::picker::{self, Picker};
 use crate::tui::{run_app, EventApp};
 use pair::ImagePair;
 use state::{DiffEffect, DiffState};
@@ -60,19 +61,31 @@ pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
     run_app(state, rx, tx, &old)
 }
 
-/// Load both sides in parallel, then compare.
-fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
+/// Load both sides in parallel, then compare; a side holding several
+/// images first sends a picker and waits for the choice (used by [`run`],
+/// and by tests through the real channel).
+pub fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
     std::thread::spawn(move || {
         let [po, pn] = progress;
         let new = req.new.as_ref().map(|(p, o)| (p.as_path(), o, &*pn));
-        let res =
-            crate::load::load_pair((&req.old, &req.old_opts, &po), new).and_then(|(old, new)| {
+        let ask = |what: &str, choices| {
+            let (choose, chosen) = mpsc::channel();
+            let p = Picker::new(what, choices, choose);
+            tx.send(DiffMsg::Reply(DiffReply::Pick(p))).ok()?;
+            chosen.recv().ok()
+        };
+        let res = match picker::load_pair((&req.old, &req.old_opts, &po), new, ask) {
+            Ok(Some((old, new))) => {
                 if new.is_none() {
                     // One image: the "new" bar mirrors the old one.
                     pn.set_phase(crate::load::Phase::Done);
                 }
                 ImagePair::build(old, new, req.old_layer, req.new_layer)
-            });
+            }
+            // The user quit in a picker.
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
         let _ = tx.send(DiffMsg::Loaded(
             res.map(Arc::new).map_err(|e| e.to_string()),
         ));

@@ -15,17 +15,21 @@ use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
 use crate::tui::config::{Action, Key, PopupAction};
 use crate::tui::host::{self, Host, Parts};
 use crate::tui::layout::{self, Areas};
+use crate::tui::picker::Picker;
 use crate::tui::update::{scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
 const CONTEXT: usize = 3;
 
-/// What the diff explorer's workers send back: a line diff.
+/// What the diff explorer's workers send back.
 pub enum DiffReply {
+    /// A line diff.
     Content {
         idx: u32,
         result: Result<ContentDiff, String>,
     },
+    /// A side holds several images: its loader waits for a pick.
+    Pick(Picker),
 }
 
 /// The diff explorer's messages.
@@ -41,9 +45,16 @@ pub fn apply(s: &mut DiffState, msg: DiffMsg) {
     host::apply(s, msg);
 }
 
-/// A line diff arrived: open it at the first change, with a little context.
+/// A line diff arrived: open it at the first change, with a little
+/// context; or a side asks which of its images to load.
 fn reply(s: &mut DiffState, r: DiffReply) {
-    let DiffReply::Content { idx, result } = r;
+    let (idx, result) = match r {
+        DiffReply::Content { idx, result } => (idx, result),
+        DiffReply::Pick(p) => {
+            s.ui.pickers.push(p);
+            return;
+        }
+    };
     if let Some(DiffPopup::Content(cv)) = &mut s.popup {
         if cv.idx == idx {
             cv.scroll = match &result {

@@ -29,9 +29,8 @@ pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
     if s.data.is_none() {
-        match &s.picker {
-            Some(p) => picker::render(p, s.theme(), &s.ui.config.keys, area, buf),
-            None => status::loading(s, layout::body(area), buf),
+        if !picker::render(&s.ui, area, buf) {
+            status::loading(s, layout::body(area), buf);
         }
         return;
     }

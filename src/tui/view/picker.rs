@@ -10,15 +10,26 @@ use ratatui::widgets::{Clear, Paragraph, Widget};
 use super::{list_row, themed_block, truncate};
 use crate::text::display_safe;
 use crate::tui::config::{Action, KeyMap, Theme};
+use crate::tui::host::Ui;
 use crate::tui::picker::{self, Picker};
 
-/// Draw the picker over a screen of `screen`.
-pub fn render(p: &Picker, t: &Theme, keys: &KeyMap, screen: Rect, buf: &mut Buffer) {
+/// Draw the first waiting picker on a screen of `screen`; false when none
+/// waits.
+pub fn render(ui: &Ui, screen: Rect, buf: &mut Buffer) -> bool {
+    let Some(p) = ui.pickers.first() else {
+        return false;
+    };
+    draw(p, &ui.config.theme, &ui.config.keys, screen, buf);
+    true
+}
+
+fn draw(p: &Picker, t: &Theme, keys: &KeyMap, screen: Rect, buf: &mut Buffer) {
     let r = picker::area(screen, p.choices.len());
     Clear.render(r, buf);
     // The title line above names the archive.
     let title = format!(
-        "It holds {} images: pick one (↑↓, enter; {} or esc quits)",
+        "{} holds {} images: pick one (↑↓, enter; {} or esc quits)",
+        p.what,
         p.choices.len(),
         keys.first_label(Action::Quit)
     );
