@@ -1049,39 +1049,62 @@ fn diff_of_two_tags_downloads_each_shared_layer_once() {
         .tag(&r2)
         .layer(base)
         .layer(LayerBuilder::new("RUN v2").file("app/main.py", b"v2 is longer\n"));
+    let mut archives = Vec::new();
     for (r, img, name) in [(&r1, v1, "v1.tar"), (&r2, v2, "v2.tar")] {
         let a = env.write(name, &img.oci_archive(Compression::Gzip));
         env.push(&a, r, &["--dest-tls-verify=false"]);
+        archives.push(a);
     }
-    let p = proxy(&reg.addr, Mode::Count);
-    let (o, nw) = (
-        r1.replacen(&reg.addr, &p.addr, 1),
-        r2.replacen(&reg.addr, &p.addr, 1),
+    let diff = |old: &str, new: &str, extra: &[&str]| -> serde_json::Value {
+        let out = env
+            .layerscope()
+            .args(["diff", old, new, "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("diff");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        // Where each side came from aside, the diff is the archives' diff.
+        for side in ["old", "new"] {
+            if let Some(o) = d[side].as_object_mut() {
+                for k in ["source", "image", "name", "names"] {
+                    o.remove(k);
+                }
+            }
+        }
+        d
+    };
+    let of_archives = diff(
+        archives[0].to_str().expect("utf8"),
+        archives[1].to_str().expect("utf8"),
+        &[],
     );
-    let out = env
-        .layerscope()
-        .args([
-            "diff",
+    assert_eq!(of_archives["layers"]["shared"], 1);
+    assert_eq!(of_archives["summary"]["paths"]["modified"], 1);
+    // With the blob cache (shared downloads) and without it (shared scans):
+    // two configs, one shared base layer, two top layers: five blobs, each
+    // fetched once.
+    for extra in [&[][..], &["--cache-size", "0"][..]] {
+        let p = proxy(&reg.addr, Mode::Count);
+        let (o, nw) = (
+            r1.replacen(&reg.addr, &p.addr, 1),
+            r2.replacen(&reg.addr, &p.addr, 1),
+        );
+        let d = diff(
             &format!("registry://{o}"),
             &format!("registry://{nw}"),
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("diff");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(d["layers"]["shared"], 1);
-    assert_eq!(d["summary"]["paths"]["modified"], 1);
-    let seen = p.seen.lock().expect("seen").clone();
-    let mut unique = seen.clone();
-    unique.sort();
-    unique.dedup();
-    // Two configs, one shared base layer, two top layers: five blobs, each once.
-    assert_eq!(seen.len(), 5, "{seen:?}");
-    assert_eq!(unique.len(), 5, "{seen:?}");
+            extra,
+        );
+        assert_eq!(d, of_archives, "{extra:?}");
+        let seen = p.seen.lock().expect("seen").clone();
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(seen.len(), 5, "{extra:?} {seen:?}");
+        assert_eq!(unique.len(), 5, "{extra:?} {seen:?}");
+    }
 }
