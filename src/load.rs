@@ -800,3 +800,72 @@ fn local_copy_matches(
     }
     format!("sha256:{}", hex::encode(hasher.finalize())) == scan.blob_digest
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    fn scan(digest: &str) -> Arc<layer::LayerScan> {
+        Arc::new(layer::LayerScan {
+            entries: Vec::new(),
+            compression: Compression::None,
+            blob_digest: digest.into(),
+            blob_bytes: 1,
+            diff_id: digest.into(),
+            tar_bytes: 1,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn held(shared: &SharedScans) -> Vec<String> {
+        let mut v: Vec<String> = shared.lock().slots.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_shared_scan_is_held_only_while_the_other_side_may_want_it() {
+        let cancel = AtomicBool::new(false);
+        let shared = SharedScans::default();
+        let (a, b) = (shared.side(), shared.side());
+        a.announce(["base".to_string(), "a-only".to_string()].iter());
+        for k in ["base", "a-only"] {
+            match a.take_turn(k, &cancel) {
+                Turn::Mine(Some(slot)) => slot.fill(&scan(k)),
+                _ => panic!("{k}: the first side reads it"),
+            }
+        }
+        // B has not said what it holds: both are kept for it.
+        assert_eq!(held(&shared), ["a-only", "base"]);
+        b.announce(["base".to_string(), "b-only".to_string()].iter());
+        // Now A's own layer is let go; the shared one waits for B.
+        assert_eq!(held(&shared), ["base"]);
+        match b.take_turn("base", &cancel) {
+            Turn::Have(s) => assert_eq!(s.blob_digest, "base"),
+            _ => panic!("B replays A's scan"),
+        }
+        assert!(held(&shared).is_empty());
+        // B's own layer: B reads it; a failed read frees the claim.
+        match b.take_turn("b-only", &cancel) {
+            Turn::Mine(Some(slot)) => drop(slot),
+            _ => panic!("B reads its own layer"),
+        }
+        assert!(held(&shared).is_empty());
+    }
+
+    #[test]
+    fn a_side_that_ends_early_lets_the_other_keep_nothing() {
+        let cancel = AtomicBool::new(false);
+        let shared = SharedScans::default();
+        let a = shared.side();
+        a.announce(["base".to_string()].iter());
+        // The other side fails before it knows its layers.
+        drop(shared.side());
+        match a.take_turn("base", &cancel) {
+            Turn::Mine(Some(slot)) => slot.fill(&scan("base")),
+            _ => panic!("A reads it"),
+        }
+        assert!(held(&shared).is_empty());
+    }
+}
