@@ -2,8 +2,8 @@
 //! window: the layer is streamed again and only the wanted entry's bytes in
 //! the window are kept, so a 1 GB file never lands in memory.
 
-use crate::error::{Error, Result};
-use crate::layer::{normalise, Kind};
+use crate::error::{Error, LayerFault, Result};
+use crate::layer::{normalise, Kind, Watched};
 use crate::load::Loaded;
 use crate::tarstream::{for_each_piece, Header, Limits, Piece, Reader, Stream};
 use crate::tree::NodeId;
@@ -52,8 +52,9 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
 }
 
 /// A layer's tar stream, decompressed.
-type LayerReader =
-    Reader<Stream<crate::layer::Decoder<std::io::BufReader<crate::archive::store::MemberReader>>>>;
+type LayerReader = Reader<
+    Stream<crate::layer::Decoder<std::io::BufReader<Watched<crate::archive::store::MemberReader>>>>,
+>;
 
 /// Where the bytes shown for a path come from: the file itself, a
 /// symlink's target (followed inside the image), or for a path deleted by
@@ -237,20 +238,20 @@ fn with_entry(
 ) -> Result<usize> {
     let info = &l.image.layers[layer_idx];
     let blob = l.source.store.open(&info.member)?;
-    let buf = std::io::BufReader::with_capacity(1 << 16, blob);
-    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(|e| err(l, e.to_string()))?;
+    let buf = std::io::BufReader::with_capacity(1 << 16, Watched(blob));
+    let layer_err = |e: std::io::Error| Error::Layer {
+        path: l.source.store.display.clone(),
+        index: layer_idx,
+        digest: info.digest.clone(),
+        fault: LayerFault::from_io(e),
+    };
+    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(layer_err)?;
     let want_comps = normalise(want).0;
     let limits = Limits {
         max_path_bytes: l.max_path_bytes,
     };
     let mut rd = Reader::new(Stream(reader), limits);
     let mut seen = 0;
-    let layer_err = |e: std::io::Error| Error::Layer {
-        path: l.source.store.display.clone(),
-        index: layer_idx,
-        digest: info.digest.clone(),
-        msg: crate::error::describe_io(&e),
-    };
     while let Some(h) = rd.next_header().map_err(layer_err)? {
         if normalise(&h.path).0 != want_comps {
             continue;

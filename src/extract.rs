@@ -23,10 +23,10 @@ use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
-#[cfg(unix)]
-use crate::layer::normalise;
+use crate::error::{Error, LayerFault, Result};
 use crate::layer::Kind;
+#[cfg(unix)]
+use crate::layer::{normalise, Watched};
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -322,16 +322,14 @@ fn escapes(depth: u32, target: &[u8]) -> bool {
 /// Open layer `idx`'s tar stream, undoing its compression.
 fn layer_stream(l: &Loaded, idx: usize) -> Result<Box<dyn Read + '_>> {
     let info = &l.image.layers[idx];
-    let lerr = |msg: String| Error::Layer {
+    let blob = l.source.store.open(&info.member)?;
+    let buf = BufReader::with_capacity(1 << 16, Watched(blob));
+    let (_, d) = crate::layer::Decoder::detect(buf).map_err(|e| Error::Layer {
         path: l.source.store.display.clone(),
         index: idx,
         digest: info.digest.clone(),
-        msg,
-    };
-    let blob = l.source.store.open(&info.member)?;
-    let buf = BufReader::with_capacity(1 << 16, blob);
-    let (_, d) =
-        crate::layer::Decoder::detect(buf).map_err(|e| lerr(crate::error::describe_io(&e)))?;
+        fault: LayerFault::from_io(e),
+    })?;
     Ok(Box::new(d))
 }
 
@@ -572,11 +570,11 @@ fn write(
     for idx in layers {
         let wanted = &by_layer[&idx];
         let info = &loaded.image.layers[idx];
-        let lerr = |msg: String| Error::Layer {
+        let lerr = |fault: LayerFault| Error::Layer {
             path: loaded.source.store.display.clone(),
             index: idx,
             digest: info.digest.clone(),
-            msg,
+            fault,
         };
         let limits = crate::tarstream::Limits {
             max_path_bytes: loaded.max_path_bytes,
@@ -585,11 +583,8 @@ fn write(
             crate::tarstream::Stream(layer_stream(loaded, idx)?),
             limits,
         );
-        while let Some(hdr) = rd
-            .next_header()
-            .map_err(|e| lerr(crate::error::describe_io(&e)))?
-        {
-            if hdr.entry_type != crate::tarstream::EntryType::File {
+        while let Some(hdr) = rd.next_header().map_err(|e| lerr(LayerFault::from_io(e)))? {
+            if hdr.entry_type != crate::tarstream::Kind::File {
                 continue;
             }
             let comps = normalise(&hdr.path).0;
@@ -654,11 +649,10 @@ fn write(
                 }
             })
             .map_err(|e| {
-                lerr(format!(
-                    "entry {:?}: {}",
-                    String::from_utf8_lossy(&comps),
-                    crate::error::describe_io(&e)
-                ))
+                lerr(
+                    LayerFault::from_io(e)
+                        .map_msg(|m| format!("entry {:?}: {m}", String::from_utf8_lossy(&comps))),
+                )
             })?;
             if let Some((i, e)) = write_err {
                 return Err(io_err(&at(i), e));

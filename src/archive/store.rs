@@ -182,9 +182,9 @@ impl Store {
                 // legitimately; ignore it rather than index it.
                 continue;
             };
-            use crate::tarstream::EntryType;
+            use crate::tarstream::Kind;
             let what = match h.entry_type {
-                EntryType::File => {
+                Kind::File => {
                     if h.sparse.is_some() {
                         return Err(fmt(format!(
                             "member {name:?} is a sparse file, which image archives never hold"
@@ -202,9 +202,9 @@ impl Store {
                     }
                     Seen::File
                 }
-                EntryType::Symlink | EntryType::Hardlink => {
+                Kind::Symlink | Kind::Hardlink => {
                     let target = String::from_utf8_lossy(&h.link).into_owned();
-                    let base = if h.entry_type == EntryType::Symlink {
+                    let base = if h.entry_type == Kind::Symlink {
                         match name.rfind('/') {
                             Some(p) => format!("{}/{}", &name[..p], target),
                             None => target,
@@ -218,7 +218,7 @@ impl Store {
                     }
                     Seen::Link(t)
                 }
-                EntryType::Dir => Seen::Dir,
+                Kind::Dir => Seen::Dir,
                 _ => Seen::Other,
             };
             if let Some(prev) = seen.insert(name.clone(), what.clone()) {

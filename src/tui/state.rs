@@ -437,7 +437,7 @@ pub struct AppState {
     pub image_path: String,
     pub progress: Arc<Progress>,
     pub data: Option<Arc<ImageData>>,
-    pub load_error: Option<String>,
+    pub load_error: Option<crate::Error>,
     pub config: Config,
     pub focus: Focus,
     /// Selected layer (B in range mode).

@@ -70,9 +70,7 @@ fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffM
                 }
                 ImagePair::build(old, new, req.old_layer, req.new_layer)
             });
-        let _ = tx.send(DiffMsg::Loaded(
-            res.map(Arc::new).map_err(|e| e.to_string()),
-        ));
+        let _ = tx.send(DiffMsg::Loaded(res.map(Arc::new)));
     });
 }
 

@@ -63,7 +63,7 @@ pub struct DiffState {
     pub new_path: String,
     pub progress: [Arc<Progress>; 2],
     pub data: Option<Arc<ImagePair>>,
-    pub load_error: Option<String>,
+    pub load_error: Option<crate::Error>,
     pub config: Config,
     pub focus: DiffFocus,
     /// Selected row of the side-by-side layer table.
