@@ -209,8 +209,8 @@ impl RegistryArgs {
     }
 }
 
-fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
-    layerscope::ci::parse_size(s).ok_or_else(|| format!("not a size: {s:?} (e.g. 64GiB, 500MB)"))
+fn parse_size_arg(s: &str) -> layerscope::Result<u64> {
+    layerscope::size::parse_size(s)
 }
 
 impl LoadArgs {
@@ -622,7 +622,7 @@ fn run_extract(x: &ExtractArgs, load_args: &LoadArgs) -> Result<ExitCode> {
             x.path.display()
         )
     })?;
-    let opts = layerscope::extract::ExtractOptions {
+    let opts = layerscope::extract::Options {
         force: x.force,
         keep_setuid: x.keep_setuid,
     };
@@ -699,7 +699,7 @@ fn run_ci(c: &CiArgs, load_args: &LoadArgs) -> Result<ExitCode> {
     if let Some(p) = &c.json {
         write_out(
             Some(p),
-            &ensure_newline(layerscope::report::ci::render_json(&subject, &outcome)),
+            &ensure_newline(layerscope::report::ci::render_json(&subject, &outcome)?),
         )?;
     }
     Ok(if outcome.passed() {
@@ -763,7 +763,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
     use layerscope::report::{diff_json, diff_text, DiffSubject};
     use std::io::IsTerminal;
 
-    let filter = diff::Filter::new(&d.paths, &d.status)?;
+    let filter = diff::PathFilter::new(&d.paths, &d.status)?;
     let old_opts = side_options(load_args, &d.old_image, &d.old_platform);
     // On a terminal, without an output format or file, the TUI's diff mode
     // takes over; piped or redirected output stays text.
@@ -825,7 +825,7 @@ fn run_diff(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> Result
         color,
     };
     let text = match (d.format.unwrap_or(Format::Text), d.stat) {
-        (Format::Json, _) => ensure_newline(diff_json::render(&subject, &filter)),
+        (Format::Json, _) => ensure_newline(diff_json::render(&subject, &filter)?),
         (Format::Text, true) => diff_text::render_stat(&subject, &filter, opts),
         (Format::Text, false) => diff_text::render(&subject, &filter, opts),
     };

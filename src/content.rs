@@ -113,12 +113,8 @@ pub fn source(l: &Loaded, id: NodeId, layer: usize) -> Result<Source> {
                 let target = t.link(a).unwrap_or_default().to_vec();
                 let mut dir = components(&t.path_bytes(cur));
                 dir.pop();
-                let comps = walk(l, state, dir, &target, &mut hops).map_err(|m| {
-                    err(
-                        l,
-                        format!("{} → {}: {m}", chain.join(" → "), lossy(&target)),
-                    )
-                })?;
+                let at = format!("{} → {}", chain.join(" → "), lossy(&target));
+                let comps = walk(l, state, dir, &target, &mut hops, &at)?;
                 let path = join(&comps);
                 chain.push(String::from_utf8_lossy(&path).into_owned());
                 cur = t.lookup(&path).ok_or_else(|| {
@@ -175,14 +171,16 @@ fn join(comps: &[Vec<u8>]) -> Vec<u8> {
 
 /// Resolve `target` from directory `dir` (components) in the state after
 /// `layer`, following symlinks met on the way; the last component is left
-/// for the caller (so each hop of a chain is shown).
+/// for the caller (so each hop of a chain is shown). Errors start with
+/// `at`, the chain followed so far.
 fn walk(
     l: &Loaded,
     layer: usize,
     dir: Vec<Vec<u8>>,
     target: &[u8],
     hops: &mut usize,
-) -> std::result::Result<Vec<Vec<u8>>, String> {
+    at: &str,
+) -> Result<Vec<Vec<u8>>> {
     let t = &l.tree;
     let mut comps = if target.starts_with(b"/") {
         Vec::new()
@@ -205,14 +203,14 @@ fn walk(
         let id = t
             .lookup(&join(&comps))
             .filter(|&id| t.attrs_at(id, layer).is_some())
-            .ok_or_else(|| format!("{} does not exist", lossy(&join(&comps))))?;
+            .ok_or_else(|| err(l, format!("{at}: {} does not exist", lossy(&join(&comps)))))?;
         let Some(a) = t.attrs_at(id, layer) else {
             continue;
         };
         if a.kind == Kind::Symlink {
             *hops += 1;
             if *hops > MAX_HOPS {
-                return Err("too many symlinks".into());
+                return Err(err(l, format!("{at}: too many symlinks")));
             }
             let link = t.link(a).unwrap_or_default();
             comps.pop();

@@ -244,6 +244,21 @@ fn without_quoted_bytes(s: String) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_render_failure_names_the_report_and_keeps_its_cause() {
+        let cause = serde_json::from_str::<u8>("x").expect_err("not JSON");
+        let e = super::Error::Render {
+            format: "CI JSON",
+            source: Box::new(cause),
+        };
+        assert_eq!(
+            e.to_string(),
+            "rendering the CI JSON report: expected value at line 1 column 1"
+        );
+        let source = std::error::Error::source(&e).expect("source");
+        assert!(source.is::<serde_json::Error>());
+    }
+
+    #[test]
     fn tar_messages_lose_the_bytes_they_quote() {
         let e = std::io::Error::other(
             "numeric field was not a number: root:$6$sa when getting cksum for root:$6$salt$hash:19000:0:99999:7:::",

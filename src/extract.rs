@@ -34,7 +34,7 @@ pub use target::{default_dest, expand_home, preview, Preview};
 
 /// How to extract.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ExtractOptions {
+pub struct Options {
     /// Replace existing files and symlinks (never a directory by a non-directory).
     pub force: bool,
     /// Keep setuid, setgid and sticky bits (dropped by default).
@@ -43,7 +43,7 @@ pub struct ExtractOptions {
 
 /// What an extraction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtractReport {
+pub struct Report {
     pub dirs: u64,
     pub files: u64,
     pub symlinks: u64,
@@ -420,13 +420,13 @@ pub fn extract(
     path_id: NodeId,
     layer: usize,
     dest: &Path,
-    opts: &ExtractOptions,
-) -> Result<ExtractReport> {
+    opts: &Options,
+) -> Result<Report> {
     let plan = plan(loaded, path_id, layer)?;
-    let mut report = ExtractReport {
+    let mut report = Report {
         skipped: plan.skipped,
         warnings: plan.warnings,
-        ..ExtractReport::default()
+        ..Report::default()
     };
     let items = plan.items;
     let mut made = Made::default();
@@ -471,31 +471,32 @@ pub fn extract(
     _path_id: NodeId,
     _layer: usize,
     dest: &Path,
-    _opts: &ExtractOptions,
-) -> Result<ExtractReport> {
+    _opts: &Options,
+) -> Result<Report> {
     Err(ext_err(dest, "extraction needs a Unix system"))
 }
 
-/// Make room for a non-directory at `name` in `dir`: a file or symlink is
-/// removed under `force` (counted), a directory never.
+/// Make room for a non-directory at `name` in `dir` (shown as `at`): a
+/// file or symlink is removed under `force` (counted), a directory never.
 #[cfg(unix)]
 fn clear(
     dir: std::os::fd::BorrowedFd<'_>,
     name: &[u8],
     force: bool,
     made: &mut Made,
-) -> io::Result<std::result::Result<(), String>> {
+    at: &Path,
+) -> Result<()> {
     use handles::Found;
-    Ok(match handles::stat(dir, name)? {
+    match handles::stat(dir, name).map_err(|e| io_err(at, e))? {
         Found::Missing => Ok(()),
-        Found::Dir => Err("a directory is in the way".into()),
+        Found::Dir => Err(ext_err(at, "a directory is in the way")),
         _ if force => {
-            handles::unlink(dir, name)?;
+            handles::unlink(dir, name).map_err(|e| io_err(at, e))?;
             made.replaced += 1;
             Ok(())
         }
-        _ => Err("already exists (use --force to overwrite)".into()),
-    })
+        _ => Err(ext_err(at, "already exists (use --force to overwrite)")),
+    }
 }
 
 #[cfg(unix)]
@@ -504,8 +505,8 @@ fn write(
     items: &[Item],
     h: &mut handles::Handles,
     dest: &Path,
-    opts: &ExtractOptions,
-    report: &mut ExtractReport,
+    opts: &Options,
+    report: &mut Report,
     made: &mut Made,
 ) -> Result<()> {
     use handles::Found;
@@ -528,11 +529,7 @@ fn write(
                 }
             }
             _ => {
-                if let Err(msg) =
-                    clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))?
-                {
-                    return Err(ext_err(&at(i), msg));
-                }
+                clear(dir, &it.name, opts.force, made, &at(i))?;
                 if handles::mkdir(dir, &it.name).map_err(|e| io_err(&at(i), e))? {
                     made.dirs += 1;
                 }
@@ -600,10 +597,8 @@ fn write(
                 if written[i].is_some() {
                     handles::unlink(dir, &it.name).map_err(|e| io_err(&at(i), e))?;
                     made.files -= 1;
-                } else if let Err(msg) =
-                    clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))?
-                {
-                    return Err(ext_err(&at(i), msg));
+                } else {
+                    clear(dir, &it.name, opts.force, made, &at(i))?;
                 }
                 let f = handles::create(dir, &it.name).map_err(|e| io_err(&at(i), e))?;
                 made.files += 1;
@@ -710,9 +705,7 @@ fn write(
             .and_then(|d| d.try_clone_to_owned())
             .map_err(|e| io_err(&at(target), e))?;
         let dir = h.dir(items, it.parent).map_err(|e| io_err(&at(i), e))?;
-        if let Err(msg) = clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))? {
-            return Err(ext_err(&at(i), msg));
-        }
+        clear(dir, &it.name, opts.force, made, &at(i))?;
         if handles::link(from.as_fd(), &src.name, dir, &it.name).is_err() {
             // No hard links here (some file systems): copy the bytes.
             let mut r =
@@ -732,9 +725,7 @@ fn write(
             continue;
         };
         let dir = h.dir(items, it.parent).map_err(|e| io_err(&at(i), e))?;
-        if let Err(msg) = clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))? {
-            return Err(ext_err(&at(i), msg));
-        }
+        clear(dir, &it.name, opts.force, made, &at(i))?;
         handles::symlink(target, dir, &it.name).map_err(|e| io_err(&at(i), e))?;
         made.links += 1;
         report.symlinks += 1;

@@ -14,7 +14,7 @@ use super::layer_view::{Sort, SortKey, TreeModel, ViewInfo, ViewMode};
 use super::table::{scroll_to_show, OrderEntry, VisibleRows};
 use crate::content::Window;
 use crate::load::Progress;
-use crate::size::SizeFilter;
+use crate::size::Comparison;
 use crate::tree::{NodeId, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct Filter {
     /// untouched paths.
     pub statuses: [bool; 5],
     pub size_text: String,
-    pub size: Option<SizeFilter>,
+    pub size: Option<Comparison>,
     pub only_wasted: bool,
 }
 

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 
 use super::entries::{shown_size, DiffSort, DiffTree};
 use super::pair::{ContentDiff, ImagePair};
-use crate::diff::Filter as PathFilter;
+use crate::diff::PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
