@@ -69,11 +69,6 @@ impl ImageData {
         }
     }
 
-    /// Every node's path (the root's `/` first).
-    pub fn all_paths(&self) -> Vec<&str> {
-        (0..self.paths.len()).map(|i| self.paths.get(i)).collect()
-    }
-
     pub fn path(&self, id: NodeId) -> &str {
         if (id as usize) < self.paths.len() {
             self.paths.get(id as usize)

@@ -8,8 +8,11 @@
 pub mod config;
 pub mod diff;
 pub mod effects;
+pub mod host;
 pub mod image_data;
 pub mod layer_view;
+pub mod layout;
+pub mod list;
 pub mod prompt;
 pub mod state;
 pub mod table;
@@ -128,9 +131,7 @@ impl Drop for TerminalGuard {
 
 /// What the shared event loop needs of a mode's state (explorer or diff).
 pub(crate) trait EventApp: Sized {
-    type Msg;
-    /// The message for a terminal event, if it is one the mode handles.
-    fn msg(ev: Event) -> Option<Self::Msg>;
+    type Msg: From<Input>;
     fn apply(&mut self, m: Self::Msg);
     fn draw(&self, area: Rect, buf: &mut Buffer);
     /// Still loading: redraw every tick for the progress bars.
@@ -141,46 +142,55 @@ pub(crate) trait EventApp: Sized {
     fn take_load_error(&mut self) -> Option<crate::Error>;
 }
 
-/// The [`EventApp`] items both modes write alike, for a state with fields
-/// `data`, `quit` and `load_error`, and a message enum `$msg` with `Key`,
-/// `Mouse` and `Resize` variants; used inside the `impl EventApp` block.
-macro_rules! event_app_common {
-    ($msg:ident) => {
-        type Msg = $msg;
-        fn msg(ev: crossterm::event::Event) -> Option<$msg> {
-            use crossterm::event::Event;
-            match ev {
-                Event::Key(k) => Some($msg::Key(k)),
-                Event::Mouse(m) => Some($msg::Mouse(m)),
-                Event::Resize(w, h) => Some($msg::Resize(w, h)),
-                _ => None,
-            }
-        }
-        fn apply(&mut self, m: $msg) {
-            apply(self, m);
-        }
-        fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
-            view::draw(self, area, buf);
-        }
-        fn loading(&self) -> bool {
-            self.data.is_none()
-        }
-        fn quit(&self) -> bool {
-            self.quit
-        }
-        fn take_load_error(&mut self) -> Option<crate::Error> {
-            self.load_error.take()
-        }
-    };
+/// The terminal events both modes handle.
+pub enum Input {
+    Key(crossterm::event::KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
+    Resize(u16, u16),
 }
-pub(crate) use event_app_common;
+
+impl Input {
+    fn of(ev: Event) -> Option<Input> {
+        match ev {
+            Event::Key(k) => Some(Input::Key(k)),
+            Event::Mouse(m) => Some(Input::Mouse(m)),
+            Event::Resize(w, h) => Some(Input::Resize(w, h)),
+            _ => None,
+        }
+    }
+}
+
+impl From<Input> for Msg {
+    fn from(i: Input) -> Msg {
+        match i {
+            Input::Key(k) => Msg::Key(k),
+            Input::Mouse(m) => Msg::Mouse(m),
+            Input::Resize(w, h) => Msg::Resize(w, h),
+        }
+    }
+}
 
 impl EventApp for AppState {
-    event_app_common!(Msg);
+    type Msg = Msg;
+    fn apply(&mut self, m: Msg) {
+        apply(self, m);
+    }
+    fn draw(&self, area: Rect, buf: &mut Buffer) {
+        view::draw(self, area, buf);
+    }
+    fn loading(&self) -> bool {
+        self.data.is_none()
+    }
+    fn quit(&self) -> bool {
+        self.ui.quit
+    }
     fn run_effects(&mut self, tx: &Sender<Msg>) {
         for e in std::mem::take(&mut self.effects) {
             effects::run(self, e, tx);
         }
+    }
+    fn take_load_error(&mut self) -> Option<crate::Error> {
+        self.ui.load_error.take()
     }
 }
 
@@ -194,9 +204,7 @@ fn event_loop<A: EventApp>(
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let size = term.size()?;
-    if let Some(m) = A::msg(Event::Resize(size.width, size.height)) {
-        s.apply(m);
-    }
+    s.apply(Input::Resize(size.width, size.height).into());
     let mut dirty = true;
     let tick = Duration::from_millis(80);
     loop {
@@ -207,8 +215,8 @@ fn event_loop<A: EventApp>(
         if event::poll(tick)? {
             // Drain what is queued so a burst of keys costs one frame.
             loop {
-                if let Some(m) = A::msg(event::read()?) {
-                    s.apply(m);
+                if let Some(i) = Input::of(event::read()?) {
+                    s.apply(i.into());
                     dirty = true;
                 }
                 if s.quit() || !event::poll(Duration::ZERO)? {

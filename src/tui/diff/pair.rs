@@ -102,16 +102,6 @@ impl ImagePair {
     }
 
     /// The entry at an absolute path.
-    /// Every entry's path.
-    pub fn all_paths(&self) -> Vec<&str> {
-        self.diff
-            .tree
-            .entries
-            .iter()
-            .map(|e| e.path.as_str())
-            .collect()
-    }
-
     pub fn find(&self, path: &str) -> Option<u32> {
         let p = path.trim();
         let p = if p.len() > 1 {

@@ -17,15 +17,15 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     let b = block(s, "Layer details", false);
     let inner = b.inner(area);
     b.render(area, buf);
-    let Some(l) = data.loaded.image.layers.get(s.layer) else {
+    let Some(l) = data.loaded.image.layers.get(s.layer()) else {
         return;
     };
     let w = inner.width as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled("Command: ", t.dim),
-        Span::raw(l.command.trim().to_string()),
+        Span::raw(crate::text::display_safe(l.command.trim()).into_owned()),
     ])];
-    if let Some(f) = data.analysis.layers.get(s.layer) {
+    if let Some(f) = data.analysis.layers.get(s.layer()) {
         for st in Status::ALL {
             let tl = f.tally(st);
             lines.push(Line::from(vec![

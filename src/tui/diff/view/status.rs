@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::load::{Phase, Progress};
+use crate::tui::config::Action;
 use crate::tui::diff::state::DiffState;
 use crate::tui::view::status::{
-    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title, StatusParts,
+    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title,
 };
 use crate::tui::view::{centred, size, truncate};
 
@@ -20,7 +21,7 @@ use super::{block, side_name};
 
 /// Active filters in words.
 pub fn filter_summary(s: &DiffState) -> String {
-    let mut parts = filter_parts(&s.filter);
+    let mut parts = filter_parts(&s.tree.filter);
     if !s.paths_text.is_empty() {
         parts.push(format!("paths {}", s.paths_text));
     }
@@ -44,36 +45,31 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
-    let hints: &[(&str, &str)] = if s.data.is_none() {
-        &[("q", "quit")]
+    use Action::*;
+    let hints: &[(Action, &str)] = if s.data.is_none() {
+        &[(Quit, "quit")]
     } else {
         &[
-            ("q", "quit"),
-            ("?", "help"),
-            ("tab", "pane"),
-            ("/", "search"),
-            ("f", "filter"),
-            ("1-5", "status"),
-            ("s", "sort"),
-            ("d", "details"),
-            ("o", "diff"),
-            ("i", "summary"),
+            (Quit, "quit"),
+            (Help, "help"),
+            (FocusNext, "pane"),
+            (Search, "search"),
+            (FilterRegex, "filter"),
+            (ToggleAdded, "status"),
+            (SortKey, "sort"),
+            (Details, "details"),
+            (Content, "diff"),
+            (ImageDetails, "summary"),
         ]
     };
-    let parts = StatusParts {
-        prompt: s.prompt.as_ref(),
-        message: s.message.as_deref(),
-        search: &s.search,
-        hints,
-    };
-    render_status(s.theme(), parts, area, buf);
+    render_status(&s.ui, &s.tree.search, hints, area, buf);
 }
 
 /// One progress bar per image, then "comparing".
 pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
-    if let Some(e) = &s.load_error {
+    if let Some(e) = &s.ui.load_error {
         load_error(t, "Could not compare the images", &e.to_string(), r, buf);
         return;
     }
