@@ -1,6 +1,11 @@
 //! The library's one error type. Every message names the input and where in it
 //! the problem sits, so the CLI can print it as a single line:
 //! `FILE: layer 3 (sha256:ab12…): entry "etc/x": unexpected end of data`.
+//! Variants keep the kind a caller may act on: I/O on the input, a malformed
+//! archive or member, a layer with its [`LayerFault`] (read, malformed,
+//! limit, digest mismatch, ...), an unsupported compression, a limit, a
+//! selection, a source, a rendering; `Usage` is for flags and configuration
+//! only, never a wrapper around another error.
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! chosen layer, into a directory on disk, safely: every output name comes
 //! from a tree component (never `..`, never absolute), every write goes
 //! through directory handles opened without following symlinks (see
-//! [`handles`]), so a process changing the destination while it is written
+//! `handles`), so a process changing the destination while it is written
 //! cannot redirect a byte outside it; nothing existing is replaced without
 //! `force`, and setuid/setgid/sticky bits are dropped unless asked for. File
 //! bytes are read by streaming each needed layer once, with the wanted files

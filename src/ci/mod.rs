@@ -1,7 +1,7 @@
 //! CI rules: dive's `.dive-ci` rules (same keys, defaults and semantics) and
 //! the ones dive lacks (image/layer size, layer count, forbidden and ignored
 //! paths). This module owns the verdict types and evaluation; [`config`]
-//! resolves the thresholds (defaults, rules file, overrides), [`rules`] holds
+//! resolves the thresholds (defaults, rules file, overrides), `rules` holds
 //! one [`Rule`] per check. Evaluation is independent of output: text, JSON
 //! and JUnit render the same [`Outcome`] in [`crate::report::ci`].
 

@@ -1,8 +1,12 @@
-//! Streaming one layer blob: compression picked by magic bytes (checked
-//! against the media type), digests computed on the fly (blob and diff ID),
-//! and tar entries turned into [`RawEntry`] values with normalised paths and
+//! Streaming one layer blob into a [`Scan`]: compression picked by magic
+//! bytes (checked against the media type; xz and bzip2 named and refused
+//! from the same look), digests computed on the fly (blob and diff ID), and
+//! tar entries turned into [`RawEntry`] values with normalised paths and
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
-//! bodies are hashed as they pass.
+//! bodies are hashed as they pass. What goes wrong is a
+//! [`LayerFault`] of its kind: the blob's own
+//! reader failing (marked as such, so it stays I/O after the decoder
+//! and the tar reader), malformed data, a limit.
 
 use std::io::{self, Read, Seek, SeekFrom};
 

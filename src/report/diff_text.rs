@@ -1,4 +1,4 @@
-//! The text rendering of a [`Diff`]: header, layer table, config changes,
+//! The text rendering of a [`crate::diff::Diff`]: header, layer table, config changes,
 //! the changed paths in pre-order (directories above them with their totals),
 //! and a summary; or a `git diff --stat`-like summary. Colour is plain ANSI
 //! and only when the caller asks for it.
