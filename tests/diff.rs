@@ -7,7 +7,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::*;
-use layerscope::diff::{self, Changed, Filter};
+use layerscope::diff::{self, Changed, PathFilter};
 use layerscope::load::Loaded;
 use layerscope::tree::Status;
 use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
@@ -323,7 +323,7 @@ fn a_type_change_lists_the_subtree() {
 fn filters_select_paths_and_statuses() {
     let (old, new, _a, _b) = pair();
     let d = diff::diff_images(&old, None, &new, None).expect("diff");
-    let shown = |f: &Filter| -> Vec<String> {
+    let shown = |f: &PathFilter| -> Vec<String> {
         d.tree
             .entries
             .iter()
@@ -332,9 +332,9 @@ fn filters_select_paths_and_statuses() {
             .map(|(e, _)| e.path.clone())
             .collect()
     };
-    let f = Filter::new(&["/app/**".into()], &[]).expect("filter");
+    let f = PathFilter::new(&["/app/**".into()], &[]).expect("filter");
     assert_eq!(shown(&f), vec!["/", "/app", "/app/main.py", "/app/new.txt"]);
-    let f = Filter::new(&[], &["deleted,metadata".into()]).expect("filter");
+    let f = PathFilter::new(&[], &["deleted,metadata".into()]).expect("filter");
     assert_eq!(
         shown(&f),
         vec![
@@ -347,9 +347,9 @@ fn filters_select_paths_and_statuses() {
             "/var/cache/big"
         ]
     );
-    let f = Filter::new(&["*.py".into()], &["added".into()]).expect("filter");
+    let f = PathFilter::new(&["*.py".into()], &["added".into()]).expect("filter");
     assert!(shown(&f).iter().all(|p| p == "/"));
-    let e = Filter::new(&[], &["renamed".into()]).expect_err("bad status");
+    let e = PathFilter::new(&[], &["renamed".into()]).expect_err("bad status");
     assert_eq!(
         e.to_string(),
         "unknown status \"renamed\" (expected added, deleted, modified, metadata)"
@@ -869,5 +869,101 @@ fn escape_sequences_in_paths_never_reach_the_terminal() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
         assert!(text.contains("/evil\\u{1b}]52;c;aGk=\\u{7}name"), "{text}");
+    }
+}
+
+/// Load two archives as a pair (as `diff` does): the loads, and how many
+/// layers were replayed from the other side's scan instead of being read.
+fn load_as_pair(
+    a: &std::path::Path,
+    b: &std::path::Path,
+) -> (layerscope::Result<(Loaded, Option<Loaded>)>, usize) {
+    use layerscope::load::{LoadOptions, Progress};
+    use std::sync::atomic::Ordering;
+    let opts = LoadOptions::default();
+    let (pa, pb) = (Progress::default(), Progress::default());
+    let res = layerscope::load::load_pair((a, &opts, &pa), Some((b, &opts, &pb)));
+    let shared =
+        pa.layers_shared.load(Ordering::Relaxed) + pb.layers_shared.load(Ordering::Relaxed);
+    (res, shared)
+}
+
+/// What a load made: every layer's figures and the merged tree.
+fn made(l: &Loaded) -> (String, Vec<String>, Vec<String>) {
+    (
+        format!("{:?}", l.image.layers),
+        final_paths(l),
+        (0..l.image.layers.len())
+            .flat_map(|i| change_lines(l, i))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_pair_reads_each_shared_layer_once() {
+    // See: issue #14 "diffing two tags downloads and parses each shared layer once".
+    for (what, old, new) in [
+        (
+            "two OCI archives (by blob digest)",
+            old_image().oci_archive(Compression::Gzip),
+            new_image().oci_archive(Compression::Gzip),
+        ),
+        (
+            "two docker-save archives (by diff ID)",
+            old_image().docker_legacy(),
+            new_image().docker_legacy(),
+        ),
+    ] {
+        let a = write_archive(&old, "old.tar");
+        let b = write_archive(&new, "new.tar");
+        let (res, shared) = load_as_pair(&a.path, &b.path);
+        let (old, new) = res.expect("pair");
+        let new = new.expect("second side");
+        assert_eq!(shared, 1, "{what}");
+        // The same images as loaded apart.
+        assert_eq!(
+            made(&old),
+            made(&load_path(&a.path).expect("old")),
+            "{what}"
+        );
+        assert_eq!(
+            made(&new),
+            made(&load_path(&b.path).expect("new")),
+            "{what}"
+        );
+        let d = diff::diff_images(&old, None, &new, None).expect("diff");
+        assert_eq!(d.layers.shared, 1, "{what}");
+    }
+
+    // Different blobs of the same content (plain tar vs gzip) share nothing.
+    let a = write_archive(&old_image().docker_legacy(), "old.tar");
+    let b = write_archive(&new_image().oci_archive(Compression::Gzip), "new.tar");
+    let (res, shared) = load_as_pair(&a.path, &b.path);
+    assert!(res.is_ok());
+    assert_eq!(shared, 0);
+}
+
+#[test]
+fn a_pair_still_catches_a_tampered_copy_of_a_shared_layer() {
+    // The new side is an OCI layout directory whose copy of the shared base
+    // blob was changed (same size, same name): with the old side reading
+    // that layer for both, the new side must still fail as it does alone.
+    let a = write_archive(&old_image().oci_archive(Compression::Gzip), "old.tar");
+    let dir = tempfile::tempdir().expect("tmp");
+    tar::Archive::new(&new_image().oci_archive(Compression::Gzip)[..])
+        .unpack(dir.path())
+        .expect("unpack");
+    let old = load_path(&a.path).expect("old");
+    let base = old.image.layers[0].digest.clone();
+    let blob = dir.path().join("blobs/sha256").join(&base[7..]);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    bytes[4] ^= 0x55; // the gzip header's time: still a valid stream
+    std::fs::write(&blob, &bytes).expect("tamper");
+    let alone = load_path(dir.path()).expect_err("tampered").to_string();
+    assert!(alone.contains("blob digest mismatch"), "{alone}");
+    for _ in 0..3 {
+        let (res, _) = load_as_pair(&a.path, dir.path());
+        let err = res.expect_err("tampered side").to_string();
+        assert_eq!(err, alone);
     }
 }

@@ -139,7 +139,10 @@ fn q_or_esc_in_the_picker_quits_and_stops_the_loader() {
         assert!(a.s.ui.quit, "{key:?} quits");
         assert!(a.s.ui.pickers.is_empty());
         assert!(a.progress.cancel.load(Ordering::Relaxed));
-        // The loader ends without loading anything.
+        // The loader gives up (with the ambiguity error, which quitting
+        // does not report) and ends without loading anything.
+        a.next();
+        assert!(a.s.data.is_none() && a.s.ui.load_error.is_none());
         assert!(matches!(
             a.rx.recv_timeout(Duration::from_secs(30)),
             Err(mpsc::RecvTimeoutError::Disconnected)

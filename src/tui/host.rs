@@ -42,7 +42,7 @@ pub struct Ui {
     /// is shown).
     pub pickers: Vec<Picker>,
     pub quit: bool,
-    pub load_error: Option<String>,
+    pub load_error: Option<crate::Error>,
 }
 
 impl Ui {
@@ -84,7 +84,7 @@ pub enum Msg<D, R> {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<D>, String>),
+    Loaded(Result<Arc<D>, crate::Error>),
     Reply(R),
     Tick,
 }
@@ -175,7 +175,11 @@ pub(crate) fn update<H: Host>(
             None
         }
         Msg::Loaded(Err(e)) => {
-            h.parts().ui.load_error = Some(e);
+            // Quitting in a picker makes its loader give up: not an error.
+            let ui = h.parts().ui;
+            if !ui.quit {
+                ui.load_error = Some(e);
+            }
             None
         }
         Msg::Reply(r) => {

@@ -34,6 +34,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use crate::archive::Source;
 use crate::load::{LoadOptions, Progress};
 use config::Config;
 use host::Host;
@@ -94,18 +95,14 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
 /// [`run`], and by tests through the real channel).
 pub fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let ask = |choices| {
+        let ask = |source: &Source, pool: &[usize]| {
             let (choose, chosen) = mpsc::channel();
-            let p = picker::Picker::new("It", choices, choose);
+            let p = picker::Picker::new("It", picker::choices(source, pool), choose);
             tx.send(Msg::Reply(update::Reply::Pick(p))).ok()?;
             chosen.recv().ok()
         };
-        let res = match picker::load(&image, &opts, &progress, ask) {
-            Ok(Some(l)) => Ok(Arc::new(ImageData::new(l))),
-            // The user quit in the picker.
-            Ok(None) => return,
-            Err(e) => Err(e.to_string()),
-        };
+        let res = crate::load::load_choosing(&image, &opts, &progress, &ask)
+            .map(|l| Arc::new(ImageData::new(l)));
         let _ = tx.send(Msg::Loaded(res));
     });
 }
@@ -237,7 +234,7 @@ fn event_loop<A: EventApp>(
         }
     }
     Ok(match s.parts().ui.load_error.take() {
-        Some(e) => Err(crate::Error::Usage(e)),
+        Some(e) => Err(e),
         None => Ok(()),
     })
 }

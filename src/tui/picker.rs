@@ -1,12 +1,11 @@
 //! The image picker: when an archive (or layout, or stream) holds several
 //! images and nothing on the command line picks one, both explorers list
 //! them (name, platform, digest) instead of stopping with an error. The
-//! loader thread waits on [`load`]'s `ask` for the user's choice, then
-//! loads that image in the background as it would have; the arrows move,
+//! loader thread's [`crate::load::Chooser`] waits for the user's choice,
+//! then loads that image in the background as it would have; the arrows move,
 //! Enter picks, `q` and Esc quit. The diff's two sides may each ask: the
 //! pickers wait in [`super::host::Ui::pickers`], one shown at a time.
 
-use std::path::Path;
 use std::sync::mpsc::Sender;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
@@ -15,8 +14,7 @@ use ratatui::layout::Rect;
 use super::config::{Action, Key, KeyMap};
 use super::layout;
 use super::list::ListCursor;
-use crate::archive::{short_digest, Candidate};
-use crate::load::{LoadOptions, Loaded, Phase, Progress, Side};
+use crate::archive::{short_digest, Candidate, Source};
 
 /// One image of the archive, as the picker lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,60 +44,11 @@ impl Choice {
     }
 }
 
-/// Open `image`; when the selection leaves several images, `ask` the user
-/// (None: they quit, and nothing is loaded); then load the one chosen.
-pub fn load(
-    image: &Path,
-    opts: &LoadOptions,
-    progress: &Progress,
-    ask: impl FnOnce(Vec<Choice>) -> Option<usize>,
-) -> crate::Result<Option<Loaded>> {
-    progress.set_phase(Phase::Opening);
-    let opened = crate::source::open(image.as_os_str(), opts, progress)?;
-    let pool = opened.source.matching(&opts.selector)?;
-    if pool.len() < 2 {
-        return crate::load::load_opened(opened, opts, progress).map(Some);
-    }
-    let choices = pool
-        .iter()
-        .filter_map(|&i| Some(Choice::of(i, opened.source.candidates.get(i)?)))
-        .collect();
-    let Some(index) = ask(choices) else {
-        return Ok(None);
-    };
-    // The index picks it among what the platform (if any) left.
-    let mut opts = opts.clone();
-    opts.selector.image = Some(index.to_string());
-    crate::load::load_opened(opened, &opts, progress).map(Some)
-}
-
-/// Both sides of a comparison, loaded in parallel as
-/// [`crate::load::load_pair`] does, each asking through `ask` (with the
-/// side's name) when it holds several images; None when the user quit.
-pub fn load_pair<A>(
-    first: Side,
-    second: Option<Side>,
-    ask: A,
-) -> crate::Result<Option<(Loaded, Option<Loaded>)>>
-where
-    A: Fn(&'static str, Vec<Choice>) -> Option<usize> + Sync,
-{
-    crate::load::check_pair(first.0, second.map(|s| s.0))?;
-    std::thread::scope(|sc| {
-        let ask = &ask;
-        let other =
-            second.map(|(p, o, pr)| sc.spawn(move || load(p, o, pr, |c| ask("The new image", c))));
-        let old = load(first.0, first.1, first.2, |c| ask("The old image", c));
-        // A panic on the other thread is a bug: let it surface as one.
-        let new = other.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        let Some(old) = old? else {
-            return Ok(None);
-        };
-        match new.transpose()? {
-            Some(None) => Ok(None),
-            new => Ok(Some((old, new.flatten()))),
-        }
-    })
+/// The images of `source` at the `pool`'s indices, as the picker lists them.
+pub fn choices(source: &Source, pool: &[usize]) -> Vec<Choice> {
+    pool.iter()
+        .filter_map(|&i| Some(Choice::of(i, source.candidates.get(i)?)))
+        .collect()
 }
 
 /// The picker's state: the images, the cursor, and where the choice goes

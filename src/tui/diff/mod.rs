@@ -22,6 +22,7 @@ use crate::tui::config::Config;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
+use crate::archive::Source;
 use crate::tui::picker::{self, Picker};
 use crate::tui::{run_app, EventApp};
 use pair::ImagePair;
@@ -68,27 +69,29 @@ pub fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<D
     std::thread::spawn(move || {
         let [po, pn] = progress;
         let new = req.new.as_ref().map(|(p, o)| (p.as_path(), o, &*pn));
-        let ask = |what: &str, choices| {
-            let (choose, chosen) = mpsc::channel();
-            let p = Picker::new(what, choices, choose);
-            tx.send(DiffMsg::Reply(DiffReply::Pick(p))).ok()?;
-            chosen.recv().ok()
-        };
-        let res = match picker::load_pair((&req.old, &req.old_opts, &po), new, ask) {
-            Ok(Some((old, new))) => {
-                if new.is_none() {
-                    // One image: the "new" bar mirrors the old one.
-                    pn.set_phase(crate::load::Phase::Done);
-                }
-                ImagePair::build(old, new, req.old_layer, req.new_layer)
+        let ask = |what: &'static str| {
+            let tx = tx.clone();
+            move |source: &Source, pool: &[usize]| {
+                let (choose, chosen) = mpsc::channel();
+                let p = Picker::new(what, picker::choices(source, pool), choose);
+                tx.send(DiffMsg::Reply(DiffReply::Pick(p))).ok()?;
+                chosen.recv().ok()
             }
-            // The user quit in a picker.
-            Ok(None) => return,
-            Err(e) => Err(e),
         };
-        let _ = tx.send(DiffMsg::Loaded(
-            res.map(Arc::new).map_err(|e| e.to_string()),
-        ));
+        let choosers = [ask("The old image"), ask("The new image")];
+        let res = crate::load::load_pair_choosing(
+            (&req.old, &req.old_opts, &po),
+            new,
+            [&choosers[0], &choosers[1]],
+        )
+        .and_then(|(old, new)| {
+            if new.is_none() {
+                // One image: the "new" bar mirrors the old one.
+                pn.set_phase(crate::load::Phase::Done);
+            }
+            ImagePair::build(old, new, req.old_layer, req.new_layer)
+        });
+        let _ = tx.send(DiffMsg::Loaded(res.map(Arc::new)));
     });
 }
 
