@@ -159,7 +159,7 @@ pub struct EntryRows<'a> {
 
 impl Parents for EntryRows<'_> {
     fn parent_of(&self, idx: u32) -> Option<u32> {
-        self.data.diff.tree.parent_of(idx)
+        self.data.parent_of(idx)
     }
 }
 
@@ -173,7 +173,7 @@ impl RowSource for EntryRows<'_> {
         true
     }
     fn status(&self, idx: u32) -> Option<Status> {
-        self.data.entry(idx).map(|e| e.status)
+        self.data.status(idx)
     }
     fn size(&self, idx: u32) -> u64 {
         self.data.entry(idx).map_or(0, shown_size)
@@ -194,10 +194,8 @@ impl RowSource for EntryRows<'_> {
         self.paths.is_some()
     }
     fn passes_own_filter(&self, idx: u32) -> bool {
-        match (self.paths, self.data.entry(idx)) {
-            (Some(p), Some(e)) => p.matches(e),
-            _ => true,
-        }
+        let Some(p) = self.paths else { return true };
+        self.data.entry(idx).is_none_or(|e| p.matches(e))
     }
     fn order<'a>(
         &'a self,

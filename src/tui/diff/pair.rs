@@ -26,6 +26,11 @@ pub struct ImagePair {
     pub diff: Diff,
     /// Entry paths lower-cased, empty where that changes nothing.
     lower: PathTable,
+    /// Each entry's parent (0: none) and status, packed: a filter pass
+    /// reads these 5 bytes per entry, not the entries (over 200 bytes each,
+    /// a cache miss apiece on a 250k-entry diff).
+    parents: Vec<u32>,
+    statuses: Vec<crate::tree::Status>,
 }
 
 impl ImagePair {
@@ -47,12 +52,31 @@ impl ImagePair {
             TreeOptions { unchanged: true },
         )?;
         let lower = PathTable::lower_cased(d.tree.entries.iter().map(|e| e.path.as_str()));
+        let parents = d
+            .tree
+            .entries
+            .iter()
+            .map(|e| e.parent.unwrap_or(0))
+            .collect();
+        let statuses = d.tree.entries.iter().map(|e| e.status).collect();
         Ok(ImagePair {
             old,
             new,
             diff: d,
             lower,
+            parents,
+            statuses,
         })
+    }
+
+    /// Entry `i`'s parent, other than the root (which is not a row).
+    pub fn parent_of(&self, i: u32) -> Option<u32> {
+        self.parents.get(i as usize).copied().filter(|&p| p != 0)
+    }
+
+    /// Entry `i`'s status.
+    pub fn status(&self, i: u32) -> Option<crate::tree::Status> {
+        self.statuses.get(i as usize).copied()
     }
 
     /// Entry `i`'s path lower-cased.
