@@ -500,7 +500,7 @@ pub struct LayerRows<'a> {
 
 impl Parents for LayerRows<'_> {
     fn parent_of(&self, id: NodeId) -> Option<NodeId> {
-        self.data.loaded.tree.parent_of(id)
+        self.data.parent_of(id)
     }
 }
 
