@@ -15,6 +15,7 @@ use crate::tui::config::{Action, KeyMap, Theme};
 use crate::tui::layer_view::{LayerRows, ViewMode};
 use crate::tui::state::{AppState, Focus};
 use crate::tui::table::{Filter, TableSort};
+use crate::tui::untrusted::Untrusted;
 
 /// Which columns fit.
 fn columns(width: usize) -> (bool, bool) {
@@ -111,7 +112,7 @@ impl RowView for LayerRows<'_> {
         };
         Cells {
             columns: text,
-            name,
+            name: Untrusted::owned(name),
             notes: String::new(),
             style,
         }
