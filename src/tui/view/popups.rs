@@ -227,7 +227,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
             .path
             .as_ref()
             .map_or("(no config directory)".to_string(), |p| {
-                p.display().to_string()
+                crate::text::display_safe(&p.display().to_string()).into_owned()
             });
     lines.push(Line::from(vec![
         Span::styled("Config: ", t.dim),
