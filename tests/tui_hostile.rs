@@ -297,6 +297,22 @@ fn explorer_prompts_and_messages_show_archive_text_as_escapes() {
     press(&mut a.s, KeyCode::Enter);
     assert_shows(&screen(&a.s), "search status", &["/g@ 1/1"]);
 
+    // The filter regex echoes in the title; an invalid one's error (which
+    // quotes the pattern over several lines) stays one escaped line.
+    keys(&mut a.s, "f");
+    ctrl_u(&mut a.s);
+    keys(&mut a.s, &p("g@"));
+    assert_shows(&screen(&a.s), "bad regex", &["filter regex: g@█  regex: "]);
+    ctrl_u(&mut a.s);
+    keys(&mut a.s, "g\x1b]0;PWNED\x07");
+    press(&mut a.s, KeyCode::Enter);
+    assert_shows(
+        &screen(&a.s),
+        "filter",
+        &["filter: regex \"g\\u{1b}]0;PWNED\\u{7}\""],
+    );
+    keys(&mut a.s, "F");
+
     // Extraction: the prompt's default, then the plan it asks about.
     goto(&mut a.s, &p("/d@/g@.txt"));
     keys(&mut a.s, "x");
