@@ -1,6 +1,8 @@
 #!/bin/sh
 # Start or stop a private container engine for the source tests:
 #   scripts/services.sh start|stop podman|docker|containerd DIR
+#   DOCKER_TCP=127.0.0.1:PORT scripts/services.sh start docker DIR
+#     also has dockerd listen on that loopback TCP address (plain HTTP).
 # Everything lives under DIR (storage, sockets, logs, pid file): nothing of
 # the machine's own engines is touched. `start` waits until the socket
 # answers and prints the socket path; `stop` ends only the process it
@@ -42,9 +44,17 @@ start/podman)
 	;;
 start/docker)
 	# No networking of its own (no iptables, no bridge), its own containerd.
+	# DOCKER_TCP: loopback only, since plain TCP gives root to whoever connects.
+	tcp=
+	if [ -n "${DOCKER_TCP:-}" ]; then
+		case "$DOCKER_TCP" in
+		127.*:*) tcp="tcp://$DOCKER_TCP" ;;
+		*) echo "services.sh: DOCKER_TCP must be a loopback address (127.x.x.x:PORT)" >&2; exit 2 ;;
+		esac
+	fi
 	dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver "$driver" \
 		--data-root "$dir/docker-data" --exec-root "$dir/docker-exec" \
-		--pidfile "$dir/docker-daemon.pid" -H "unix://$sock" >"$dir/$kind.log" 2>&1 &
+		--pidfile "$dir/docker-daemon.pid" -H "unix://$sock" ${tcp:+-H "$tcp"} >"$dir/$kind.log" 2>&1 &
 	echo $! >"$pidfile"
 	wait_for 120 ping
 	;;

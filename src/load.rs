@@ -34,9 +34,33 @@ pub struct Loaded {
 /// reference, or a prefixed form (`docker://nginx`), resolved by
 /// [`crate::source::open`].
 pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
+    load_sharing(input, opts, progress, None)
+}
+
+fn load_sharing(
+    input: &Path,
+    opts: &LoadOptions,
+    progress: &Progress,
+    shared: Option<&SharedScans>,
+) -> Result<Loaded> {
+    // Dropped on every way out, so the other side never waits for layers
+    // this one will not announce.
+    let side = shared.map(SharedScans::side);
     progress.set_phase(Phase::Opening);
     let opened = crate::source::open(input.as_os_str(), opts, progress)?;
-    load_opened(opened, opts, progress)
+    let Opened {
+        source,
+        origin,
+        scans,
+    } = opened;
+    load_inner(
+        Arc::new(source),
+        origin,
+        scans,
+        opts,
+        progress,
+        side.as_ref(),
+    )
 }
 
 /// One side of a comparison: where, how, and its progress.
@@ -44,6 +68,8 @@ pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
 
 /// Load one image, or two in parallel (a diff's sides, a CI baseline).
 /// Both sides cannot be stdin: that is refused before anything is read.
+/// A layer both images hold (the same blob, by digest) is read and parsed
+/// once, by whichever side gets to it first, and replayed by both.
 pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
     if let Some((p2, _, _)) = second {
         if first.0 == Path::new("-") && p2 == Path::new("-") {
@@ -52,9 +78,11 @@ pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Lo
             ));
         }
     }
+    let shared = SharedScans::default();
+    let shared = second.is_some().then_some(&shared);
     std::thread::scope(|s| {
-        let other = second.map(|(p, o, pr)| s.spawn(move || load(p, o, pr)));
-        let a = load(first.0, first.1, first.2);
+        let other = second.map(|(p, o, pr)| s.spawn(move || load_sharing(p, o, pr, shared)));
+        let a = load_sharing(first.0, first.1, first.2, shared);
         let b = match other {
             // A panic on the other thread is a bug: let it surface as one.
             Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),
@@ -83,7 +111,7 @@ pub fn load_from(source: Arc<Source>, opts: &LoadOptions, progress: &Progress) -
         },
         &source.store.display.display().to_string(),
     );
-    load_inner(source, origin, Scans::new(), opts, progress)
+    load_inner(source, origin, Scans::new(), opts, progress, None)
 }
 
 /// Load the selected image of a resolved source, using the layers it
@@ -94,7 +122,7 @@ pub fn load_opened(opened: Opened, opts: &LoadOptions, progress: &Progress) -> R
         origin,
         scans,
     } = opened;
-    load_inner(Arc::new(source), origin, scans, opts, progress)
+    load_inner(Arc::new(source), origin, scans, opts, progress, None)
 }
 
 fn load_inner(
@@ -103,6 +131,7 @@ fn load_inner(
     scans: Scans,
     opts: &LoadOptions,
     progress: &Progress,
+    shared: Option<&Sharer>,
 ) -> Result<Loaded> {
     let scans = Mutex::new(scans);
     let store = &source.store;
@@ -205,11 +234,44 @@ fn load_inner(
             .unwrap_or_else(|| cand.layers[i].member.clone())
     };
 
+    // --hash files still shows every layer digest; --no-hash hashes nothing.
+    let scan_opts_of = |l: &archive::LayerRef| layer::ScanOptions {
+        blob_digest_unknown: l.digest.is_none() && opts.scan.hash_files,
+        ..opts.scan
+    };
+    // What makes a layer's scan usable by the other side of a pair: the
+    // same blob (by its digest, else by the diff ID the config gives it),
+    // the same size and media type, read with the same options.
+    let keys: Vec<Option<String>> = cand
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if shared.is_none() || first_of[i] != i {
+                return None;
+            }
+            let id = match (&l.digest, diff_ids.get(i)) {
+                (Some(d), _) => d.clone(),
+                (None, Some(d)) => format!("diff ID {d}"),
+                (None, None) => return None,
+            };
+            let size = store.size(&l.member).ok()?;
+            Some(format!(
+                "{id} {size} {:?} {:?}",
+                l.media_type,
+                scan_opts_of(l)
+            ))
+        })
+        .collect();
+    if let Some(sh) = shared {
+        sh.announce(keys.iter().flatten());
+    }
+
     let mut replay = Replay::new();
     let mut infos: Vec<LayerInfo> = Vec::with_capacity(cand.layers.len());
     let hist = layer_history(&history, cand.layers.len());
     // `Ok(None)`: a repeat of an earlier layer's blob, not read again.
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<layer::LayerScan>, String>)>(2);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<Arc<layer::LayerScan>>, String>)>(2);
     let mut kept: std::collections::HashMap<usize, Arc<layer::LayerScan>> =
         std::collections::HashMap::new();
     let mut total_entries = 0u64;
@@ -230,7 +292,7 @@ fn load_inner(
     let replayed = (Mutex::new(0usize), Condvar::new());
     std::thread::scope(|s| {
         let layers = &cand.layers;
-        let first_of = &first_of;
+        let (first_of, keys, diff_ids, scan_opts_of) = (&first_of, &keys, &diff_ids, &scan_opts_of);
         for _ in 0..workers {
             let tx = tx.clone();
             let (next_layer, replayed, scans) = (&next_layer, &replayed, &scans);
@@ -258,8 +320,15 @@ fn load_inner(
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&l.member);
+                let key = keys[i].as_ref().zip(shared);
                 if let Some(scan) = streamed {
-                    let scan = layer::with_media_type_check(scan, l.media_type.as_deref());
+                    let scan =
+                        Arc::new(layer::with_media_type_check(scan, l.media_type.as_deref()));
+                    if let Some((k, sh)) = key {
+                        if keyed_right(l, diff_ids.get(i), &scan) {
+                            sh.offer(k, &scan);
+                        }
+                    }
                     progress
                         .bytes_done
                         .fetch_add(scan.blob_bytes, Ordering::Relaxed);
@@ -268,21 +337,39 @@ fn load_inner(
                     }
                     continue;
                 }
+                let mut turn = None;
+                if let Some((k, sh)) = key {
+                    match sh.take_turn(k, &progress.cancel) {
+                        Turn::Have(scan) if local_copy_matches(store, &l.member, &scan, opts) => {
+                            progress.layers_shared.fetch_add(1, Ordering::Relaxed);
+                            progress.add_layer_bytes(i, scan.blob_bytes);
+                            if tx.send((i, Ok(Some(scan)))).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                        // This side's copy differs: read it, and let the
+                        // checks below say what is wrong with it.
+                        Turn::Have(_) => {}
+                        Turn::Mine(guard) => turn = guard,
+                    }
+                }
                 let res = store
                     .open(&l.member)
                     .map_err(|e| e.to_string())
                     .and_then(|r| {
-                        // --hash files still shows every layer digest;
-                        // --no-hash hashes nothing.
-                        let scan_opts = layer::ScanOptions {
-                            blob_digest_unknown: l.digest.is_none() && opts.scan.hash_files,
-                            ..opts.scan
-                        };
-                        layer::scan(r, l.media_type.as_deref(), scan_opts, |n| {
+                        layer::scan(r, l.media_type.as_deref(), scan_opts_of(l), |n| {
                             progress.add_layer_bytes(i, n);
                         })
                     })
-                    .map(Some);
+                    .map(|scan| Some(Arc::new(scan)));
+                if let (Some(guard), Ok(Some(scan))) = (turn, &res) {
+                    // Only what the key promises is handed on (a blob that
+                    // failed its digest check is this side's error alone).
+                    if keyed_right(l, diff_ids.get(i), scan) {
+                        guard.fill(scan);
+                    }
+                }
                 if tx.send((i, res)).is_err() {
                     break;
                 }
@@ -305,7 +392,7 @@ fn load_inner(
                 let i = next;
                 next += 1;
                 let scan = match res {
-                    Ok(Some(s)) => Arc::new(s),
+                    Ok(Some(s)) => s,
                     Ok(None) => match kept.get(&first_of[i]) {
                         Some(s) => Arc::clone(s),
                         None => {
@@ -510,4 +597,275 @@ fn unsupported_compression(store: &archive::Store, member: &str) -> Result<Optio
         }
     }
     Ok(Compression::unsupported(&head[..got]))
+}
+
+/// Layer scans shared by the two loads of a pair (a diff's sides, a CI
+/// baseline): a layer both images hold is read and parsed by one side and
+/// replayed by both. A scan is kept only until the other side takes it, or
+/// until it is known that the other side does not hold that layer, so a
+/// pair holds no more layers in memory than two separate loads would.
+#[derive(Debug, Default)]
+struct SharedScans {
+    state: Mutex<SharedState>,
+    cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct SharedState {
+    /// By key: `None` while a side reads the layer, then its scan.
+    slots: std::collections::HashMap<String, Option<Arc<layer::LayerScan>>>,
+    /// By key: how many sides hold the layer.
+    wanted: std::collections::HashMap<String, usize>,
+    /// Sides that have said which layers they hold (or ended without).
+    settled: usize,
+}
+
+impl SharedState {
+    fn keep(&self, key: &str) -> bool {
+        self.settled < 2 || self.wanted.get(key).is_some_and(|&n| n >= 2)
+    }
+    fn settle(&mut self) {
+        self.settled += 1;
+        if self.settled >= 2 {
+            let wanted = std::mem::take(&mut self.wanted);
+            self.slots
+                .retain(|k, v| v.is_none() || wanted.get(k).is_some_and(|&n| n >= 2));
+            self.wanted = wanted;
+        }
+    }
+}
+
+/// One side's handle on [`SharedScans`].
+#[derive(Debug)]
+struct Sharer<'a> {
+    shared: &'a SharedScans,
+    announced: std::sync::atomic::AtomicBool,
+}
+
+/// Whose turn it is to read a layer.
+enum Turn<'a> {
+    /// The other side has read it.
+    Have(Arc<layer::LayerScan>),
+    /// This side reads it; `None` when cancelled while waiting.
+    Mine(Option<Slot<'a>>),
+}
+
+/// The claim on a layer being read; freed (for the other side to read it
+/// itself) unless filled.
+struct Slot<'a> {
+    shared: &'a SharedScans,
+    key: String,
+}
+
+impl SharedScans {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SharedState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn side(&self) -> Sharer<'_> {
+        Sharer {
+            shared: self,
+            announced: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl<'a> Sharer<'a> {
+    /// Say which layers this side holds (once; its first-seen keys).
+    fn announce<'k>(&self, keys: impl Iterator<Item = &'k String>) {
+        if self.announced.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let mut st = self.shared.lock();
+        let unique: std::collections::HashSet<&String> = keys.collect();
+        for k in unique {
+            *st.wanted.entry(k.clone()).or_insert(0) += 1;
+        }
+        st.settle();
+        self.shared.cv.notify_all();
+    }
+
+    /// A scan this side got without reading the layer (streamed from a
+    /// daemon): the other side may use it.
+    fn offer(&self, key: &str, scan: &Arc<layer::LayerScan>) {
+        let mut st = self.shared.lock();
+        if st.keep(key) && !st.slots.contains_key(key) {
+            st.slots.insert(key.to_string(), Some(Arc::clone(scan)));
+            self.shared.cv.notify_all();
+        }
+    }
+
+    /// Take the other side's scan of a layer, wait while it reads it, or
+    /// claim the reading.
+    fn take_turn(&self, key: &str, cancel: &std::sync::atomic::AtomicBool) -> Turn<'a> {
+        let mut st = self.shared.lock();
+        loop {
+            match st.slots.get(key) {
+                Some(Some(scan)) => {
+                    let scan = Arc::clone(scan);
+                    // Two sides: once taken, nobody else wants it.
+                    st.slots.remove(key);
+                    return Turn::Have(scan);
+                }
+                Some(None) if cancel.load(Ordering::Relaxed) => return Turn::Mine(None),
+                Some(None) => {
+                    st = self
+                        .shared
+                        .cv
+                        .wait_timeout(st, std::time::Duration::from_millis(100))
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                None => {
+                    st.slots.insert(key.to_string(), None);
+                    return Turn::Mine(Some(Slot {
+                        shared: self.shared,
+                        key: key.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Sharer<'_> {
+    fn drop(&mut self) {
+        self.announce(std::iter::empty());
+    }
+}
+
+impl Slot<'_> {
+    /// Hand the scan on (when the other side holds the layer too).
+    fn fill(self, scan: &Arc<layer::LayerScan>) {
+        let mut st = self.shared.lock();
+        if st.keep(&self.key) {
+            st.slots.insert(self.key.clone(), Some(Arc::clone(scan)));
+        } else {
+            st.slots.remove(&self.key);
+        }
+        self.shared.cv.notify_all();
+        drop(st);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        if matches!(st.slots.get(&self.key), Some(None)) {
+            st.slots.remove(&self.key);
+        }
+        self.shared.cv.notify_all();
+    }
+}
+
+/// Is a scan what its sharing key promises: the blob the manifest names
+/// (or, without a digest, the diff ID the config gives)? Unhashed scans
+/// (`--no-hash`) trust the names, as the load itself does.
+fn keyed_right(l: &archive::LayerRef, diff_id: Option<&String>, scan: &layer::LayerScan) -> bool {
+    match (&l.digest, diff_id) {
+        (Some(d), _) => scan.blob_digest.is_empty() || scan.blob_digest == *d,
+        (None, Some(d)) => scan.diff_id.is_empty() || scan.diff_id == *d,
+        (None, None) => false,
+    }
+}
+
+/// May this side use the other side's scan of a layer? A local copy (an
+/// archive, a spool) is still hashed when layers are verified, so a copy
+/// that differs from its name is caught as it would be without sharing;
+/// that costs one read of the stored bytes, no decompression or parsing.
+/// A registry's blob is the one its digest names: nothing is downloaded.
+fn local_copy_matches(
+    store: &archive::Store,
+    member: &str,
+    scan: &layer::LayerScan,
+    opts: &LoadOptions,
+) -> bool {
+    if store.parallelism().is_some() || !opts.scan.hash_layers || scan.blob_digest.is_empty() {
+        return true;
+    }
+    use sha2::Digest;
+    let Ok(mut r) = store.open(member) else {
+        return false;
+    };
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        match std::io::Read::read(&mut r, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    format!("sha256:{}", hex::encode(hasher.finalize())) == scan.blob_digest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    fn scan(digest: &str) -> Arc<layer::LayerScan> {
+        Arc::new(layer::LayerScan {
+            entries: Vec::new(),
+            compression: Compression::None,
+            blob_digest: digest.into(),
+            blob_bytes: 1,
+            diff_id: digest.into(),
+            tar_bytes: 1,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn held(shared: &SharedScans) -> Vec<String> {
+        let mut v: Vec<String> = shared.lock().slots.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_shared_scan_is_held_only_while_the_other_side_may_want_it() {
+        let cancel = AtomicBool::new(false);
+        let shared = SharedScans::default();
+        let (a, b) = (shared.side(), shared.side());
+        a.announce(["base".to_string(), "a-only".to_string()].iter());
+        for k in ["base", "a-only"] {
+            match a.take_turn(k, &cancel) {
+                Turn::Mine(Some(slot)) => slot.fill(&scan(k)),
+                _ => panic!("{k}: the first side reads it"),
+            }
+        }
+        // B has not said what it holds: both are kept for it.
+        assert_eq!(held(&shared), ["a-only", "base"]);
+        b.announce(["base".to_string(), "b-only".to_string()].iter());
+        // Now A's own layer is let go; the shared one waits for B.
+        assert_eq!(held(&shared), ["base"]);
+        match b.take_turn("base", &cancel) {
+            Turn::Have(s) => assert_eq!(s.blob_digest, "base"),
+            _ => panic!("B replays A's scan"),
+        }
+        assert!(held(&shared).is_empty());
+        // B's own layer: B reads it; a failed read frees the claim.
+        match b.take_turn("b-only", &cancel) {
+            Turn::Mine(Some(slot)) => drop(slot),
+            _ => panic!("B reads its own layer"),
+        }
+        assert!(held(&shared).is_empty());
+    }
+
+    #[test]
+    fn a_side_that_ends_early_lets_the_other_keep_nothing() {
+        let cancel = AtomicBool::new(false);
+        let shared = SharedScans::default();
+        let a = shared.side();
+        a.announce(["base".to_string()].iter());
+        // The other side fails before it knows its layers.
+        drop(shared.side());
+        match a.take_turn("base", &cancel) {
+            Turn::Mine(Some(slot)) => slot.fill(&scan("base")),
+            _ => panic!("A reads it"),
+        }
+        assert!(held(&shared).is_empty());
+    }
 }

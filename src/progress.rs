@@ -22,6 +22,9 @@ pub struct Progress {
     pub bytes_total: AtomicU64,
     pub layers_done: AtomicUsize,
     pub layers_total: AtomicUsize,
+    /// Layers not read because the other image of a pair (a diff, a CI
+    /// baseline) read the same blob.
+    pub layers_shared: AtomicUsize,
     /// Set by a UI to abandon loading.
     pub cancel: AtomicBool,
     /// What a source is waiting for before the first byte arrives ("the

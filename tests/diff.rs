@@ -871,3 +871,99 @@ fn escape_sequences_in_paths_never_reach_the_terminal() {
         assert!(text.contains("/evil\\u{1b}]52;c;aGk=\\u{7}name"), "{text}");
     }
 }
+
+/// Load two archives as a pair (as `diff` does): the loads, and how many
+/// layers were replayed from the other side's scan instead of being read.
+fn load_as_pair(
+    a: &std::path::Path,
+    b: &std::path::Path,
+) -> (layerscope::Result<(Loaded, Option<Loaded>)>, usize) {
+    use layerscope::load::{LoadOptions, Progress};
+    use std::sync::atomic::Ordering;
+    let opts = LoadOptions::default();
+    let (pa, pb) = (Progress::default(), Progress::default());
+    let res = layerscope::load::load_pair((a, &opts, &pa), Some((b, &opts, &pb)));
+    let shared =
+        pa.layers_shared.load(Ordering::Relaxed) + pb.layers_shared.load(Ordering::Relaxed);
+    (res, shared)
+}
+
+/// What a load made: every layer's figures and the merged tree.
+fn made(l: &Loaded) -> (String, Vec<String>, Vec<String>) {
+    (
+        format!("{:?}", l.image.layers),
+        final_paths(l),
+        (0..l.image.layers.len())
+            .flat_map(|i| change_lines(l, i))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_pair_reads_each_shared_layer_once() {
+    // See: issue #14 "diffing two tags downloads and parses each shared layer once".
+    for (what, old, new) in [
+        (
+            "two OCI archives (by blob digest)",
+            old_image().oci_archive(Compression::Gzip),
+            new_image().oci_archive(Compression::Gzip),
+        ),
+        (
+            "two docker-save archives (by diff ID)",
+            old_image().docker_legacy(),
+            new_image().docker_legacy(),
+        ),
+    ] {
+        let a = write_archive(&old, "old.tar");
+        let b = write_archive(&new, "new.tar");
+        let (res, shared) = load_as_pair(&a.path, &b.path);
+        let (old, new) = res.expect("pair");
+        let new = new.expect("second side");
+        assert_eq!(shared, 1, "{what}");
+        // The same images as loaded apart.
+        assert_eq!(
+            made(&old),
+            made(&load_path(&a.path).expect("old")),
+            "{what}"
+        );
+        assert_eq!(
+            made(&new),
+            made(&load_path(&b.path).expect("new")),
+            "{what}"
+        );
+        let d = diff::diff_images(&old, None, &new, None).expect("diff");
+        assert_eq!(d.layers.shared, 1, "{what}");
+    }
+
+    // Different blobs of the same content (plain tar vs gzip) share nothing.
+    let a = write_archive(&old_image().docker_legacy(), "old.tar");
+    let b = write_archive(&new_image().oci_archive(Compression::Gzip), "new.tar");
+    let (res, shared) = load_as_pair(&a.path, &b.path);
+    assert!(res.is_ok());
+    assert_eq!(shared, 0);
+}
+
+#[test]
+fn a_pair_still_catches_a_tampered_copy_of_a_shared_layer() {
+    // The new side is an OCI layout directory whose copy of the shared base
+    // blob was changed (same size, same name): with the old side reading
+    // that layer for both, the new side must still fail as it does alone.
+    let a = write_archive(&old_image().oci_archive(Compression::Gzip), "old.tar");
+    let dir = tempfile::tempdir().expect("tmp");
+    tar::Archive::new(&new_image().oci_archive(Compression::Gzip)[..])
+        .unpack(dir.path())
+        .expect("unpack");
+    let old = load_path(&a.path).expect("old");
+    let base = old.image.layers[0].digest.clone();
+    let blob = dir.path().join("blobs/sha256").join(&base[7..]);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    bytes[4] ^= 0x55; // the gzip header's time: still a valid stream
+    std::fs::write(&blob, &bytes).expect("tamper");
+    let alone = load_path(dir.path()).expect_err("tampered").to_string();
+    assert!(alone.contains("blob digest mismatch"), "{alone}");
+    for _ in 0..3 {
+        let (res, _) = load_as_pair(&a.path, dir.path());
+        let err = res.expect_err("tampered side").to_string();
+        assert_eq!(err, alone);
+    }
+}

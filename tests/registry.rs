@@ -10,7 +10,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command as Std;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use assert_cmd::Command;
@@ -168,6 +167,26 @@ impl Env {
         );
     }
 
+    /// Write `img` as an OCI archive and `skopeo copy` it to `reference`
+    /// (plain HTTP or unverified TLS, plus `extra`); returns the archive.
+    fn pushed(
+        &self,
+        reference: &str,
+        img: ImageBuilder,
+        c: Compression,
+        extra: &[&str],
+    ) -> PathBuf {
+        let name: String = reference
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+            .collect();
+        let archive = self.write(&format!("{name}.tar"), &img.oci_archive(c));
+        let mut args = vec!["--dest-tls-verify=false"];
+        args.extend_from_slice(extra);
+        self.push(&archive, reference, &args);
+        archive
+    }
+
     fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, bytes).expect("write");
@@ -262,11 +281,12 @@ fn plain_http_gzip_same_report_as_the_oci_archive_then_served_from_the_cache() {
     let reg = Registry::start("");
     let env = Env::new();
     let reference = format!("{}/app:1", reg.addr);
-    let archive = env.write(
-        "app.tar",
-        &image(&reference, &nonce()).oci_archive(Compression::Gzip),
+    let archive = env.pushed(
+        &reference,
+        image(&reference, &nonce()),
+        Compression::Gzip,
+        &[],
     );
-    env.push(&archive, &reference, &["--dest-tls-verify=false"]);
 
     let from_registry = report(&env, &format!("registry://{reference}"), &[]);
     let from_archive = report(&env, archive.to_str().expect("utf8"), &[]);
@@ -384,20 +404,23 @@ fn zstd_multi_platform_index_picks_the_platform_and_matches_the_archive() {
     );
 }
 
+/// Run openssl in `dir`; a failure fails the test with its stderr.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Std::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A CA and a server certificate for 127.0.0.1, made with openssl.
 fn make_tls(dir: &Path) {
-    let run = |args: &[&str]| {
-        let out = Std::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| openssl(dir, args);
     run(&[
         "req",
         "-x509",
@@ -568,23 +591,66 @@ fn b64url(b: &[u8]) -> String {
 }
 
 /// A token endpoint (the part of the bearer flow distribution leaves to
-/// others): checks basic auth, answers a JWT signed with openssl (RS256,
-/// the signing certificate in `x5c`) granting the scope asked for.
+/// others), answering JWTs signed with openssl (RS256, the signing
+/// certificate in `x5c`) granting the scope asked for: to a GET with basic
+/// auth (`token`), and to an OAuth2 POST `grant_type=refresh_token` with
+/// the identity token it was given (`access_token`). Every request is
+/// logged as `GET basic`, `GET anonymous`, `POST refresh_token` (refused
+/// ones end with ` refused`).
 struct TokenServer {
     addr: String,
-    issued: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
-fn token_server(dir: &Path, user: &str, pass: &str) -> TokenServer {
+impl TokenServer {
+    fn issued(&self) -> usize {
+        let log = self.log.lock().expect("log");
+        log.iter().filter(|l| !l.ends_with(" refused")).count()
+    }
+    fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+/// A percent-encoded query or form value, decoded.
+fn form_value(query: &str, key: &str) -> Option<String> {
+    let raw = query
+        .split('&')
+        .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))?;
+    let mut out = Vec::new();
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn token_server(dir: &Path, user: &str, pass: &str, identity: Option<&str>) -> TokenServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let issued = Arc::new(AtomicUsize::new(0));
-    let counter = issued.clone();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
     let dir = dir.to_path_buf();
     let want = format!(
         "Basic {}",
         base64_encode(format!("{user}:{pass}").as_bytes())
     );
+    let identity = identity.map(str::to_string);
     let der = Std::new("openssl")
         .args(["x509", "-in"])
         .arg(dir.join("token.crt"))
@@ -601,8 +667,9 @@ fn token_server(dir: &Path, user: &str, pass: &str) -> TokenServer {
             if reader.read_line(&mut line).is_err() {
                 continue;
             }
+            let method = line.split(' ').next().unwrap_or("").to_string();
             let target = line.split(' ').nth(1).unwrap_or("").to_string();
-            let mut auth = String::new();
+            let (mut auth, mut length) = (String::new(), 0usize);
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
@@ -612,62 +679,51 @@ fn token_server(dir: &Path, user: &str, pass: &str) -> TokenServer {
                     if k.eq_ignore_ascii_case("authorization") {
                         auth = v.trim().to_string();
                     }
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
                 }
             }
-            if auth != want {
+            let mut body = vec![0u8; length.min(1 << 16)];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let body = String::from_utf8_lossy(&body).to_string();
+            let query = target.split_once('?').map_or("", |(_, q)| q).to_string();
+            let (what, ok, scope, field) = if method == "POST" {
+                let grant = form_value(&body, "grant_type").unwrap_or_default();
+                let ok = grant == "refresh_token"
+                    && identity.is_some()
+                    && form_value(&body, "refresh_token") == identity;
+                (
+                    format!("POST {grant}"),
+                    ok,
+                    form_value(&body, "scope").unwrap_or_default(),
+                    "access_token",
+                )
+            } else {
+                let what = if auth.is_empty() {
+                    "GET anonymous"
+                } else {
+                    "GET basic"
+                };
+                (
+                    what.to_string(),
+                    auth == want,
+                    form_value(&query, "scope").unwrap_or_default(),
+                    "token",
+                )
+            };
+            if !ok {
+                seen.lock().expect("log").push(format!("{what} refused"));
                 let _ = stream.write_all(
                     b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
                 continue;
             }
-            let scope = target
-                .split(['?', '&'])
-                .find_map(|p| p.strip_prefix("scope="))
-                .map(|s| {
-                    s.replace("%3A", ":")
-                        .replace("%2C", ",")
-                        .replace("%2F", "/")
-                })
-                .unwrap_or_default();
-            let mut parts = scope.splitn(3, ':');
-            let (kind, name, actions) = (
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-            );
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("time")
-                .as_secs();
-            let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
-            let claims = serde_json::json!({
-                "iss": "layerscope-test", "sub": "bob", "aud": "test-registry",
-                "exp": now + 600, "nbf": now - 60, "iat": now - 60, "jti": format!("{now}"),
-                "access": [{"type": kind, "name": name,
-                            "actions": actions.split(',').collect::<Vec<_>>()}],
-            });
-            let signing_input = format!(
-                "{}.{}",
-                b64url(header.to_string().as_bytes()),
-                b64url(claims.to_string().as_bytes())
-            );
-            let mut child = Std::new("openssl")
-                .args(["dgst", "-sha256", "-sign"])
-                .arg(dir.join("token.key"))
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("openssl");
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(signing_input.as_bytes())
-                .expect("sign input");
-            let sig = child.wait_with_output().expect("sign").stdout;
-            let token = format!("{signing_input}.{}", b64url(&sig));
-            let body = serde_json::json!({"token": token, "expires_in": 600}).to_string();
-            counter.fetch_add(1, Ordering::Relaxed);
+            let token = sign_token(&dir, &x5c, &scope);
+            let body = serde_json::json!({field: token, "expires_in": 600}).to_string();
+            seen.lock().expect("log").push(what);
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -675,16 +731,66 @@ fn token_server(dir: &Path, user: &str, pass: &str) -> TokenServer {
             );
         }
     });
-    TokenServer { addr, issued }
+    TokenServer { addr, log }
 }
 
-#[test]
-fn bearer_token_flow_with_a_credential_helper() {
-    need_tools!("bearer_token");
+/// A JWT granting `scope` (`repository:NAME:ACTIONS`), signed with
+/// `dir/token.key`.
+fn sign_token(dir: &Path, x5c: &str, scope: &str) -> String {
+    let mut parts = scope.splitn(3, ':');
+    let (kind, name, actions) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+    let claims = serde_json::json!({
+        "iss": "layerscope-test", "sub": "bob", "aud": "test-registry",
+        "exp": now + 600, "nbf": now - 60, "iat": now - 60, "jti": format!("{now}"),
+        "access": [{"type": kind, "name": name,
+                    "actions": actions.split(',').collect::<Vec<_>>()}],
+    });
+    let signing_input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let mut child = Std::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(dir.join("token.key"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(signing_input.as_bytes())
+        .expect("sign input");
+    let sig = child.wait_with_output().expect("sign").stdout;
+    format!("{signing_input}.{}", b64url(&sig))
+}
+
+/// The real registry configured for token auth (distribution's `auth:
+/// token:`, trusting a signing certificate made here), with the token
+/// endpoint above in front of it for `bob` / `builder pass` (and the
+/// identity token, if given).
+struct TokenRegistry {
+    _keys: tempfile::TempDir,
+    tokens: TokenServer,
+    reg: Registry,
+}
+
+fn token_registry(identity: Option<&str>) -> TokenRegistry {
     let keys = tempfile::tempdir().expect("tmp");
-    let out = Std::new("openssl")
-        .current_dir(keys.path())
-        .args([
+    openssl(
+        keys.path(),
+        &[
             "req",
             "-x509",
             "-newkey",
@@ -698,84 +804,104 @@ fn bearer_token_flow_with_a_credential_helper() {
             "token.key",
             "-out",
             "token.crt",
-        ])
-        .output()
-        .expect("openssl");
-    assert!(out.status.success());
-    let tokens = token_server(keys.path(), "bob", "builder pass");
+        ],
+    );
+    let tokens = token_server(keys.path(), "bob", "builder pass", identity);
     let reg = Registry::start(&format!(
         "auth:\n  token: {{ realm: \"http://{}/token\", service: test-registry, issuer: layerscope-test, rootcertbundle: {} }}\n",
         tokens.addr,
         keys.path().join("token.crt").display()
     ));
+    TokenRegistry {
+        _keys: keys,
+        tokens,
+        reg,
+    }
+}
+
+impl Env {
+    /// Install `docker-credential-layerscopetest` answering `username` and
+    /// `secret` for `host` (nothing for any other), named for that host by
+    /// docker's config. Returns the PATH to run with.
+    fn credential_helper(&self, host: &str, username: &str, secret: &str) -> String {
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        let helper = bin.join("docker-credential-layerscopetest");
+        std::fs::write(
+            &helper,
+            format!(
+                "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{host}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\necho '{{\"ServerURL\":\"'$server'\",\"Username\":\"{username}\",\"Secret\":\"{secret}\"}}'\n"
+            ),
+        )
+        .expect("helper");
+        Std::new("chmod")
+            .arg("+x")
+            .arg(&helper)
+            .status()
+            .expect("chmod");
+        std::fs::create_dir_all(self.path("docker")).expect("docker");
+        std::fs::write(
+            self.path("docker/config.json"),
+            format!(r#"{{"credHelpers":{{"{host}":"layerscopetest"}}}}"#),
+        )
+        .expect("config");
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+}
+
+/// Run and return (exit code, stdout, stderr), asserting that `secret`
+/// appears in neither.
+fn run_keeping(cmd: &mut Command, secret: &str) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("run");
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(
+        !o.contains(secret) && !e.contains(secret),
+        "a secret was printed: {e}"
+    );
+    (out.status.code(), o, e)
+}
+
+#[test]
+fn bearer_token_flow_with_a_credential_helper() {
+    need_tools!("bearer_token");
+    let TokenRegistry { tokens, reg, .. } = &token_registry(None);
     let env = Env::new();
     let reference = format!("{}/team/app:3", reg.addr);
-    let archive = env.write(
-        "app.tar",
-        &image(&reference, &nonce()).oci_archive(Compression::Zstd),
-    );
-    env.push(
-        &archive,
+    let archive = env.pushed(
         &reference,
-        &[
-            "--dest-tls-verify=false",
-            "--dest-creds",
-            "bob:builder pass",
-        ],
+        image(&reference, &nonce()),
+        Compression::Zstd,
+        &["--dest-creds", "bob:builder pass"],
     );
-    let pushed = tokens.issued.load(Ordering::Relaxed);
+    let pushed = tokens.issued();
     assert!(pushed > 0, "skopeo used the token endpoint");
 
     // A credential helper named by docker's config answers for this host.
-    let bin = env.path("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let helper = bin.join("docker-credential-layerscopetest");
-    std::fs::write(
-        &helper,
-        format!(
-            "#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\necho '{{\"ServerURL\":\"'$server'\",\"Username\":\"bob\",\"Secret\":\"builder pass\"}}'\n",
-            reg.addr
-        ),
-    )
-    .expect("helper");
-    Std::new("chmod")
-        .arg("+x")
-        .arg(&helper)
-        .status()
-        .expect("chmod");
-    std::fs::create_dir_all(env.path("docker")).expect("docker");
-    std::fs::write(
-        env.path("docker/config.json"),
-        format!(r#"{{"credHelpers":{{"{}":"layerscopetest"}}}}"#, reg.addr),
-    )
-    .expect("config");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = env
-        .layerscope()
-        .env("PATH", &path)
-        .args([
+    let path = env.credential_helper(&reg.addr, "bob", "builder pass");
+    let (code, out, err) = run_keeping(
+        env.layerscope().env("PATH", &path).args([
             "report",
             &format!("registry://{reference}"),
             "--format",
             "json",
-        ])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        "builder pass",
     );
-    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(code, Some(0), "{err}");
+    let mut v: serde_json::Value = serde_json::from_str(&out).expect("json");
     v["image"].as_object_mut().expect("image").remove("source");
     assert_eq!(v, report(&env, archive.to_str().expect("utf8"), &[]));
     assert_eq!(v["layers"][0]["compression"], "zstd");
     // One token for the whole run.
-    assert_eq!(tokens.issued.load(Ordering::Relaxed), pushed + 1);
+    assert_eq!(tokens.issued(), pushed + 1);
+    assert_eq!(tokens.log().last().map(String::as_str), Some("GET basic"));
 
     // Without the helper: anonymous, and the token endpoint refuses.
     let err = fails(
@@ -810,6 +936,77 @@ fn bearer_token_flow_with_a_credential_helper() {
     );
 }
 
+#[test]
+fn an_identity_token_is_exchanged_for_an_access_token() {
+    // See: issue #14 "a credential helper answering username <token> means
+    // an identity token (OAuth2 refresh_token POST)".
+    need_tools!("identity_token");
+    let identity = "idtok-7f3e9a1c-do-not-print";
+    let TokenRegistry { tokens, reg, .. } = &token_registry(Some(identity));
+    let env = Env::new();
+    let reference = format!("{}/team/app:4", reg.addr);
+    let archive = env.pushed(
+        &reference,
+        image(&reference, &nonce()),
+        Compression::Gzip,
+        &["--dest-creds", "bob:builder pass"],
+    );
+    let want = report(&env, archive.to_str().expect("utf8"), &[]);
+    let before = tokens.log().len();
+
+    // From a credential helper (username `<token>`), then from docker's
+    // config (`identitytoken`, as `docker login` writes for such registries).
+    let path = env.credential_helper(&reg.addr, "<token>", identity);
+    let from_config = format!(
+        r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{identity}"}}}}}}"#,
+        reg.addr
+    );
+    for how in ["helper", "config"] {
+        if how == "config" {
+            std::fs::write(env.path("docker/config.json"), &from_config).expect("config");
+        }
+        let (code, out, err) = run_keeping(
+            env.layerscope().env("PATH", &path).args([
+                "report",
+                &format!("registry://{reference}"),
+                "--format",
+                "json",
+                "--cache-size",
+                "0",
+            ]),
+            identity,
+        );
+        assert_eq!(code, Some(0), "{how}: {err}");
+        let mut v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        v["image"].as_object_mut().expect("image").remove("source");
+        assert_eq!(v, want, "{how}");
+        assert_eq!(
+            tokens.log()[before..],
+            ["POST refresh_token"],
+            "{how}: one OAuth2 exchange for the run"
+        );
+        tokens.log.lock().expect("log").truncate(before);
+    }
+
+    // A refused identity token: one line, and the token is not in it.
+    let path = env.credential_helper(&reg.addr, "<token>", "idtok-wrong-do-not-print");
+    let (code, _, err) = run_keeping(
+        env.layerscope()
+            .env("PATH", &path)
+            .args(["report", &format!("registry://{reference}")]),
+        "idtok-wrong-do-not-print",
+    );
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "layerscope: {reference}: not found in {} (401 unauthorized by the token endpoint for the credentials from docker-credential-layerscopetest)",
+            reg.addr
+        )
+    );
+    assert_eq!(tokens.log()[before..], ["POST refresh_token refused"]);
+}
+
 /// What the proxy does to blob downloads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -822,6 +1019,13 @@ enum Mode {
     CutAlways(usize),
     /// Stop sending (but keep the connection) after this many bytes.
     Stall(usize),
+    /// Answer the first `times` GETs of each blob itself with `status`
+    /// (and `Retry-After: SECONDS` when given) instead of passing them on.
+    Refuse {
+        status: u16,
+        times: usize,
+        retry_after: Option<u64>,
+    },
 }
 
 /// A one-request-per-connection HTTP proxy in front of the registry.
@@ -881,6 +1085,33 @@ fn handle(mut client: TcpStream, upstream: &str, mode: Mode, log: &Mutex<Vec<Str
             if range { " range" } else { "" }
         ));
     }
+    if let (
+        true,
+        Mode::Refuse {
+            status,
+            times,
+            retry_after,
+        },
+    ) = (is_blob, mode)
+    {
+        let path = first.split(' ').nth(1).unwrap_or("");
+        let so_far = log
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|l| l.split(' ').next() == Some(path))
+            .count();
+        if so_far <= times {
+            let after = retry_after
+                .map(|s| format!("Retry-After: {s}\r\n"))
+                .unwrap_or_default();
+            let _ = write!(
+                client,
+                "HTTP/1.1 {status} Refused\r\n{after}Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            return;
+        }
+    }
     let Ok(mut up) = TcpStream::connect(upstream) else {
         return;
     };
@@ -925,8 +1156,7 @@ fn big_image_registry(env: &Env) -> (Registry, String, PathBuf) {
             .file("big.bin", &layerscope_synth::pseudo_bytes(11, 3 << 20))
             .file("note", nonce().as_bytes()),
     );
-    let archive = env.write("big.tar", &img.oci_archive(Compression::Gzip));
-    env.push(&archive, &reference, &["--dest-tls-verify=false"]);
+    let archive = env.pushed(&reference, img, Compression::Gzip, &[]);
     (reg, reference, archive)
 }
 
@@ -970,6 +1200,70 @@ fn a_connection_cut_mid_blob_is_resumed_with_range() {
 }
 
 #[test]
+fn a_429_with_retry_after_and_5xx_answers_are_retried() {
+    // See: issue #14 "transient failures (connection reset, 5xx, 429 with
+    // Retry-After) are retried".
+    need_tools!("retries");
+    let env = Env::new();
+    let (reg, reference, archive) = big_image_registry(&env);
+    let mut want = report(&env, archive.to_str().expect("utf8"), &[]);
+    want["image"].as_object_mut().expect("image").remove("name");
+    want["image"]
+        .as_object_mut()
+        .expect("image")
+        .remove("names");
+    let blobs = 2; // the config and the one layer
+    for (status, retry_after, least) in [(429, Some(1), 2.0), (503, None, 0.0), (502, None, 0.0)] {
+        let p = proxy(
+            &reg.addr,
+            Mode::Refuse {
+                status,
+                times: 1,
+                retry_after,
+            },
+        );
+        let via = reference.replacen(&reg.addr, &p.addr, 1);
+        let t = std::time::Instant::now();
+        let mut r = report(&env, &format!("registry://{via}"), &["--cache-size", "0"]);
+        let took = t.elapsed().as_secs_f64();
+        r["image"].as_object_mut().expect("image").remove("name");
+        r["image"].as_object_mut().expect("image").remove("names");
+        assert_eq!(r, want, "{status}");
+        // Each blob: refused once, then fetched.
+        let seen = p.seen.lock().expect("seen").clone();
+        assert_eq!(seen.len(), 2 * blobs, "{status}: {seen:?}");
+        // The config and the layer are fetched one after the other, each
+        // after waiting the second it was told to.
+        assert!(took >= least, "{status}: {took} s");
+    }
+    // A registry that always answers 503: a clear error after the retries.
+    let p = proxy(
+        &reg.addr,
+        Mode::Refuse {
+            status: 503,
+            times: usize::MAX,
+            retry_after: Some(0),
+        },
+    );
+    let via = reference.replacen(&reg.addr, &p.addr, 1);
+    let err =
+        fails(
+            env.layerscope()
+                .args(["report", &format!("registry://{via}"), "--cache-size", "0"]),
+        );
+    assert!(err.starts_with(&format!("layerscope: {via}: ")), "{err}");
+    assert!(
+        err.ends_with("HTTP 503 Service Unavailable (gave up after 4 retries)"),
+        "{err}"
+    );
+    assert_eq!(
+        p.seen.lock().expect("seen").len(),
+        5,
+        "one try and 4 retries"
+    );
+}
+
+#[test]
 fn a_stalled_download_fails_after_the_timeout() {
     need_tools!("stall");
     let env = Env::new();
@@ -1002,11 +1296,12 @@ fn a_blob_whose_bytes_do_not_match_its_digest_is_an_error_naming_it() {
     let reg = Registry::start("");
     let env = Env::new();
     let reference = format!("{}/app:1", reg.addr);
-    let archive = env.write(
-        "app.tar",
-        &image(&reference, &nonce()).oci_archive(Compression::Gzip),
+    let archive = env.pushed(
+        &reference,
+        image(&reference, &nonce()),
+        Compression::Gzip,
+        &[],
     );
-    env.push(&archive, &reference, &["--dest-tls-verify=false"]);
     let good = report(&env, archive.to_str().expect("utf8"), &[]);
     let layer = layer_digests(&good)[1].clone();
     // Change the stored layer's gzip header time: same size, still a valid
@@ -1049,39 +1344,60 @@ fn diff_of_two_tags_downloads_each_shared_layer_once() {
         .tag(&r2)
         .layer(base)
         .layer(LayerBuilder::new("RUN v2").file("app/main.py", b"v2 is longer\n"));
-    for (r, img, name) in [(&r1, v1, "v1.tar"), (&r2, v2, "v2.tar")] {
-        let a = env.write(name, &img.oci_archive(Compression::Gzip));
-        env.push(&a, r, &["--dest-tls-verify=false"]);
+    let mut archives = Vec::new();
+    for (r, img) in [(&r1, v1), (&r2, v2)] {
+        archives.push(env.pushed(r, img, Compression::Gzip, &[]));
     }
-    let p = proxy(&reg.addr, Mode::Count);
-    let (o, nw) = (
-        r1.replacen(&reg.addr, &p.addr, 1),
-        r2.replacen(&reg.addr, &p.addr, 1),
+    let diff = |old: &str, new: &str, extra: &[&str]| -> serde_json::Value {
+        let out = env
+            .layerscope()
+            .args(["diff", old, new, "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("diff");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        // Where each side came from aside, the diff is the archives' diff.
+        for side in ["old", "new"] {
+            if let Some(o) = d[side].as_object_mut() {
+                for k in ["source", "image", "name", "names"] {
+                    o.remove(k);
+                }
+            }
+        }
+        d
+    };
+    let of_archives = diff(
+        archives[0].to_str().expect("utf8"),
+        archives[1].to_str().expect("utf8"),
+        &[],
     );
-    let out = env
-        .layerscope()
-        .args([
-            "diff",
+    assert_eq!(of_archives["layers"]["shared"], 1);
+    assert_eq!(of_archives["summary"]["paths"]["modified"], 1);
+    // With the blob cache (shared downloads) and without it (shared scans):
+    // two configs, one shared base layer, two top layers: five blobs, each
+    // fetched once.
+    for extra in [&[][..], &["--cache-size", "0"][..]] {
+        let p = proxy(&reg.addr, Mode::Count);
+        let (o, nw) = (
+            r1.replacen(&reg.addr, &p.addr, 1),
+            r2.replacen(&reg.addr, &p.addr, 1),
+        );
+        let d = diff(
             &format!("registry://{o}"),
             &format!("registry://{nw}"),
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("diff");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(d["layers"]["shared"], 1);
-    assert_eq!(d["summary"]["paths"]["modified"], 1);
-    let seen = p.seen.lock().expect("seen").clone();
-    let mut unique = seen.clone();
-    unique.sort();
-    unique.dedup();
-    // Two configs, one shared base layer, two top layers: five blobs, each once.
-    assert_eq!(seen.len(), 5, "{seen:?}");
-    assert_eq!(unique.len(), 5, "{seen:?}");
+            extra,
+        );
+        assert_eq!(d, of_archives, "{extra:?}");
+        let seen = p.seen.lock().expect("seen").clone();
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(seen.len(), 5, "{extra:?} {seen:?}");
+        assert_eq!(unique.len(), 5, "{extra:?} {seen:?}");
+    }
 }

@@ -340,12 +340,18 @@ struct Service {
 
 impl Service {
     fn start(kind: &'static str, test: &str) -> Option<Service> {
+        Service::start_with(kind, test, &[])
+    }
+
+    /// Started with `env` (`DOCKER_TCP=127.0.0.1:PORT`) for the script.
+    fn start_with(kind: &'static str, test: &str, env: &[(&str, &str)]) -> Option<Service> {
         // Short paths: a unix socket path has at most 107 bytes.
         let dir = tempfile::Builder::new()
             .prefix("ls-")
             .tempdir_in("/tmp")
             .unwrap();
         let out = Command::new(script())
+            .envs(env.iter().copied())
             .args(["start", kind])
             .arg(dir.path())
             .output()
@@ -497,7 +503,9 @@ fn docker_daemon() {
     if !have("dockerd", t) || !have("curl", t) {
         return;
     }
-    let Some(svc) = Service::start("docker", t) else {
+    // Also on loopback TCP, for DOCKER_HOST=tcp://… (plain HTTP).
+    let tcp_addr = format!("127.0.0.1:{}", free_port());
+    let Some(svc) = Service::start_with("docker", t, &[("DOCKER_TCP", &tcp_addr)]) else {
         return;
     };
     let d = svc.dir.path();
@@ -545,6 +553,42 @@ fn docker_daemon() {
             sock.display()
         )
     );
+
+    // The same daemon through DOCKER_HOST=tcp://127.0.0.1:PORT.
+    // See: issue #13 "DOCKER_HOST unix:// and tcp:// plain".
+    let tcp = || {
+        let mut c = bin(d);
+        c.env("DOCKER_HOST", format!("tcp://{tcp_addr}"));
+        c
+    };
+    by_name_and_id(&tcp, "docker", "app:1", &id, &want);
+    let (_, source) = report_json(tcp().args(["report", "app:1"]));
+    assert_eq!(source["kind"], "docker");
+    assert_eq!(source["endpoint"], format!("tcp://{tcp_addr}"));
+    let (code, _, err) = run(tcp().args(["report", "--source", "docker", "missing:1"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("layerscope: missing:1: not found in the Docker daemon (tcp://{tcp_addr})\n")
+    );
+    // Nothing listening on that port: said in the one line.
+    let dead = format!("127.0.0.1:{}", free_port());
+    let (code, _, err) = run(bin(d)
+        .env("DOCKER_HOST", format!("tcp://{dead}"))
+        .args(["report", "--source", "docker", "app:1"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("layerscope: app:1: not found in the Docker daemon (not running: tcp://{dead} refuses connections)\n")
+    );
+}
+
+/// A loopback port nothing listens on (at the time of asking).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 #[test]

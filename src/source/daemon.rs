@@ -104,137 +104,158 @@ fn probe(ep: &Endpoint, reference: &Reference) -> Probe {
     Probe::Missing
 }
 
-/// Export `query` from the engine at `ep` and receive it.
-#[allow(clippy::too_many_arguments)]
-fn export(
-    ep: &Endpoint,
+/// A container engine reached through its Engine API: which kind of
+/// source it is, how messages name it, and the variable naming its host.
+#[derive(Debug, Clone, Copy)]
+struct Engine {
     kind: SourceKind,
-    from: &str,
-    query: &str,
-    id: String,
-    reference: &Reference,
-    opts: &LoadOptions,
-    progress: &Progress,
-) -> Result<Opened> {
-    let input = reference.input();
-    let fail = |msg: String| Error::Source {
-        input: input.to_string(),
-        msg,
-    };
-    progress.set_note(Some(format!("{from} is exporting {input}…")));
-    let path = format!("/images/{}/get", http::encode_name(query));
-    let resp = http::request(ep, "GET", &path, None, None)
-        .map_err(|e| fail(format!("{from} ({}): {e}", where_(ep))))?;
-    if resp.status != 200 {
-        progress.set_note(None);
-        return Err(fail(format!(
-            "{from} refused to export it: {}",
-            resp.error_message()
+    name: &'static str,
+    host_var: &'static str,
+}
+
+const DOCKER: Engine = Engine {
+    kind: SourceKind::Docker,
+    name: "the Docker daemon",
+    host_var: "DOCKER_HOST",
+};
+
+const PODMAN: Engine = Engine {
+    kind: SourceKind::Podman,
+    name: "podman",
+    host_var: "CONTAINER_HOST",
+};
+
+impl Engine {
+    /// The endpoint its host variable names; `None` when unset or empty.
+    fn env_endpoint(self) -> Option<std::result::Result<Endpoint, String>> {
+        let h = std::env::var(self.host_var)
+            .ok()
+            .filter(|h| !h.is_empty())?;
+        Some(Endpoint::parse(&h).ok_or_else(|| {
+            format!(
+                "{}={h}: only unix:// and tcp:// are supported",
+                self.host_var
+            )
+        }))
+    }
+
+    /// Ask the endpoints in order; the first that answers decides (found,
+    /// or missing there). `Ok(Err(why))` when none answers.
+    fn ask(
+        self,
+        eps: &[Endpoint],
+        reference: &Reference,
+        opts: &LoadOptions,
+        progress: &Progress,
+    ) -> Result<std::result::Result<Lookup, String>> {
+        progress.set_note(Some(format!(
+            "asking {} for {}…",
+            self.name,
+            reference.input()
         )));
+        let mut why = String::new();
+        for ep in eps {
+            match probe(ep, reference) {
+                Probe::Found { query, id } => {
+                    let opened = self.export(ep, &query, id, reference, opts, progress)?;
+                    return Ok(Ok(Lookup::Found(Box::new(opened))));
+                }
+                Probe::Missing => {
+                    return Ok(Ok(Lookup::Missing(format!(
+                        "{} ({})",
+                        self.name,
+                        where_(ep)
+                    ))))
+                }
+                Probe::Down(w) => why = w,
+            }
+        }
+        Ok(Err(why))
     }
-    let (source, scans) = stream::receive(input, from, resp.body, opts, progress)?;
-    let mut origin = Origin::reference(kind, reference, &ep.url());
-    origin.image_id = (!id.is_empty()).then_some(id);
-    Ok(Opened {
-        source,
-        origin,
-        scans,
-    })
+
+    /// Export `query` from the engine at `ep` and receive it.
+    fn export(
+        self,
+        ep: &Endpoint,
+        query: &str,
+        id: String,
+        reference: &Reference,
+        opts: &LoadOptions,
+        progress: &Progress,
+    ) -> Result<Opened> {
+        let input = reference.input();
+        let from = self.name;
+        let fail = |msg: String| Error::Source {
+            input: input.to_string(),
+            msg,
+        };
+        progress.set_note(Some(format!("{from} is exporting {input}…")));
+        let path = format!("/images/{}/get", http::encode_name(query));
+        let resp = http::request(ep, "GET", &path, None, None)
+            .map_err(|e| fail(format!("{from} ({}): {e}", where_(ep))))?;
+        if resp.status != 200 {
+            progress.set_note(None);
+            return Err(fail(format!(
+                "{from} refused to export it: {}",
+                resp.error_message()
+            )));
+        }
+        let (source, scans) = stream::receive(input, from, resp.body, opts, progress)?;
+        let mut origin = Origin::reference(self.kind, reference, &ep.url());
+        origin.image_id = (!id.is_empty()).then_some(id);
+        Ok(Opened {
+            source,
+            origin,
+            scans,
+        })
+    }
 }
 
-/// The Docker daemon's endpoint: `DOCKER_HOST`, else the default socket.
-fn docker_endpoint() -> std::result::Result<Endpoint, String> {
-    match std::env::var("DOCKER_HOST") {
-        Ok(h) if !h.is_empty() => Endpoint::parse(&h)
-            .ok_or_else(|| format!("DOCKER_HOST={h}: only unix:// and tcp:// are supported")),
-        _ => Ok(Endpoint::Unix(PathBuf::from("/var/run/docker.sock"))),
-    }
-}
-
-/// Look the reference up in the Docker daemon and export it from there.
+/// Look the reference up in the Docker daemon (`DOCKER_HOST`, else the
+/// default socket) and export it from there.
 pub(crate) fn docker(
     reference: &Reference,
     opts: &LoadOptions,
     progress: &Progress,
 ) -> Result<Lookup> {
-    const FROM: &str = "the Docker daemon";
-    let ep = match docker_endpoint() {
-        Ok(ep) => ep,
-        Err(why) => return Ok(Lookup::Missing(format!("{FROM} ({why})"))),
+    let ep = match DOCKER.env_endpoint() {
+        None => Endpoint::Unix(PathBuf::from("/var/run/docker.sock")),
+        Some(Ok(ep)) => ep,
+        Some(Err(why)) => return Ok(Lookup::Missing(format!("{} ({why})", DOCKER.name))),
     };
-    progress.set_note(Some(format!("asking {FROM} for {}…", reference.input())));
-    match probe(&ep, reference) {
-        Probe::Found { query, id } => export(
-            &ep,
-            SourceKind::Docker,
-            FROM,
-            &query,
-            id,
-            reference,
-            opts,
-            progress,
-        )
-        .map(|o| Lookup::Found(Box::new(o))),
-        Probe::Missing => Ok(Lookup::Missing(format!("{FROM} ({})", where_(&ep)))),
-        Probe::Down(why) => Ok(Lookup::Missing(format!("{FROM} ({why})"))),
-    }
+    Ok(DOCKER
+        .ask(&[ep], reference, opts, progress)?
+        .unwrap_or_else(|why| Lookup::Missing(format!("{} ({why})", DOCKER.name))))
 }
 
-/// podman's sockets, in the order they are tried.
-fn podman_endpoints() -> std::result::Result<Vec<Endpoint>, String> {
-    if let Ok(h) = std::env::var("CONTAINER_HOST") {
-        if !h.is_empty() {
-            return Endpoint::parse(&h).map(|e| vec![e]).ok_or_else(|| {
-                format!("CONTAINER_HOST={h}: only unix:// and tcp:// are supported")
-            });
-        }
-    }
-    let mut eps = Vec::new();
-    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        eps.push(Endpoint::Unix(Path::new(&d).join("podman/podman.sock")));
-    }
-    eps.push(Endpoint::Unix(PathBuf::from("/run/podman/podman.sock")));
-    Ok(eps)
-}
-
-/// Look the reference up in podman: through the first socket that answers,
-/// else with the podman command.
+/// Look the reference up in podman: through the first socket that answers
+/// (`CONTAINER_HOST`, else `$XDG_RUNTIME_DIR/podman/podman.sock`, then
+/// `/run/podman/podman.sock`), else with the podman command.
 pub(crate) fn podman(
     reference: &Reference,
     opts: &LoadOptions,
     progress: &Progress,
 ) -> Result<Lookup> {
-    const FROM: &str = "podman";
-    let eps = match podman_endpoints() {
-        Ok(eps) => eps,
-        Err(why) => return Ok(Lookup::Missing(format!("{FROM} ({why})"))),
-    };
-    progress.set_note(Some(format!("asking {FROM} for {}…", reference.input())));
-    for ep in &eps {
-        match probe(ep, reference) {
-            Probe::Found { query, id } => {
-                return export(
-                    ep,
-                    SourceKind::Podman,
-                    FROM,
-                    &query,
-                    id,
-                    reference,
-                    opts,
-                    progress,
-                )
-                .map(|o| Lookup::Found(Box::new(o)))
+    let (eps, from_env) = match PODMAN.env_endpoint() {
+        Some(Ok(ep)) => (vec![ep], true),
+        Some(Err(why)) => return Ok(Lookup::Missing(format!("{} ({why})", PODMAN.name))),
+        None => {
+            let mut eps = Vec::new();
+            if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+                eps.push(Endpoint::Unix(Path::new(&d).join("podman/podman.sock")));
             }
-            Probe::Missing => return Ok(Lookup::Missing(format!("{FROM} ({})", where_(ep)))),
-            Probe::Down(_) => {}
+            eps.push(Endpoint::Unix(PathBuf::from("/run/podman/podman.sock")));
+            (eps, false)
         }
+    };
+    match PODMAN.ask(&eps, reference, opts, progress)? {
+        Ok(found) => Ok(found),
+        Err(_) if from_env => Ok(Lookup::Missing(format!(
+            "{} (CONTAINER_HOST does not answer)",
+            PODMAN.name
+        ))),
+        Err(_) => podman_command(reference, opts, progress),
     }
-    if std::env::var_os("CONTAINER_HOST").is_some_and(|h| !h.is_empty()) {
-        return Ok(Lookup::Missing(format!(
-            "{FROM} (CONTAINER_HOST does not answer)"
-        )));
-    }
-    podman_command(reference, opts, progress)
 }
 
 /// The podman program to run (`LAYERSCOPE_PODMAN` for tests and odd

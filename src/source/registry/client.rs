@@ -252,14 +252,12 @@ impl Client {
             Ok(resp) => {
                 let s = resp.status();
                 if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS {
-                    let after = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs)
-                        .unwrap_or(Duration::from_millis(500))
-                        .min(MAX_RETRY_AFTER);
+                    let after = retry_delay(
+                        resp.headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()),
+                        std::time::SystemTime::now(),
+                    );
                     return Ok(Attempt::Retry(after, format!("HTTP {s}")));
                 }
                 Ok(Attempt::Done(resp))
@@ -386,6 +384,25 @@ impl Client {
     }
 }
 
+/// How long to wait before retrying a 429 or 5xx: what `Retry-After` says
+/// (seconds, or an HTTP date), at most [`MAX_RETRY_AFTER`]; half a second
+/// when it says nothing usable.
+fn retry_delay(retry_after: Option<&str>, now: std::time::SystemTime) -> Duration {
+    let Some(v) = retry_after.map(str::trim) else {
+        return Duration::from_millis(500);
+    };
+    let after = match v.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        // A date in the past means now.
+        Err(_) => httpdate::parse_http_date(v)
+            .ok()
+            .map(|at| at.duration_since(now).unwrap_or_default()),
+    };
+    after
+        .unwrap_or(Duration::from_millis(500))
+        .min(MAX_RETRY_AFTER)
+}
+
 /// Failures worth another try: the connection, not the request.
 pub(super) fn transient(e: &ureq::Error) -> bool {
     match e {
@@ -407,6 +424,22 @@ pub(super) fn describe(e: &ureq::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_obeyed_within_bounds() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let d = |v: Option<&str>| retry_delay(v, now);
+        assert_eq!(d(Some("3")), Duration::from_secs(3));
+        assert_eq!(d(Some(" 0 ")), Duration::ZERO);
+        assert_eq!(d(Some("86400")), MAX_RETRY_AFTER);
+        assert_eq!(d(None), Duration::from_millis(500));
+        assert_eq!(d(Some("soon")), Duration::from_millis(500));
+        let at = |secs: u64| httpdate::fmt_http_date(now + Duration::from_secs(secs));
+        assert_eq!(d(Some(&at(7))), Duration::from_secs(7));
+        assert_eq!(d(Some(&at(3600))), MAX_RETRY_AFTER);
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(60));
+        assert_eq!(d(Some(&past)), Duration::ZERO);
+    }
 
     #[test]
     fn loopback_hosts() {
