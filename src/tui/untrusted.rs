@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use std::fmt;
 
 use ratatui::buffer::Buffer;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::text::{display_safe, is_unsafe};
@@ -58,11 +57,6 @@ impl<'a> Untrusted<'a> {
                 Cow::Owned(o) => Cow::Owned(o),
             },
         }
-    }
-
-    /// A span of the sanitised text in `style`.
-    pub fn styled(self, style: Style) -> Span<'a> {
-        Span::styled(self.into_display(), style)
     }
 }
 
