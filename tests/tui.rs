@@ -649,9 +649,12 @@ fn snapshot_loading_and_error() {
     insta::assert_snapshot!("loading", screen(&s, 80, 24));
     apply(
         &mut s,
-        Msg::Loaded(Err(
-            "images/big.tar: layer 2 (sha256:ab): unexpected end of data".into(),
-        )),
+        Msg::Loaded(Err(layerscope::Error::Layer {
+            path: "images/big.tar".into(),
+            index: 2,
+            digest: "sha256:ab".into(),
+            fault: layerscope::error::LayerFault::Malformed("unexpected end of data".into()),
+        })),
     );
     insta::assert_snapshot!("load_error", screen(&s, 80, 24));
     // Only quitting works now.

@@ -537,7 +537,10 @@ fn snapshot_diff_loading() {
     insta::assert_snapshot!(screen(&s, 80, 24));
     apply(
         &mut s,
-        DiffMsg::Loaded(Err("new.tar: not a tar archive".into())),
+        DiffMsg::Loaded(Err(layerscope::Error::Format {
+            path: "new.tar".into(),
+            msg: "not a tar archive".into(),
+        })),
     );
     let sc = screen(&s, 80, 24);
     assert!(sc.contains("Could not compare the images"), "{sc}");

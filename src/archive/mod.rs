@@ -16,7 +16,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::image::{HistoryEntry, ImageConfig};
+use crate::image::{Config, HistoryEntry};
 pub(crate) use oci::valid_digest_parts as valid_digest;
 // Plain image data lives in `image` (below `archive`); re-exported for the readers.
 pub use crate::image::Layout;
@@ -615,7 +615,7 @@ pub fn read_config(
     source: &Source,
     cand: &Candidate,
     verify: bool,
-) -> Result<(ImageConfig, Vec<HistoryEntry>, Vec<String>, String)> {
+) -> Result<(Config, Vec<HistoryEntry>, Vec<String>, String)> {
     let store = &source.store;
     let member = &cand.config_member;
     let raw = store.read_small(member, METADATA_LIMIT)?;
@@ -637,7 +637,7 @@ pub fn read_config(
             msg: format!("invalid image config: {e}"),
         }
     })?;
-    let (config, history, diff_ids) = ImageConfig::from_oci(&cfg);
+    let (config, history, diff_ids) = Config::from_oci(&cfg);
     Ok((config, history, diff_ids, digest))
 }
 

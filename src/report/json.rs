@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Subject;
 use crate::analysis::{Corrected, DiveFigures, LayerFigures};
-use crate::image::{HistoryEntry, ImageConfig};
+use crate::image::{Config, HistoryEntry};
 use crate::tree::{FileTree, NodeId, Status};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -27,7 +27,7 @@ pub struct ImageSection<'a> {
     pub manifest_digest: Option<&'a str>,
     pub config_digest: &'a str,
     pub platform: String,
-    pub config: &'a ImageConfig,
+    pub config: &'a Config,
     pub history: &'a [HistoryEntry],
     pub size_bytes: u64,
     pub compressed_size_bytes: u64,

@@ -35,7 +35,7 @@ pub struct Ui {
     /// The whole screen at the last resize (empty until the first).
     pub screen: Rect,
     pub quit: bool,
-    pub load_error: Option<String>,
+    pub load_error: Option<crate::Error>,
 }
 
 impl Ui {

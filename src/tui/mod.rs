@@ -90,9 +90,7 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
 
 fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let res = crate::load::load(&image, &opts, &progress)
-            .map(|l| Arc::new(ImageData::new(l)))
-            .map_err(|e| e.to_string());
+        let res = crate::load::load(&image, &opts, &progress).map(|l| Arc::new(ImageData::new(l)));
         let _ = tx.send(Msg::Loaded(res));
     });
 }
@@ -142,7 +140,7 @@ pub(crate) trait EventApp: Sized {
     fn quit(&self) -> bool;
     /// Run the queued effects; results come back on `tx`.
     fn run_effects(&mut self, tx: &Sender<Self::Msg>);
-    fn take_load_error(&mut self) -> Option<String>;
+    fn take_load_error(&mut self) -> Option<crate::Error>;
 }
 
 /// The terminal events both modes handle.
@@ -192,7 +190,7 @@ impl EventApp for AppState {
             effects::run(self, e, tx);
         }
     }
-    fn take_load_error(&mut self) -> Option<String> {
+    fn take_load_error(&mut self) -> Option<crate::Error> {
         self.ui.load_error.take()
     }
 }
@@ -244,7 +242,7 @@ fn event_loop<A: EventApp>(
         }
     }
     Ok(match s.take_load_error() {
-        Some(e) => Err(crate::Error::Usage(e)),
+        Some(e) => Err(e),
         None => Ok(()),
     })
 }

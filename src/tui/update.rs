@@ -26,7 +26,7 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<ImageData>, String>),
+    Loaded(Result<Arc<ImageData>, crate::Error>),
     Content {
         id: NodeId,
         offset: u64,

@@ -5,7 +5,7 @@
 //! order is cached per sort in [`EntryOrders`].
 
 use super::pair::ImagePair;
-use crate::diff::{Entry as DiffEntry, Filter as PathFilter, TreeDiff};
+use crate::diff::{Entry as DiffEntry, PathFilter, TreeDiff};
 use crate::tree::Status;
 use crate::tui::table::rows::close_ends;
 use crate::tui::table::{Entry, Parents, RowSource, SortKeys};

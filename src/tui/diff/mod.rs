@@ -73,9 +73,7 @@ fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffM
                 }
                 ImagePair::build(old, new, req.old_layer, req.new_layer)
             });
-        let _ = tx.send(DiffMsg::Loaded(
-            res.map(Arc::new).map_err(|e| e.to_string()),
-        ));
+        let _ = tx.send(DiffMsg::Loaded(res.map(Arc::new)));
     });
 }
 
@@ -134,7 +132,7 @@ impl EventApp for DiffState {
             run_effect(self, e, tx);
         }
     }
-    fn take_load_error(&mut self) -> Option<String> {
+    fn take_load_error(&mut self) -> Option<crate::Error> {
         self.ui.load_error.take()
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
-use crate::diff::Filter as PathFilter;
+use crate::diff::PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};

@@ -23,7 +23,7 @@ pub enum DiffMsg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<ImagePair>, String>),
+    Loaded(Result<Arc<ImagePair>, crate::Error>),
     Content {
         idx: u32,
         result: Result<ContentDiff, String>,

@@ -4,7 +4,7 @@
 
 use regex::Regex;
 
-use crate::size::SizeFilter;
+use crate::size::Comparison;
 
 use super::rows::VisibleRows;
 use super::RowSource;
@@ -24,7 +24,7 @@ pub struct Filter {
     /// untouched paths.
     pub statuses: [bool; 5],
     pub size_text: String,
-    pub size: Option<SizeFilter>,
+    pub size: Option<Comparison>,
     pub only_wasted: bool,
 }
 

@@ -256,7 +256,7 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
     if let Some(e) = &s.ui.load_error {
-        load_error(t, "Could not load the image", e, r, buf);
+        load_error(t, "Could not load the image", &e.to_string(), r, buf);
         return;
     }
     let p = &s.progress;

@@ -74,7 +74,7 @@ pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
     if let Some(e) = &s.ui.load_error {
-        load_error(t, "Could not compare the images", e, r, buf);
+        load_error(t, "Could not compare the images", &e.to_string(), r, buf);
         return;
     }
     let b = block(t, "Loading both images", true);
