@@ -147,7 +147,7 @@ impl Host for AppState {
                 let lq = q.to_lowercase();
                 let hits = tree.ids().skip(1).filter(|&id| {
                     if exact {
-                        data.path(id).contains(q.as_str())
+                        data.path_raw(id).contains(q.as_str())
                     } else {
                         data.lower(id).contains(lq.as_str())
                     }
@@ -159,10 +159,13 @@ impl Host for AppState {
                     return;
                 };
                 let fold = self.tree.filter.fold_case;
-                let hits = tree
-                    .ids()
-                    .skip(1)
-                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    re.is_match(if fold {
+                        data.lower(id)
+                    } else {
+                        data.path_raw(id)
+                    })
+                });
                 let what = format!("filter `{}`", self.tree.filter.text);
                 offer_layers(self, &what, hits, None);
             }
@@ -625,9 +628,11 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {
-                let p = data.path(id).to_string();
+                // The clipboard gets the path as it is (OSC 52 carries it
+                // base64-encoded); the message shows it sanitised.
+                let p = data.path(id);
                 s.ui.message = Some(format!("copied {p}"));
-                s.effects.push(Effect::Clipboard(p));
+                s.effects.push(Effect::Clipboard(p.raw().to_string()));
             }
         }
         // The shared actions, handled above.
