@@ -755,7 +755,7 @@ fn extract_check(loaded: &layerscope::load::Loaded, scratch: &Path) -> Option<St
     if std::fs::create_dir_all(scratch.join("dest")).is_err() {
         return None;
     }
-    let opts = layerscope::extract::ExtractOptions::default();
+    let opts = layerscope::extract::Options::default();
     let _ = layerscope::extract::extract(
         loaded,
         layerscope::tree::ROOT,

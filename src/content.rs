@@ -2,8 +2,8 @@
 //! window: the layer is streamed again and only the wanted entry's bytes in
 //! the window are kept, so a 1 GB file never lands in memory.
 
-use crate::error::{Error, Result};
-use crate::layer::{normalise, Kind};
+use crate::error::{Error, LayerFault, Result};
+use crate::layer::{normalise, Kind, Watched};
 use crate::load::Loaded;
 use crate::tarstream::{for_each_piece, Header, Limits, Piece, Reader, Stream};
 use crate::tree::NodeId;
@@ -52,8 +52,9 @@ fn locate(l: &Loaded, id: NodeId, layer: usize) -> Result<(usize, Vec<u8>)> {
 }
 
 /// A layer's tar stream, decompressed.
-type LayerReader =
-    Reader<Stream<crate::layer::Decoder<std::io::BufReader<crate::archive::store::MemberReader>>>>;
+type LayerReader = Reader<
+    Stream<crate::layer::Decoder<std::io::BufReader<Watched<crate::archive::store::MemberReader>>>>,
+>;
 
 /// Where the bytes shown for a path come from: the file itself, a
 /// symlink's target (followed inside the image), or for a path deleted by
@@ -112,12 +113,8 @@ pub fn source(l: &Loaded, id: NodeId, layer: usize) -> Result<Source> {
                 let target = t.link(a).unwrap_or_default().to_vec();
                 let mut dir = components(&t.path_bytes(cur));
                 dir.pop();
-                let comps = walk(l, state, dir, &target, &mut hops).map_err(|m| {
-                    err(
-                        l,
-                        format!("{} → {}: {m}", chain.join(" → "), lossy(&target)),
-                    )
-                })?;
+                let at = format!("{} → {}", chain.join(" → "), lossy(&target));
+                let comps = walk(l, state, dir, &target, &mut hops, &at)?;
                 let path = join(&comps);
                 chain.push(String::from_utf8_lossy(&path).into_owned());
                 cur = t.lookup(&path).ok_or_else(|| {
@@ -174,14 +171,16 @@ fn join(comps: &[Vec<u8>]) -> Vec<u8> {
 
 /// Resolve `target` from directory `dir` (components) in the state after
 /// `layer`, following symlinks met on the way; the last component is left
-/// for the caller (so each hop of a chain is shown).
+/// for the caller (so each hop of a chain is shown). Errors start with
+/// `at`, the chain followed so far.
 fn walk(
     l: &Loaded,
     layer: usize,
     dir: Vec<Vec<u8>>,
     target: &[u8],
     hops: &mut usize,
-) -> std::result::Result<Vec<Vec<u8>>, String> {
+    at: &str,
+) -> Result<Vec<Vec<u8>>> {
     let t = &l.tree;
     let mut comps = if target.starts_with(b"/") {
         Vec::new()
@@ -204,14 +203,14 @@ fn walk(
         let id = t
             .lookup(&join(&comps))
             .filter(|&id| t.attrs_at(id, layer).is_some())
-            .ok_or_else(|| format!("{} does not exist", lossy(&join(&comps))))?;
+            .ok_or_else(|| err(l, format!("{at}: {} does not exist", lossy(&join(&comps)))))?;
         let Some(a) = t.attrs_at(id, layer) else {
             continue;
         };
         if a.kind == Kind::Symlink {
             *hops += 1;
             if *hops > MAX_HOPS {
-                return Err("too many symlinks".into());
+                return Err(err(l, format!("{at}: too many symlinks")));
             }
             let link = t.link(a).unwrap_or_default();
             comps.pop();
@@ -237,20 +236,20 @@ fn with_entry(
 ) -> Result<usize> {
     let info = &l.image.layers[layer_idx];
     let blob = l.source.store.open(&info.member)?;
-    let buf = std::io::BufReader::with_capacity(1 << 16, blob);
-    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(|e| err(l, e.to_string()))?;
+    let buf = std::io::BufReader::with_capacity(1 << 16, Watched(blob));
+    let layer_err = |e: std::io::Error| Error::Layer {
+        path: l.source.store.display.clone(),
+        index: layer_idx,
+        digest: info.digest.clone(),
+        fault: LayerFault::from_io(e),
+    };
+    let (_, reader) = crate::layer::Decoder::detect(buf).map_err(layer_err)?;
     let want_comps = normalise(want).0;
     let limits = Limits {
         max_path_bytes: l.max_path_bytes,
     };
     let mut rd = Reader::new(Stream(reader), limits);
     let mut seen = 0;
-    let layer_err = |e: std::io::Error| Error::Layer {
-        path: l.source.store.display.clone(),
-        index: layer_idx,
-        digest: info.digest.clone(),
-        msg: crate::error::describe_io(&e),
-    };
     while let Some(h) = rd.next_header().map_err(layer_err)? {
         if normalise(&h.path).0 != want_comps {
             continue;

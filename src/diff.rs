@@ -180,7 +180,7 @@ impl TreeDiff {
     }
     /// Which entries to show for a filter: the matching changed entries and
     /// the directories above them.
-    pub fn keep_mask(&self, f: &Filter) -> Vec<bool> {
+    pub fn keep_mask(&self, f: &PathFilter) -> Vec<bool> {
         let mut keep: Vec<bool> = self
             .entries
             .iter()
@@ -406,16 +406,16 @@ pub fn diff_trees_with(
 
 /// Path and status filter for showing a diff.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub struct PathFilter {
     globs: Option<GlobSet>,
     statuses: Vec<Status>,
 }
 
-impl Filter {
+impl PathFilter {
     /// Globs match absolute paths; a pattern without a leading `/` matches at
     /// any depth (as in the CI rules). Statuses: `added`, `deleted`,
     /// `modified`, `metadata` (or their markers `+ - ~ m`).
-    pub fn new(globs: &[String], statuses: &[String]) -> Result<Filter> {
+    pub fn new(globs: &[String], statuses: &[String]) -> Result<PathFilter> {
         let set = if globs.is_empty() {
             None
         } else {
@@ -437,7 +437,7 @@ impl Filter {
                 st.push(status);
             }
         }
-        Ok(Filter {
+        Ok(PathFilter {
             globs: set,
             statuses: st,
         })
@@ -551,10 +551,7 @@ impl ConfigChange {
     }
 }
 
-fn config_diff(
-    old: &crate::image::ImageConfig,
-    new: &crate::image::ImageConfig,
-) -> Vec<ConfigChange> {
+fn config_diff(old: &crate::image::Config, new: &crate::image::Config) -> Vec<ConfigChange> {
     let mut out = Vec::new();
     let mut push = |field: String, o: Option<String>, n: Option<String>| {
         if o != n {
@@ -672,7 +669,7 @@ impl Diff {
     /// Do the images differ under `filter` (what `--exit-code` asks)? With
     /// an active filter only the paths it shows count; without one any
     /// path, config or layer difference does.
-    pub fn differs(&self, filter: &Filter) -> bool {
+    pub fn differs(&self, filter: &PathFilter) -> bool {
         if !filter.is_active() {
             return !self.is_identical();
         }

@@ -1,6 +1,11 @@
 //! The library's one error type. Every message names the input and where in it
 //! the problem sits, so the CLI can print it as a single line:
 //! `FILE: layer 3 (sha256:ab12…): entry "etc/x": unexpected end of data`.
+//! Variants keep the kind a caller may act on: I/O on the input, a malformed
+//! archive or member, a layer with its [`LayerFault`] (read, malformed,
+//! limit, digest mismatch, ...), an unsupported compression, a limit, a
+//! selection, a source, a rendering; `Usage` is for flags and configuration
+//! only, never a wrapper around another error.
 
 use std::path::PathBuf;
 
@@ -27,13 +32,24 @@ pub enum Error {
         member: String,
         msg: String,
     },
-    /// A problem while streaming one layer.
-    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(msg))]
+    /// A problem while streaming one layer: which layer of which input, and
+    /// what went wrong ([`LayerFault`], a kind to match on).
+    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(&fault.to_string()))]
     Layer {
         path: PathBuf,
         index: usize,
         digest: String,
-        msg: String,
+        fault: LayerFault,
+    },
+    /// A layer compressed with something `docker load` accepts but
+    /// layerscope leaves to other tools (xz, bzip2), named from its magic
+    /// bytes.
+    #[error("{}: layer {index} is compressed with {compression}, which layerscope does not read ({}); decompress it first (gzip and zstd are read directly)", clean(&path.display().to_string()), clean(member))]
+    Unsupported {
+        path: PathBuf,
+        index: usize,
+        member: String,
+        compression: &'static str,
     },
     /// The user's selection (--image, --platform) matches nothing or is ambiguous.
     #[error("{}: {}", clean(&path.display().to_string()), clean(msg))]
@@ -61,9 +77,89 @@ pub enum Error {
     /// failed while providing it: `nginx:latest: not found in …`.
     #[error("{}: {}", clean(input), clean(msg))]
     Source { input: String, msg: String },
+    /// A report that could not be rendered: its serializer refused the data.
+    #[error("rendering the {format} report: {}", clean(&source.to_string()))]
+    Render {
+        format: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Invalid usage or configuration outside of the image (CI config, flags).
     #[error("{}", clean(.0))]
     Usage(String),
+}
+
+/// What went wrong inside one layer, before [`Error::Layer`] adds which
+/// input and layer: a kind to match on (as `io::ErrorKind` is) with the
+/// words that say the rest. A field of the one error type, not an error of
+/// its own.
+#[derive(Debug)]
+pub enum LayerFault {
+    /// Reading the stored bytes failed: the file, the spool or the
+    /// connection gave `source`; `msg` says where in the layer.
+    Read { msg: String, source: std::io::Error },
+    /// The bytes do not decode or parse: a corrupt or truncated compressed
+    /// stream, a malformed tar (the message names the entry), an empty blob.
+    Malformed(String),
+    /// A configured limit was exceeded (--max-entries, --max-path-bytes).
+    Limit(String),
+    /// A compression layerscope does not read (xz, bzip2), from the magic
+    /// bytes; the loader reports it as [`Error::Unsupported`].
+    Unsupported(&'static str),
+    /// The blob digest, diff ID or size differs from what the manifest or
+    /// config declares.
+    Mismatch {
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+    /// The layer could not be opened (the error says why).
+    Open(Box<Error>),
+    /// The load stopped before this layer was read (another layer failed,
+    /// or the user quit).
+    Cancelled,
+    /// A bug, said plainly rather than panicking: a reading thread died.
+    Internal(&'static str),
+}
+
+impl std::fmt::Display for LayerFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerFault::Read { msg, .. } | LayerFault::Malformed(msg) | LayerFault::Limit(msg) => {
+                f.write_str(msg)
+            }
+            LayerFault::Unsupported(what) => {
+                write!(f, "compressed with {what}, which layerscope does not read")
+            }
+            LayerFault::Mismatch {
+                what,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "{what} mismatch: expected {expected}, content is {actual}"
+            ),
+            LayerFault::Open(e) => write!(f, "{e}"),
+            LayerFault::Cancelled => f.write_str("cancelled"),
+            LayerFault::Internal(what) => write!(f, "internal error: {what}"),
+        }
+    }
+}
+
+impl LayerFault {
+    /// The same fault with its message changed by `f` (context added by a
+    /// caller that knows more); kinds without a message are kept as they are.
+    pub fn map_msg(self, f: impl FnOnce(String) -> String) -> LayerFault {
+        match self {
+            LayerFault::Read { msg, source } => LayerFault::Read {
+                msg: f(msg),
+                source,
+            },
+            LayerFault::Malformed(msg) => LayerFault::Malformed(f(msg)),
+            LayerFault::Limit(msg) => LayerFault::Limit(f(msg)),
+            other => other,
+        }
+    }
 }
 
 /// Make text from an archive safe to print as part of one line: control
@@ -152,6 +248,21 @@ fn without_quoted_bytes(s: String) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_render_failure_names_the_report_and_keeps_its_cause() {
+        let cause = serde_json::from_str::<u8>("x").expect_err("not JSON");
+        let e = super::Error::Render {
+            format: "CI JSON",
+            source: Box::new(cause),
+        };
+        assert_eq!(
+            e.to_string(),
+            "rendering the CI JSON report: expected value at line 1 column 1"
+        );
+        let source = std::error::Error::source(&e).expect("source");
+        assert!(source.is::<serde_json::Error>());
+    }
+
     #[test]
     fn tar_messages_lose_the_bytes_they_quote() {
         let e = std::io::Error::other(

@@ -2,7 +2,7 @@
 //! chosen layer, into a directory on disk, safely: every output name comes
 //! from a tree component (never `..`, never absolute), every write goes
 //! through directory handles opened without following symlinks (see
-//! [`handles`]), so a process changing the destination while it is written
+//! `handles`), so a process changing the destination while it is written
 //! cannot redirect a byte outside it; nothing existing is replaced without
 //! `force`, and setuid/setgid/sticky bits are dropped unless asked for. File
 //! bytes are read by streaming each needed layer once, with the wanted files
@@ -23,10 +23,10 @@ use std::path::{Path, PathBuf};
 #[cfg(unix)]
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
-#[cfg(unix)]
-use crate::layer::normalise;
+use crate::error::{Error, LayerFault, Result};
 use crate::layer::Kind;
+#[cfg(unix)]
+use crate::layer::{normalise, Watched};
 use crate::load::Loaded;
 use crate::tree::{NodeId, ROOT};
 
@@ -34,7 +34,7 @@ pub use target::{default_dest, expand_home, preview, Preview};
 
 /// How to extract.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ExtractOptions {
+pub struct Options {
     /// Replace existing files and symlinks (never a directory by a non-directory).
     pub force: bool,
     /// Keep setuid, setgid and sticky bits (dropped by default).
@@ -43,7 +43,7 @@ pub struct ExtractOptions {
 
 /// What an extraction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtractReport {
+pub struct Report {
     pub dirs: u64,
     pub files: u64,
     pub symlinks: u64,
@@ -322,16 +322,14 @@ fn escapes(depth: u32, target: &[u8]) -> bool {
 /// Open layer `idx`'s tar stream, undoing its compression.
 fn layer_stream(l: &Loaded, idx: usize) -> Result<Box<dyn Read + '_>> {
     let info = &l.image.layers[idx];
-    let lerr = |msg: String| Error::Layer {
+    let blob = l.source.store.open(&info.member)?;
+    let buf = BufReader::with_capacity(1 << 16, Watched(blob));
+    let (_, d) = crate::layer::Decoder::detect(buf).map_err(|e| Error::Layer {
         path: l.source.store.display.clone(),
         index: idx,
         digest: info.digest.clone(),
-        msg,
-    };
-    let blob = l.source.store.open(&info.member)?;
-    let buf = BufReader::with_capacity(1 << 16, blob);
-    let (_, d) =
-        crate::layer::Decoder::detect(buf).map_err(|e| lerr(crate::error::describe_io(&e)))?;
+        fault: LayerFault::from_io(e),
+    })?;
     Ok(Box::new(d))
 }
 
@@ -422,13 +420,13 @@ pub fn extract(
     path_id: NodeId,
     layer: usize,
     dest: &Path,
-    opts: &ExtractOptions,
-) -> Result<ExtractReport> {
+    opts: &Options,
+) -> Result<Report> {
     let plan = plan(loaded, path_id, layer)?;
-    let mut report = ExtractReport {
+    let mut report = Report {
         skipped: plan.skipped,
         warnings: plan.warnings,
-        ..ExtractReport::default()
+        ..Report::default()
     };
     let items = plan.items;
     let mut made = Made::default();
@@ -473,31 +471,32 @@ pub fn extract(
     _path_id: NodeId,
     _layer: usize,
     dest: &Path,
-    _opts: &ExtractOptions,
-) -> Result<ExtractReport> {
+    _opts: &Options,
+) -> Result<Report> {
     Err(ext_err(dest, "extraction needs a Unix system"))
 }
 
-/// Make room for a non-directory at `name` in `dir`: a file or symlink is
-/// removed under `force` (counted), a directory never.
+/// Make room for a non-directory at `name` in `dir` (shown as `at`): a
+/// file or symlink is removed under `force` (counted), a directory never.
 #[cfg(unix)]
 fn clear(
     dir: std::os::fd::BorrowedFd<'_>,
     name: &[u8],
     force: bool,
     made: &mut Made,
-) -> io::Result<std::result::Result<(), String>> {
+    at: &Path,
+) -> Result<()> {
     use handles::Found;
-    Ok(match handles::stat(dir, name)? {
+    match handles::stat(dir, name).map_err(|e| io_err(at, e))? {
         Found::Missing => Ok(()),
-        Found::Dir => Err("a directory is in the way".into()),
+        Found::Dir => Err(ext_err(at, "a directory is in the way")),
         _ if force => {
-            handles::unlink(dir, name)?;
+            handles::unlink(dir, name).map_err(|e| io_err(at, e))?;
             made.replaced += 1;
             Ok(())
         }
-        _ => Err("already exists (use --force to overwrite)".into()),
-    })
+        _ => Err(ext_err(at, "already exists (use --force to overwrite)")),
+    }
 }
 
 #[cfg(unix)]
@@ -506,8 +505,8 @@ fn write(
     items: &[Item],
     h: &mut handles::Handles,
     dest: &Path,
-    opts: &ExtractOptions,
-    report: &mut ExtractReport,
+    opts: &Options,
+    report: &mut Report,
     made: &mut Made,
 ) -> Result<()> {
     use handles::Found;
@@ -530,11 +529,7 @@ fn write(
                 }
             }
             _ => {
-                if let Err(msg) =
-                    clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))?
-                {
-                    return Err(ext_err(&at(i), msg));
-                }
+                clear(dir, &it.name, opts.force, made, &at(i))?;
                 if handles::mkdir(dir, &it.name).map_err(|e| io_err(&at(i), e))? {
                     made.dirs += 1;
                 }
@@ -572,11 +567,11 @@ fn write(
     for idx in layers {
         let wanted = &by_layer[&idx];
         let info = &loaded.image.layers[idx];
-        let lerr = |msg: String| Error::Layer {
+        let lerr = |fault: LayerFault| Error::Layer {
             path: loaded.source.store.display.clone(),
             index: idx,
             digest: info.digest.clone(),
-            msg,
+            fault,
         };
         let limits = crate::tarstream::Limits {
             max_path_bytes: loaded.max_path_bytes,
@@ -585,11 +580,8 @@ fn write(
             crate::tarstream::Stream(layer_stream(loaded, idx)?),
             limits,
         );
-        while let Some(hdr) = rd
-            .next_header()
-            .map_err(|e| lerr(crate::error::describe_io(&e)))?
-        {
-            if hdr.entry_type != crate::tarstream::EntryType::File {
+        while let Some(hdr) = rd.next_header().map_err(|e| lerr(LayerFault::from_io(e)))? {
+            if hdr.entry_type != crate::tarstream::Kind::File {
                 continue;
             }
             let comps = normalise(&hdr.path).0;
@@ -605,10 +597,8 @@ fn write(
                 if written[i].is_some() {
                     handles::unlink(dir, &it.name).map_err(|e| io_err(&at(i), e))?;
                     made.files -= 1;
-                } else if let Err(msg) =
-                    clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))?
-                {
-                    return Err(ext_err(&at(i), msg));
+                } else {
+                    clear(dir, &it.name, opts.force, made, &at(i))?;
                 }
                 let f = handles::create(dir, &it.name).map_err(|e| io_err(&at(i), e))?;
                 made.files += 1;
@@ -654,11 +644,10 @@ fn write(
                 }
             })
             .map_err(|e| {
-                lerr(format!(
-                    "entry {:?}: {}",
-                    String::from_utf8_lossy(&comps),
-                    crate::error::describe_io(&e)
-                ))
+                lerr(
+                    LayerFault::from_io(e)
+                        .map_msg(|m| format!("entry {:?}: {m}", String::from_utf8_lossy(&comps))),
+                )
             })?;
             if let Some((i, e)) = write_err {
                 return Err(io_err(&at(i), e));
@@ -716,9 +705,7 @@ fn write(
             .and_then(|d| d.try_clone_to_owned())
             .map_err(|e| io_err(&at(target), e))?;
         let dir = h.dir(items, it.parent).map_err(|e| io_err(&at(i), e))?;
-        if let Err(msg) = clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))? {
-            return Err(ext_err(&at(i), msg));
-        }
+        clear(dir, &it.name, opts.force, made, &at(i))?;
         if handles::link(from.as_fd(), &src.name, dir, &it.name).is_err() {
             // No hard links here (some file systems): copy the bytes.
             let mut r =
@@ -738,9 +725,7 @@ fn write(
             continue;
         };
         let dir = h.dir(items, it.parent).map_err(|e| io_err(&at(i), e))?;
-        if let Err(msg) = clear(dir, &it.name, opts.force, made).map_err(|e| io_err(&at(i), e))? {
-            return Err(ext_err(&at(i), msg));
-        }
+        clear(dir, &it.name, opts.force, made, &at(i))?;
         handles::symlink(target, dir, &it.name).map_err(|e| io_err(&at(i), e))?;
         made.links += 1;
         report.symlinks += 1;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 /// The parts of the image config a person looks at.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ImageConfig {
+pub struct Config {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
@@ -22,7 +22,7 @@ pub struct ImageConfig {
     pub exposed_ports: Vec<String>,
 }
 
-impl ImageConfig {
+impl Config {
     /// `os/arch[/variant]`.
     pub fn platform(&self) -> String {
         match &self.variant {
@@ -33,10 +33,10 @@ impl ImageConfig {
 
     pub(crate) fn from_oci(
         c: &oci_spec::image::ImageConfiguration,
-    ) -> (ImageConfig, Vec<HistoryEntry>, Vec<String>) {
+    ) -> (Config, Vec<HistoryEntry>, Vec<String>) {
         let inner = c.config().as_ref();
         let non_empty = |s: Option<&String>| s.filter(|s| !s.is_empty()).cloned();
-        let config = ImageConfig {
+        let config = Config {
             os: c.os().to_string(),
             architecture: c.architecture().to_string(),
             variant: c.variant().clone(),
@@ -122,7 +122,7 @@ pub struct Image {
     pub layout: Layout,
     pub manifest_digest: Option<String>,
     pub config_digest: String,
-    pub config: ImageConfig,
+    pub config: Config,
     pub history: Vec<HistoryEntry>,
     pub layers: Vec<LayerInfo>,
     /// Non-fatal findings (wrong media type, whiteout of a missing path…).

@@ -8,7 +8,8 @@
 //!   is found (archive, Docker daemon, podman, containerd, registry);
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
 //! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts;
-//! - [`source::registry`]: images read straight from a registry, as an OCI layout over HTTP.
+//! - [`source::registry`]: images read straight from a registry, as an OCI layout over HTTP;
+//! - [`Error`]: the one error type; a layer's problem is a [`LayerFault`] to match on.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -32,6 +33,6 @@ pub mod tarstream;
 pub mod text;
 pub mod tree;
 
-pub use error::{Error, Result};
+pub use error::{Error, LayerFault, Result};
 #[cfg(feature = "tui")]
 pub mod tui;

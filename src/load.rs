@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use crate::archive::{self, Source};
-use crate::error::{Error, Result};
+use crate::error::{Error, LayerFault, Result};
 use crate::image::{layer_history, Image, LayerInfo};
 use crate::layer::{self, Compression};
 use crate::origin::{Origin, SourceKind};
@@ -176,7 +176,12 @@ fn load_inner(
             last_of.insert(first, i);
         }
     }
+    // Each layer's size once: the per-layer bars, the sharing keys, and the
+    // total of the blobs to read (a repeated blob is read once). A
+    // compression we do not read is named by the scan, from the magic bytes
+    // it reads anyway, so no layer is opened twice.
     let mut total = 0u64;
+    let mut sizes = Vec::with_capacity(cand.layers.len());
     for (i, l) in cand.layers.iter().enumerate() {
         if !store.contains(&l.member) {
             return Err(Error::Member {
@@ -185,53 +190,42 @@ fn load_inner(
                 msg: "layer named by the manifest is missing from the archive".into(),
             });
         }
-        if first_of[i] != i {
-            continue;
+        let size = store.size(&l.member)?;
+        if first_of[i] == i {
+            total += size;
         }
-        total += store.size(&l.member)?;
-        // Sniffed from local members only: on a registry each open is a
-        // request (the pipeline still refuses what it cannot decode).
-        let local = store.parallelism().is_none();
-        if let Some(what) = local
-            .then(|| unsupported_compression(store, &l.member))
-            .transpose()?
-            .flatten()
-        {
-            return Err(Error::Format {
-                path: display,
-                msg: format!(
-                    "layer {i} is compressed with {what}, which layerscope does not read ({}); decompress it first (gzip and zstd are read directly)",
-                    l.member
-                ),
-            });
-        }
-    }
-    let mut sizes = Vec::with_capacity(cand.layers.len());
-    for l in &cand.layers {
-        sizes.push((0, store.size(&l.member)?));
+        sizes.push(size);
     }
     *progress
         .layer_bytes
         .lock()
-        .unwrap_or_else(|e| e.into_inner()) = sizes;
+        .unwrap_or_else(|e| e.into_inner()) = sizes.iter().map(|&n| (0, n)).collect();
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
         .layers_total
         .store(cand.layers.len(), Ordering::Relaxed);
     progress.set_phase(Phase::ReadingLayers);
 
-    let layer_err = |index: usize, digest: &str, msg: String| Error::Layer {
-        path: display.clone(),
-        index,
-        digest: digest.to_string(),
-        msg,
-    };
     let name_of = |i: usize| -> String {
         cand.layers[i]
             .digest
             .clone()
             .or_else(|| diff_ids.get(i).cloned())
             .unwrap_or_else(|| cand.layers[i].member.clone())
+    };
+    let layer_err = |index: usize, fault: LayerFault| match fault {
+        LayerFault::Unsupported(compression) => Error::Unsupported {
+            path: display.clone(),
+            index,
+            member: cand.layers[index].member.clone(),
+            compression,
+        },
+        fault => Error::Layer {
+            path: display.clone(),
+            index,
+            digest: name_of(index),
+            fault,
+        },
     };
 
     // --hash files still shows every layer digest; --no-hash hashes nothing.
@@ -255,7 +249,7 @@ fn load_inner(
                 (None, Some(d)) => format!("diff ID {d}"),
                 (None, None) => return None,
             };
-            let size = store.size(&l.member).ok()?;
+            let size = sizes[i];
             Some(format!(
                 "{id} {size} {:?} {:?}",
                 l.media_type,
@@ -271,8 +265,8 @@ fn load_inner(
     let mut infos: Vec<LayerInfo> = Vec::with_capacity(cand.layers.len());
     let hist = layer_history(&history, cand.layers.len());
     // `Ok(None)`: a repeat of an earlier layer's blob, not read again.
-    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<Arc<layer::LayerScan>>, String>)>(2);
-    let mut kept: std::collections::HashMap<usize, Arc<layer::LayerScan>> =
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Option<Arc<layer::Scan>>>)>(2);
+    let mut kept: std::collections::HashMap<usize, Arc<layer::Scan>> =
         std::collections::HashMap::new();
     let mut total_entries = 0u64;
     let mut first_err: Option<Error> = None;
@@ -296,6 +290,7 @@ fn load_inner(
         for _ in 0..workers {
             let tx = tx.clone();
             let (next_layer, replayed, scans) = (&next_layer, &replayed, &scans);
+            let layer_err = &layer_err;
             s.spawn(move || loop {
                 let i = next_layer.fetch_add(1, Ordering::Relaxed);
                 let Some(l) = layers.get(i) else { break };
@@ -313,7 +308,7 @@ fn load_inner(
                     }
                 }
                 if progress.cancel.load(Ordering::Relaxed) {
-                    let _ = tx.send((i, Err("cancelled".into())));
+                    let _ = tx.send((i, Err(layer_err(i, LayerFault::Cancelled))));
                     continue;
                 }
                 let streamed = scans
@@ -356,13 +351,14 @@ fn load_inner(
                 }
                 let res = store
                     .open(&l.member)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| LayerFault::Open(Box::new(e)))
                     .and_then(|r| {
                         layer::scan(r, l.media_type.as_deref(), scan_opts_of(l), |n| {
                             progress.add_layer_bytes(i, n);
                         })
                     })
-                    .map(|scan| Some(Arc::new(scan)));
+                    .map(|scan| Some(Arc::new(scan)))
+                    .map_err(|fault| layer_err(i, fault));
                 if let (Some(guard), Ok(Some(scan))) = (turn, &res) {
                     // Only what the key promises is handed on (a blob that
                     // failed its digest check is this side's error alone).
@@ -398,31 +394,34 @@ fn load_inner(
                         None => {
                             first_err = Some(layer_err(
                                 i,
-                                &name_of(i),
-                                "internal error: a repeated layer was not kept".into(),
+                                LayerFault::Internal("a repeated layer was not kept"),
                             ));
                             progress.cancel.store(true, Ordering::Relaxed);
                             advance(usize::MAX / 2);
                             break;
                         }
                     },
-                    Err(msg) => {
-                        first_err = Some(layer_err(i, &name_of(i), msg));
+                    Err(e) => {
+                        first_err = Some(e);
                         progress.cancel.store(true, Ordering::Relaxed);
                         advance(usize::MAX / 2);
                         break;
                     }
                 };
                 let lref = &cand.layers[i];
-                let mut check = |what: &str, want: &str, got: &str| -> Option<Error> {
+                let mut check = |what: &'static str, want: &str, got: &str| -> Option<Error> {
                     if want == got {
                         return None;
                     }
-                    let msg = format!("{what} mismatch: expected {want}, content is {got}");
+                    let fault = LayerFault::Mismatch {
+                        what,
+                        expected: want.to_string(),
+                        actual: got.to_string(),
+                    };
                     if opts.verify {
-                        Some(layer_err(i, &name_of(i), msg))
+                        Some(layer_err(i, fault))
                     } else {
-                        warnings.push(format!("layer {i}: {msg}"));
+                        warnings.push(format!("layer {i}: {fault}"));
                         None
                     }
                 };
@@ -576,29 +575,6 @@ fn source_layout_is_docker(l: archive::Layout) -> bool {
     l == archive::Layout::DockerLegacy
 }
 
-/// Does a layer blob start with the magic of a compression we do not read?
-fn unsupported_compression(store: &archive::Store, member: &str) -> Result<Option<&'static str>> {
-    use std::io::Read;
-    let mut head = [0u8; 6];
-    let mut got = 0;
-    let mut r = store.open(member)?;
-    while got < head.len() {
-        match r.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(Error::Member {
-                    path: store.display.clone(),
-                    member: member.to_string(),
-                    msg: crate::error::describe_io(&e),
-                })
-            }
-        }
-    }
-    Ok(Compression::unsupported(&head[..got]))
-}
-
 /// Layer scans shared by the two loads of a pair (a diff's sides, a CI
 /// baseline): a layer both images hold is read and parsed by one side and
 /// replayed by both. A scan is kept only until the other side takes it, or
@@ -613,7 +589,7 @@ struct SharedScans {
 #[derive(Debug, Default)]
 struct SharedState {
     /// By key: `None` while a side reads the layer, then its scan.
-    slots: std::collections::HashMap<String, Option<Arc<layer::LayerScan>>>,
+    slots: std::collections::HashMap<String, Option<Arc<layer::Scan>>>,
     /// By key: how many sides hold the layer.
     wanted: std::collections::HashMap<String, usize>,
     /// Sides that have said which layers they hold (or ended without).
@@ -645,7 +621,7 @@ struct Sharer<'a> {
 /// Whose turn it is to read a layer.
 enum Turn<'a> {
     /// The other side has read it.
-    Have(Arc<layer::LayerScan>),
+    Have(Arc<layer::Scan>),
     /// This side reads it; `None` when cancelled while waiting.
     Mine(Option<Slot<'a>>),
 }
@@ -687,7 +663,7 @@ impl<'a> Sharer<'a> {
 
     /// A scan this side got without reading the layer (streamed from a
     /// daemon): the other side may use it.
-    fn offer(&self, key: &str, scan: &Arc<layer::LayerScan>) {
+    fn offer(&self, key: &str, scan: &Arc<layer::Scan>) {
         let mut st = self.shared.lock();
         if st.keep(key) && !st.slots.contains_key(key) {
             st.slots.insert(key.to_string(), Some(Arc::clone(scan)));
@@ -736,7 +712,7 @@ impl Drop for Sharer<'_> {
 
 impl Slot<'_> {
     /// Hand the scan on (when the other side holds the layer too).
-    fn fill(self, scan: &Arc<layer::LayerScan>) {
+    fn fill(self, scan: &Arc<layer::Scan>) {
         let mut st = self.shared.lock();
         if st.keep(&self.key) {
             st.slots.insert(self.key.clone(), Some(Arc::clone(scan)));
@@ -762,7 +738,7 @@ impl Drop for Slot<'_> {
 /// Is a scan what its sharing key promises: the blob the manifest names
 /// (or, without a digest, the diff ID the config gives)? Unhashed scans
 /// (`--no-hash`) trust the names, as the load itself does.
-fn keyed_right(l: &archive::LayerRef, diff_id: Option<&String>, scan: &layer::LayerScan) -> bool {
+fn keyed_right(l: &archive::LayerRef, diff_id: Option<&String>, scan: &layer::Scan) -> bool {
     match (&l.digest, diff_id) {
         (Some(d), _) => scan.blob_digest.is_empty() || scan.blob_digest == *d,
         (None, Some(d)) => scan.diff_id.is_empty() || scan.diff_id == *d,
@@ -778,7 +754,7 @@ fn keyed_right(l: &archive::LayerRef, diff_id: Option<&String>, scan: &layer::La
 fn local_copy_matches(
     store: &archive::Store,
     member: &str,
-    scan: &layer::LayerScan,
+    scan: &layer::Scan,
     opts: &LoadOptions,
 ) -> bool {
     if store.parallelism().is_some() || !opts.scan.hash_layers || scan.blob_digest.is_empty() {
@@ -806,8 +782,8 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicBool;
 
-    fn scan(digest: &str) -> Arc<layer::LayerScan> {
-        Arc::new(layer::LayerScan {
+    fn scan(digest: &str) -> Arc<layer::Scan> {
+        Arc::new(layer::Scan {
             entries: Vec::new(),
             compression: Compression::None,
             blob_digest: digest.into(),

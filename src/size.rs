@@ -18,13 +18,13 @@ pub const FILTER_GRAMMAR: &str =
 
 /// A comparison with a size: what the explorer's `z` filter holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SizeFilter {
-    pub op: SizeOp,
+pub struct Comparison {
+    pub op: Op,
     pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SizeOp {
+pub enum Op {
     Gt,
     Ge,
     Lt,
@@ -32,34 +32,34 @@ pub enum SizeOp {
     Eq,
 }
 
-impl SizeOp {
+impl Op {
     pub fn as_str(self) -> &'static str {
         match self {
-            SizeOp::Gt => ">",
-            SizeOp::Ge => ">=",
-            SizeOp::Lt => "<",
-            SizeOp::Le => "<=",
-            SizeOp::Eq => "=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Eq => "=",
         }
     }
 }
 
-impl SizeFilter {
+impl Comparison {
     /// Does a size of `n` bytes pass?
     pub fn matches(&self, n: u64) -> bool {
         match self.op {
-            SizeOp::Gt => n > self.bytes,
-            SizeOp::Ge => n >= self.bytes,
-            SizeOp::Lt => n < self.bytes,
-            SizeOp::Le => n <= self.bytes,
-            SizeOp::Eq => n == self.bytes,
+            Op::Gt => n > self.bytes,
+            Op::Ge => n >= self.bytes,
+            Op::Lt => n < self.bytes,
+            Op::Le => n <= self.bytes,
+            Op::Eq => n == self.bytes,
         }
     }
 }
 
 /// Parse a size filter: an operator then a size, nothing else (`>10M`,
 /// `<=4KiB`, `=0`), spaces only around it. The error is one line showing the grammar.
-pub fn parse_filter(text: &str) -> Result<SizeFilter> {
+pub fn parse_filter(text: &str) -> Result<Comparison> {
     let text = text.trim();
     let bad = || {
         Error::Usage(format!(
@@ -68,20 +68,20 @@ pub fn parse_filter(text: &str) -> Result<SizeFilter> {
         ))
     };
     let (op, rest) = if let Some(r) = text.strip_prefix(">=") {
-        (SizeOp::Ge, r)
+        (Op::Ge, r)
     } else if let Some(r) = text.strip_prefix("<=") {
-        (SizeOp::Le, r)
+        (Op::Le, r)
     } else if let Some(r) = text.strip_prefix('>') {
-        (SizeOp::Gt, r)
+        (Op::Gt, r)
     } else if let Some(r) = text.strip_prefix('<') {
-        (SizeOp::Lt, r)
+        (Op::Lt, r)
     } else if let Some(r) = text.strip_prefix('=') {
-        (SizeOp::Eq, r)
+        (Op::Eq, r)
     } else {
         return Err(bad());
     };
     let bytes = bytes(rest).ok_or_else(bad)?;
-    Ok(SizeFilter { op, bytes })
+    Ok(Comparison { op, bytes })
 }
 
 /// Parse a size (`20MB` = 20,000,000, `20MiB` = 20 × 2²⁰, `512` bytes).
@@ -151,17 +151,17 @@ fn bytes(s: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn f(s: &str) -> Option<(SizeOp, u64)> {
+    fn f(s: &str) -> Option<(Op, u64)> {
         parse_filter(s).ok().map(|f| (f.op, f.bytes))
     }
 
     #[test]
     fn operators_are_exact() {
-        assert_eq!(f(">10M"), Some((SizeOp::Gt, 10_000_000)));
-        assert_eq!(f(">=10M"), Some((SizeOp::Ge, 10_000_000)));
-        assert_eq!(f("<4KiB"), Some((SizeOp::Lt, 4096)));
-        assert_eq!(f("<=4k"), Some((SizeOp::Le, 4000)));
-        assert_eq!(f("=0"), Some((SizeOp::Eq, 0)));
+        assert_eq!(f(">10M"), Some((Op::Gt, 10_000_000)));
+        assert_eq!(f(">=10M"), Some((Op::Ge, 10_000_000)));
+        assert_eq!(f("<4KiB"), Some((Op::Lt, 4096)));
+        assert_eq!(f("<=4k"), Some((Op::Le, 4000)));
+        assert_eq!(f("=0"), Some((Op::Eq, 0)));
         let gt = parse_filter(">100").expect("parse");
         assert!(!gt.matches(100) && gt.matches(101));
         let lt = parse_filter("<100").expect("parse");
@@ -186,7 +186,7 @@ mod tests {
         assert!(parse_filter(">99999999999T").is_err(), "overflow");
         assert_eq!(
             f(" >1M "),
-            Some((SizeOp::Gt, 1_000_000)),
+            Some((Op::Gt, 1_000_000)),
             "space around is fine"
         );
     }

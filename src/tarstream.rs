@@ -15,10 +15,13 @@
 //! header after the end-of-archive marker (GNU tar with `-i` reads it), but
 //! for eStargz's table of contents, which that format puts there by design.
 //!
-//! Errors are `io::Error`s of kind `InvalidData` with a one-line message; the
+//! Errors are `io::Error`s of kind `InvalidData` (`QuotaExceeded` for a header
+//! over a configured limit) with a one-line message; the
 //! callers add the file and layer.
 
 use std::io::{self, Read, Seek, SeekFrom};
+
+use serde::Serialize;
 
 const BLOCK: usize = 512;
 
@@ -31,9 +34,11 @@ pub const MAX_SPARSE_CHUNKS: usize = 1 << 20;
 /// extended attributes and a sparse map of a few ten thousand chunks.
 const PAX_SLACK: u64 = 1 << 20;
 
-/// What an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryType {
+/// What an entry is: the tar type flag as the tree keeps it (one type
+/// from the reader up, re-exported as `layer::Kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
     /// A regular file (also contiguous `7` and sparse files).
     File,
     Dir,
@@ -42,8 +47,24 @@ pub enum EntryType {
     CharDevice,
     BlockDevice,
     Fifo,
-    /// Any other type flag (kept so it can be shown).
-    Other(u8),
+    /// Any other type flag.
+    Other,
+}
+
+impl Kind {
+    /// One letter, as `ls -l` shows it.
+    pub fn letter(self) -> char {
+        match self {
+            Kind::File => '-',
+            Kind::Dir => 'd',
+            Kind::Symlink => 'l',
+            Kind::Hardlink => 'h',
+            Kind::CharDevice => 'c',
+            Kind::BlockDevice => 'b',
+            Kind::Fifo => 'p',
+            Kind::Other => '?',
+        }
+    }
 }
 
 /// One entry's header, with every extension header folded in.
@@ -55,7 +76,7 @@ pub struct Header {
     pub path: Vec<u8>,
     /// Link target as stored (empty when none).
     pub link: Vec<u8>,
-    pub entry_type: EntryType,
+    pub entry_type: Kind,
     pub mode: u32,
     pub uid: u64,
     pub gid: u64,
@@ -140,6 +161,12 @@ pub struct Limits {
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// A header over a configured limit: its own kind, so callers tell a limit
+/// (raise it with a flag) from malformed data.
+fn over_limit(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::QuotaExceeded, msg)
 }
 
 /// A tar stream read entry by entry.
@@ -346,7 +373,7 @@ impl<R: Skip> Reader<R> {
                     }
                     let limit = 2 * max_path + PAX_SLACK;
                     if size > limit {
-                        return Err(bad(format!(
+                        return Err(over_limit(format!(
                             "entry #{index}: PAX header of {size} bytes, over the {limit}-byte limit (twice --max-path-bytes plus 1 MiB)"
                         )));
                     }
@@ -356,7 +383,7 @@ impl<R: Skip> Reader<R> {
                 b'g' => {
                     let limit = 2 * max_path + PAX_SLACK;
                     if size > limit {
-                        return Err(bad(format!(
+                        return Err(over_limit(format!(
                             "entry #{index}: global PAX header of {size} bytes, over the {limit}-byte limit (twice --max-path-bytes plus 1 MiB)"
                         )));
                     }
@@ -366,10 +393,10 @@ impl<R: Skip> Reader<R> {
                     // entry is cannot be read one way.
                     for_each_record(&data, |k, _| {
                         if matches!(k, b"path" | b"linkpath" | b"size") || k.starts_with(b"GNU.sparse.") {
-                            return Err(format!(
+                            return Err(bad(format!(
                                 "a global PAX header sets {:?} (tar readers disagree on whether it applies)",
                                 String::from_utf8_lossy(k)
-                            ));
+                            )));
                         }
                         Ok(())
                     })
@@ -389,7 +416,7 @@ impl<R: Skip> Reader<R> {
                     }
                     // The value ends with a NUL; allow a block of slack.
                     if size > max_path + BLOCK as u64 {
-                        return Err(bad(format!(
+                        return Err(over_limit(format!(
                             "entry #{index}: GNU {what} of {size} bytes, over the {max_path}-byte limit (--max-path-bytes)"
                         )));
                     }
@@ -482,26 +509,26 @@ impl<R: Skip> Reader<R> {
         gid = pax.gid.unwrap_or(gid);
         mtime = pax.mtime.unwrap_or(mtime);
         let entry_type = match flag {
-            b'0' | b'\0' | b'7' | b'S' => EntryType::File,
-            b'1' => EntryType::Hardlink,
-            b'2' => EntryType::Symlink,
-            b'3' => EntryType::CharDevice,
-            b'4' => EntryType::BlockDevice,
-            b'5' => EntryType::Dir,
-            b'6' => EntryType::Fifo,
-            other => EntryType::Other(other),
+            b'0' | b'\0' | b'7' | b'S' => Kind::File,
+            b'1' => Kind::Hardlink,
+            b'2' => Kind::Symlink,
+            b'3' => Kind::CharDevice,
+            b'4' => Kind::BlockDevice,
+            b'5' => Kind::Dir,
+            b'6' => Kind::Fifo,
+            _ => Kind::Other,
         };
         if let Some(s) = pax.size {
             size = s;
         }
         let header_only = matches!(
             entry_type,
-            EntryType::Hardlink
-                | EntryType::Symlink
-                | EntryType::CharDevice
-                | EntryType::BlockDevice
-                | EntryType::Dir
-                | EntryType::Fifo
+            Kind::Hardlink
+                | Kind::Symlink
+                | Kind::CharDevice
+                | Kind::BlockDevice
+                | Kind::Dir
+                | Kind::Fifo
         );
         if header_only && size != 0 {
             return Err(err(format!(
@@ -518,13 +545,13 @@ impl<R: Skip> Reader<R> {
             let mut chunks = Vec::new();
             // As GNU and Go read it: entries up to the first empty one, then
             // extension blocks for as long as the "extended" flag is set.
-            old_gnu_map(&block[386..482], &mut chunks).map_err(&err)?;
+            old_gnu_map(&block[386..482], &mut chunks).map_err(|e| err(e.to_string()))?;
             let mut more = block[482] != 0;
             while more {
                 let mut ext = [0u8; BLOCK];
                 self.read_exact_counted(&mut ext)?;
-                verify_not_header(&ext).map_err(&err)?;
-                old_gnu_map(&ext[..504], &mut chunks).map_err(&err)?;
+                verify_not_header(&ext).map_err(|e| err(e.to_string()))?;
+                old_gnu_map(&ext[..504], &mut chunks).map_err(|e| err(e.to_string()))?;
                 more = ext[504] != 0;
                 if chunks.len() > MAX_SPARSE_CHUNKS {
                     return Err(err(format!(
@@ -536,7 +563,7 @@ impl<R: Skip> Reader<R> {
                 field_num(&block[483..495]).map_err(|e| err(format!("real size field {e}")))?;
             size = real;
             sparse = Some(chunks);
-        } else if let Some(kind) = pax_sparse_kind(&pax).map_err(&err)? {
+        } else if let Some(kind) = pax_sparse_kind(&pax).map_err(|e| err(e.to_string()))? {
             if let Some(n) = &pax.sparse_name {
                 path = n.clone();
             }
@@ -546,10 +573,13 @@ impl<R: Skip> Reader<R> {
                 return Err(err("a PAX sparse file without its real size".into()));
             }
             let chunks = match kind {
-                SparseKind::V0 => pairs(&pax.sparse_pairs).map_err(&err)?,
-                SparseKind::V01 => pairs(pax.sparse_map.as_deref().unwrap_or(&[])).map_err(&err)?,
+                SparseKind::V0 => pairs(&pax.sparse_pairs).map_err(|e| err(e.to_string()))?,
+                SparseKind::V01 => pairs(pax.sparse_map.as_deref().unwrap_or(&[]))
+                    .map_err(|e| err(e.to_string()))?,
                 SparseKind::V1 => {
-                    let (chunks, used) = self.sparse_map_1_0(stored_total).map_err(&err)?;
+                    let (chunks, used) = self
+                        .sparse_map_1_0(stored_total)
+                        .map_err(|e| err(e.to_string()))?;
                     stored = stored_total - used;
                     chunks
                 }
@@ -557,17 +587,17 @@ impl<R: Skip> Reader<R> {
             sparse = Some(chunks);
         }
         if let Some(chunks) = &sparse {
-            check_chunks(chunks, size, stored).map_err(&err)?;
+            check_chunks(chunks, size, stored).map_err(|e| err(e.to_string()))?;
         }
         if path.len() > self.limits.max_path_bytes {
-            return Err(bad(format!(
+            return Err(over_limit(format!(
                 "entry #{index} has a {}-byte path, over the {}-byte limit (--max-path-bytes)",
                 path.len(),
                 self.limits.max_path_bytes
             )));
         }
         if link.len() > self.limits.max_path_bytes {
-            return Err(bad(format!(
+            return Err(over_limit(format!(
                 "entry #{index} has a {}-byte link target, over the {}-byte limit (--max-path-bytes)",
                 link.len(),
                 self.limits.max_path_bytes
@@ -594,7 +624,7 @@ impl<R: Skip> Reader<R> {
     /// Format 1.0 keeps the map at the start of the data: decimal numbers,
     /// one a line (the count, then offset and length pairs), padded to a
     /// block. Returns the chunks and the bytes the map took.
-    fn sparse_map_1_0(&mut self, stored: u64) -> Result<(Vec<(u64, u64)>, u64), String> {
+    fn sparse_map_1_0(&mut self, stored: u64) -> io::Result<(Vec<(u64, u64)>, u64)> {
         let mut used = 0u64;
         let mut numbers: Vec<u64> = Vec::new();
         let mut want: Option<u64> = None;
@@ -602,10 +632,10 @@ impl<R: Skip> Reader<R> {
         let mut block = [0u8; BLOCK];
         'blocks: loop {
             if used + BLOCK as u64 > stored {
-                return Err("sparse map runs past the entry's data".into());
+                return Err(bad("sparse map runs past the entry's data"));
             }
             self.read_exact_counted(&mut block)
-                .map_err(|e| crate::error::describe_io(&e))?;
+                .map_err(|e| bad(crate::error::describe_io(&e)))?;
             used += BLOCK as u64;
             for &b in &block {
                 if want.is_some_and(|w| numbers.len() as u64 == 2 * w) {
@@ -613,7 +643,7 @@ impl<R: Skip> Reader<R> {
                 }
                 if b != b'\n' {
                     if line.len() >= 20 || !b.is_ascii_digit() {
-                        return Err("sparse map: not a number".into());
+                        return Err(bad("sparse map: not a number"));
                     }
                     line.push(b);
                     continue;
@@ -621,14 +651,14 @@ impl<R: Skip> Reader<R> {
                 let n = std::str::from_utf8(&line)
                     .ok()
                     .and_then(|t| t.parse::<u64>().ok())
-                    .ok_or("sparse map: not a number")?;
+                    .ok_or_else(|| bad("sparse map: not a number"))?;
                 line.clear();
                 match want {
                     None => {
                         if n > MAX_SPARSE_CHUNKS as u64 {
-                            return Err(format!(
+                            return Err(bad(format!(
                                 "sparse map of more than {MAX_SPARSE_CHUNKS} chunks"
-                            ));
+                            )));
                         }
                         want = Some(n);
                     }
@@ -735,17 +765,17 @@ fn cstr(f: &[u8]) -> &[u8] {
 
 /// A numeric header field: octal (spaces and NULs around it), or GNU
 /// base-256 (high bit set). An empty field is 0.
-fn field_num(f: &[u8]) -> Result<u64, String> {
+fn field_num(f: &[u8]) -> io::Result<u64> {
     if f.first().is_some_and(|&b| b & 0x80 != 0) {
         if f[0] == 0xff {
-            return Err("is negative".into());
+            return Err(bad("is negative"));
         }
         let mut v: u64 = u64::from(f[0] & 0x7f);
         for &b in &f[1..] {
             v = v
                 .checked_mul(256)
                 .and_then(|v| v.checked_add(u64::from(b)))
-                .ok_or("overflows")?;
+                .ok_or_else(|| bad("overflows"))?;
         }
         return Ok(v);
     }
@@ -763,14 +793,14 @@ fn field_num(f: &[u8]) -> Result<u64, String> {
     if !rest_ok || !t.iter().all(|b| (b'0'..=b'7').contains(b)) {
         // The bytes are not quoted: they may come from a file that is not a
         // tar at all (a layout blob hard-linked to /etc/shadow).
-        return Err("is not a number".into());
+        return Err(bad("is not a number"));
     }
     let mut v = 0u64;
     for &b in &t {
         v = v
             .checked_mul(8)
             .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            .ok_or("overflows")?;
+            .ok_or_else(|| bad("overflows"))?;
     }
     Ok(v)
 }
@@ -795,13 +825,16 @@ fn verify_checksum(block: &[u8; BLOCK]) -> io::Result<()> {
 /// where `<len>` counts the whole record, so values may hold newlines.
 fn for_each_record(
     data: &[u8],
-    mut f: impl FnMut(&[u8], &[u8]) -> Result<(), String>,
-) -> Result<(), String> {
+    mut f: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     let mut rest = data;
     let mut at = 0usize;
     while !rest.is_empty() {
-        let malformed =
-            |why: &str| format!("malformed PAX record at byte {at} of the header: {why}");
+        let malformed = |why: &str| {
+            bad(format!(
+                "malformed PAX record at byte {at} of the header: {why}"
+            ))
+        };
         let sp = rest
             .iter()
             .take(21)
@@ -839,31 +872,31 @@ fn for_each_record(
 
 /// The `size` record of a PAX header's data, if it has one (what a reader
 /// uses instead of the header's size field).
-pub fn pax_size(data: &[u8]) -> Result<Option<u64>, String> {
+pub fn pax_size(data: &[u8]) -> io::Result<Option<u64>> {
     Ok(parse_pax(data)?.size)
 }
 
-fn parse_pax(data: &[u8]) -> Result<Pax, String> {
+fn parse_pax(data: &[u8]) -> io::Result<Pax> {
     let mut p = Pax::default();
     for_each_record(data, |k, v| {
         let key = || String::from_utf8_lossy(k).into_owned();
-        let number = || -> Result<u64, String> {
+        let number = || -> io::Result<u64> {
             std::str::from_utf8(v)
                 .ok()
                 .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|t| t.parse::<u64>().ok())
                 .ok_or_else(|| {
-                    format!(
+                    bad(format!(
                         "PAX record {}={:?} is not a number",
                         key(),
                         String::from_utf8_lossy(v)
-                    )
+                    ))
                 })
         };
         match k {
             b"path" | b"linkpath" | b"GNU.sparse.name" => {
                 if v.contains(&0) {
-                    return Err(format!("PAX record {} holds a NUL byte", key()));
+                    return Err(bad(format!("PAX record {} holds a NUL byte", key())));
                 }
                 let slot = match k {
                     b"path" => &mut p.path,
@@ -884,7 +917,7 @@ fn parse_pax(data: &[u8]) -> Result<Pax, String> {
                         .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
                     && t.matches('.').count() <= 1;
                 if !ok {
-                    return Err(format!("PAX record mtime={t:?} is not a time"));
+                    return Err(bad(format!("PAX record mtime={t:?} is not a time")));
                 }
                 p.mtime = Some(whole.parse::<u64>().unwrap_or(0));
             }
@@ -893,9 +926,9 @@ fn parse_pax(data: &[u8]) -> Result<Pax, String> {
             b"GNU.sparse.size" | b"GNU.sparse.realsize" => p.sparse_size = Some(number()?),
             b"GNU.sparse.offset" | b"GNU.sparse.numbytes" => {
                 if p.sparse_pairs.len() >= 2 * MAX_SPARSE_CHUNKS {
-                    return Err(format!(
+                    return Err(bad(format!(
                         "sparse map of more than {MAX_SPARSE_CHUNKS} chunks"
-                    ));
+                    )));
                 }
                 p.sparse_pairs.push(number()?);
             }
@@ -907,7 +940,9 @@ fn parse_pax(data: &[u8]) -> Result<Pax, String> {
                             .ok()
                             .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
                             .and_then(|t| t.parse::<u64>().ok())
-                            .ok_or("PAX record GNU.sparse.map is not a list of numbers")?;
+                            .ok_or_else(|| {
+                                bad("PAX record GNU.sparse.map is not a list of numbers")
+                            })?;
                         nums.push(n);
                     }
                 }
@@ -927,7 +962,7 @@ enum SparseKind {
 }
 
 /// Which PAX sparse format the records describe, if any (as Go decides).
-fn pax_sparse_kind(p: &Pax) -> Result<Option<SparseKind>, String> {
+fn pax_sparse_kind(p: &Pax) -> io::Result<Option<SparseKind>> {
     match (p.sparse_major.as_deref(), p.sparse_minor.as_deref()) {
         (Some(b"0"), Some(b"0")) => Ok(Some(SparseKind::V0)),
         (Some(b"0"), Some(b"1")) => Ok(Some(SparseKind::V01)),
@@ -935,30 +970,30 @@ fn pax_sparse_kind(p: &Pax) -> Result<Option<SparseKind>, String> {
         (None, None) if p.sparse_map.is_some() => Ok(Some(SparseKind::V01)),
         (None, None) if !p.sparse_pairs.is_empty() => Ok(Some(SparseKind::V0)),
         (None, None) => Ok(None),
-        (a, b) => Err(format!(
+        (a, b) => Err(bad(format!(
             "unknown GNU sparse format {}.{}",
             String::from_utf8_lossy(a.unwrap_or(b"?")),
             String::from_utf8_lossy(b.unwrap_or(b"?"))
-        )),
+        ))),
     }
 }
 
-fn pairs(nums: &[u64]) -> Result<Vec<(u64, u64)>, String> {
+fn pairs(nums: &[u64]) -> io::Result<Vec<(u64, u64)>> {
     if nums.len() % 2 != 0 {
-        return Err("sparse map has an offset without a length".into());
+        return Err(bad("sparse map has an offset without a length"));
     }
     Ok(nums.chunks_exact(2).map(|c| (c[0], c[1])).collect())
 }
 
 /// Read old-GNU sparse entries (24 bytes each: offset, length) up to the
 /// first empty one.
-fn old_gnu_map(area: &[u8], out: &mut Vec<(u64, u64)>) -> Result<(), String> {
+fn old_gnu_map(area: &[u8], out: &mut Vec<(u64, u64)>) -> io::Result<()> {
     for e in area.chunks_exact(24) {
         if e[0] == 0 {
             break;
         }
-        let off = field_num(&e[..12]).map_err(|m| format!("sparse map offset {m}"))?;
-        let len = field_num(&e[12..]).map_err(|m| format!("sparse map length {m}"))?;
+        let off = field_num(&e[..12]).map_err(|m| bad(format!("sparse map offset {m}")))?;
+        let len = field_num(&e[12..]).map_err(|m| bad(format!("sparse map length {m}")))?;
         out.push((off, len));
     }
     Ok(())
@@ -966,31 +1001,35 @@ fn old_gnu_map(area: &[u8], out: &mut Vec<(u64, u64)>) -> Result<(), String> {
 
 /// An extension block is never a valid header; one that is would be read
 /// as an entry by a reader that does not know the sparse format.
-fn verify_not_header(b: &[u8; BLOCK]) -> Result<(), String> {
+fn verify_not_header(b: &[u8; BLOCK]) -> io::Result<()> {
     if verify_checksum(b).is_ok() {
-        return Err("a sparse map extension block that is also a tar header".into());
+        return Err(bad(
+            "a sparse map extension block that is also a tar header",
+        ));
     }
     Ok(())
 }
 
 /// Chunks must be in order, inside the file, and add up to the stored data.
-fn check_chunks(chunks: &[(u64, u64)], size: u64, stored: u64) -> Result<(), String> {
+fn check_chunks(chunks: &[(u64, u64)], size: u64, stored: u64) -> io::Result<()> {
     let mut pos = 0u64;
     let mut total = 0u64;
     for &(off, len) in chunks {
-        let end = off.checked_add(len).ok_or("sparse map overflows")?;
+        let end = off
+            .checked_add(len)
+            .ok_or_else(|| bad("sparse map overflows"))?;
         if off < pos || end > size {
-            return Err(format!(
+            return Err(bad(format!(
                 "sparse map chunk ({off}, {len}) overlaps another or ends past the file's {size} bytes"
-            ));
+            )));
         }
         pos = end;
         total += len;
     }
     if total != stored {
-        return Err(format!(
+        return Err(bad(format!(
             "sparse map covers {total} bytes but the entry stores {stored}"
-        ));
+        )));
     }
     Ok(())
 }
@@ -1029,11 +1068,14 @@ mod tests {
 
     #[test]
     fn numeric_fields() {
-        assert_eq!(field_num(b"0000644\0"), Ok(0o644));
-        assert_eq!(field_num(b"  12 \0"), Ok(0o12));
-        assert_eq!(field_num(b"\0\0\0"), Ok(0));
-        assert_eq!(field_num(&[0x80, 0, 0, 1, 0]), Ok(256));
+        assert_eq!(field_num(b"0000644\0").ok(), Some(0o644));
+        assert_eq!(field_num(b"  12 \0").ok(), Some(0o12));
+        assert_eq!(field_num(b"\0\0\0").ok(), Some(0));
+        assert_eq!(field_num(&[0x80, 0, 0, 1, 0]).ok(), Some(256));
         assert!(field_num(b"12 3").is_err());
-        assert!(field_num(b"9").is_err());
+        assert_eq!(
+            field_num(b"9").map_err(|e| (e.kind(), e.to_string())).err(),
+            Some((io::ErrorKind::InvalidData, "is not a number".to_string()))
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use layerscope::ci::{self, Overrides, RuleSet, Status};
+use layerscope::ci::{self, Overrides, RuleSet, RuleStatus};
 use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 fn image() -> (layerscope::load::Loaded, layerscope::analysis::Analysis) {
@@ -34,7 +34,7 @@ fn a_forbidden_path_rule_with_a_bad_glob_is_a_skip_with_the_reason() {
         .iter()
         .find(|v| v.rule == "forbiddenPaths")
         .expect("verdict");
-    assert_eq!(v.status, Status::Skip);
+    assert_eq!(v.status, RuleStatus::Skip);
     assert_eq!(v.threshold, "etc/[");
     assert!(
         v.message.starts_with("invalid glob \"etc/[\": "),

@@ -94,7 +94,7 @@ fn range_view(image: &std::path::Path, from: usize, to: usize, hash: bool) -> St
     press(&mut s, 'm');
     (from..to).for_each(|_| press(&mut s, 'j'));
     (to..from).for_each(|_| press(&mut s, 'k'));
-    assert_eq!(s.layer, to);
+    assert_eq!(s.layer(), to);
     let d = s.data.as_ref().expect("data");
     let tree = &d.loaded.tree;
     let pairs: Vec<(String, String)> = tree

@@ -7,7 +7,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::*;
-use layerscope::diff::{self, Changed, Filter};
+use layerscope::diff::{self, Changed, PathFilter};
 use layerscope::load::Loaded;
 use layerscope::tree::Status;
 use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
@@ -323,7 +323,7 @@ fn a_type_change_lists_the_subtree() {
 fn filters_select_paths_and_statuses() {
     let (old, new, _a, _b) = pair();
     let d = diff::diff_images(&old, None, &new, None).expect("diff");
-    let shown = |f: &Filter| -> Vec<String> {
+    let shown = |f: &PathFilter| -> Vec<String> {
         d.tree
             .entries
             .iter()
@@ -332,9 +332,9 @@ fn filters_select_paths_and_statuses() {
             .map(|(e, _)| e.path.clone())
             .collect()
     };
-    let f = Filter::new(&["/app/**".into()], &[]).expect("filter");
+    let f = PathFilter::new(&["/app/**".into()], &[]).expect("filter");
     assert_eq!(shown(&f), vec!["/", "/app", "/app/main.py", "/app/new.txt"]);
-    let f = Filter::new(&[], &["deleted,metadata".into()]).expect("filter");
+    let f = PathFilter::new(&[], &["deleted,metadata".into()]).expect("filter");
     assert_eq!(
         shown(&f),
         vec![
@@ -347,9 +347,9 @@ fn filters_select_paths_and_statuses() {
             "/var/cache/big"
         ]
     );
-    let f = Filter::new(&["*.py".into()], &["added".into()]).expect("filter");
+    let f = PathFilter::new(&["*.py".into()], &["added".into()]).expect("filter");
     assert!(shown(&f).iter().all(|p| p == "/"));
-    let e = Filter::new(&[], &["renamed".into()]).expect_err("bad status");
+    let e = PathFilter::new(&[], &["renamed".into()]).expect_err("bad status");
     assert_eq!(
         e.to_string(),
         "unknown status \"renamed\" (expected added, deleted, modified, metadata)"

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use common::*;
-use layerscope::extract::{extract, ExtractOptions};
+use layerscope::extract::{extract, Options};
 use layerscope::tree::ROOT;
 use layerscope_synth::{ImageBuilder, LayerBuilder};
 
@@ -84,14 +84,7 @@ fn extracting_everything_stays_inside_and_streams_each_layer_once() {
     let (l, _a) = load_bytes_kept(&image().docker_legacy());
     let outer = tempfile::tempdir().expect("tempdir");
     let dest = outer.path().join("out");
-    let r = extract(
-        &l,
-        ROOT,
-        l.tree.final_layer(),
-        &dest,
-        &ExtractOptions::default(),
-    )
-    .expect("extract");
+    let r = extract(&l, ROOT, l.tree.final_layer(), &dest, &Options::default()).expect("extract");
     assert_eq!(
         listing(&dest),
         [
@@ -169,9 +162,9 @@ fn keep_setuid_when_asked() {
     let (l, _a) = load_bytes_kept(&image().docker_legacy());
     let dest = tempfile::tempdir().expect("tempdir");
     let su = l.tree.lookup(b"/bin/su").expect("su");
-    let opts = ExtractOptions {
+    let opts = Options {
         keep_setuid: true,
-        ..ExtractOptions::default()
+        ..Options::default()
     };
     extract(&l, su, l.tree.final_layer(), dest.path(), &opts).expect("extract");
     let m = std::fs::metadata(dest.path().join("su")).expect("su");
@@ -183,7 +176,7 @@ fn an_earlier_layer_gives_earlier_contents() {
     let (l, _a) = load_bytes_kept(&image().docker_legacy());
     let dest = tempfile::tempdir().expect("tempdir");
     let etc = l.tree.lookup(b"/etc").expect("etc");
-    extract(&l, etc, 0, dest.path(), &ExtractOptions::default()).expect("extract");
+    extract(&l, etc, 0, dest.path(), &Options::default()).expect("extract");
     assert_eq!(
         std::fs::read(dest.path().join("etc/passwd")).expect("p"),
         b"root\n"
@@ -366,13 +359,7 @@ fn issue_12_a_directory_swapped_for_a_symlink_mid_extraction_writes_nothing_outs
                 swaps
             })
         };
-        let r = extract(
-            &l,
-            d,
-            l.tree.final_layer(),
-            &dest,
-            &ExtractOptions::default(),
-        );
+        let r = extract(&l, d, l.tree.final_layer(), &dest, &Options::default());
         stop.store(true, Ordering::Relaxed);
         let swaps = racer.join().expect("racer");
         let written = listing(&outside);
@@ -454,7 +441,7 @@ fn issue_12_a_failed_extraction_says_what_it_left_behind() {
     let dest = outer.path().join("out");
     std::fs::create_dir(&dest).expect("dest");
     std::fs::write(dest.join("mine"), b"mine").expect("mine");
-    let err = extract(&l, ROOT, 1, &dest, &ExtractOptions::default())
+    let err = extract(&l, ROOT, 1, &dest, &Options::default())
         .expect_err("content changed")
         .to_string();
     let d = dest.display();

@@ -226,7 +226,7 @@ proptest! {
                 layerscope::tree::ROOT,
                 l.tree.final_layer(),
                 &dest.path().join("out"),
-                &layerscope::extract::ExtractOptions::default(),
+                &layerscope::extract::Options::default(),
             );
             let beside: Vec<_> = std::fs::read_dir(dest.path()).expect("dir").collect();
             prop_assert!(beside.len() <= 1, "extraction wrote beside its destination");

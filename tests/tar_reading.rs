@@ -851,3 +851,140 @@ fn xz_and_bzip2_layers_and_stdin_are_named() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Errors keep their kind (issue 11): what went wrong in a layer is a
+// `LayerFault` to match on, not only a message
+// ---------------------------------------------------------------------------
+
+fn load_fault(bytes: &[u8], opts: &LoadOptions) -> layerscope::Error {
+    let a = write_archive(bytes, "image.tar");
+    layerscope::load::load(&a.path, opts, &Progress::default()).expect_err("refused")
+}
+
+#[test]
+fn layer_errors_keep_their_kind() {
+    use layerscope::error::LayerFault;
+    use layerscope::Error;
+    let tar = end(file("a", b"1"));
+
+    // A truncated gzip stream: malformed data, with the stream named.
+    let (gz, plain_tar) = gzipped(tar.clone());
+    let cut = gz[..gz.len() - 12].to_vec();
+    let e = load_fault(&image(&[(cut, plain_tar)]), &LoadOptions::default());
+    match &e {
+        Error::Layer {
+            index: 0,
+            fault: LayerFault::Malformed(m),
+            ..
+        } => assert_eq!(m, "unexpected end of data (truncated?) (gzip stream)"),
+        other => panic!("{other:?}"),
+    }
+
+    // Over --max-entries and over --max-path-bytes (the tar reader's own
+    // limit): limits, not malformed data.
+    let limit = |tar: Vec<u8>, set: fn(&mut LoadOptions)| {
+        let mut opts = LoadOptions::default();
+        set(&mut opts);
+        match load_fault(&image(&[plain(tar)]), &opts) {
+            Error::Layer {
+                fault: LayerFault::Limit(m),
+                ..
+            } => m,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        limit(end([file("a", b"1"), file("b", b"2")].concat()), |o| {
+            o.scan.max_entries = 1
+        }),
+        "more than 1 entries (raise the limit with --max-entries)"
+    );
+    assert_eq!(
+        limit(end(file("a-name-of-twenty-bytes", b"1")), |o| {
+            o.scan.max_path_bytes = 10
+        }),
+        "entry #1 has a 22-byte path, over the 10-byte limit (--max-path-bytes)"
+    );
+
+    // A diff ID the content does not have: a mismatch with both digests.
+    let wrong = end(file("b", b"2"));
+    let e = load_fault(
+        &image(&[(tar.clone(), wrong.clone())]),
+        &LoadOptions::default(),
+    );
+    match &e {
+        Error::Layer {
+            fault:
+                LayerFault::Mismatch {
+                    what,
+                    expected,
+                    actual,
+                },
+            ..
+        } => {
+            assert_eq!(*what, "diff ID");
+            assert_eq!(expected, &format!("sha256:{}", synth::sha256_hex(&wrong)));
+            assert_eq!(actual, &format!("sha256:{}", synth::sha256_hex(&tar)));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // xz: its own variant, named from the magic bytes the scan reads anyway.
+    let mut xz = b"\xfd7zXZ\0".to_vec();
+    xz.extend_from_slice(&synth::pseudo_bytes(3, 200));
+    match load_fault(&image(&[(xz, tar)]), &LoadOptions::default()) {
+        Error::Unsupported {
+            index: 0,
+            compression: "xz",
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The source of a layer failing mid-stream (a connection cut, a disk
+/// error) stays an I/O fault with its kind, even after the gzip decoder and
+/// the tar reader passed the error on.
+#[test]
+fn a_failing_blob_reader_is_an_io_fault_not_malformed_data() {
+    use layerscope::error::LayerFault;
+    use std::io::{Cursor, Seek, SeekFrom};
+
+    struct Cut(Cursor<Vec<u8>>, u64);
+    impl Read for Cut {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.position() >= self.1 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "the connection closed at byte 600",
+                ));
+            }
+            let room = (self.1 - self.0.position()) as usize;
+            let n = buf.len().min(room);
+            self.0.read(&mut buf[..n])
+        }
+    }
+    impl Seek for Cut {
+        fn seek(&mut self, p: SeekFrom) -> std::io::Result<u64> {
+            self.0.seek(p)
+        }
+    }
+
+    let tar = end(file("big", &synth::pseudo_bytes(7, 64 << 10)));
+    let gz = synth::compress(&tar, Compression::Gzip);
+    for (blob, suffix) in [(tar.clone(), ""), (gz, " (gzip stream)")] {
+        let r = Cut(Cursor::new(blob), 600);
+        let fault = layerscope::layer::scan(r, None, Default::default(), |_| {}).expect_err("cut");
+        match fault {
+            LayerFault::Read { msg, source } => {
+                assert_eq!(source.kind(), std::io::ErrorKind::ConnectionReset);
+                assert_eq!(
+                    msg,
+                    format!("entry \"big\": the connection closed at byte 600{suffix}")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

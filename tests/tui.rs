@@ -64,7 +64,7 @@ fn selected_path(s: &AppState) -> String {
 fn row_paths(s: &AppState) -> Vec<String> {
     let d = s.data.as_ref().expect("data");
     (0..s.tree.rows.len())
-        .map(|r| d.path(s.tree.entry(r).expect("row").id).to_string())
+        .map(|r| d.path(s.tree.entry(r).expect("row").key).to_string())
         .collect()
 }
 
@@ -79,8 +79,8 @@ fn status_of(s: &AppState, path: &str) -> Option<Status> {
 #[test]
 fn opens_on_the_last_layer_with_the_layers_pane_focused() {
     let a = sample();
-    assert_eq!(a.s.layer, 5);
-    assert_eq!(a.s.focus, Focus::Layers);
+    assert_eq!(a.s.layer(), 5);
+    assert_eq!(a.s.ui.focus, Focus::Layers);
     assert_eq!(a.s.mode, ViewMode::Aggregated);
     assert_eq!(row_paths(&a.s)[0], "/app");
 }
@@ -89,7 +89,7 @@ fn opens_on_the_last_layer_with_the_layers_pane_focused() {
 fn layer_navigation_updates_the_tree() {
     let mut a = sample();
     keys(&mut a.s, "kkk");
-    assert_eq!(a.s.layer, 2);
+    assert_eq!(a.s.layer(), 2);
     press(&mut a.s, KeyCode::Char('v'));
     assert_eq!(a.s.mode, ViewMode::Layer);
     // The cleanup layer deletes the apt lists and term.log.
@@ -101,18 +101,18 @@ fn layer_navigation_updates_the_tree() {
     assert!(row_paths(&a.s).contains(&"/var/log/apt/term.log".to_string()));
     assert!(!row_paths(&a.s).contains(&"/bin/bash".to_string()));
     keys(&mut a.s, "g");
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layer(), 0);
     keys(&mut a.s, "G");
-    assert_eq!(a.s.layer, 5);
+    assert_eq!(a.s.layer(), 5);
     press(&mut a.s, KeyCode::PageUp);
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.layer(), 0);
 }
 
 #[test]
 fn tree_navigation_moves_the_cursor_without_rebuilding() {
     let mut a = sample();
     press(&mut a.s, KeyCode::Tab);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     let rows = a.s.tree.rows.clone();
     keys(&mut a.s, "jj");
     // Deleted by the last layer's opaque directory, still shown (marked).
@@ -193,7 +193,7 @@ fn regex_filter_keeps_ancestors_of_matches() {
         Some("/usr/share/doc/README")
     );
     keys(&mut a.s, "F");
-    assert!(!a.s.filter.is_active());
+    assert!(!a.s.tree.filter.is_active());
 }
 
 #[test]
@@ -223,9 +223,9 @@ fn status_size_and_waste_filters() {
 fn search_counts_and_jumps_between_matches() {
     let mut a = sample();
     keys(&mut a.s, "/logo");
-    assert_eq!(a.s.search.matches.len(), 2);
+    assert_eq!(a.s.tree.search.matches.len(), 2);
     press(&mut a.s, KeyCode::Enter);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     assert_eq!(selected_path(&a.s), "/app/public/logo.png");
     keys(&mut a.s, "n");
     assert_eq!(selected_path(&a.s), "/app/static/logo.png");
@@ -257,6 +257,7 @@ fn jump_to_path() {
     press(&mut a.s, KeyCode::Enter);
     assert!(a
         .s
+        .ui
         .message
         .as_deref()
         .unwrap_or("")
@@ -267,11 +268,11 @@ fn jump_to_path() {
 fn range_compare_shows_the_net_change() {
     let mut a = sample();
     keys(&mut a.s, "kkkk");
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
     keys(&mut a.s, "m");
     assert_eq!(a.s.mode, ViewMode::Range { from: 1 });
     keys(&mut a.s, "jjj");
-    assert_eq!(a.s.layer, 4);
+    assert_eq!(a.s.layer(), 4);
     // Added in 1, deleted in 2: net deleted from 1 to 4.
     assert_eq!(status_of(&a.s, "/var/lib/apt/lists"), Some(Status::Deleted));
     assert_eq!(status_of(&a.s, "/app/main.py"), Some(Status::Added));
@@ -292,21 +293,21 @@ fn range_compare_shows_the_net_change() {
 fn sort_by_size_descending_per_directory() {
     let mut a = sample();
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, SortKey::Size);
-    assert!(a.s.sort.descending);
+    assert_eq!(a.s.tree.sort.key, SortKey::Size);
+    assert!(a.s.tree.sort.descending);
     let d = a.s.data.clone().expect("data");
     let tops: Vec<_> =
         a.s.tree
             .order
             .iter()
             .filter(|e| e.depth == 0)
-            .map(|e| a.s.info.size[e.id as usize])
+            .map(|e| a.s.info.size[e.key as usize])
             .collect();
     assert!(tops.windows(2).all(|w| w[0] >= w[1]), "{tops:?}");
-    assert_eq!(d.path(a.s.tree.order[0].id), "/usr");
+    assert_eq!(d.path(a.s.tree.order[0].key), "/usr");
     keys(&mut a.s, "S");
-    assert!(!a.s.sort.descending);
-    assert_eq!(d.path(a.s.tree.order[0].id), "/root");
+    assert!(!a.s.tree.sort.descending);
+    assert_eq!(d.path(a.s.tree.order[0].key), "/root");
 }
 
 #[test]
@@ -344,8 +345,8 @@ fn top_wasted_path_jumps_into_the_tree() {
     press(&mut a.s, KeyCode::Enter);
     assert!(a.s.popup.is_none());
     assert_eq!(selected_path(&a.s), "/var/log/apt/term.log");
-    assert_eq!(a.s.layer, 1);
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.layer(), 1);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
 }
 
 #[test]
@@ -358,7 +359,7 @@ fn copy_path_and_extract_go_through_effects() {
     keys(&mut a.s, "x");
     // Prefilled with a directory named after the image, never a bare `.`.
     assert_eq!(
-        a.s.prompt.as_ref().map(|p| p.text.as_str()),
+        a.s.ui.prompt.as_ref().map(|p| p.text.as_str()),
         Some("./sample-latest-extract")
     );
     press(&mut a.s, KeyCode::Enter);
@@ -444,12 +445,12 @@ fn issue_15_extract_expands_tilde_and_asks_before_replacing() {
     std::fs::write(home.path().join("file"), b"x").expect("file");
     extract_to(&mut a.s, "~/file");
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some(format!("{h}/file: is not a directory").as_str())
     );
     extract_to(&mut a.s, "");
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("no destination directory given")
     );
     assert!(a.s.effects.is_empty() && a.s.popup.is_none());
@@ -482,7 +483,7 @@ fn issue_15_extraction_warnings_are_shown() {
         ]
     );
     apply(&mut a.s, Msg::Extracted(r));
-    assert_eq!(a.s.message.as_deref(), Some(summary.as_str()));
+    assert_eq!(a.s.ui.message.as_deref(), Some(summary.as_str()));
     let Some(Popup::Notice { text, .. }) = &a.s.popup else {
         panic!("no notice: {:?}", a.s.popup);
     };
@@ -498,7 +499,7 @@ fn quit_sets_cancel() {
         &mut a.s,
         Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     );
-    assert!(a.s.quit);
+    assert!(a.s.ui.quit);
     assert!(a
         .s
         .progress
@@ -648,14 +649,17 @@ fn snapshot_loading_and_error() {
     insta::assert_snapshot!("loading", screen(&s, 80, 24));
     apply(
         &mut s,
-        Msg::Loaded(Err(
-            "images/big.tar: layer 2 (sha256:ab): unexpected end of data".into(),
-        )),
+        Msg::Loaded(Err(layerscope::Error::Layer {
+            path: "images/big.tar".into(),
+            index: 2,
+            digest: "sha256:ab".into(),
+            fault: layerscope::error::LayerFault::Malformed("unexpected end of data".into()),
+        })),
     );
     insta::assert_snapshot!("load_error", screen(&s, 80, 24));
     // Only quitting works now.
     keys(&mut s, "jq");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -700,7 +704,7 @@ fn colours_mark_statuses_and_selection() {
         .expect("draw");
     let buf = t.backend().buffer();
     // Find the row of term.log (deleted) and check its marker's colour.
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let row = (tree.y..tree.bottom())
         .find(|&y| {
             (tree.x..tree.right())
@@ -713,8 +717,8 @@ fn colours_mark_statuses_and_selection() {
     assert_eq!(marker.symbol(), "-");
     assert_eq!(marker.fg, Color::Red);
     // The selected layer is highlighted with the focus colour.
-    let sel_y = a.s.areas.layers.y + 1 + (a.s.layer - a.s.layer_scroll) as u16;
-    assert_eq!(buf[(a.s.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
+    let sel_y = a.s.ui.areas.layers.y + 1 + (a.s.layer() - a.s.ui.layers.scroll) as u16;
+    assert_eq!(buf[(a.s.ui.areas.layers.x + 2, sel_y)].bg, Color::Cyan);
 }
 
 #[test]
@@ -727,7 +731,7 @@ fn mouse_selects_toggles_and_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let all = a.s.tree.rows.len();
     // First tree row is /app: a click selects and collapses it.
     apply(
@@ -738,7 +742,7 @@ fn mouse_selects_toggles_and_scrolls() {
             tree.y + 2,
         )),
     );
-    assert_eq!(a.s.focus, Focus::Tree);
+    assert_eq!(a.s.ui.focus, Focus::Tree);
     assert_eq!(selected_path(&a.s), "/app");
     assert!(a.s.tree.rows.len() < all);
     apply(
@@ -748,7 +752,7 @@ fn mouse_selects_toggles_and_scrolls() {
     assert_eq!(a.s.tree.scroll, 3);
     assert_eq!(a.s.tree.selected, 3, "the cursor stays on screen");
     // A click in the layers pane selects that layer.
-    let layers = a.s.areas.layers;
+    let layers = a.s.ui.areas.layers;
     apply(
         &mut a.s,
         Msg::Mouse(m(
@@ -757,8 +761,8 @@ fn mouse_selects_toggles_and_scrolls() {
             layers.y + 2,
         )),
     );
-    assert_eq!(a.s.focus, Focus::Layers);
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.ui.focus, Focus::Layers);
+    assert_eq!(a.s.layer(), 1);
 }
 
 #[test]
@@ -819,7 +823,10 @@ fn paths_and_lower_case_paths_come_from_one_buffer_each() {
     .map(|p| loaded.tree.lookup(p.as_bytes()).expect(p))
     .collect();
     let data = ImageData::new(loaded);
-    let got: Vec<(&str, &str)> = ids.iter().map(|&i| (data.path(i), data.lower(i))).collect();
+    let got: Vec<(&str, &str)> = ids
+        .iter()
+        .map(|&i| (data.path_raw(i), data.lower(i)))
+        .collect();
     assert_eq!(
         got,
         [
@@ -836,4 +843,80 @@ fn paths_and_lower_case_paths_come_from_one_buffer_each() {
     keys(&mut s, "readme");
     press(&mut s, KeyCode::Enter);
     assert_eq!(selected_path(&s), "/usr/Share/README.md");
+}
+
+/// The status-line hints and the popups' keys come from the key map: a
+/// remapped key shows where the default did and works in its popup.
+/// See: issue 11.
+#[test]
+fn remapped_keys_show_in_the_hints_and_drive_the_viewer() {
+    let mut a = sample();
+    let file = layerscope::tui::config::Config::parse(
+        "keys: { quit: [\"Q\"], help: [\"H\"], viewer_hex: [\"X\"] }",
+    )
+    .expect("config");
+    a.s.ui.config.apply(file).expect("apply");
+    let sc = screen(&a.s, 140, 30);
+    let status = sc.lines().last().expect("status line");
+    assert!(status.starts_with("Q quit  H help  tab pane"), "{status}");
+    keys(&mut a.s, ":");
+    apply(
+        &mut a.s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(&mut a.s, "/etc/hostname");
+    press(&mut a.s, KeyCode::Enter);
+    keys(&mut a.s, "o");
+    let eff = std::mem::take(&mut a.s.effects);
+    let Effect::ReadContent { id, layer, offset } = eff[0] else {
+        panic!("{eff:?}")
+    };
+    let data = a.s.data.clone().expect("data");
+    apply(&mut a.s, effects::read_content(&data, id, layer, offset));
+    let hex = |s: &AppState| matches!(&s.popup, Some(Popup::Content(cv)) if cv.hex);
+    keys(&mut a.s, "x");
+    assert!(!hex(&a.s), "x is no longer the viewer's hex key");
+    keys(&mut a.s, "X");
+    assert!(hex(&a.s));
+    let sc = screen(&a.s, 140, 30);
+    assert!(sc.contains("· X hex · [ ] window"), "{sc}");
+}
+
+/// One jump message for both explorers (the explorer said "not in this
+/// view" for a path the filter hid). See: issue 11.
+#[test]
+fn jumping_to_a_filtered_out_path_says_the_filter_hides_it() {
+    let mut a = sample();
+    keys(&mut a.s, "fssl");
+    press(&mut a.s, KeyCode::Enter);
+    keys(&mut a.s, ":");
+    apply(
+        &mut a.s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    keys(&mut a.s, "/usr/bin/env");
+    press(&mut a.s, KeyCode::Enter);
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("/usr/bin/env is hidden by the filter")
+    );
+}
+
+/// Archive text reaches the screen as visible escapes, never as terminal
+/// controls: a file name carrying a title-setting OSC and a layer command
+/// carrying a clear-screen CSI and a C1 CSI. See: issue 12 ("terminal
+/// injection").
+#[test]
+fn hostile_names_and_commands_render_as_escapes() {
+    let img = ImageBuilder::new()
+        .layer(LayerBuilder::new("RUN \x1b[2J\u{9b}2J echo").file("evil\x1b]0;pwned\x07.txt", b"x"))
+        .docker_legacy();
+    let mut a = app_from(&img, ThemeName::None);
+    press(&mut a.s, KeyCode::Tab);
+    let sc = screen(&a.s, 120, 30);
+    for bad in ['\x1b', '\x07', '\u{9b}'] {
+        assert!(!sc.contains(bad), "{bad:?} reached the screen:\n{sc}");
+    }
+    assert!(sc.contains("evil\\u{1b}]0;pwned\\u{7}.txt"), "{sc}");
+    assert!(sc.contains("RUN \\u{1b}[2J\\u{9b}2J echo"), "{sc}");
 }

@@ -61,14 +61,15 @@ fn rows(s: &AppState) -> Vec<String> {
     (0..s.tree.rows.len())
         .map(|r| {
             let e = s.tree.entry(r).expect("row");
-            format!("{}{}", " ".repeat(e.depth as usize), d.path(e.id))
+            format!("{}{}", " ".repeat(e.depth as usize), d.path(e.key))
         })
         .collect()
 }
 
 fn matches(s: &AppState) -> Vec<String> {
     let d = s.data.as_ref().expect("data");
-    s.search
+    s.tree
+        .search
         .matches
         .iter()
         .map(|&id| d.path(id).to_string())
@@ -79,14 +80,14 @@ fn matches(s: &AppState) -> Vec<String> {
 fn fresh(s: &AppState) -> App {
     let mut a = sample();
     let f = &mut a.s;
-    f.layer = s.layer;
+    f.ui.layers.selected = s.ui.layers.selected;
     f.mode = s.mode;
     f.base_mode = s.base_mode;
-    f.sort = s.sort;
-    f.filter.set_regex(&s.filter.text).expect("regex");
-    f.filter.statuses = s.filter.statuses;
-    f.filter.only_wasted = s.filter.only_wasted;
-    f.search.query = s.search.query.clone();
+    f.tree.sort = s.tree.sort;
+    f.tree.filter.set_regex(&s.tree.filter.text).expect("regex");
+    f.tree.filter.statuses = s.tree.filter.statuses;
+    f.tree.filter.only_wasted = s.tree.filter.only_wasted;
+    f.tree.search.query = s.tree.search.query.clone();
     f.recompute_view();
     a
 }
@@ -114,10 +115,10 @@ fn search_matches_follow_layer_mode_and_sort_changes() {
     }
     // Layer 1 (apt) alone, by name: the matches in display order.
     let s = &mut a.s;
-    s.layer = 1;
+    s.ui.layers.selected = 1;
     s.mode = ViewMode::Layer;
-    s.sort.key = SortKey::Name;
-    s.sort.descending = false;
+    s.tree.sort.key = SortKey::Name;
+    s.tree.sort.descending = false;
     s.recompute_view();
     assert_eq!(
         matches(s),
@@ -160,10 +161,10 @@ fn filter_regex_follows_layer_mode_and_sort_changes() {
     }
     // Another pattern: no answer of the first one is kept.
     let s = &mut a.s;
-    s.layer = 0;
+    s.ui.layers.selected = 0;
     s.mode = ViewMode::Aggregated;
-    s.sort.key = SortKey::Name;
-    s.sort.descending = false;
+    s.tree.sort.key = SortKey::Name;
+    s.tree.sort.descending = false;
     s.recompute_view();
     prompt(s, 'f', "passwd|group");
     assert_eq!(rows(s), ["/etc", " /etc/group", " /etc/passwd"]);

@@ -18,11 +18,12 @@ use ratatui::Terminal;
 use common::tmux::{have_tmux, shell_quote, Tmux};
 use layerscope::tree::Status;
 use layerscope::tui::config::{Config, Theme, ThemeName};
-use layerscope::tui::diff::entries::DiffSortKey;
+use layerscope::tui::diff::entries::SortKey as DiffSortKey;
 use layerscope::tui::diff::pair::{ContentDiff, ImagePair};
-use layerscope::tui::diff::state::{DiffEffect, DiffFocus, DiffPopup, DiffState};
+use layerscope::tui::diff::state::{DiffEffect, DiffPopup, DiffState};
 use layerscope::tui::diff::update::{apply, DiffMsg};
 use layerscope::tui::diff::{read_diff, view};
+use layerscope::tui::host::Focus as DiffFocus;
 use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
 struct App {
@@ -101,7 +102,7 @@ fn row_paths(s: &DiffState) -> Vec<String> {
     let d = data(s);
     (0..s.tree.rows.len())
         .map(|r| {
-            let i = s.tree.entry(r).expect("row").idx;
+            let i = s.tree.entry(r).expect("row").key;
             d.entry(i).expect("entry").path.clone()
         })
         .collect()
@@ -134,9 +135,9 @@ fn open_content(s: &mut DiffState, path: &str) -> ContentDiff {
 #[test]
 fn opens_on_the_changes_with_unchanged_paths_hidden() {
     let a = sample();
-    assert_eq!(a.s.focus, DiffFocus::Tree);
+    assert_eq!(a.s.ui.focus, DiffFocus::Tree);
     // The histories diverge at layer 6: the layer cursor starts there.
-    assert_eq!(a.s.layer, 6);
+    assert_eq!(a.s.ui.layers.selected, 6);
     assert_eq!(
         row_paths(&a.s),
         [
@@ -221,15 +222,18 @@ fn navigation_collapse_and_focus() {
     assert_eq!(selected_path(&a.s), "/var/lib/dpkg/status");
     // Tab: the layer table; j/k move its cursor, clamped.
     press(&mut a.s, KeyCode::Tab);
-    assert_eq!(a.s.focus, DiffFocus::Layers);
+    assert_eq!(a.s.ui.focus, DiffFocus::Layers);
     keys(&mut a.s, "jjj");
-    assert_eq!(a.s.layer, 7);
+    assert_eq!(a.s.ui.layers.selected, 7);
     keys(&mut a.s, "g");
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.ui.layers.selected, 0);
     assert_eq!(selected_path(&a.s), "/var/lib/dpkg/status");
     // Explorer-only actions say so.
     keys(&mut a.s, "v");
-    assert_eq!(a.s.message.as_deref(), Some("not available in diff mode"));
+    assert_eq!(
+        a.s.ui.message.as_deref(),
+        Some("not available in diff mode")
+    );
 }
 
 #[test]
@@ -237,7 +241,7 @@ fn search_regex_filter_and_jump() {
     let mut a = sample();
     keys(&mut a.s, "/o");
     press(&mut a.s, KeyCode::Enter);
-    let n = a.s.search.matches.len();
+    let n = a.s.tree.search.matches.len();
     assert!(n >= 5, "{n}");
     let first = selected_path(&a.s);
     keys(&mut a.s, "n");
@@ -257,22 +261,22 @@ fn search_regex_filter_and_jump() {
     assert_eq!(selected_path(&a.s), "/etc/os-release");
     goto(&mut a.s, "/etc/passwd");
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("/etc/passwd is hidden by the filter")
     );
     goto(&mut a.s, "/nope");
-    assert_eq!(a.s.message.as_deref(), Some("no such path: /nope"));
+    assert_eq!(a.s.ui.message.as_deref(), Some("no such path: /nope"));
 }
 
 #[test]
 fn sort_by_size_and_by_change() {
     let mut a = sample();
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Size);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Size);
     assert_eq!(row_paths(&a.s)[0], "/usr");
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Delta);
-    assert!(a.s.sort.descending);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Delta);
+    assert!(a.s.tree.sort.descending);
     // /usr grew most (+30 KiB), /app shrank by ~19 KiB; /bin only changed a mode.
     let top: Vec<String> = row_paths(&a.s)
         .into_iter()
@@ -280,9 +284,9 @@ fn sort_by_size_and_by_change() {
         .collect();
     assert_eq!(top, ["/usr", "/app", "/var", "/etc", "/bin"]);
     keys(&mut a.s, "S");
-    assert!(!a.s.sort.descending);
+    assert!(!a.s.tree.sort.descending);
     keys(&mut a.s, "s");
-    assert_eq!(a.s.sort.key, DiffSortKey::Name);
+    assert_eq!(a.s.tree.sort.key, DiffSortKey::Name);
     assert_eq!(row_paths(&a.s)[0], "/app");
 }
 
@@ -349,7 +353,7 @@ fn binary_files_show_sizes_and_hashes_and_one_sided_files_diff_against_nothing()
     keys(&mut a.s, "o");
     assert!(a.s.popup.is_none());
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("/etc is not a regular file on either side")
     );
 }
@@ -373,7 +377,7 @@ fn popups_toggle_and_copy_goes_through_effects() {
         &mut a.s,
         DiffMsg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     );
-    assert!(a.s.quit);
+    assert!(a.s.ui.quit);
     assert!(a
         .s
         .progress
@@ -454,12 +458,15 @@ fn layers_shared_at_another_index_and_the_mouse() {
             modifiers: KeyModifiers::NONE,
         })
     };
-    let t = a.s.areas.tree;
+    let t = a.s.ui.areas.tree;
     apply(&mut a.s, click(t.x + 5, t.y + 3));
     assert_eq!(selected_path(&a.s), "/y");
-    let ly = a.s.areas.new_layers;
+    let ly = a.s.ui.areas.new_layers;
     apply(&mut a.s, click(ly.x + 5, ly.y + 2));
-    assert_eq!((a.s.focus, a.s.layer), (DiffFocus::Layers, 1));
+    assert_eq!(
+        (a.s.ui.focus, a.s.ui.layers.selected),
+        (DiffFocus::Layers, 1)
+    );
     apply(
         &mut a.s,
         DiffMsg::Mouse(MouseEvent {
@@ -469,7 +476,7 @@ fn layers_shared_at_another_index_and_the_mouse() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(a.s.layer, 0);
+    assert_eq!(a.s.ui.layers.selected, 0);
 }
 
 // ---- screens ----
@@ -530,12 +537,15 @@ fn snapshot_diff_loading() {
     insta::assert_snapshot!(screen(&s, 80, 24));
     apply(
         &mut s,
-        DiffMsg::Loaded(Err("new.tar: not a tar archive".into())),
+        DiffMsg::Loaded(Err(layerscope::Error::Format {
+            path: "new.tar".into(),
+            msg: "not a tar archive".into(),
+        })),
     );
     let sc = screen(&s, 80, 24);
     assert!(sc.contains("Could not compare the images"), "{sc}");
     keys(&mut s, "jq");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -552,7 +562,7 @@ fn colours_mark_statuses_and_selection() {
     t.draw(|f| view::draw(&a.s, f.area(), f.buffer_mut()))
         .expect("draw");
     let buf = t.backend().buffer();
-    let tree = a.s.areas.tree;
+    let tree = a.s.ui.areas.tree;
     let x = tree.x + 1;
     // Header, then /a (selected), /b, /c.
     assert_eq!(buf[(x, tree.y + 2)].bg, Color::Cyan);
@@ -654,4 +664,44 @@ fn search_and_filter_ignore_case_through_the_lower_cased_table() {
         })
         .expect("entry");
     assert_eq!(data.lower(i), "/etc/motd.txt");
+}
+
+/// Drift fixed by the shared tree table: the diff explorer ignored the
+/// config's `view.collapse_depth`, which the explorer applies on load.
+/// See: issue 11 ("one tree-table component").
+#[test]
+fn the_diff_explorer_starts_collapsed_to_the_configured_depth_like_the_explorer() {
+    let a = common::write_archive(&synth::sample_image().docker_legacy(), "old.tar");
+    let b = common::write_archive(&synth::sample_image_v2().docker_legacy(), "new.tar");
+    let lo = common::load_path(&a.path).expect("load old");
+    let ln = common::load_path(&b.path).expect("load new");
+    let data = ImagePair::build(lo, Some(ln), None, None).expect("diff");
+    let mut config = common::screen::config(ThemeName::None);
+    config.view.collapse_depth = 1;
+    let s = DiffState::ready(data, config);
+    let rows = row_paths(&s);
+    assert!(rows.contains(&"/usr/bin".to_string()), "{rows:?}");
+    assert!(
+        rows.iter().all(|p| p.matches('/').count() <= 2),
+        "only depths 0 and 1 shown: {rows:?}"
+    );
+}
+
+/// Popup keys come from the key map, and the help says the keys bound.
+/// See: issue 11.
+#[test]
+fn remapped_keys_drive_the_line_diff_and_show_in_its_help() {
+    let mut a = sample();
+    let file = layerscope::tui::config::Config::parse(
+        "keys: { next_change: [\"J\"], prev_change: [\"K\"], help: [\"h\"] }",
+    )
+    .expect("config");
+    a.s.ui.config.apply(file).expect("apply");
+    keys(&mut a.s, "h");
+    let help = screen(&a.s, 120, 60);
+    assert!(
+        help.contains("Line diff: ↑↓ scroll, J K next/previous change"),
+        "{help}"
+    );
+    assert!(help.contains(" h  help "), "{help}");
 }

@@ -53,7 +53,7 @@ fn screen(s: &AppState, w: u16, h: u16) -> String {
 fn row_paths(s: &AppState) -> Vec<String> {
     let d = s.data.as_ref().expect("data");
     (0..s.tree.rows.len())
-        .map(|r| d.path(s.tree.entry(r).expect("row").id).to_string())
+        .map(|r| d.path(s.tree.entry(r).expect("row").key).to_string())
         .collect()
 }
 
@@ -125,7 +125,7 @@ fn invalid_size_filter_shows_the_grammar_and_keeps_header_and_rows_agreeing() {
     let before = row_paths(&a.s);
     for bad in [">>100k", "> 1 M", "10M", ">1x"] {
         size_filter(&mut a.s, bad);
-        let msg = a.s.message.clone().unwrap_or_default();
+        let msg = a.s.ui.message.clone().unwrap_or_default();
         assert_eq!(
             msg,
             format!(
@@ -144,7 +144,7 @@ fn invalid_size_filter_shows_the_grammar_and_keeps_header_and_rows_agreeing() {
 fn search(s: &mut AppState, q: &str) -> usize {
     keys(s, "/");
     keys(s, q);
-    let n = s.search.matches.len();
+    let n = s.tree.search.matches.len();
     press(s, KeyCode::Enter);
     n
 }
@@ -208,7 +208,7 @@ fn layers_are_numbered_from_zero_and_scrolled_out_layers_are_counted() {
     let lines: Vec<&str> = sc.lines().collect();
     // The last layer is selected and shown; the ones above are counted.
     assert!(lines[1].starts_with("┏ Layer 19 of 0–19 "), "{sc}");
-    let hidden_above = 20 - a.s.layers_height;
+    let hidden_above = 20 - a.s.ui.layers.height;
     assert!(lines[1].contains(&format!(" ↑{hidden_above} ")), "{sc}");
     assert!(!sc.contains('↓'), "{sc}");
     // At the top, the ones below are counted on the bottom border.
@@ -246,8 +246,8 @@ fn light_theme_borders_and_dim_text_are_not_ansi_7() {
         .expect("draw");
     let buf = t.backend().buffer().clone();
     // The tree pane is unfocused at start: its top-right corner.
-    let x = a.s.areas.tree.right() - 1;
-    let y = a.s.areas.tree.y;
+    let x = a.s.ui.areas.tree.right() - 1;
+    let y = a.s.ui.areas.tree.y;
     assert_eq!(buf[(x, y)].symbol(), "┐");
     assert_eq!(buf[(x, y)].fg, Color::DarkGray);
     for y in 0..30 {
@@ -386,22 +386,24 @@ fn viewer_follows_symlinks_inside_the_image_and_shows_the_chain() {
     keys(&mut a.s, "o");
     assert!(a.s.popup.is_none());
     assert!(
-        a.s.message
+        a.s.ui
+            .message
             .as_deref()
             .unwrap_or("")
             .ends_with("/etc/loop-a: too many symlinks"),
         "{:?}",
-        a.s.message
+        a.s.ui.message
     );
     goto(&mut a.s, "/etc/dangling");
     keys(&mut a.s, "o");
     assert!(
-        a.s.message
+        a.s.ui
+            .message
             .as_deref()
             .unwrap_or("")
             .ends_with("/etc/dangling → /nowhere/file: /nowhere does not exist"),
         "{:?}",
-        a.s.message
+        a.s.ui.message
     );
 }
 
@@ -454,6 +456,7 @@ fn viewer_end_goes_to_the_end_of_the_file_and_colon_jumps_to_an_offset() {
     assert!(run_reads(&mut a.s).is_empty());
     assert!(a
         .s
+        .ui
         .message
         .as_deref()
         .unwrap_or("")
@@ -497,7 +500,7 @@ fn load_warnings_show_as_a_marker_on_the_main_screen_that_opens_them() {
     keys(&mut b.s, "W");
     assert!(b.s.popup.is_none());
     assert_eq!(
-        b.s.message.as_deref(),
+        b.s.ui.message.as_deref(),
         Some("the image loaded without warnings")
     );
 }
@@ -520,20 +523,20 @@ fn q_and_esc_close_every_popup_and_only_ctrl_c_quits_from_one() {
         assert!(a.s.popup.is_some(), "{open}");
         keys(&mut a.s, "q");
         assert!(a.s.popup.is_none(), "q closes {open}");
-        assert!(!a.s.quit, "q in {open} does not quit");
+        assert!(!a.s.ui.quit, "q in {open} does not quit");
         keys(&mut a.s, open);
         press(&mut a.s, KeyCode::Esc);
-        assert!(a.s.popup.is_none() && !a.s.quit, "esc closes {open}");
+        assert!(a.s.popup.is_none() && !a.s.ui.quit, "esc closes {open}");
     }
     a.s.effects.clear();
     keys(&mut a.s, "o");
     run_reads(&mut a.s);
     assert!(screen(&a.s, 120, 30).contains("q/esc closes"));
     ctrl(&mut a.s, 'c');
-    assert!(a.s.quit, "ctrl-c quits from a popup");
+    assert!(a.s.ui.quit, "ctrl-c quits from a popup");
     let mut b = sample();
     keys(&mut b.s, "q");
-    assert!(b.s.quit, "q quits from the main screen");
+    assert!(b.s.ui.quit, "q quits from the main screen");
 }
 
 #[test]
@@ -546,11 +549,11 @@ fn while_loading_only_q_and_ctrl_c_act_and_other_keys_get_a_hint() {
     );
     apply(&mut s, Msg::Resize(100, 30));
     press(&mut s, KeyCode::Esc);
-    assert!(!s.quit, "esc does not quit while loading");
+    assert!(!s.ui.quit, "esc does not quit while loading");
     keys(&mut s, "/");
-    assert!(s.prompt.is_none(), "no prompt opens unseen");
+    assert!(s.ui.prompt.is_none(), "no prompt opens unseen");
     assert_eq!(
-        s.message.as_deref(),
+        s.ui.message.as_deref(),
         Some("/: not while loading (q or ctrl-c quits)")
     );
     let sc = screen(&s, 100, 30);
@@ -559,7 +562,7 @@ fn while_loading_only_q_and_ctrl_c_act_and_other_keys_get_a_hint() {
         "{sc}"
     );
     keys(&mut s, "q");
-    assert!(s.quit);
+    assert!(s.ui.quit);
 }
 
 #[test]
@@ -567,13 +570,13 @@ fn keys_do_not_act_unseen_on_the_too_small_screen() {
     let mut a = sample();
     apply(&mut a.s, Msg::Resize(40, 10));
     assert!(screen(&a.s, 40, 10).contains("terminal too small"));
-    let (layer, focus) = (a.s.layer, a.s.focus);
+    let (layer, focus) = (a.s.layer(), a.s.ui.focus);
     keys(&mut a.s, "kv/1");
     press(&mut a.s, KeyCode::Tab);
-    assert_eq!((a.s.layer, a.s.focus), (layer, focus));
-    assert!(a.s.prompt.is_none() && a.s.filter.statuses[0]);
+    assert_eq!((a.s.layer(), a.s.ui.focus), (layer, focus));
+    assert!(a.s.ui.prompt.is_none() && a.s.tree.filter.statuses[0]);
     keys(&mut a.s, "q");
-    assert!(a.s.quit, "q still quits");
+    assert!(a.s.ui.quit, "q still quits");
 }
 
 #[test]
@@ -581,20 +584,23 @@ fn dive_ctrl_keys_do_what_they_do_in_dive_and_unbound_keys_say_so() {
     let mut a = sample();
     ctrl(&mut a.s, 'f');
     assert_eq!(
-        a.s.prompt.as_ref().map(|p| p.kind),
-        Some(layerscope::tui::state::PromptKind::Filter)
+        a.s.ui.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::prompt::PromptKind::Filter)
     );
     press(&mut a.s, KeyCode::Esc);
     for (c, i) in [('a', 0), ('r', 2), ('u', 4)] {
         ctrl(&mut a.s, c);
-        assert!(!a.s.filter.statuses[i], "ctrl-{c}");
+        assert!(!a.s.tree.filter.statuses[i], "ctrl-{c}");
         ctrl(&mut a.s, c);
     }
     let mode = a.s.mode;
     ctrl(&mut a.s, 'l');
     assert_ne!(a.s.mode, mode, "ctrl-l: layer changes / aggregated");
     ctrl(&mut a.s, 'o');
-    assert_eq!(a.s.sort.key, layerscope::tui::layer_view::SortKey::Size);
+    assert_eq!(
+        a.s.tree.sort.key,
+        layerscope::tui::layer_view::SortKey::Size
+    );
     let before = a.s.tree.rows.len();
     ctrl(&mut a.s, ' ');
     let rows = row_paths(&a.s);
@@ -605,13 +611,13 @@ fn dive_ctrl_keys_do_what_they_do_in_dive_and_unbound_keys_say_so() {
     keys(&mut a.s, "q");
     ctrl(&mut a.s, 'e');
     assert_eq!(
-        a.s.prompt.as_ref().map(|p| p.kind),
-        Some(layerscope::tui::state::PromptKind::ExtractTo)
+        a.s.ui.prompt.as_ref().map(|p| p.kind),
+        Some(layerscope::tui::prompt::PromptKind::ExtractTo)
     );
     press(&mut a.s, KeyCode::Esc);
     ctrl(&mut a.s, 'x');
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("ctrl-x: not bound to anything (? lists the keys)")
     );
 }
@@ -623,7 +629,7 @@ fn tab(s: &mut AppState) {
 }
 
 fn prompt_text(s: &AppState) -> String {
-    s.prompt
+    s.ui.prompt
         .as_ref()
         .map(|p| p.text.clone())
         .unwrap_or_default()
@@ -641,7 +647,7 @@ fn jump_prompt_starts_empty_and_tab_completes_path_components() {
     keys(&mut a.s, "bin/pe");
     tab(&mut a.s);
     assert_eq!(prompt_text(&a.s), "/usr/bin/perl", "the common prefix");
-    assert_eq!(a.s.message.as_deref(), Some("perl  perl5.36.0"));
+    assert_eq!(a.s.ui.message.as_deref(), Some("perl  perl5.36.0"));
     keys(&mut a.s, "5");
     tab(&mut a.s);
     assert_eq!(prompt_text(&a.s), "/usr/bin/perl5.36.0");
@@ -681,33 +687,33 @@ fn nothing_in_this_view_says_which_layers_have_it_and_enter_goes_there() {
     let mut a = sample();
     goto(&mut a.s, "/var/log/apt/term.log");
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("/var/log/apt/term.log: not in this view; present in layers 1 (enter: go to layer 1)")
     );
     press(&mut a.s, KeyCode::Enter);
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
     assert_eq!(sel(&a.s), "/var/log/apt/term.log");
     let mut a = sample();
     keys(&mut a.s, "/term.log");
     press(&mut a.s, KeyCode::Enter);
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("`term.log`: not in this view; present in layers 1 (enter: go to layer 1)")
     );
     press(&mut a.s, KeyCode::Enter);
     assert_eq!(
-        (a.s.layer, sel(&a.s)),
+        (a.s.layer(), sel(&a.s)),
         (1, "/var/log/apt/term.log".to_string())
     );
     let mut a = sample();
     filter(&mut a.s, "term\\.log");
     assert!(a.s.tree.rows.is_empty());
     assert_eq!(
-        a.s.message.as_deref(),
+        a.s.ui.message.as_deref(),
         Some("filter `term\\.log`: not in this view; present in layers 1 (enter: go to layer 1)")
     );
     press(&mut a.s, KeyCode::Enter);
-    assert_eq!(a.s.layer, 1);
+    assert_eq!(a.s.layer(), 1);
     assert_eq!(
         row_paths(&a.s),
         ["/var", "/var/log", "/var/log/apt", "/var/log/apt/term.log"]
@@ -717,7 +723,7 @@ fn nothing_in_this_view_says_which_layers_have_it_and_enter_goes_there() {
     goto(&mut a.s, "/var/log/apt/term.log");
     keys(&mut a.s, "j");
     press(&mut a.s, KeyCode::Enter);
-    assert_eq!(a.s.layer, 5);
+    assert_eq!(a.s.layer(), 5);
 }
 
 // ---- diff explorer ----

@@ -16,7 +16,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::image::{HistoryEntry, ImageConfig};
+use crate::image::{Config, HistoryEntry};
 pub(crate) use oci::valid_digest_parts as valid_digest;
 // Plain image data lives in `image` (below `archive`); re-exported for the readers.
 pub use crate::image::Layout;
@@ -292,11 +292,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Compressions `docker load` accepts that we leave to other tools.
-fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
-    crate::layer::Compression::unsupported(magic)
-}
-
 fn unsupported_msg(what: &str) -> String {
     format!(
         "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
@@ -345,7 +340,7 @@ fn spool_limited(
     let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
     // Stdin and pipes cannot be sniffed before spooling: look here.
     let head = std::io::BufRead::fill_buf(&mut buf).map_err(io_err)?;
-    if let Some(what) = unsupported_compression(head) {
+    if let Some(what) = crate::layer::Compression::unsupported(head) {
         return Err(Error::Format {
             path: display.to_path_buf(),
             msg: unsupported_msg(what),
@@ -433,7 +428,7 @@ impl Source {
                     path: display.clone(),
                     source,
                 })?;
-                if let Some(what) = unsupported_compression(&magic) {
+                if let Some(what) = crate::layer::Compression::unsupported(&magic) {
                     return Err(Error::Format {
                         path: display,
                         msg: unsupported_msg(what),
@@ -615,7 +610,7 @@ pub fn read_config(
     source: &Source,
     cand: &Candidate,
     verify: bool,
-) -> Result<(ImageConfig, Vec<HistoryEntry>, Vec<String>, String)> {
+) -> Result<(Config, Vec<HistoryEntry>, Vec<String>, String)> {
     let store = &source.store;
     let member = &cand.config_member;
     let raw = store.read_small(member, METADATA_LIMIT)?;
@@ -637,7 +632,7 @@ pub fn read_config(
             msg: format!("invalid image config: {e}"),
         }
     })?;
-    let (config, history, diff_ids) = ImageConfig::from_oci(&cfg);
+    let (config, history, diff_ids) = Config::from_oci(&cfg);
     Ok((config, history, diff_ids, digest))
 }
 

@@ -100,17 +100,25 @@ pub(crate) fn clean_member_name(name: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// A name a manifest may reference: relative, no `..`, not empty.
-fn checked_reference(name: &str) -> std::result::Result<String, String> {
+/// A name a manifest may reference: relative, no `..`, not empty; else an
+/// error about `what` (the manifest entry) in the archive shown as `display`.
+fn checked_reference(display: &Path, what: &str, name: &str) -> Result<String> {
+    let refused = |msg: String| Error::Member {
+        path: display.to_path_buf(),
+        member: what.to_string(),
+        msg,
+    };
     if name.starts_with('/') {
-        return Err(format!("refers to an absolute path {name:?}"));
+        return Err(refused(format!("refers to an absolute path {name:?}")));
     }
     if name.split('/').any(|p| p == "..") {
-        return Err(format!("refers to a path outside the archive {name:?}"));
+        return Err(refused(format!(
+            "refers to a path outside the archive {name:?}"
+        )));
     }
     match clean_member_name(name) {
         Some(n) if !n.is_empty() => Ok(n),
-        _ => Err(format!("refers to an invalid path {name:?}")),
+        _ => Err(refused(format!("refers to an invalid path {name:?}"))),
     }
 }
 
@@ -182,9 +190,9 @@ impl Store {
                 // legitimately; ignore it rather than index it.
                 continue;
             };
-            use crate::tarstream::EntryType;
+            use crate::tarstream::Kind;
             let what = match h.entry_type {
-                EntryType::File => {
+                Kind::File => {
                     if h.sparse.is_some() {
                         return Err(fmt(format!(
                             "member {name:?} is a sparse file, which image archives never hold"
@@ -202,9 +210,9 @@ impl Store {
                     }
                     Seen::File
                 }
-                EntryType::Symlink | EntryType::Hardlink => {
+                Kind::Symlink | Kind::Hardlink => {
                     let target = String::from_utf8_lossy(&h.link).into_owned();
-                    let base = if h.entry_type == EntryType::Symlink {
+                    let base = if h.entry_type == Kind::Symlink {
                         match name.rfind('/') {
                             Some(p) => format!("{}/{}", &name[..p], target),
                             None => target,
@@ -218,7 +226,7 @@ impl Store {
                     }
                     Seen::Link(t)
                 }
-                EntryType::Dir => Seen::Dir,
+                Kind::Dir => Seen::Dir,
                 _ => Seen::Other,
             };
             if let Some(prev) = seen.insert(name.clone(), what.clone()) {
@@ -379,7 +387,7 @@ impl Store {
 
     /// Validate a name taken from a manifest and return its clean form.
     pub fn reference(&self, what: &str, name: &str) -> Result<String> {
-        checked_reference(name).map_err(|m| self.fmt_err(what, m))
+        checked_reference(&self.display, what, name)
     }
 
     /// Size of a member in bytes.
@@ -592,11 +600,18 @@ mod tests {
         assert_eq!(clean_member_name("./a/b/../c").as_deref(), Some("a/c"));
         assert_eq!(clean_member_name("/x//y/").as_deref(), Some("x/y"));
         assert_eq!(clean_member_name("../etc/passwd"), None);
-        assert!(checked_reference("../x").is_err());
-        assert!(checked_reference("/etc/passwd").is_err());
+        let check = |name| checked_reference(Path::new("a.tar"), "manifest layer 0", name);
         assert_eq!(
-            checked_reference("blobs/sha256/ab").as_deref(),
-            Ok("blobs/sha256/ab")
+            check("../x").map_err(|e| e.to_string()),
+            Err(r#"a.tar: manifest layer 0: refers to a path outside the archive "../x""#.into())
+        );
+        assert_eq!(
+            check("/etc/passwd").map_err(|e| e.to_string()),
+            Err(r#"a.tar: manifest layer 0: refers to an absolute path "/etc/passwd""#.into())
+        );
+        assert_eq!(
+            check("blobs/sha256/ab").map_err(|e| e.to_string()),
+            Ok("blobs/sha256/ab".to_string())
         );
     }
 }

@@ -1,7 +1,7 @@
 //! CI rules: dive's `.dive-ci` rules (same keys, defaults and semantics) and
 //! the ones dive lacks (image/layer size, layer count, forbidden and ignored
 //! paths). This module owns the verdict types and evaluation; [`config`]
-//! resolves the thresholds (defaults, rules file, overrides), [`rules`] holds
+//! resolves the thresholds (defaults, rules file, overrides), `rules` holds
 //! one [`Rule`] per check. Evaluation is independent of output: text, JSON
 //! and JUnit render the same [`Outcome`] in [`crate::report::ci`].
 
@@ -20,21 +20,22 @@ use rules::{
     MaxLayers, MaxSize,
 };
 
-/// Result of one rule.
+/// The result of one CI rule (PASS, FAIL, SKIP), as dive prints it; the
+/// status of a path in the tree is [`crate::tree::Status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Status {
+pub enum RuleStatus {
     Pass,
     Fail,
     Skip,
 }
 
-impl Status {
+impl RuleStatus {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Pass => "PASS",
-            Status::Fail => "FAIL",
-            Status::Skip => "SKIP",
+            RuleStatus::Pass => "PASS",
+            RuleStatus::Fail => "FAIL",
+            RuleStatus::Skip => "SKIP",
         }
     }
 }
@@ -43,7 +44,7 @@ impl Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub rule: String,
-    pub status: Status,
+    pub status: RuleStatus,
     pub measured: String,
     pub threshold: String,
     pub message: String,
@@ -87,9 +88,9 @@ pub struct BaselineFigures {
 
 impl Outcome {
     pub fn passed(&self) -> bool {
-        self.verdicts.iter().all(|v| v.status != Status::Fail)
+        self.verdicts.iter().all(|v| v.status != RuleStatus::Fail)
     }
-    pub fn count(&self, s: Status) -> usize {
+    pub fn count(&self, s: RuleStatus) -> usize {
         self.verdicts.iter().filter(|v| v.status == s).count()
     }
 }

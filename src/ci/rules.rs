@@ -1,11 +1,11 @@
 //! One [`Rule`] per CI check, each judging the [`Context`] into a [`Verdict`].
 
-use super::{BaselineFigures, Context, Rule, Status, Threshold, Verdict};
+use super::{BaselineFigures, Context, Rule, RuleStatus, Threshold, Verdict};
 use crate::glob::globs;
 
 fn verdict(
     rule: &str,
-    status: Status,
+    status: RuleStatus,
     measured: String,
     threshold: String,
     message: String,
@@ -28,16 +28,16 @@ fn judged(
     message: impl FnOnce() -> String,
 ) -> Verdict {
     if fail {
-        verdict(rule, Status::Fail, measured, threshold, message())
+        verdict(rule, RuleStatus::Fail, measured, threshold, message())
     } else {
-        verdict(rule, Status::Pass, measured, threshold, String::new())
+        verdict(rule, RuleStatus::Pass, measured, threshold, String::new())
     }
 }
 
 fn skipped(rule: &str) -> Verdict {
     verdict(
         rule,
-        Status::Skip,
+        RuleStatus::Skip,
         String::new(),
         "disabled".into(),
         "rule disabled".into(),
@@ -85,7 +85,7 @@ impl Rule for HighestUserWastedPercent {
             // dive compares against NaN here, which never fails.
             None => verdict(
                 key,
-                Status::Pass,
+                RuleStatus::Pass,
                 "n/a".into(),
                 t.to_string(),
                 "no user layers".into(),
@@ -156,7 +156,7 @@ impl Rule for ForbiddenPaths {
             Err(e) => {
                 return verdict(
                     key,
-                    Status::Skip,
+                    RuleStatus::Skip,
                     String::new(),
                     self.0.join(" "),
                     e.to_string(),
@@ -226,7 +226,7 @@ impl<T: Measure> Rule for Growth<T> {
         let Some(b) = &c.baseline else {
             return verdict(
                 self.key,
-                Status::Skip,
+                RuleStatus::Skip,
                 String::new(),
                 t.to_string(),
                 "no baseline given".into(),
@@ -235,7 +235,7 @@ impl<T: Measure> Rule for Growth<T> {
         let Some(m) = (self.measure)(b) else {
             return verdict(
                 self.key,
-                Status::Pass,
+                RuleStatus::Pass,
                 "n/a".into(),
                 t.to_string(),
                 "empty baseline".into(),

@@ -26,7 +26,7 @@ pub struct Preview {
     /// first (the destination itself last when it is missing).
     pub create: Vec<PathBuf>,
     /// Existing files and symlinks that would be replaced (the first
-    /// [`LISTED_CONFLICTS`]), each with what is there now.
+    /// `LISTED_CONFLICTS`), each with what is there now.
     pub conflicts: Vec<(PathBuf, &'static str)>,
     /// How many existing paths would be replaced in all.
     pub conflict_count: usize,

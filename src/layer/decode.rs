@@ -1,5 +1,6 @@
-//! The one place a compressed stream gets its decoder: gzip, zstd or plain,
-//! picked by magic bytes, with one set of limits. Archive spooling, the
+//! The one place a compressed stream gets its decoder: the magic bytes that
+//! tell gzip, zstd or plain (and name xz and bzip2, which are refused), and
+//! one decoder constructor with one set of limits. Archive spooling, the
 //! layer pipeline, the content viewer and extraction all open streams here.
 
 use std::io::{self, BufRead, Read};
@@ -10,6 +11,33 @@ use super::Compression;
 /// a frame may ask for up to 2 GiB of window memory, so a hostile blob
 /// could make one small header cost that much.
 pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+
+/// The magic bytes: every stream's compression is decided here, from its
+/// first bytes (never from a name or a media type, which may lie).
+impl Compression {
+    /// Decide from the first bytes of a stream.
+    pub fn detect(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// A compression `docker load` accepts that is left to other tools,
+    /// named from the magic bytes (as the others are).
+    pub fn unsupported(head: &[u8]) -> Option<&'static str> {
+        if head.starts_with(&[0xfd, b'7', b'z', b'X']) {
+            Some("xz")
+        } else if head.starts_with(b"BZh") {
+            Some("bzip2")
+        } else {
+            None
+        }
+    }
+}
 
 /// A decompressing reader over `R`; [`Decoder::into_inner`] gives back the
 /// source with whatever follows the compressed stream.

@@ -1,11 +1,16 @@
-//! Streaming one layer blob: compression picked by magic bytes (checked
-//! against the media type), digests computed on the fly (blob and diff ID),
-//! and tar entries turned into [`RawEntry`] values with normalised paths and
+//! Streaming one layer blob into a [`Scan`]: compression picked by magic
+//! bytes (checked against the media type; xz and bzip2 named and refused
+//! from the same look), digests computed on the fly (blob and diff ID), and
+//! tar entries turned into [`RawEntry`] values with normalised paths and
 //! whiteouts recognised. Nothing is held beyond one entry's header; file
-//! bodies are hashed as they pass.
+//! bodies are hashed as they pass. What goes wrong is a
+//! [`LayerFault`] of its kind: the blob's own
+//! reader failing (marked as such, so it stays I/O after the decoder
+//! and the tar reader), malformed data, a limit.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use crate::error::LayerFault;
 use crate::tarstream;
 
 use serde::Serialize;
@@ -15,6 +20,8 @@ mod decode;
 mod pipeline;
 
 pub use decode::{Decoder, ZSTD_WINDOW_LOG_MAX};
+/// What an entry is: the tar reader's type, the tree's kind.
+pub use tarstream::Kind;
 
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,17 +33,6 @@ pub enum Compression {
 }
 
 impl Compression {
-    /// Decide from the first bytes of a stream.
-    pub fn detect(head: &[u8]) -> Compression {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else {
-            Compression::None
-        }
-    }
-
     /// What a media type claims, if it says anything.
     pub fn from_media_type(mt: &str) -> Option<Compression> {
         if mt.ends_with("+gzip") || mt.ends_with(".gzip") || mt.ends_with("tar.gzip") {
@@ -45,18 +41,6 @@ impl Compression {
             Some(Compression::Zstd)
         } else if mt.ends_with(".tar") || mt.ends_with("diff.tar") {
             Some(Compression::None)
-        } else {
-            None
-        }
-    }
-
-    /// A compression `docker load` accepts that is left to other tools,
-    /// named from the magic bytes (as the others are).
-    pub fn unsupported(head: &[u8]) -> Option<&'static str> {
-        if head.starts_with(&[0xfd, b'7', b'z', b'X']) {
-            Some("xz")
-        } else if head.starts_with(b"BZh") {
-            Some("bzip2")
         } else {
             None
         }
@@ -77,36 +61,6 @@ impl Compression {
             Compression::None => "application/vnd.oci.image.layer.v1.tar",
             Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
             Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-        }
-    }
-}
-
-/// Type of a tree entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    File,
-    Dir,
-    Symlink,
-    Hardlink,
-    CharDevice,
-    BlockDevice,
-    Fifo,
-    Other,
-}
-
-impl Kind {
-    /// One letter, as `ls -l` shows it.
-    pub fn letter(self) -> char {
-        match self {
-            Kind::File => '-',
-            Kind::Dir => 'd',
-            Kind::Symlink => 'l',
-            Kind::Hardlink => 'h',
-            Kind::CharDevice => 'c',
-            Kind::BlockDevice => 'b',
-            Kind::Fifo => 'p',
-            Kind::Other => '?',
         }
     }
 }
@@ -173,7 +127,7 @@ impl Default for ScanOptions {
 
 /// The result of streaming a layer.
 #[derive(Debug)]
-pub struct LayerScan {
+pub struct Scan {
     pub entries: Vec<RawEntry>,
     pub compression: Compression,
     /// `sha256:` of the stored bytes (empty when not hashed).
@@ -248,7 +202,7 @@ fn media_type_warning(media_type: Option<&str>, compression: Compression) -> Opt
 
 /// Add the media-type check to a layer scanned before its media type was
 /// known (while an image streamed from a daemon, ahead of its manifest).
-pub fn with_media_type_check(mut scan: LayerScan, media_type: Option<&str>) -> LayerScan {
+pub fn with_media_type_check(mut scan: Scan, media_type: Option<&str>) -> Scan {
     if let Some(w) = media_type_warning(media_type, scan.compression) {
         scan.warnings.insert(0, w);
     }
@@ -256,28 +210,37 @@ pub fn with_media_type_check(mut scan: LayerScan, media_type: Option<&str>) -> L
 }
 
 /// Stream a layer blob. `progress` receives counts of stored bytes consumed.
-/// Errors are plain messages; the caller adds the file and layer.
+/// The fault says what went wrong; the caller adds the file and layer.
 pub fn scan<R: Read + Seek + Send>(
-    mut blob: R,
+    blob: R,
     media_type: Option<&str>,
     opts: ScanOptions,
     mut progress: impl FnMut(u64) + Send,
-) -> Result<LayerScan, String> {
+) -> Result<Scan, LayerFault> {
+    // Errors of the blob's own reader are marked on the way, so that after
+    // the decoder and the tar reader they still read as I/O, not as data.
+    let mut blob = Watched(blob);
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
-        match blob
-            .read(&mut magic[got..])
-            .map_err(|e| crate::error::describe_io(&e))?
-        {
-            0 => break,
-            n => got += n,
+        match blob.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(LayerFault::from_io(e)),
         }
     }
     if got == 0 {
-        return Err("empty blob (0 bytes), not a tar stream".into());
+        return Err(LayerFault::Malformed(
+            "empty blob (0 bytes), not a tar stream".into(),
+        ));
     }
-    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    // The one look at the magic bytes: a compression we do not read is
+    // named here, before any decoder sees it.
+    if let Some(what) = Compression::unsupported(&magic[..got]) {
+        return Err(LayerFault::Unsupported(what));
+    }
+    blob.seek(SeekFrom::Start(0)).map_err(LayerFault::from_io)?;
     let compression = Compression::detect(&magic[..got]);
     let mut warnings: Vec<String> = media_type_warning(media_type, compression)
         .into_iter()
@@ -287,8 +250,8 @@ pub fn scan<R: Read + Seek + Send>(
     // proportion to the stored blob (what gzip can inflate at most), so a
     // small layer declaring a terabyte of holes costs no more than a layer
     // of compressed zeros would.
-    let blob_len = blob.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
-    blob.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let blob_len = blob.seek(SeekFrom::End(0)).map_err(LayerFault::from_io)?;
+    blob.seek(SeekFrom::Start(0)).map_err(LayerFault::from_io)?;
     let hole_budget = blob_len.saturating_mul(HOLE_BUDGET_PER_BYTE);
     let limits = tarstream::Limits {
         max_path_bytes: opts.max_path_bytes,
@@ -301,7 +264,7 @@ pub fn scan<R: Read + Seek + Send>(
         collect_entries(&mut rd, opts, hole_budget, &mut entries, &mut warnings)?;
         finish_tar(&mut rd, &entries, &mut warnings)?;
         progress(blob_len);
-        return Ok(LayerScan {
+        return Ok(Scan {
             entries,
             compression,
             blob_digest: String::new(),
@@ -328,7 +291,7 @@ pub fn scan<R: Read + Seek + Send>(
     )?;
     parsed.map_err(|e| match compression {
         Compression::None => e,
-        c => format!("{e} ({} stream)", c.name()),
+        c => e.map_msg(|m| format!("{m} ({} stream)", c.name())),
     })?;
     if read.trailing > 0 && compression != Compression::None {
         warnings.push(format!(
@@ -342,7 +305,7 @@ pub fn scan<R: Read + Seek + Send>(
     } else {
         read.blob_digest
     };
-    Ok(LayerScan {
+    Ok(Scan {
         entries,
         compression,
         blob_digest,
@@ -362,12 +325,10 @@ fn finish_tar<R: tarstream::Skip>(
     rd: &mut tarstream::Reader<R>,
     entries: &[RawEntry],
     warnings: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), LayerFault> {
     match rd.end() {
         Some(tarstream::End::Marker) => {
-            let (_, data) = rd
-                .check_after_end()
-                .map_err(|e| crate::error::describe_io(&e))?;
+            let (_, data) = rd.check_after_end().map_err(LayerFault::from_io)?;
             if data > 0 {
                 warnings.push(format!(
                     "{data} non-zero bytes after the tar end-of-archive marker (ignored, as tar readers do)"
@@ -382,14 +343,84 @@ fn finish_tar<R: tarstream::Skip>(
 
 const NO_END_MARKER: &str = "the tar stream ends without an end-of-archive marker (truncated?)";
 
-/// A reader error as a message: the first header failing its checksum
+/// A reader error as a fault: the first header failing its checksum
 /// means the blob is not a tar at all (messages about an entry say which).
-pub(crate) fn tar_error<R: tarstream::Skip>(rd: &tarstream::Reader<R>, e: &io::Error) -> String {
+fn tar_error<R: tarstream::Skip>(rd: &tarstream::Reader<R>, e: io::Error) -> LayerFault {
     let about_entry = e.to_string().starts_with("entry #");
-    if rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData && !about_entry {
-        format!("not a tar stream: {}", crate::error::describe_io(e))
+    let not_tar = rd.entries_read() == 0 && e.kind() == io::ErrorKind::InvalidData && !about_entry;
+    let fault = LayerFault::from_io(e);
+    if not_tar {
+        fault.map_msg(|m| format!("not a tar stream: {m}"))
     } else {
-        crate::error::describe_io(e)
+        fault
+    }
+}
+
+impl LayerFault {
+    /// The fault for an error met reading a layer: the blob's own reader
+    /// failing (marked by [`Watched`]) is I/O, a header over a configured
+    /// limit (`QuotaExceeded`, from the tar reader) is a limit, anything
+    /// else is malformed data. The message is [`describe_io`]'s phrase.
+    ///
+    /// [`describe_io`]: crate::error::describe_io
+    pub(crate) fn from_io(e: io::Error) -> LayerFault {
+        let msg = crate::error::describe_io(&e);
+        if e.get_ref().is_some_and(|inner| inner.is::<SourceError>()) {
+            let source = match e.into_inner().map(|b| b.downcast::<SourceError>()) {
+                Some(Ok(marked)) => marked.0,
+                _ => io::Error::other(msg.clone()),
+            };
+            return LayerFault::Read { msg, source };
+        }
+        if e.kind() == io::ErrorKind::QuotaExceeded {
+            LayerFault::Limit(msg)
+        } else {
+            LayerFault::Malformed(msg)
+        }
+    }
+}
+
+/// A blob reader whose errors are marked as the source's (wrapped in
+/// [`SourceError`], same kind, same message), so [`LayerFault::from_io`]
+/// tells them from decoding and tar errors after they passed through both.
+pub(crate) struct Watched<R>(pub R);
+
+impl<R: Read> Read for Watched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(SourceError::mark)
+    }
+}
+
+impl<R: Seek> Seek for Watched<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.0.seek(pos).map_err(SourceError::mark)
+    }
+}
+
+/// The marker [`Watched`] puts around its reader's errors; it reads as the
+/// error it holds.
+#[derive(Debug)]
+struct SourceError(io::Error);
+
+impl SourceError {
+    fn mark(e: io::Error) -> io::Error {
+        // Interrupted is retried by readers, not reported.
+        if e.kind() == io::ErrorKind::Interrupted {
+            return e;
+        }
+        io::Error::new(e.kind(), SourceError(e))
+    }
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 
@@ -399,7 +430,7 @@ fn collect_entries<R: tarstream::Skip>(
     mut hole_budget: u64,
     out: &mut Vec<RawEntry>,
     warnings: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), LayerFault> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut escaped = 0u64;
     let mut absolute = 0u64;
@@ -408,13 +439,13 @@ fn collect_entries<R: tarstream::Skip>(
         let h = match rd.next_header() {
             Ok(Some(h)) => h,
             Ok(None) => break,
-            Err(e) => return Err(tar_error(rd, &e)),
+            Err(e) => return Err(tar_error(rd, e)),
         };
         if out.len() as u64 >= opts.max_entries {
-            return Err(format!(
+            return Err(LayerFault::Limit(format!(
                 "more than {} entries (raise the limit with --max-entries)",
                 opts.max_entries
-            ));
+            )));
         }
         // The reader refused paths over --max-path-bytes.
         let raw_path = &h.path;
@@ -425,16 +456,7 @@ fn collect_entries<R: tarstream::Skip>(
         if raw_path.first() == Some(&b'/') {
             absolute += 1;
         }
-        let kind = match h.entry_type {
-            tarstream::EntryType::File => Kind::File,
-            tarstream::EntryType::Dir => Kind::Dir,
-            tarstream::EntryType::Symlink => Kind::Symlink,
-            tarstream::EntryType::Hardlink => Kind::Hardlink,
-            tarstream::EntryType::CharDevice => Kind::CharDevice,
-            tarstream::EntryType::BlockDevice => Kind::BlockDevice,
-            tarstream::EntryType::Fifo => Kind::Fifo,
-            tarstream::EntryType::Other(_) => Kind::Other,
-        };
+        let kind = h.entry_type;
         let link = match kind {
             Kind::Symlink => Some(h.link.clone().into_boxed_slice()),
             Kind::Hardlink => Some(normalise(&h.link).0.into_boxed_slice()),
@@ -476,7 +498,7 @@ fn collect_entries<R: tarstream::Skip>(
                 }
                 Ok(true)
             })
-            .map_err(|e| entry_err(raw_path, &e))?;
+            .map_err(|e| entry_err(raw_path, e))?;
             Some(sha.finalize().into())
         } else {
             None
@@ -522,12 +544,8 @@ pub(crate) fn hash_zeros(h: &mut Sha256, mut n: u64) {
     }
 }
 
-fn entry_err(path: &[u8], e: &io::Error) -> String {
-    format!(
-        "entry {:?}: {}",
-        String::from_utf8_lossy(path),
-        crate::error::describe_io(e)
-    )
+fn entry_err(path: &[u8], e: io::Error) -> LayerFault {
+    LayerFault::from_io(e).map_msg(|m| format!("entry {:?}: {m}", String::from_utf8_lossy(path)))
 }
 
 /// Clean a tar path: drop `.`, empty parts and leading `/`; resolve `..`

@@ -14,6 +14,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use sha2::{Digest, Sha256};
 
 use super::{Compression, Decoder, HashingReader};
+use crate::error::LayerFault;
 
 const CHUNK: usize = 256 * 1024;
 const DEPTH: usize = 2;
@@ -44,7 +45,7 @@ pub(super) fn run<R, F, T>(
     hash_compressed: bool,
     progress: F,
     parse: impl FnOnce(&mut ChunkReader) -> T,
-) -> Result<(T, Read1, Option<String>), String>
+) -> Result<(T, Read1, Option<String>), LayerFault>
 where
     R: Read + Send,
     F: FnMut(u64) + Send,
@@ -84,7 +85,7 @@ where
         };
         let parsed = parse(&mut chunks);
         drop(chunks);
-        let lost = |_| "internal error: a layer reading thread panicked".to_string();
+        let lost = |_| LayerFault::Internal("a layer reading thread panicked");
         let digest = hasher.map(|h| h.join().map_err(lost)).transpose()?;
         let read = reader.join().map_err(lost)??;
         Ok((parsed, read, digest))
@@ -99,13 +100,13 @@ fn read_stage<R: Read, F: FnMut(u64)>(
     progress: F,
     tx: SyncSender<Chunk>,
     back: Receiver<Vec<u8>>,
-) -> Result<Read1, String> {
+) -> Result<Read1, LayerFault> {
     let outer = HashingReader::new(blob, hash_blob, progress);
-    let io_err = |e: io::Error| crate::error::describe_io(&e);
     // Plain blobs are read in chunks of CHUNK or more, so the buffer is
     // bypassed (std's BufReader hands large reads straight through).
     let buf = BufReader::with_capacity(CHUNK, outer);
-    let mut dec = Decoder::new(compression, buf).map_err(|e| format!("zstd: {e}"))?;
+    let mut dec = Decoder::new(compression, buf)
+        .map_err(|e| LayerFault::from_io(e).map_msg(|m| format!("zstd: {m}")))?;
     let tar_bytes = pump(&mut dec, &tx, &back);
     let mut rest = dec.into_inner();
     // The parser learns of the end by the channel closing.
@@ -121,7 +122,7 @@ fn read_stage<R: Read, F: FnMut(u64)>(
         });
     };
     // Whatever follows the compressed stream still belongs to the blob.
-    let trailing = io::copy(&mut rest, &mut io::sink()).map_err(io_err)?;
+    let trailing = io::copy(&mut rest, &mut io::sink()).map_err(LayerFault::from_io)?;
     let (blob_digest, blob_bytes, _) = rest.into_inner().finish();
     Ok(Read1 {
         blob_digest,

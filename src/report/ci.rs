@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Subject, Units};
 use crate::analysis;
-use crate::ci::{Outcome, Status};
+use crate::ci::{Outcome, RuleStatus};
 use crate::error::{Error, Result};
 
 /// Text in dive's CI layout, with the measured values.
@@ -73,7 +73,7 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
         // Messages quote paths from the image and globs from the rules:
         // one verdict stays one line.
         let mut line = format!("  {}: {}", v.status.as_str(), display_safe(&v.rule));
-        if v.status == Status::Skip {
+        if v.status == RuleStatus::Skip {
             let _ = write!(line, ": {}", display_safe(&v.message));
         } else {
             let _ = write!(
@@ -93,15 +93,16 @@ pub fn render_text(s: &Subject, o: &Outcome, units: Units) -> String {
         "Result:{} [Total:{}] [Passed:{}] [Failed:{}] [Warn:0] [Skipped:{}]",
         if o.passed() { "PASS" } else { "FAIL" },
         o.verdicts.len(),
-        o.count(Status::Pass),
-        o.count(Status::Fail),
-        o.count(Status::Skip)
+        o.count(RuleStatus::Pass),
+        o.count(RuleStatus::Fail),
+        o.count(RuleStatus::Skip)
     );
     t
 }
 
-/// JSON: verdicts plus the figures they were judged on.
-pub fn render_json(s: &Subject, o: &Outcome) -> String {
+/// JSON: verdicts plus the figures they were judged on. A serializer
+/// failure is an error, never an empty document.
+pub fn render_json(s: &Subject, o: &Outcome) -> Result<String> {
     #[derive(Serialize)]
     struct Doc<'a> {
         schema_version: u32,
@@ -121,7 +122,10 @@ pub fn render_json(s: &Subject, o: &Outcome) -> String {
         dive: &s.analysis.dive,
         corrected: &s.analysis.corrected,
     })
-    .unwrap_or_default()
+    .map_err(|e| Error::Render {
+        format: "CI JSON",
+        source: Box::new(e),
+    })
 }
 
 /// JUnit XML: one test case per rule.
@@ -137,9 +141,9 @@ pub fn render_junit(s: &Subject, o: &Outcome) -> Result<String> {
     let mut suite = TestSuite::new(format!("layerscope ci: {name}"));
     for v in &o.verdicts {
         let status = match v.status {
-            Status::Pass => TestCaseStatus::success(),
-            Status::Skip => TestCaseStatus::skipped(),
-            Status::Fail => {
+            RuleStatus::Pass => TestCaseStatus::success(),
+            RuleStatus::Skip => TestCaseStatus::skipped(),
+            RuleStatus::Fail => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 st.set_message(v.message.clone());
                 st
@@ -151,7 +155,8 @@ pub fn render_junit(s: &Subject, o: &Outcome) -> Result<String> {
         suite.add_test_case(tc);
     }
     report.add_test_suite(suite);
-    report
-        .to_string()
-        .map_err(|e| Error::Usage(format!("writing JUnit: {e}")))
+    report.to_string().map_err(|e| Error::Render {
+        format: "JUnit",
+        source: Box::new(e),
+    })
 }

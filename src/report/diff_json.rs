@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::DiffSubject;
-use crate::diff::{Changed, ConfigChange, Filter, LayerDiff, SideInfo, Summary, Totals};
+use crate::diff::{Changed, ConfigChange, LayerDiff, PathFilter, SideInfo, Summary, Totals};
 use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::{NodeId, Status};
@@ -75,7 +75,7 @@ fn side_attrs(l: &Loaded, layer: Option<usize>, id: Option<NodeId>) -> Option<Si
 }
 
 /// Build the document; `filter` limits `paths` (the summary stays whole).
-pub fn build<'a>(s: &'a DiffSubject, filter: &Filter) -> Doc<'a> {
+pub fn build<'a>(s: &'a DiffSubject, filter: &PathFilter) -> Doc<'a> {
     let d = s.diff;
     let keep = d.tree.keep_mask(filter);
     let paths = d
@@ -116,6 +116,11 @@ pub fn build<'a>(s: &'a DiffSubject, filter: &Filter) -> Doc<'a> {
     }
 }
 
-pub fn render(s: &DiffSubject, filter: &Filter) -> String {
-    serde_json::to_string_pretty(&build(s, filter)).unwrap_or_default()
+/// The document as pretty JSON; a serializer failure is an error, never an
+/// empty document.
+pub fn render(s: &DiffSubject, filter: &PathFilter) -> crate::Result<String> {
+    serde_json::to_string_pretty(&build(s, filter)).map_err(|e| crate::Error::Render {
+        format: "diff JSON",
+        source: Box::new(e),
+    })
 }

@@ -1,4 +1,4 @@
-//! The text rendering of a [`Diff`]: header, layer table, config changes,
+//! The text rendering of a [`crate::diff::Diff`]: header, layer table, config changes,
 //! the changed paths in pre-order (directories above them with their totals),
 //! and a summary; or a `git diff --stat`-like summary. Colour is plain ANSI
 //! and only when the caller asks for it.
@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::{DiffSubject, Units};
-use crate::diff::{ConfigChange, Entry, Filter, SideInfo};
+use crate::diff::{ConfigChange, Entry, PathFilter, SideInfo};
 use crate::text::display_safe;
 use crate::tree::Status;
 
@@ -116,7 +116,7 @@ fn config_line(c: &ConfigChange) -> String {
 }
 
 /// The full text diff.
-pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
+pub fn render(s: &DiffSubject, filter: &PathFilter, opts: TextOptions) -> String {
     let d = s.diff;
     let u = opts.units;
     let mut o = String::new();
@@ -275,7 +275,7 @@ pub fn render(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
 
 /// `git diff --stat`-like: one line per changed path with its size delta and
 /// a bar, then a totals line.
-pub fn render_stat(s: &DiffSubject, filter: &Filter, opts: TextOptions) -> String {
+pub fn render_stat(s: &DiffSubject, filter: &PathFilter, opts: TextOptions) -> String {
     const BAR: usize = 40;
     let d = s.diff;
     let u = opts.units;

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Subject;
 use crate::analysis::{Corrected, DiveFigures, LayerFigures};
-use crate::image::{HistoryEntry, ImageConfig};
+use crate::image::{Config, HistoryEntry};
 use crate::tree::{FileTree, NodeId, Status};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -27,7 +27,7 @@ pub struct ImageSection<'a> {
     pub manifest_digest: Option<&'a str>,
     pub config_digest: &'a str,
     pub platform: String,
-    pub config: &'a ImageConfig,
+    pub config: &'a Config,
     pub history: &'a [HistoryEntry],
     pub size_bytes: u64,
     pub compressed_size_bytes: u64,
@@ -171,8 +171,16 @@ pub fn write(s: &Subject, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn render(s: &Subject) -> String {
-    let mut v = Vec::new();
-    let _ = write(s, &mut v);
-    String::from_utf8(v).unwrap_or_default()
+/// The report as a string (`write` streams it); a serializer failure is an
+/// error, never an empty document.
+pub fn render(s: &Subject) -> crate::Result<String> {
+    serde_json::to_string_pretty(&build(s))
+        .map(|mut t| {
+            t.push('\n');
+            t
+        })
+        .map_err(|e| crate::Error::Render {
+            format: "JSON",
+            source: Box::new(e),
+        })
 }

@@ -1,6 +1,9 @@
-//! Renderings of an analysed image: the native JSON report (versioned schema),
-//! dive 0.13.1's `--json` schema, and the text summary. All consume the same
-//! [`Loaded`] + [`Analysis`].
+//! Every rendering of results, none of which computes anything: an analysed
+//! image ([`Subject`]: [`Loaded`] + [`Analysis`]) as the text summary, the
+//! native JSON report (versioned schema) and dive 0.13.1's `--json`; a diff
+//! ([`DiffSubject`]) as text or JSON (`diff_text`, `diff_json`); CI verdicts
+//! as text, JSON and JUnit (`ci`). A serializer that fails is an
+//! [`crate::Error::Render`], never an empty document.
 
 pub mod ci;
 pub mod diff_json;

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::archive;
 use crate::error::{Error, Result};
-use crate::layer::LayerScan;
+use crate::layer::Scan;
 pub use crate::origin::{Origin, SourceKind};
 use crate::progress::Progress;
 use crate::source::options::LoadOptions;
@@ -47,7 +47,7 @@ impl Origin {
 }
 
 /// Layers already scanned while their bytes streamed past, by member name.
-pub type Scans = HashMap<String, LayerScan>;
+pub type Scans = HashMap<String, Scan>;
 
 /// An image source ready to load.
 #[derive(Debug)]

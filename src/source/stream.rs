@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::archive::{self, store::clean_member_name, Store};
 use crate::error::{Error, Result};
-use crate::layer::{self, LayerScan};
+use crate::layer::{self, Scan};
 use crate::progress::Progress;
 use crate::source::options::LoadOptions;
 
@@ -120,7 +120,14 @@ pub(crate) fn receive(
                     Ok(None) => break,
                     // Malformed: stop scanning early; the store, reading
                     // the spool, says what is wrong.
-                    Err(e) if e.kind() == io::ErrorKind::InvalidData => break,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::InvalidData | io::ErrorKind::QuotaExceeded
+                        ) =>
+                    {
+                        break
+                    }
                     Err(e) => return Err(e),
                 };
                 if progress.cancel.load(Ordering::Relaxed) {
@@ -133,8 +140,7 @@ pub(crate) fn receive(
                 let layer_like = name.as_deref().is_some_and(|n| {
                     !n.ends_with(".json") && !matches!(n, "repositories" | "oci-layout")
                 });
-                let is_file =
-                    h.entry_type == crate::tarstream::EntryType::File && h.sparse.is_none();
+                let is_file = h.entry_type == crate::tarstream::Kind::File && h.sparse.is_none();
                 let Some(name) = name.filter(|_| layer_like && is_file) else {
                     continue;
                 };
@@ -208,7 +214,7 @@ pub(crate) fn receive(
     Ok((archive::Source::from_store(store)?, scans))
 }
 
-type ScanJob<'s> = std::thread::ScopedJoinHandle<'s, (String, Option<LayerScan>)>;
+type ScanJob<'s> = std::thread::ScopedJoinHandle<'s, (String, Option<Scan>)>;
 
 /// Keep a finished scan (a failed one is redone from the spool).
 fn finish(h: ScanJob<'_>, scans: &mut Scans) {

@@ -244,6 +244,40 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
     ),
 ];
 
+/// Keys inside popups: each popup reads only its own, so they may share
+/// keys with each other and with the main [`Action`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PopupAction {
+    /// Content viewer: hex or text.
+    ViewerHex,
+    /// Content viewer: the next / previous 64 KiB window.
+    ViewerNext,
+    ViewerPrev,
+    /// Image details: jump to the selected wasted path.
+    JumpToPath,
+    /// Image details: scroll the lower part.
+    ScrollDown,
+    ScrollUp,
+    /// Line diff: the next / previous run of changes.
+    NextChange,
+    PrevChange,
+}
+
+/// (popup action, config name, default keys).
+pub const POPUP_ACTIONS: &[(PopupAction, &str, &[&str])] = &[
+    (PopupAction::ViewerHex, "viewer_hex", &["x"]),
+    (PopupAction::ViewerNext, "viewer_next", &["]"]),
+    (PopupAction::ViewerPrev, "viewer_prev", &["["]),
+    (PopupAction::JumpToPath, "jump_to_path", &["enter"]),
+    (
+        PopupAction::ScrollDown,
+        "details_scroll_down",
+        &["J", "space"],
+    ),
+    (PopupAction::ScrollUp, "details_scroll_up", &["K"]),
+    (PopupAction::NextChange, "next_change", &["]", "n"]),
+    (PopupAction::PrevChange, "prev_change", &["[", "N"]),
+];
 /// The README's key table (keys, config name, what it does), from the same
 /// table as the help popup and the key map; a test keeps README.md equal
 /// to it.
@@ -387,6 +421,7 @@ impl Key {
 pub struct KeyMap {
     map: HashMap<Key, Action>,
     keys: HashMap<Action, Vec<Key>>,
+    popup: HashMap<PopupAction, Vec<Key>>,
     /// Keys a rebinding took from another action, with that action.
     displaced: HashMap<Key, Action>,
 }
@@ -399,8 +434,38 @@ impl KeyMap {
                 km.bind(k, *a);
             }
         }
+        for (a, _, keys) in POPUP_ACTIONS {
+            let keys = keys.iter().filter_map(|k| Key::parse(k)).collect();
+            km.popup.insert(*a, keys);
+        }
         km.displaced.clear();
         km
+    }
+
+    /// Which of a popup's actions `k` does, if any.
+    pub fn popup_action(&self, k: &Key, of: &[PopupAction]) -> Option<PopupAction> {
+        of.iter()
+            .copied()
+            .find(|a| self.popup.get(a).is_some_and(|ks| ks.contains(k)))
+    }
+
+    /// The keys of a popup action, as hints name them (`]`, `n`).
+    pub fn popup_labels(&self, a: PopupAction) -> Vec<String> {
+        self.popup
+            .get(&a)
+            .map(|ks| ks.iter().map(Key::label).collect())
+            .unwrap_or_default()
+    }
+
+    /// The first key of a popup action (`<name>` when unbound).
+    pub fn popup_label(&self, a: PopupAction) -> String {
+        match self.popup_labels(a).into_iter().next() {
+            Some(k) => k,
+            None => {
+                let name = POPUP_ACTIONS.iter().find(|r| r.0 == a).map_or("", |r| r.1);
+                format!("<{name}>")
+            }
+        }
     }
 
     fn bind(&mut self, k: Key, a: Action) {
@@ -439,6 +504,18 @@ impl KeyMap {
             .get(&a)
             .map(|ks| ks.iter().map(Key::label).collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
+    }
+
+    /// The first key bound to `a`, as hints name it (`q`); an unbound
+    /// action is named as the config file names it (`<quit>`).
+    pub fn first_label(&self, a: Action) -> String {
+        match self.keys.get(&a).and_then(|ks| ks.first()) {
+            Some(k) => k.label(),
+            None => {
+                let name = ACTIONS.iter().find(|(x, ..)| *x == a).map_or("", |r| r.1);
+                format!("<{name}>")
+            }
+        }
     }
 }
 
@@ -639,18 +716,21 @@ impl Config {
         let mut bindings: Vec<_> = file.keys.iter().collect();
         bindings.sort();
         for (name, keys) in bindings {
-            let Some((a, ..)) = ACTIONS.iter().find(|(_, n, ..)| n == name) else {
-                return Err(format!(
-                    "keys: unknown action `{name}` (valid: {})",
-                    action_names().join(", ")
-                ));
-            };
             let mut parsed = Vec::new();
             for k in keys {
                 parsed
                     .push(Key::parse(k).ok_or_else(|| format!("keys.{name}: unknown key `{k}`"))?);
             }
-            self.keys.rebind(*a, &parsed);
+            if let Some((a, ..)) = ACTIONS.iter().find(|(_, n, ..)| n == name) {
+                self.keys.rebind(*a, &parsed);
+            } else if let Some((a, ..)) = POPUP_ACTIONS.iter().find(|(_, n, ..)| n == name) {
+                self.keys.popup.insert(*a, parsed.clone());
+            } else {
+                return Err(format!(
+                    "keys: unknown action `{name}` (valid: {})",
+                    action_names().join(", ")
+                ));
+            }
             for k in &parsed {
                 if let Some(old) = self.keys.take_displaced(*k) {
                     self.warnings.push(format!(

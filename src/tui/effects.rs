@@ -60,7 +60,7 @@ pub fn extract(
     dest: &Path,
     force: bool,
 ) -> Result<(String, Vec<String>), String> {
-    let opts = crate::extract::ExtractOptions {
+    let opts = crate::extract::Options {
         force,
         ..Default::default()
     };

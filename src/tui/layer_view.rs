@@ -1,28 +1,27 @@
-//! The tree/selection model of the file-tree pane (gitui `filetreelist`
-//! style), with no ratatui in it. Work is staged so each step runs only when
-//! its inputs change:
+//! The explorer's rows: which nodes one layer view shows, with their
+//! status and size, and the orders a tree table narrows. Work is staged
+//! so each step runs only when its inputs change:
 //! 0. once per image: [`VersionTable`] (every node's versions packed flat)
 //!    and [`NameOrder`] (children by name, sibling ranks, and the whole
 //!    tree's depth-first name order each way);
 //! 1. [`ViewInfo`]: per node, is it in the view, its status and size (on
 //!    layer or mode change), one pass over the version table;
-//! 2. [`VisibleRows::order`]: the depth-first order of the nodes that pass the
-//!    filter, children sorted per directory (on filter or sort change): by
-//!    name, the whole tree's name order narrowed; by size, per-directory
-//!    lists sorted once per view and walked either way;
-//! 3. [`VisibleRows::rows`]: the visible rows, i.e. the order with collapsed
-//!    subtrees skipped (on collapse change, linear in what is shown).
+//! 2. [`LayerOrders`]: the depth-first order of the view, children sorted
+//!    per directory (on sort or view change): by name, the whole tree's
+//!    name order; by size, per-directory lists sorted once per view and
+//!    walked either way. The table narrows it to what the filter keeps
+//!    and skips collapsed subtrees ([`super::table`]).
 //!
 //! Every step is linear in the nodes but the size sort, and none allocates
-//! per node. Moving the cursor never rebuilds anything.
+//! per node. [`LayerRows`] is the explorer's [`RowSource`].
 
-use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use crate::layer::Kind;
 use crate::tree::{compare, Attrs, FileTree, NodeId, Status, ROOT};
 
-use super::table::{OrderEntry, Parents, VisibleRows};
+use super::image_data::ImageData;
+use super::table::{Entry, Parents, RowSource, SortKeys};
 
 /// What the tree pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,7 +348,7 @@ impl Kids {
             };
             let idx = order.len() as u32;
             order.push(Entry {
-                id: c,
+                key: c,
                 depth: (stack.len() - 1) as u16,
                 end: idx + 1,
             });
@@ -411,51 +410,35 @@ impl NameOrder {
     }
 }
 
-/// How children are ordered inside each directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the explorer's table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
+    #[default]
     Name,
     Size,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub key: SortKey,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Sort {
-            key: SortKey::Name,
-            descending: false,
+impl SortKeys for SortKey {
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Size,
+            SortKey::Size => SortKey::Name,
+        }
+    }
+    fn descending_first(self) -> bool {
+        // Biggest first is what one wants when switching to size.
+        self == SortKey::Size
+    }
+    fn name(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
         }
     }
 }
 
-/// One entry of the depth-first order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry {
-    pub id: NodeId,
-    pub depth: u16,
-    /// Index in the order just past this node's subtree.
-    pub end: u32,
-}
-
-impl OrderEntry for Entry {
-    fn key(&self) -> u32 {
-        self.id
-    }
-    fn depth(&self) -> u16 {
-        self.depth
-    }
-    fn end(&self) -> u32 {
-        self.end
-    }
-    fn set_end(&mut self, end: u32) {
-        self.end = end;
-    }
-}
+/// How children are ordered inside each directory.
+pub type Sort = crate::tui::table::Sort<SortKey>;
 
 /// Parents by node id; the root is not a row, so it is nobody's parent here.
 impl Parents for FileTree {
@@ -464,101 +447,115 @@ impl Parents for FileTree {
     }
 }
 
-/// Order, visible rows and cursor: the shared [`VisibleRows`] (reached
-/// through `Deref`) plus, for size orders, the cached sorted lists and
-/// full order it is narrowed from.
+/// The sorted orders of the views, for size sorts: each directory's
+/// children in the view sorted by the key (both directions walk the same
+/// lists) and the depth-first order they give, cached per view generation
+/// and sort.
 #[derive(Debug, Default)]
-pub struct TreeModel {
-    /// Sorted depth-first order of every node in the view (root excluded;
-    /// not used by name with a [`NameOrder`]).
+pub struct LayerOrders {
     full: Vec<Entry>,
     full_key: Option<(u64, Sort)>,
-    /// Each directory's children in the view, ascending by the sort key
-    /// (both directions of a key walk the same lists).
     sorted: Kids,
     sorted_key: Option<(u64, SortKey)>,
-    vis: VisibleRows<Entry>,
 }
 
-impl Deref for TreeModel {
-    type Target = VisibleRows<Entry>;
-    fn deref(&self) -> &Self::Target {
-        &self.vis
-    }
-}
-
-impl DerefMut for TreeModel {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.vis
-    }
-}
-
-impl TreeModel {
-    /// Rebuild the order, narrowed to the nodes `keep` accepts (which must
-    /// be in the view). By name with `names`: the whole tree's name order
-    /// narrowed to the view, one linear pass. Otherwise the sorted
-    /// depth-first order of the view, cached per view generation and sort,
-    /// so a filter change is one linear pass with no sorting.
-    pub fn rebuild_order(
-        &mut self,
+impl LayerOrders {
+    /// The depth-first order of the view `info` (generation `generation`)
+    /// for `sort`, with the mask that narrows it to the view. By name with
+    /// `names`: the whole tree's name order, masked by the view. Otherwise
+    /// the view sorted, cached per generation and sort, so a filter change
+    /// is one linear pass with no sorting.
+    pub fn order<'a>(
+        &'a mut self,
         tree: &FileTree,
-        info: &ViewInfo,
-        keep: Option<&[bool]>,
+        info: &'a ViewInfo,
         sort: Sort,
         generation: u64,
-        names: Option<&NameOrder>,
-    ) {
-        let was = self.selected_id();
-        match names {
-            Some(names) if sort.key == SortKey::Name => {
-                let shown = keep.unwrap_or(&info.in_view);
-                let whole = names.whole(sort.descending);
-                self.vis.set_order(whole, Some(shown), tree.len());
-            }
-            _ => {
-                if self.full_key != Some((generation, sort)) {
-                    if self.sorted_key != Some((generation, sort.key)) {
-                        sort_kids(&mut self.sorted, tree, info, sort.key, names);
-                        self.sorted_key = Some((generation, sort.key));
-                    }
-                    self.sorted.walk(&mut self.full, sort.descending);
-                    self.full_key = Some((generation, sort));
-                }
-                self.vis.set_order(&self.full, keep, tree.len());
-            }
+        names: Option<&'a NameOrder>,
+    ) -> (&'a [Entry], Option<&'a [bool]>) {
+        if let Some(names) = names.filter(|_| sort.key == SortKey::Name) {
+            return (names.whole(sort.descending), Some(&info.in_view));
         }
-        self.vis.rebuild_rows(tree, was);
+        if self.full_key != Some((generation, sort)) {
+            if self.sorted_key != Some((generation, sort.key)) {
+                sort_kids(&mut self.sorted, tree, info, sort.key, names);
+                self.sorted_key = Some((generation, sort.key));
+            }
+            self.sorted.walk(&mut self.full, sort.descending);
+            self.full_key = Some((generation, sort));
+        }
+        (&self.full, None)
     }
+}
 
-    pub fn selected_id(&self) -> Option<NodeId> {
-        self.selected_key()
+/// The explorer's rows: the nodes of one layer view of the image.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerRows<'a> {
+    pub data: &'a ImageData,
+    pub info: &'a ViewInfo,
+    pub mode: ViewMode,
+    /// Bumped whenever `info` is recomputed (keys the order cache).
+    pub generation: u64,
+}
+
+impl Parents for LayerRows<'_> {
+    fn parent_of(&self, id: NodeId) -> Option<NodeId> {
+        self.data.loaded.tree.parent_of(id)
     }
+}
 
-    /// Expand the ancestors of `id` and put the cursor on it.
-    pub fn reveal(&mut self, tree: &FileTree, id: NodeId) -> bool {
-        if !self.contains(id) {
-            return false;
-        }
-        let mut changed = false;
-        let mut p = tree.parent(id);
-        while let Some(a) = p {
-            if a == ROOT {
-                break;
-            }
-            changed |= self.collapsed.remove(&a);
-            p = tree.parent(a);
-        }
-        if changed {
-            self.rebuild_rows(tree, Some(id));
-        } else if let Some(r) = self.row_of(id) {
-            self.selected = r;
-            self.ensure_visible();
-        }
-        // Put the target mid-screen when it jumped.
-        if self.selected >= self.scroll + self.height.max(1) || self.selected < self.scroll {
-            self.ensure_visible();
-        }
-        true
+impl RowSource for LayerRows<'_> {
+    type Sort = Sort;
+    type Orders = LayerOrders;
+    fn keys(&self) -> usize {
+        self.data.loaded.tree.len()
+    }
+    fn in_view(&self, id: NodeId) -> bool {
+        self.info.in_view.get(id as usize).copied().unwrap_or(false)
+    }
+    fn status(&self, id: NodeId) -> Option<Status> {
+        self.info.status.get(id as usize).copied().flatten()
+    }
+    fn size(&self, id: NodeId) -> u64 {
+        self.info.size.get(id as usize).copied().unwrap_or(0)
+    }
+    fn is_dir(&self, id: NodeId) -> bool {
+        // It has children, or its last known state is one.
+        let tree = &self.data.loaded.tree;
+        !tree.children(id).is_empty()
+            || tree
+                .node(id)
+                .versions
+                .iter()
+                .rev()
+                .find_map(|v| tree.attrs_of(v))
+                .is_some_and(|a| a.kind == Kind::Dir)
+    }
+    fn path(&self, id: NodeId) -> &str {
+        self.data.path_raw(id)
+    }
+    fn lower(&self, id: NodeId) -> &str {
+        self.data.lower(id)
+    }
+    fn find(&self, path: &str) -> Option<NodeId> {
+        self.data.loaded.tree.lookup(path.as_bytes())
+    }
+    fn wasted(&self, id: NodeId) -> bool {
+        self.data.wasted.get(id as usize).is_some_and(|&w| w > 0)
+    }
+    fn order<'a>(
+        &'a self,
+        orders: &'a mut LayerOrders,
+        sort: Sort,
+    ) -> (&'a [Entry], Option<&'a [bool]>) {
+        let d = self.data;
+        orders.order(
+            &d.loaded.tree,
+            self.info,
+            sort,
+            self.generation,
+            Some(&d.names),
+        )
     }
 }
 
@@ -644,6 +641,7 @@ mod tests {
     use super::*;
     use crate::layer::{Action, RawEntry};
     use crate::tree::Replay;
+    use crate::tui::table::VisibleRows;
 
     fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
         RawEntry {
@@ -673,6 +671,43 @@ mod tests {
         ]
     }
 
+    /// The order cache and the rows, as a tree table keeps them.
+    #[derive(Default)]
+    struct TreeModel {
+        orders: LayerOrders,
+        vis: VisibleRows,
+    }
+
+    impl std::ops::Deref for TreeModel {
+        type Target = VisibleRows;
+        fn deref(&self) -> &VisibleRows {
+            &self.vis
+        }
+    }
+
+    impl std::ops::DerefMut for TreeModel {
+        fn deref_mut(&mut self) -> &mut VisibleRows {
+            &mut self.vis
+        }
+    }
+
+    impl TreeModel {
+        fn rebuild_order(
+            &mut self,
+            tree: &FileTree,
+            info: &ViewInfo,
+            keep: Option<&[bool]>,
+            sort: Sort,
+            generation: u64,
+            names: Option<&NameOrder>,
+        ) {
+            let was = self.vis.selected_key();
+            let (full, in_view) = self.orders.order(tree, info, sort, generation, names);
+            self.vis.set_order(full, keep.or(in_view), tree.len());
+            self.vis.rebuild_rows(tree, was);
+        }
+    }
+
     fn model() -> (FileTree, ViewInfo, TreeModel) {
         let mut r = Replay::new();
         r.apply(&base());
@@ -688,7 +723,7 @@ mod tests {
         (0..m.rows.len())
             .map(|r| {
                 let e = m.entry(r).expect("row");
-                format!("{}{}", " ".repeat(e.depth as usize), t.path(e.id))
+                format!("{}{}", " ".repeat(e.depth as usize), t.path(e.key))
             })
             .collect()
     }
@@ -742,7 +777,7 @@ mod tests {
         );
         let z = t.lookup(b"/c/d/z").expect("z");
         assert!(m.reveal(&t, z));
-        assert_eq!(m.selected_id(), Some(z));
+        assert_eq!(m.selected_key(), Some(z));
         assert_eq!(m.rows.len(), 7);
     }
 
@@ -974,7 +1009,7 @@ mod tests {
             for c in kids {
                 let i = out.len();
                 out.push(Entry {
-                    id: c,
+                    key: c,
                     depth,
                     end: 0,
                 });

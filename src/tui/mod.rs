@@ -8,11 +8,15 @@
 pub mod config;
 pub mod diff;
 pub mod effects;
+pub mod host;
 pub mod image_data;
 pub mod layer_view;
+pub mod layout;
+pub mod list;
 pub mod prompt;
 pub mod state;
 pub mod table;
+pub mod untrusted;
 pub mod update;
 pub mod view;
 
@@ -86,9 +90,7 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
 
 fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let res = crate::load::load(&image, &opts, &progress)
-            .map(|l| Arc::new(ImageData::new(l)))
-            .map_err(|e| e.to_string());
+        let res = crate::load::load(&image, &opts, &progress).map(|l| Arc::new(ImageData::new(l)));
         let _ = tx.send(Msg::Loaded(res));
     });
 }
@@ -130,9 +132,7 @@ impl Drop for TerminalGuard {
 
 /// What the shared event loop needs of a mode's state (explorer or diff).
 pub(crate) trait EventApp: Sized {
-    type Msg;
-    /// The message for a terminal event, if it is one the mode handles.
-    fn msg(ev: Event) -> Option<Self::Msg>;
+    type Msg: From<Input>;
     fn apply(&mut self, m: Self::Msg);
     fn draw(&self, area: Rect, buf: &mut Buffer);
     /// Still loading: redraw every tick for the progress bars.
@@ -140,49 +140,58 @@ pub(crate) trait EventApp: Sized {
     fn quit(&self) -> bool;
     /// Run the queued effects; results come back on `tx`.
     fn run_effects(&mut self, tx: &Sender<Self::Msg>);
-    fn take_load_error(&mut self) -> Option<String>;
+    fn take_load_error(&mut self) -> Option<crate::Error>;
 }
 
-/// The [`EventApp`] items both modes write alike, for a state with fields
-/// `data`, `quit` and `load_error`, and a message enum `$msg` with `Key`,
-/// `Mouse` and `Resize` variants; used inside the `impl EventApp` block.
-macro_rules! event_app_common {
-    ($msg:ident) => {
-        type Msg = $msg;
-        fn msg(ev: crossterm::event::Event) -> Option<$msg> {
-            use crossterm::event::Event;
-            match ev {
-                Event::Key(k) => Some($msg::Key(k)),
-                Event::Mouse(m) => Some($msg::Mouse(m)),
-                Event::Resize(w, h) => Some($msg::Resize(w, h)),
-                _ => None,
-            }
-        }
-        fn apply(&mut self, m: $msg) {
-            apply(self, m);
-        }
-        fn draw(&self, area: ratatui::layout::Rect, buf: &mut ratatui::buffer::Buffer) {
-            view::draw(self, area, buf);
-        }
-        fn loading(&self) -> bool {
-            self.data.is_none()
-        }
-        fn quit(&self) -> bool {
-            self.quit
-        }
-        fn take_load_error(&mut self) -> Option<String> {
-            self.load_error.take()
-        }
-    };
+/// The terminal events both modes handle.
+pub enum Input {
+    Key(crossterm::event::KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
+    Resize(u16, u16),
 }
-pub(crate) use event_app_common;
+
+impl Input {
+    fn of(ev: Event) -> Option<Input> {
+        match ev {
+            Event::Key(k) => Some(Input::Key(k)),
+            Event::Mouse(m) => Some(Input::Mouse(m)),
+            Event::Resize(w, h) => Some(Input::Resize(w, h)),
+            _ => None,
+        }
+    }
+}
+
+impl From<Input> for Msg {
+    fn from(i: Input) -> Msg {
+        match i {
+            Input::Key(k) => Msg::Key(k),
+            Input::Mouse(m) => Msg::Mouse(m),
+            Input::Resize(w, h) => Msg::Resize(w, h),
+        }
+    }
+}
 
 impl EventApp for AppState {
-    event_app_common!(Msg);
+    type Msg = Msg;
+    fn apply(&mut self, m: Msg) {
+        apply(self, m);
+    }
+    fn draw(&self, area: Rect, buf: &mut Buffer) {
+        view::draw(self, area, buf);
+    }
+    fn loading(&self) -> bool {
+        self.data.is_none()
+    }
+    fn quit(&self) -> bool {
+        self.ui.quit
+    }
     fn run_effects(&mut self, tx: &Sender<Msg>) {
         for e in std::mem::take(&mut self.effects) {
             effects::run(self, e, tx);
         }
+    }
+    fn take_load_error(&mut self) -> Option<crate::Error> {
+        self.ui.load_error.take()
     }
 }
 
@@ -196,21 +205,26 @@ fn event_loop<A: EventApp>(
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let size = term.size()?;
-    if let Some(m) = A::msg(Event::Resize(size.width, size.height)) {
-        s.apply(m);
-    }
+    s.apply(Input::Resize(size.width, size.height).into());
     let mut dirty = true;
     let tick = Duration::from_millis(80);
     loop {
         if dirty || s.loading() {
-            term.draw(|f| s.draw(f.area(), f.buffer_mut()))?;
+            term.draw(|f| {
+                s.draw(f.area(), f.buffer_mut());
+                // The last line of defence before the bytes go out: a cell
+                // still holding a control is a view that forgot to sanitise
+                // archive text (issue 12); loud in debug builds.
+                let leaked = untrusted::scrub(f.buffer_mut());
+                debug_assert_eq!(leaked, 0, "{leaked} cells held terminal controls");
+            })?;
             dirty = false;
         }
         if event::poll(tick)? {
             // Drain what is queued so a burst of keys costs one frame.
             loop {
-                if let Some(m) = A::msg(event::read()?) {
-                    s.apply(m);
+                if let Some(i) = Input::of(event::read()?) {
+                    s.apply(i.into());
                     dirty = true;
                 }
                 if s.quit() || !event::poll(Duration::ZERO)? {
@@ -228,7 +242,7 @@ fn event_loop<A: EventApp>(
         }
     }
     Ok(match s.take_load_error() {
-        Some(e) => Err(crate::Error::Usage(e)),
+        Some(e) => Err(e),
         None => Ok(()),
     })
 }

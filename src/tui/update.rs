@@ -5,28 +5,28 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Position, Rect};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use ratatui::layout::Rect;
 
-use super::config::Action;
+use super::config::{Action, Key, PopupAction};
+use super::host::{self, Host, Parts, Shared, Unseen};
 use super::image_data::ImageData;
-use super::layer_view::{SortKey, ViewMode};
-use super::prompt::{
-    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
-};
+use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
+use super::layout::{self, Areas};
+use super::prompt::{open_prompt, Prompt, PromptKind};
 use super::state::{
-    AppState, ContentView, Effect, ExtractConfirm, Focus, Popup, Prompt, PromptKind, WINDOW_BYTES,
+    AppState, ContentView, Effect, ExtractConfirm, Focus, Offer, Popup, WINDOW_BYTES,
 };
-use super::view;
+use super::table::has_upper;
 use crate::content::Window;
-use crate::tree::{NodeId, ROOT};
+use crate::tree::NodeId;
 
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<ImageData>, String>),
+    Loaded(Result<Arc<ImageData>, crate::Error>),
     Content {
         id: NodeId,
         offset: u64,
@@ -40,24 +40,33 @@ pub enum Msg {
 /// Apply `msg`; a returned message is applied next (TEA chaining).
 pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
     match msg {
-        Msg::Key(k) => key(s, k),
+        Msg::Key(k) => {
+            // An offer stands until the next key: Enter takes it.
+            if let Some(o) = s.offer.take() {
+                if k.code == KeyCode::Enter && s.ui.prompt.is_none() && s.popup.is_none() {
+                    take_offer(s, o);
+                    return None;
+                }
+            }
+            host::key(s, k).map(Msg::Action)
+        }
         Msg::Mouse(m) => mouse(s, m),
         Msg::Resize(w, h) => {
-            resize(s, Rect::new(0, 0, w, h));
+            host::resize(s, Rect::new(0, 0, w, h));
             None
         }
         Msg::Action(a) => action(s, a),
         Msg::Loaded(Ok(d)) => {
             s.set_data(d);
-            s.resize_keep();
+            host::relayout(s);
             None
         }
         Msg::Loaded(Err(e)) => {
-            s.load_error = Some(e);
+            s.ui.load_error = Some(e);
             None
         }
         Msg::Content { id, offset, result } => {
-            let body = view::popups::popup_body_height(s.areas.full());
+            let body = layout::popup_body_height(s.ui.screen);
             if let Some(Popup::Content(cv)) = &mut s.popup {
                 if cv.id == id && cv.offset == offset {
                     if let Ok(w) = &result {
@@ -77,13 +86,13 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
         }
         Msg::Extracted(r) => {
             match r {
-                Ok((summary, notes)) if notes.is_empty() => s.message = Some(summary),
+                Ok((summary, notes)) if notes.is_empty() => s.ui.message = Some(summary),
                 Ok((summary, notes)) => {
                     s.popup = Some(Popup::Notice {
                         title: "Extracted (esc closes)".into(),
                         text: format!("{summary}\n\n{}", notes.join("\n")),
                     });
-                    s.message = Some(summary);
+                    s.ui.message = Some(summary);
                 }
                 Err(e) => s.popup = Some(Popup::Error(e)),
             }
@@ -101,91 +110,73 @@ pub fn apply(s: &mut AppState, msg: Msg) {
     }
 }
 
-impl AppState {
-    fn resize_keep(&mut self) {
-        let full = self.screen;
-        if full.area() > 0 {
-            resize(self, full);
+impl Host for AppState {
+    type Sort = Sort;
+    type Orders = LayerOrders;
+    type Src<'a> = LayerRows<'a>;
+    fn parts(&mut self) -> Parts<'_, Sort, LayerOrders, LayerRows<'_>> {
+        let layer_count = self.layer_count();
+        Parts {
+            src: self.data.as_deref().map(|data| LayerRows {
+                data,
+                info: &self.info,
+                mode: self.mode,
+                generation: self.view_generation,
+            }),
+            table: &mut self.tree,
+            ui: &mut self.ui,
+            layer_count,
+            popup_open: self.popup.is_some(),
         }
     }
-}
-
-fn resize(s: &mut AppState, area: Rect) {
-    s.screen = area;
-    s.areas = view::layout(s, area);
-    s.tree.height = view::tree::body_height(s.areas.tree);
-    s.layers_height = view::layers::body_height(s.areas.layers);
-    s.tree.ensure_visible();
-    s.ensure_layer_visible();
-}
-
-fn key(s: &mut AppState, k: KeyEvent) -> Option<Msg> {
-    if let Some(o) = s.offer.take() {
-        if k.code == KeyCode::Enter && s.prompt.is_none() && s.popup.is_none() {
-            take_offer(s, o);
-            return None;
-        }
+    fn layout(&self, area: Rect) -> Areas {
+        layout::explorer(area, self.layer_count())
     }
-    match route_key(s, k) {
-        KeyRoute::Done => None,
-        KeyRoute::Quit => Some(Msg::Action(Action::Quit)),
-        KeyRoute::Popup(act) => popup_key(s, k, act),
-        KeyRoute::Action(act) => act.map(Msg::Action),
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
+        popup_key(self, k, act)
     }
-}
-
-impl PromptHost for AppState {
-    prompt_host_fields!();
-    fn recompute_order(&mut self) {
-        AppState::recompute_order(self);
-    }
-    fn recompute_search(&mut self) {
-        AppState::recompute_search(self);
-    }
-    fn reveal_match(&mut self, id: NodeId) {
-        if let Some(data) = self.data.clone() {
-            self.tree.reveal(&data.loaded.tree, id);
-            self.tree.scroll_for_jump();
-            self.focus = Focus::Tree;
-        }
-    }
-    fn after_submit(&mut self, kind: PromptKind) {
+    fn unseen(&mut self, u: Unseen) {
         let Some(data) = self.data.clone() else {
             return;
         };
         let tree = &data.loaded.tree;
-        match kind {
-            PromptKind::Search => {
-                let q = self.search.query.clone();
-                let exact = super::state::has_upper(&q);
+        match u {
+            Unseen::Search => {
+                let q = self.tree.search.query.clone();
+                let exact = has_upper(&q);
                 let lq = q.to_lowercase();
                 let hits = tree.ids().skip(1).filter(|&id| {
                     if exact {
-                        data.path(id).contains(q.as_str())
+                        data.path_raw(id).contains(q.as_str())
                     } else {
                         data.lower(id).contains(lq.as_str())
                     }
                 });
                 offer_layers(self, &format!("`{q}`"), hits, None);
             }
-            PromptKind::Filter if self.tree.rows.is_empty() => {
-                let Some(re) = self.filter.regex.clone() else {
+            Unseen::Filter => {
+                let Some(re) = self.tree.filter.regex.clone() else {
                     return;
                 };
-                let fold = self.filter.fold_case;
-                let hits = tree
-                    .ids()
-                    .skip(1)
-                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
-                let what = format!("filter `{}`", self.filter.text);
+                let fold = self.tree.filter.fold_case;
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    re.is_match(if fold {
+                        data.lower(id)
+                    } else {
+                        data.path_raw(id)
+                    })
+                });
+                let what = format!("filter `{}`", self.tree.filter.text);
                 offer_layers(self, &what, hits, None);
             }
-            _ => {}
+            Unseen::Path(id) => {
+                let what = data.path(id).to_string();
+                offer_layers(self, &what, std::iter::once(id), Some(id));
+            }
         }
     }
     fn submit_other(&mut self, p: Prompt) {
         match p.kind {
-            PromptKind::Jump => jump_to_path(self, &p.text),
             PromptKind::Offset => go_to_offset(self, &p.text),
             PromptKind::ExtractTo => plan_extraction(self, &p.text),
             _ => {}
@@ -206,12 +197,12 @@ fn plan_extraction(s: &mut AppState, text: &str) {
     let p = match planned {
         Ok(p) => p,
         Err(e) => {
-            s.message = Some(e.to_string());
+            s.ui.message = Some(e.to_string());
             return;
         }
     };
     if let Some(b) = &p.blocked {
-        s.message = Some(format!(
+        s.ui.message = Some(format!(
             "cannot extract: {} is a directory where the image has a file",
             crate::error::clean(&b.display().to_string())
         ));
@@ -234,21 +225,6 @@ fn plan_extraction(s: &mut AppState, text: &str) {
     })));
 }
 
-fn jump_to_path(s: &mut AppState, text: &str) {
-    let Some(data) = s.data.clone() else { return };
-    let tree = &data.loaded.tree;
-    let Some(id) = tree.lookup(text.trim().as_bytes()).filter(|&id| id != ROOT) else {
-        s.message = Some(format!("no such path: {}", text.trim()));
-        return;
-    };
-    if s.tree.reveal(tree, id) {
-        s.focus = Focus::Tree;
-    } else {
-        let what = data.path(id).to_string();
-        offer_layers(s, &what, std::iter::once(id), Some(id));
-    }
-}
-
 /// Say in which layers the `ids` are present, when none is in this view,
 /// and offer Enter to go to the last of them (showing `node`).
 fn offer_layers(
@@ -260,15 +236,15 @@ fn offer_layers(
     let Some(data) = s.data.clone() else { return };
     let present = present_layers(&data.loaded.tree, ids);
     let Some(last) = present.iter().rposition(|&p| p) else {
-        s.message = Some(format!("{what}: not in any layer"));
+        s.ui.message = Some(format!("{what}: not in any layer"));
         return;
     };
     // With a filter hiding it, another layer would not show it either.
     let where_ = ranges(&present);
-    s.message = Some(format!(
+    s.ui.message = Some(format!(
         "{what}: not in this view; present in layers {where_} (enter: go to layer {last})"
     ));
-    s.offer = Some(super::state::Offer { layer: last, node });
+    s.offer = Some(Offer { layer: last, node });
 }
 
 /// Per layer: is any of `ids` present in the merged tree after it?
@@ -317,9 +293,9 @@ pub fn ranges(flags: &[bool]) -> String {
 }
 
 /// Go where an offer said: the layer, aggregated, the path or first match.
-fn take_offer(s: &mut AppState, o: super::state::Offer) {
+fn take_offer(s: &mut AppState, o: Offer) {
     let Some(data) = s.data.clone() else { return };
-    s.layer = o.layer.min(data.layer_count().saturating_sub(1));
+    s.ui.layers.selected = o.layer.min(data.layer_count().saturating_sub(1));
     if s.range_from().is_some() {
         s.base_mode = ViewMode::Aggregated;
     }
@@ -329,16 +305,26 @@ fn take_offer(s: &mut AppState, o: super::state::Offer) {
     match o.node {
         Some(id) => {
             if s.tree.reveal(&data.loaded.tree, id) {
-                s.focus = Focus::Tree;
+                s.ui.focus = Focus::Tree;
             } else {
-                s.message = Some(format!("{} is hidden by a filter", data.path(id)));
+                s.ui.message = Some(format!("{} is hidden by a filter", data.path(id)));
             }
         }
-        None => jump_to_match(s, 0),
+        None => {
+            let rows = LayerRows {
+                data: &data,
+                info: &s.info,
+                mode: s.mode,
+                generation: s.view_generation,
+            };
+            if s.tree.jump_to_match(&rows, 0) {
+                s.ui.focus = Focus::Tree;
+            }
+        }
     }
 }
 
-fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> {
+fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
@@ -359,6 +345,9 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
         .data
         .as_ref()
         .map_or(0, |d| d.analysis.corrected.top_wasted.len());
+    let key = Key::from_event(&k);
+    let keys = &s.ui.config.keys;
+    let pk = |of: &[PopupAction]| keys.popup_action(&key, of);
     match s.popup.as_mut()? {
         Popup::Help { scroll } | Popup::Warnings { scroll } | Popup::FileDetails { scroll, .. } => {
             if let Some(d) = delta {
@@ -388,18 +377,22 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
             if let Some(d) = delta {
                 let last = wasted_len.saturating_sub(1) as isize;
                 *selected = (*selected as isize).saturating_add(d).clamp(0, last.max(0)) as usize;
-            } else if k.code == KeyCode::Char('J') || k.code == KeyCode::Char(' ') {
-                *scroll += 1;
-            } else if k.code == KeyCode::Char('K') {
-                *scroll = scroll.saturating_sub(1);
-            } else if k.code == KeyCode::Enter && wasted_len > 0 {
-                let i = *selected;
-                s.popup = None;
-                jump_to_wasted(s, i);
+            } else {
+                use PopupAction::{JumpToPath, ScrollDown, ScrollUp};
+                match pk(&[ScrollDown, ScrollUp, JumpToPath]) {
+                    Some(ScrollDown) => *scroll += 1,
+                    Some(ScrollUp) => *scroll = scroll.saturating_sub(1),
+                    Some(JumpToPath) if wasted_len > 0 => {
+                        let i = *selected;
+                        s.popup = None;
+                        jump_to_wasted(s, i);
+                    }
+                    _ => {}
+                }
             }
         }
         Popup::Content(cv) => {
-            let body = view::popups::popup_body_height(s.areas.full());
+            let body = layout::popup_body_height(s.ui.screen);
             let total = cv
                 .window
                 .as_ref()
@@ -408,7 +401,7 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
             let last = last_window(total);
             if act == Some(Action::JumpPath) {
                 // `:` in the viewer: a byte offset, not a path.
-                open_prompt(s, PromptKind::Offset, String::new());
+                open_prompt(&mut s.ui.prompt, PromptKind::Offset, String::new());
             } else if act == Some(Action::End) {
                 // The end of the file, not of this window.
                 if cv.offset == last {
@@ -427,16 +420,22 @@ fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Msg> 
                 scroll_offset(&mut cv.scroll, d);
                 cv.scroll = cv.scroll.min(max_scroll(cv, body));
             } else {
-                let next = match k.code {
-                    KeyCode::Char('x') => {
+                let total = cv
+                    .window
+                    .as_ref()
+                    .and_then(|w| w.as_ref().ok())
+                    .map_or(0, |w| w.total_size);
+                use PopupAction::{ViewerHex, ViewerNext, ViewerPrev};
+                let next = match pk(&[ViewerHex, ViewerNext, ViewerPrev]) {
+                    Some(ViewerHex) => {
                         cv.hex = !cv.hex;
                         cv.scroll = 0;
                         None
                     }
-                    KeyCode::Char(']') if cv.offset + (WINDOW_BYTES as u64) < total => {
+                    Some(ViewerNext) if cv.offset + (WINDOW_BYTES as u64) < total => {
                         Some(cv.offset + WINDOW_BYTES as u64)
                     }
-                    KeyCode::Char('[') if cv.offset > 0 => {
+                    Some(ViewerPrev) if cv.offset > 0 => {
                         Some(cv.offset.saturating_sub(WINDOW_BYTES as u64))
                     }
                     _ => None,
@@ -470,7 +469,7 @@ fn request_window(effects: &mut Vec<Effect>, cv: &mut ContentView, offset: u64) 
 /// The scroll that shows the window's last line at the bottom of a body
 /// of `body` rows.
 fn max_scroll(cv: &ContentView, body: usize) -> usize {
-    view::popups::content_line_count(cv).saturating_sub(body)
+    cv.line_count().saturating_sub(body)
 }
 
 /// The viewer's `:` prompt: decimal, `0x` hex or a size (`1MiB`); past the
@@ -482,7 +481,7 @@ fn go_to_offset(s: &mut AppState, text: &str) {
         None => crate::size::parse_size(t).ok(),
     };
     let Some(off) = parsed else {
-        s.message = Some(format!(
+        s.ui.message = Some(format!(
             "offset `{t}`: expected a byte count (1234), 0x hex (0x4d2) or a size (1MiB)"
         ));
         return;
@@ -507,26 +506,26 @@ fn jump_to_wasted(s: &mut AppState, i: usize) {
     let Some(w) = data.analysis.corrected.top_wasted.get(i) else {
         return;
     };
-    let layer = w.layers.last().copied().unwrap_or(s.layer);
-    s.layer = layer.min(data.layer_count().saturating_sub(1));
+    let layer = w.layers.last().copied().unwrap_or(s.layer());
+    s.ui.layers.selected = layer.min(data.layer_count().saturating_sub(1));
     s.mode = ViewMode::Aggregated;
     s.base_mode = ViewMode::Aggregated;
     s.ensure_layer_visible();
     s.recompute_view();
     if !s.tree.reveal(&data.loaded.tree, w.node) {
-        s.message = Some(format!("{} is hidden by the filter", w.path));
+        s.ui.message = Some(format!("{} is hidden by the filter", w.path));
     }
-    s.focus = Focus::Tree;
+    s.ui.focus = Focus::Tree;
 }
 
 fn set_layer(s: &mut AppState, layer: usize) {
-    let n = s.data.as_ref().map_or(0, |d| d.layer_count());
+    let n = s.layer_count();
     if n == 0 {
         return;
     }
     let l = layer.min(n - 1);
-    if l != s.layer {
-        s.layer = l;
+    if l != s.ui.layers.selected {
+        s.ui.layers.selected = l;
         s.recompute_view();
     }
     s.ensure_layer_visible();
@@ -534,91 +533,24 @@ fn set_layer(s: &mut AppState, layer: usize) {
 
 fn action(s: &mut AppState, a: Action) -> Option<Msg> {
     if a == Action::Quit {
-        s.quit = true;
+        s.ui.quit = true;
         s.progress
             .cancel
             .store(true, std::sync::atomic::Ordering::Relaxed);
         return None;
     }
+    match host::action(s, a) {
+        Shared::No => {}
+        Shared::Done => return None,
+        Shared::Layer(l) => {
+            set_layer(s, l);
+            return None;
+        }
+        Shared::Details => return Some(Msg::Action(Action::Details)),
+    }
     let data = s.data.clone()?;
-    let tree = &data.loaded.tree;
-    let row = s.tree.selected;
-    let layers_page = s.layers_height.max(1) as isize;
     match a {
-        Action::Quit => {}
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
-        Action::Warnings => {
-            if data.loaded.image.warnings.is_empty() {
-                s.message = Some("the image loaded without warnings".into());
-            } else {
-                s.popup = Some(Popup::Warnings { scroll: 0 });
-            }
-        }
-        Action::FocusNext | Action::FocusPrev => {
-            s.focus = match s.focus {
-                Focus::Layers => Focus::Tree,
-                Focus::Tree => Focus::Layers,
-            }
-        }
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Home
-        | Action::End => {
-            let d: isize = match a {
-                Action::Up => -1,
-                Action::Down => 1,
-                Action::PageUp => -1,
-                Action::PageDown => 1,
-                _ => 0,
-            };
-            match s.focus {
-                Focus::Tree => match a {
-                    Action::Home => s.tree.home(),
-                    Action::End => s.tree.end(),
-                    Action::PageUp | Action::PageDown => s.tree.page(d),
-                    _ => s.tree.move_by(d),
-                },
-                Focus::Layers => {
-                    let last = data.layer_count().saturating_sub(1) as isize;
-                    let target = match a {
-                        Action::Home => 0,
-                        Action::End => last,
-                        Action::PageUp | Action::PageDown => s.layer as isize + d * layers_page,
-                        _ => s.layer as isize + d,
-                    };
-                    set_layer(s, target.clamp(0, last.max(0)) as usize);
-                }
-            }
-        }
-        Action::Collapse => {
-            s.focus = Focus::Tree;
-            s.tree.collapse_or_parent(tree, row);
-        }
-        Action::Expand => {
-            s.focus = Focus::Tree;
-            s.tree.set_collapsed(tree, row, false);
-        }
-        Action::Toggle => s.tree.toggle(tree, row),
-        Action::Open => {
-            if s.focus == Focus::Layers {
-                s.focus = Focus::Tree;
-            } else if s.tree.has_children(row) {
-                s.tree.toggle(tree, row);
-            } else {
-                return Some(Msg::Action(Action::Details));
-            }
-        }
-        Action::CollapseAll => {
-            s.expand_depth = 0;
-            s.tree.collapse_from_depth(tree, 0);
-        }
-        Action::ExpandAll => s.tree.expand_all(tree),
-        Action::ExpandDepth => {
-            s.expand_depth = s.tree.expand_deeper(tree, s.expand_depth);
-            s.message = Some(format!("expanded to depth {}", s.expand_depth));
-        }
         Action::CycleMode => {
             s.mode = match s.mode {
                 ViewMode::Layer => ViewMode::Aggregated,
@@ -631,65 +563,20 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
         Action::MarkRange => {
             if s.range_from().is_some() {
                 s.mode = s.base_mode;
-                s.message = Some("range compare off".into());
+                s.ui.message = Some("range compare off".into());
             } else {
-                s.mode = ViewMode::Range { from: s.layer };
-                s.message = Some(format!(
+                s.mode = ViewMode::Range { from: s.layer() };
+                s.ui.message = Some(format!(
                     "marked layer {} as A: select layer B to see the net change A → B",
-                    s.layer
+                    s.layer()
                 ));
-                s.focus = Focus::Layers;
+                s.ui.focus = Focus::Layers;
             }
             s.recompute_view();
         }
-        Action::Search => open_search(s),
-        Action::NextMatch => jump_to_match(s, 1),
-        Action::PrevMatch => jump_to_match(s, -1),
-        // Empty, so typing an absolute path does not append to the
-        // current one; Tab completes.
-        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
-        Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
-        Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
-        Action::ToggleAdded
-        | Action::ToggleModified
-        | Action::ToggleDeleted
-        | Action::ToggleMetadata
-        | Action::ToggleUnchanged => {
-            let i = match a {
-                Action::ToggleAdded => 0,
-                Action::ToggleModified => 1,
-                Action::ToggleDeleted => 2,
-                Action::ToggleMetadata => 3,
-                _ => 4,
-            };
-            s.filter.statuses[i] = !s.filter.statuses[i];
-            s.recompute_order();
-        }
-        Action::OnlyWasted => {
-            s.filter.only_wasted = !s.filter.only_wasted;
-            s.recompute_order();
-        }
-        Action::ClearFilters => {
-            s.filter = super::state::Filter::default();
-            s.search = Default::default();
-            s.recompute_order();
-        }
-        Action::SortKey => {
-            s.sort.key = match s.sort.key {
-                SortKey::Name => SortKey::Size,
-                SortKey::Size => SortKey::Name,
-            };
-            // Biggest first is what one wants when switching to size.
-            s.sort.descending = s.sort.key == SortKey::Size;
-            s.recompute_order();
-        }
-        Action::SortDirection => {
-            s.sort.descending = !s.sort.descending;
-            s.recompute_order();
-        }
         Action::Details => {
             if let Some(id) = s.selected_node() {
-                let links = super::view::popups::hardlink_group(s, id);
+                let links = data.loaded.tree.hardlink_group(id, s.info.layer);
                 s.popup = Some(Popup::FileDetails {
                     id,
                     scroll: 0,
@@ -704,7 +591,7 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
             let src = match crate::content::source(&data.loaded, asked, s.info.layer) {
                 Ok(src) => src,
                 Err(e) => {
-                    s.message = Some(e.to_string());
+                    s.ui.message = Some(e.to_string());
                     return None;
                 }
             };
@@ -727,20 +614,29 @@ fn action(s: &mut AppState, a: Action) -> Option<Msg> {
                 scroll: 0,
             })
         }
-        Action::Extract => {
-            if s.selected_node().is_some() {
-                // A directory named after the image, never a bare `.`.
-                let dest = crate::extract::default_dest(&data.loaded);
-                open_prompt(s, PromptKind::ExtractTo, dest);
+        Action::Warnings => {
+            if data.loaded.image.warnings.is_empty() {
+                s.ui.message = Some("the image loaded without warnings".into());
+            } else {
+                s.popup = Some(Popup::Warnings { scroll: 0 });
             }
+        }
+        Action::Extract if s.selected_node().is_some() => {
+            // A directory named after the image, never a bare `.`.
+            let dest = crate::extract::default_dest(&data.loaded);
+            open_prompt(&mut s.ui.prompt, PromptKind::ExtractTo, dest);
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {
-                let p = data.path(id).to_string();
-                s.message = Some(format!("copied {p}"));
-                s.effects.push(Effect::Clipboard(p));
+                // The clipboard gets the path as it is (OSC 52 carries it
+                // base64-encoded); the message shows it sanitised.
+                let p = data.path(id);
+                s.ui.message = Some(format!("copied {p}"));
+                s.effects.push(Effect::Clipboard(p.raw().to_string()));
             }
         }
+        // The shared actions, handled above.
+        _ => {}
     }
     None
 }
@@ -775,55 +671,9 @@ pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
     *sc = (*sc as isize).saturating_add(d).max(0) as usize;
 }
 
-/// Is the point inside `r`?
-pub(crate) fn hit(r: Rect, x: u16, y: u16) -> bool {
-    r.contains(Position::new(x, y))
-}
-
 fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
-    let data = s.data.clone()?;
-    let (x, y) = (m.column, m.row);
-    let a = s.areas;
-    if s.popup.is_some() {
-        return match m.kind {
-            MouseEventKind::ScrollDown => {
-                popup_key(s, KeyEvent::from(KeyCode::Down), Some(Action::Down))
-            }
-            MouseEventKind::ScrollUp => popup_key(s, KeyEvent::from(KeyCode::Up), Some(Action::Up)),
-            _ => None,
-        };
-    }
-    match m.kind {
-        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-            let d = if m.kind == MouseEventKind::ScrollDown {
-                3
-            } else {
-                -3
-            };
-            if hit(a.tree, x, y) {
-                s.tree.scroll_by(d);
-            } else if hit(a.layers, x, y) {
-                let last = data.layer_count().saturating_sub(1) as isize;
-                set_layer(
-                    s,
-                    (s.layer as isize + d.signum()).clamp(0, last.max(0)) as usize,
-                );
-            }
-        }
-        MouseEventKind::Down(MouseButton::Left) => {
-            if hit(a.tree, x, y) {
-                s.focus = Focus::Tree;
-                if let Some(r) = view::tree::row_at(s, a.tree, y) {
-                    s.tree.click(&data.loaded.tree, r);
-                }
-            } else if hit(a.layers, x, y) {
-                s.focus = Focus::Layers;
-                if let Some(l) = view::layers::layer_at(s, a.layers, y) {
-                    set_layer(s, l);
-                }
-            }
-        }
-        _ => {}
+    if let Shared::Layer(l) = host::mouse(s, m) {
+        set_layer(s, l);
     }
     None
 }

@@ -1,18 +1,19 @@
-//! The tree/selection model of the diff tree, like [`crate::tui::layer_view`] but
-//! over the entries of a [`TreeDiff`] (indices, parents by index) instead of
-//! one [`crate::tree::FileTree`]'s nodes; both share the visible-rows model
-//! of [`crate::tui::table`]. The sorted order is rebuilt on a sort change,
-//! narrowed in one pass on a filter change, and the visible rows on a
-//! collapse change; moving the cursor rebuilds nothing.
+//! The diff explorer's rows: the entries of a [`TreeDiff`] (indices,
+//! parents by index; entry 0 is the root), sorted per directory by name,
+//! size or size change, with the command line's `--path` globs as a filter
+//! of their own. [`EntryRows`] is the diff's [`RowSource`]; the sorted
+//! order is cached per sort in [`EntryOrders`].
 
-use std::ops::{Deref, DerefMut};
+use super::pair::ImagePair;
+use crate::diff::{Entry as DiffEntry, PathFilter, TreeDiff};
+use crate::tree::Status;
+use crate::tui::table::rows::close_ends;
+use crate::tui::table::{Entry, Parents, RowSource, SortKeys};
 
-use crate::diff::{Entry, TreeDiff};
-use crate::tui::table::{close_ends, OrderEntry, Parents, VisibleRows};
-
-/// How children are ordered inside each directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffSortKey {
+/// What the diff's table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
     Name,
     /// The larger of the old and new size.
     Size,
@@ -20,50 +21,32 @@ pub enum DiffSortKey {
     Delta,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DiffSort {
-    pub key: DiffSortKey,
-    pub descending: bool,
-}
-
-impl Default for DiffSort {
-    fn default() -> Self {
-        DiffSort {
-            key: DiffSortKey::Name,
-            descending: false,
+impl SortKeys for SortKey {
+    fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::Size,
+            SortKey::Size => SortKey::Delta,
+            SortKey::Delta => SortKey::Name,
+        }
+    }
+    fn descending_first(self) -> bool {
+        self != SortKey::Name
+    }
+    fn name(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Delta => "Δ",
         }
     }
 }
 
+/// How children are ordered inside each directory.
+pub type Sort = crate::tui::table::Sort<SortKey>;
+
 /// Bytes an entry shows (the larger side).
-pub fn shown_size(e: &Entry) -> u64 {
+pub fn shown_size(e: &DiffEntry) -> u64 {
     e.old_bytes().max(e.new_bytes())
-}
-
-/// One entry of the depth-first order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Row {
-    /// Index in `TreeDiff::entries`.
-    pub idx: u32,
-    /// Depth below the top level (top-level entries: 0).
-    pub depth: u16,
-    /// Index in the order just past this entry's subtree.
-    pub end: u32,
-}
-
-impl OrderEntry for Row {
-    fn key(&self) -> u32 {
-        self.idx
-    }
-    fn depth(&self) -> u16 {
-        self.depth
-    }
-    fn end(&self) -> u32 {
-        self.end
-    }
-    fn set_end(&mut self, end: u32) {
-        self.end = end;
-    }
 }
 
 /// Parents by entry index; entry 0 is the root, which is not a row.
@@ -76,29 +59,7 @@ impl Parents for TreeDiff {
     }
 }
 
-/// Order, visible rows and cursor: the shared [`VisibleRows`] (reached
-/// through `Deref`) plus the cached full order it is narrowed from.
-#[derive(Debug, Default)]
-pub struct DiffTree {
-    full: Vec<Row>,
-    full_key: Option<DiffSort>,
-    vis: VisibleRows<Row>,
-}
-
-impl Deref for DiffTree {
-    type Target = VisibleRows<Row>;
-    fn deref(&self) -> &Self::Target {
-        &self.vis
-    }
-}
-
-impl DerefMut for DiffTree {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.vis
-    }
-}
-
-fn full_order(t: &TreeDiff, sort: DiffSort) -> Vec<Row> {
+fn full_order(t: &TreeDiff, sort: Sort) -> Vec<Entry> {
     let n = t.entries.len();
     // Children lists in one flat array (entries are in pre-order by name).
     let mut count = vec![0u32; n + 1];
@@ -126,12 +87,12 @@ fn full_order(t: &TreeDiff, sort: DiffSort) -> Vec<Row> {
         let key = |i: &u32| {
             let e = &t.entries[*i as usize];
             match sort.key {
-                DiffSortKey::Name => 0,
-                DiffSortKey::Size => shown_size(e),
-                DiffSortKey::Delta => e.delta().unsigned_abs(),
+                SortKey::Name => 0,
+                SortKey::Size => shown_size(e),
+                SortKey::Delta => e.delta().unsigned_abs(),
             }
         };
-        if sort.key != DiffSortKey::Name {
+        if sort.key != SortKey::Name {
             // Stable: equal keys stay in name order.
             s.sort_by_key(key);
         }
@@ -139,7 +100,7 @@ fn full_order(t: &TreeDiff, sort: DiffSort) -> Vec<Row> {
             s.reverse();
         }
     }
-    let mut order: Vec<Row> = Vec::with_capacity(n.saturating_sub(1));
+    let mut order: Vec<Entry> = Vec::with_capacity(n.saturating_sub(1));
     let mut stack: Vec<(u32, u16)> = Vec::new();
     if n > 0 {
         stack.extend(
@@ -153,8 +114,8 @@ fn full_order(t: &TreeDiff, sort: DiffSort) -> Vec<Row> {
     while let Some((i, depth)) = stack.pop() {
         let idx = order.len();
         close_ends(&mut order, &mut open, depth, idx);
-        order.push(Row {
-            idx: i,
+        order.push(Entry {
+            key: i,
             depth,
             end: idx as u32 + 1,
         });
@@ -169,35 +130,81 @@ fn full_order(t: &TreeDiff, sort: DiffSort) -> Vec<Row> {
     order
 }
 
-impl DiffTree {
-    /// Rebuild the order for `sort` (cached), narrowed to what `keep` accepts
-    /// (ancestors of kept entries must be kept too).
-    pub fn rebuild_order(&mut self, t: &TreeDiff, keep: Option<&[bool]>, sort: DiffSort) {
-        let was = self.selected_idx();
+/// The diff's depth-first order for the last sort asked.
+#[derive(Debug, Default)]
+pub struct EntryOrders {
+    full: Vec<Entry>,
+    full_key: Option<Sort>,
+}
+
+impl EntryOrders {
+    /// The depth-first order of `t` for `sort` (root excluded), made on
+    /// a sort change.
+    pub fn order(&mut self, t: &TreeDiff, sort: Sort) -> &[Entry] {
         if self.full_key != Some(sort) || self.full.len() + 1 != t.entries.len().max(1) {
             self.full = full_order(t, sort);
             self.full_key = Some(sort);
         }
-        self.vis.set_order(&self.full, keep, t.entries.len());
-        self.vis.rebuild_rows(t, was);
+        &self.full
     }
+}
 
-    pub fn selected_idx(&self) -> Option<u32> {
-        self.selected_key()
+/// The diff explorer's rows: the entries of both merged trees.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRows<'a> {
+    pub data: &'a ImagePair,
+    /// `--path` globs from the command line.
+    pub paths: Option<&'a PathFilter>,
+}
+
+impl Parents for EntryRows<'_> {
+    fn parent_of(&self, idx: u32) -> Option<u32> {
+        self.data.diff.tree.parent_of(idx)
     }
+}
 
-    /// Expand the ancestors of `idx` and put the cursor on it.
-    pub fn reveal(&mut self, t: &TreeDiff, idx: u32) -> bool {
-        if !self.contains(idx) {
-            return false;
-        }
-        let mut p = t.entries.get(idx as usize).and_then(|e| e.parent);
-        while let Some(a) = p {
-            self.collapsed.remove(&a);
-            p = t.entries.get(a as usize).and_then(|e| e.parent);
-        }
-        self.rebuild_rows(t, Some(idx));
+impl RowSource for EntryRows<'_> {
+    type Sort = Sort;
+    type Orders = EntryOrders;
+    fn keys(&self) -> usize {
+        self.data.len()
+    }
+    fn in_view(&self, _idx: u32) -> bool {
         true
+    }
+    fn status(&self, idx: u32) -> Option<Status> {
+        self.data.entry(idx).map(|e| e.status)
+    }
+    fn size(&self, idx: u32) -> u64 {
+        self.data.entry(idx).map_or(0, shown_size)
+    }
+    fn is_dir(&self, idx: u32) -> bool {
+        self.data.entry(idx).is_some_and(|e| e.is_dir())
+    }
+    fn path(&self, idx: u32) -> &str {
+        self.data.entry(idx).map_or("", |e| e.path.as_str())
+    }
+    fn lower(&self, idx: u32) -> &str {
+        self.data.lower(idx as usize)
+    }
+    fn find(&self, path: &str) -> Option<u32> {
+        self.data.find(path)
+    }
+    fn own_filter(&self) -> bool {
+        self.paths.is_some()
+    }
+    fn passes_own_filter(&self, idx: u32) -> bool {
+        match (self.paths, self.data.entry(idx)) {
+            (Some(p), Some(e)) => p.matches(e),
+            _ => true,
+        }
+    }
+    fn order<'a>(
+        &'a self,
+        orders: &'a mut EntryOrders,
+        sort: Sort,
+    ) -> (&'a [Entry], Option<&'a [bool]>) {
+        (orders.order(&self.data.diff.tree, sort), None)
     }
 }
 
@@ -207,6 +214,7 @@ mod tests {
     use crate::diff::{diff_trees_with, TreeOptions};
     use crate::layer::{Action, Kind, RawEntry};
     use crate::tree::{FileTree, Replay};
+    use crate::tui::table::VisibleRows;
 
     fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
         RawEntry {
@@ -230,7 +238,36 @@ mod tests {
     }
 
     /// old: a/x(5) a/y(50) b(20) c/d/z(1); new: a/x(5) a/y(70) c/d/z(1) c/w(300)
-    fn model(sort: DiffSort) -> (TreeDiff, DiffTree) {
+    /// The order cache and the rows, as a tree table keeps them.
+    #[derive(Default)]
+    struct DiffTree {
+        orders: EntryOrders,
+        vis: VisibleRows,
+    }
+
+    impl std::ops::Deref for DiffTree {
+        type Target = VisibleRows;
+        fn deref(&self) -> &VisibleRows {
+            &self.vis
+        }
+    }
+
+    impl std::ops::DerefMut for DiffTree {
+        fn deref_mut(&mut self) -> &mut VisibleRows {
+            &mut self.vis
+        }
+    }
+
+    impl DiffTree {
+        fn rebuild_order(&mut self, t: &TreeDiff, keep: Option<&[bool]>, sort: Sort) {
+            let was = self.vis.selected_key();
+            let full = self.orders.order(t, sort);
+            self.vis.set_order(full, keep, t.entries.len());
+            self.vis.rebuild_rows(t, was);
+        }
+    }
+
+    fn model(sort: Sort) -> (TreeDiff, DiffTree) {
         let old = tree(&[
             e("a", Kind::Dir, 0),
             e("a/x", Kind::File, 5),
@@ -260,7 +297,7 @@ mod tests {
         (0..m.rows.len())
             .map(|r| {
                 let row = m.entry(r).expect("row");
-                let p = &t.entries[row.idx as usize].path;
+                let p = &t.entries[row.key as usize].path;
                 format!("{}{p}", " ".repeat(row.depth as usize))
             })
             .collect()
@@ -268,7 +305,7 @@ mod tests {
 
     #[test]
     fn order_follows_the_entries_and_subtree_ends() {
-        let (t, m) = model(DiffSort::default());
+        let (t, m) = model(Sort::default());
         assert_eq!(
             names(&t, &m),
             ["/a", " /a/x", " /a/y", "/b", "/c", " /c/d", "  /c/d/z", " /c/w"]
@@ -279,16 +316,16 @@ mod tests {
 
     #[test]
     fn sorts_by_size_and_by_change_per_directory() {
-        let by = |key| DiffSort {
+        let by = |key| Sort {
             key,
             descending: true,
         };
-        let (t, m) = model(by(DiffSortKey::Size));
+        let (t, m) = model(by(SortKey::Size));
         assert_eq!(
             names(&t, &m),
             ["/c", " /c/w", " /c/d", "  /c/d/z", "/a", " /a/y", " /a/x", "/b"]
         );
-        let (t, m) = model(by(DiffSortKey::Delta));
+        let (t, m) = model(by(SortKey::Delta));
         // c +300, a +20, b -20: equal changes keep name order (reversed).
         assert_eq!(names(&t, &m)[0], "/c");
         assert_eq!(names(&t, &m)[4], "/b");
@@ -297,7 +334,7 @@ mod tests {
 
     #[test]
     fn filter_collapse_reveal_and_cursor() {
-        let (t, mut m) = model(DiffSort::default());
+        let (t, mut m) = model(Sort::default());
         // Keep only changed entries and their parents.
         let keep: Vec<bool> = t
             .entries
@@ -307,14 +344,14 @@ mod tests {
                     || e.totals.is_some_and(|x| x.changes() > 0)
             })
             .collect();
-        m.rebuild_order(&t, Some(&keep), DiffSort::default());
+        m.rebuild_order(&t, Some(&keep), Sort::default());
         assert_eq!(names(&t, &m), ["/a", " /a/y", "/b", "/c", " /c/w"]);
         m.toggle(&t, 3);
         assert_eq!(names(&t, &m), ["/a", " /a/y", "/b", "/c"]);
         assert_eq!(m.selected, 3);
         let w = t.entries.iter().position(|e| e.path == "/c/w").expect("w") as u32;
         assert!(m.reveal(&t, w));
-        assert_eq!(m.selected_idx(), Some(w));
+        assert_eq!(m.selected_key(), Some(w));
         assert_eq!(m.parent_row(&t, m.selected), Some(3));
         m.move_by(-10);
         assert_eq!((m.selected, m.scroll), (0, 0));

@@ -19,7 +19,10 @@ use std::sync::Arc;
 
 use crate::load::{LoadOptions, Progress};
 use crate::tui::config::Config;
-use crate::tui::{event_app_common, run_app, EventApp};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::tui::{run_app, EventApp, Input};
 use pair::ImagePair;
 use state::{DiffEffect, DiffState};
 use update::{apply, DiffMsg};
@@ -70,9 +73,7 @@ fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffM
                 }
                 ImagePair::build(old, new, req.old_layer, req.new_layer)
             });
-        let _ = tx.send(DiffMsg::Loaded(
-            res.map(Arc::new).map_err(|e| e.to_string()),
-        ));
+        let _ = tx.send(DiffMsg::Loaded(res.map(Arc::new)));
     });
 }
 
@@ -102,11 +103,36 @@ pub fn read_diff(data: &Arc<ImagePair>, idx: u32) -> DiffMsg {
     }
 }
 
+impl From<Input> for DiffMsg {
+    fn from(i: Input) -> DiffMsg {
+        match i {
+            Input::Key(k) => DiffMsg::Key(k),
+            Input::Mouse(m) => DiffMsg::Mouse(m),
+            Input::Resize(w, h) => DiffMsg::Resize(w, h),
+        }
+    }
+}
+
 impl EventApp for DiffState {
-    event_app_common!(DiffMsg);
+    type Msg = DiffMsg;
+    fn apply(&mut self, m: DiffMsg) {
+        apply(self, m);
+    }
+    fn draw(&self, area: Rect, buf: &mut Buffer) {
+        view::draw(self, area, buf);
+    }
+    fn loading(&self) -> bool {
+        self.data.is_none()
+    }
+    fn quit(&self) -> bool {
+        self.ui.quit
+    }
     fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
         for e in std::mem::take(&mut self.effects) {
             run_effect(self, e, tx);
         }
+    }
+    fn take_load_error(&mut self) -> Option<crate::Error> {
+        self.ui.load_error.take()
     }
 }

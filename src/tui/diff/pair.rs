@@ -12,6 +12,7 @@ use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::Attrs;
 use crate::tui::image_data::{LowerPaths, PathTable};
+use crate::tui::untrusted::Untrusted;
 use crate::tui::update::looks_binary;
 
 /// Bytes read from each side for the content diff.
@@ -96,22 +97,20 @@ impl ImagePair {
     }
 
     /// The entry's name (last path component).
-    pub fn name(&self, i: u32) -> &str {
-        self.entry(i)
-            .map_or("", |e| e.path.rsplit('/').next().unwrap_or(&e.path))
+    /// Entry `i`'s own name, as archive text (shown only sanitised).
+    pub fn name(&self, i: u32) -> Untrusted<'_> {
+        Untrusted::new(
+            self.entry(i)
+                .map_or("", |e| e.path.rsplit('/').next().unwrap_or(&e.path)),
+        )
+    }
+
+    /// Entry `i`'s path, as archive text (shown only sanitised).
+    pub fn path(&self, i: u32) -> Untrusted<'_> {
+        Untrusted::new(self.entry(i).map_or("", |e| e.path.as_str()))
     }
 
     /// The entry at an absolute path.
-    /// Every entry's path.
-    pub fn all_paths(&self) -> Vec<&str> {
-        self.diff
-            .tree
-            .entries
-            .iter()
-            .map(|e| e.path.as_str())
-            .collect()
-    }
-
     pub fn find(&self, path: &str) -> Option<u32> {
         let p = path.trim();
         let p = if p.len() > 1 {

@@ -1,25 +1,18 @@
-//! `DiffState`: everything the diff mode shows, changed only by
-//! [`super::update::update`]. Reuses the explorer's filter (regex, size,
-//! status toggles), prompts and config; the tree model is [`DiffTree`].
+//! `DiffState`: everything the diff explorer shows, changed only by
+//! [`super::update::update`]. The tree is the shared tree table over the
+//! diff's entries ([`EntryRows`]); prompts, focus, the layer cursor and
+//! the config work as in the explorer.
 
 use std::sync::Arc;
 
-use ratatui::layout::Rect;
-
-use super::entries::{shown_size, DiffSort, DiffTree};
+use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
-use crate::diff::Filter as PathFilter;
+use crate::diff::PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
 use crate::tui::config::{Config, Theme};
-use crate::tui::state::{Filter, Prompt, Search};
-use crate::tui::table::scroll_to_show;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DiffFocus {
-    Layers,
-    Tree,
-}
+use crate::tui::host::{Focus, Ui};
+use crate::tui::table::{Filter, TreeTable};
 
 /// The line-diff viewer.
 #[derive(Debug, Clone)]
@@ -46,46 +39,24 @@ pub enum DiffEffect {
     Clipboard(String),
 }
 
-/// Screen regions of the last layout.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DiffAreas {
-    pub title: Rect,
-    pub old_layers: Rect,
-    pub new_layers: Rect,
-    pub layer_details: Rect,
-    pub summary: Rect,
-    pub tree: Rect,
-    pub status: Rect,
-}
+/// The diff's tree table.
+pub type EntryTable = TreeTable<Sort, EntryOrders>;
 
 pub struct DiffState {
     pub old_path: String,
     pub new_path: String,
     pub progress: [Arc<Progress>; 2],
     pub data: Option<Arc<ImagePair>>,
-    pub load_error: Option<String>,
-    pub config: Config,
-    pub focus: DiffFocus,
-    /// Selected row of the side-by-side layer table.
-    pub layer: usize,
-    pub layer_scroll: usize,
-    pub layers_height: usize,
-    pub sort: DiffSort,
-    pub filter: Filter,
+    /// Config, focus, layer cursor (the side-by-side layer table),
+    /// prompt, message, layout, quit.
+    pub ui: Ui,
     /// `--path` globs from the command line (fixed).
     pub paths: Option<PathFilter>,
     pub paths_text: String,
-    pub search: Search,
-    pub tree: DiffTree,
+    /// The merged tree: sort, filter, search, rows and cursor.
+    pub tree: EntryTable,
     pub popup: Option<DiffPopup>,
-    pub prompt: Option<Prompt>,
-    pub message: Option<String>,
-    pub areas: DiffAreas,
-    /// The whole screen at the last resize (empty until the first).
-    pub screen: Rect,
     pub effects: Vec<DiffEffect>,
-    pub quit: bool,
-    pub expand_depth: u16,
 }
 
 impl DiffState {
@@ -98,34 +69,17 @@ impl DiffState {
         let mut filter = Filter::default();
         // A diff is about what changed: unchanged paths start hidden (5 shows them).
         filter.statuses[4] = false;
-        // The config file's warnings (a key taken from another action)
-        // greet the user on the status line.
-        let message = (!config.warnings.is_empty()).then(|| config.warnings.join("; "));
         DiffState {
             old_path,
             new_path,
             progress,
             data: None,
-            load_error: None,
-            config,
-            focus: DiffFocus::Tree,
-            layer: 0,
-            layer_scroll: 0,
-            layers_height: 1,
-            sort: DiffSort::default(),
-            filter,
+            ui: Ui::new(config, Focus::Tree),
             paths: None,
             paths_text: String::new(),
-            search: Search::default(),
-            tree: DiffTree::default(),
+            tree: TreeTable::new(Sort::default(), filter),
             popup: None,
-            prompt: None,
-            message,
-            areas: DiffAreas::default(),
-            screen: Rect::default(),
             effects: Vec::new(),
-            quit: false,
-            expand_depth: 0,
         }
     }
 
@@ -140,7 +94,7 @@ impl DiffState {
     }
 
     pub fn theme(&self) -> &Theme {
-        &self.config.theme
+        &self.ui.config.theme
     }
 
     /// Start with the command line's `--path` globs and `--status` list.
@@ -152,7 +106,8 @@ impl DiffState {
         if !statuses.is_empty() {
             // Validates the names; then only the listed statuses are shown.
             PathFilter::new(&[], statuses)?;
-            self.filter.statuses = [false; 5];
+            let shown = &mut self.tree.filter.statuses;
+            *shown = [false; 5];
             for s in statuses.iter().flat_map(|s| s.split(',')) {
                 // The toggles follow `Status::ALL`'s order.
                 let Some(i) = Status::parse_change(s)
@@ -160,7 +115,7 @@ impl DiffState {
                 else {
                     continue;
                 };
-                self.filter.statuses[i] = true;
+                shown[i] = true;
             }
         }
         self.recompute_order();
@@ -168,63 +123,23 @@ impl DiffState {
     }
 
     pub fn set_data(&mut self, data: Arc<ImagePair>) {
-        self.layer = data
+        self.ui.layers.selected = data
             .diff
             .layers
             .diverge_at
             .unwrap_or(0)
             .min(data.diff.layers.rows.len().saturating_sub(1));
-        self.search.forget();
+        self.tree.forget();
         self.data = Some(data);
         self.recompute_order();
+        // The config's starting depth, as in the explorer.
+        let d = self.ui.config.view.collapse_depth;
+        if d > 0 {
+            if let Some(data) = self.data.clone() {
+                self.tree.collapse_from_depth(&data.diff.tree, d);
+            }
+        }
         self.ensure_layer_visible();
-    }
-
-    fn filter_active(&self) -> bool {
-        self.filter.is_active() || self.paths.is_some()
-    }
-
-    /// Which entries stay: passing every filter, or ancestors of such.
-    pub fn keep(&self, data: &ImagePair) -> Option<Vec<bool>> {
-        if !self.filter_active() {
-            return None;
-        }
-        let f = &self.filter;
-        let entries = &data.diff.tree.entries;
-        let mut keep = vec![false; entries.len()];
-        for (i, e) in entries.iter().enumerate().skip(1) {
-            let si = Status::ALL.iter().position(|x| *x == e.status).unwrap_or(4);
-            let mut ok = f.statuses[si];
-            if ok && f.size.is_some() {
-                ok = f.size_ok(shown_size(e), e.is_dir());
-            }
-            if ok {
-                if let Some(re) = &f.regex {
-                    ok = if f.fold_case {
-                        re.is_match(data.lower(i))
-                    } else {
-                        re.is_match(&e.path)
-                    };
-                }
-            }
-            if ok {
-                if let Some(p) = &self.paths {
-                    ok = p.matches(e);
-                }
-            }
-            keep[i] = ok;
-        }
-        for i in (1..entries.len()).rev() {
-            if keep[i] {
-                if let Some(p) = entries[i].parent {
-                    keep[p as usize] = true;
-                }
-            }
-        }
-        if let Some(k) = keep.first_mut() {
-            *k = true;
-        }
-        Some(keep)
     }
 
     /// Filter or sort changed.
@@ -232,28 +147,15 @@ impl DiffState {
         let Some(data) = self.data.clone() else {
             return;
         };
-        let keep = self.keep(&data);
-        self.tree
-            .rebuild_order(&data.diff.tree, keep.as_deref(), self.sort);
-        self.recompute_search();
-    }
-
-    pub fn recompute_search(&mut self) {
-        let Some(data) = self.data.clone() else {
-            self.search.matches.clear();
-            self.search.current = None;
-            return;
+        let rows = EntryRows {
+            data: &data,
+            paths: self.paths.as_ref(),
         };
-        let here = self
-            .tree
-            .selected_idx()
-            .and_then(|i| self.tree.order_index(i))
-            .unwrap_or(0);
-        self.search.refresh(&self.tree, data.as_ref(), Some(here));
+        self.tree.rebuild(&rows);
     }
 
     pub fn selected_entry(&self) -> Option<u32> {
-        self.tree.selected_idx()
+        self.tree.selected_key()
     }
 
     pub fn layer_rows(&self) -> usize {
@@ -261,11 +163,7 @@ impl DiffState {
     }
 
     pub fn ensure_layer_visible(&mut self) {
-        self.layer_scroll = scroll_to_show(
-            self.layer,
-            self.layer_scroll,
-            self.layers_height,
-            self.layer_rows(),
-        );
+        let n = self.layer_rows();
+        self.ui.layers.ensure_visible(n);
     }
 }

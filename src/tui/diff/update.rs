@@ -4,19 +4,16 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
-use super::entries::DiffSortKey;
+use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
-use super::state::{ContentView, DiffEffect, DiffFocus, DiffPopup, DiffState};
-use super::view;
-use crate::tui::config::Action;
-use crate::tui::prompt::{
-    jump_to_match, open_prompt, open_search, prompt_host_fields, route_key, KeyRoute, PromptHost,
-};
-use crate::tui::state::{Filter, Prompt, PromptKind};
-use crate::tui::update::{hit, scroll_delta, scroll_offset};
+use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
+use crate::tui::config::{Action, Key, PopupAction};
+use crate::tui::host::{self, Host, Parts, Shared};
+use crate::tui::layout::{self, Areas};
+use crate::tui::update::{scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
 const CONTEXT: usize = 3;
@@ -26,7 +23,7 @@ pub enum DiffMsg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     Action(Action),
-    Loaded(Result<Arc<ImagePair>, String>),
+    Loaded(Result<Arc<ImagePair>, crate::Error>),
     Content {
         idx: u32,
         result: Result<ContentDiff, String>,
@@ -37,24 +34,20 @@ pub enum DiffMsg {
 /// Apply `msg`; a returned message is applied next.
 pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
     match msg {
-        DiffMsg::Key(k) => key(s, k),
+        DiffMsg::Key(k) => host::key(s, k).map(DiffMsg::Action),
         DiffMsg::Mouse(m) => mouse(s, m),
         DiffMsg::Resize(w, h) => {
-            resize(s, Rect::new(0, 0, w, h));
+            host::resize(s, Rect::new(0, 0, w, h));
             None
         }
         DiffMsg::Action(a) => action(s, a),
         DiffMsg::Loaded(Ok(d)) => {
             s.set_data(d);
-            let a = s.areas;
-            let full = Rect::new(0, 0, a.status.width.max(a.title.width), a.status.bottom());
-            if full.area() > 0 {
-                resize(s, full);
-            }
+            host::relayout(s);
             None
         }
         DiffMsg::Loaded(Err(e)) => {
-            s.load_error = Some(e);
+            s.ui.load_error = Some(e);
             None
         }
         DiffMsg::Content { idx, result } => {
@@ -84,60 +77,32 @@ pub fn apply(s: &mut DiffState, msg: DiffMsg) {
     }
 }
 
-fn resize(s: &mut DiffState, area: Rect) {
-    s.screen = area;
-    s.areas = view::layout(s, area);
-    s.tree.height = view::tree_body_height(s.areas.tree);
-    s.layers_height = s.areas.old_layers.height.saturating_sub(2) as usize;
-    s.tree.ensure_visible();
-    s.ensure_layer_visible();
-}
-
-fn key(s: &mut DiffState, k: KeyEvent) -> Option<DiffMsg> {
-    match route_key(s, k) {
-        KeyRoute::Done => None,
-        KeyRoute::Quit => Some(DiffMsg::Action(Action::Quit)),
-        KeyRoute::Popup(act) => popup_key(s, k, act),
-        KeyRoute::Action(act) => act.map(DiffMsg::Action),
+impl Host for DiffState {
+    fn layout(&self, area: Rect) -> Areas {
+        layout::diff(area, self.layer_rows())
     }
-}
-
-impl PromptHost for DiffState {
-    prompt_host_fields!();
-    fn recompute_order(&mut self) {
-        DiffState::recompute_order(self);
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
+        popup_key(self, k, act)
     }
-    fn recompute_search(&mut self) {
-        DiffState::recompute_search(self);
-    }
-    fn reveal_match(&mut self, idx: u32) {
-        if let Some(data) = self.data.clone() {
-            self.tree.reveal(&data.diff.tree, idx);
-            self.tree.scroll_for_jump();
-            self.focus = DiffFocus::Tree;
-        }
-    }
-    fn submit_other(&mut self, p: Prompt) {
-        if p.kind != PromptKind::Jump {
-            return;
-        }
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        match data.find(&p.text).filter(|&i| i != 0) {
-            Some(i) if self.tree.reveal(&data.diff.tree, i) => self.focus = DiffFocus::Tree,
-            Some(i) => {
-                self.message = Some(format!(
-                    "{} is hidden by the filter",
-                    data.entry(i).map_or("", |e| e.path.as_str())
-                ))
-            }
-            None => self.message = Some(format!("no such path: {}", p.text.trim())),
+    type Sort = Sort;
+    type Orders = EntryOrders;
+    type Src<'a> = EntryRows<'a>;
+    fn parts(&mut self) -> Parts<'_, Sort, EntryOrders, EntryRows<'_>> {
+        let layer_count = self.layer_rows();
+        Parts {
+            src: self.data.as_deref().map(|data| EntryRows {
+                data,
+                paths: self.paths.as_ref(),
+            }),
+            table: &mut self.tree,
+            ui: &mut self.ui,
+            layer_count,
+            popup_open: self.popup.is_some(),
         }
     }
 }
 
-fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<DiffMsg> {
+fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
     // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
     let close = k.code == KeyCode::Esc
@@ -171,11 +136,13 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
                 cv.scroll = cv.scroll.min(max);
             } else if let Some(Ok(ContentDiff::Text { hunks, .. })) = &cv.result {
                 // ] and [ (and n/N) jump between runs of changes.
-                let next = match k.code {
-                    KeyCode::Char(']') | KeyCode::Char('n') => {
+                let key = Key::from_event(&k);
+                let of = [PopupAction::NextChange, PopupAction::PrevChange];
+                let next = match s.ui.config.keys.popup_action(&key, &of) {
+                    Some(PopupAction::NextChange) => {
                         hunks.iter().find(|&&h| h > cv.scroll + CONTEXT).copied()
                     }
-                    KeyCode::Char('[') | KeyCode::Char('N') => hunks
+                    Some(PopupAction::PrevChange) => hunks
                         .iter()
                         .rev()
                         .find(|&&h| h < cv.scroll + CONTEXT)
@@ -191,138 +158,42 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Diff
     None
 }
 
-fn set_layer(s: &mut DiffState, target: isize) {
-    let n = s.layer_rows();
-    if n == 0 {
-        return;
-    }
-    s.layer = target.clamp(0, n as isize - 1) as usize;
+fn set_layer(s: &mut DiffState, row: usize) {
+    s.ui.layers.selected = row.min(s.layer_rows().saturating_sub(1));
     s.ensure_layer_visible();
 }
 
 fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
     if a == Action::Quit {
-        s.quit = true;
+        s.ui.quit = true;
         for p in &s.progress {
             p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         return None;
     }
+    if let Action::CycleMode
+    | Action::MarkRange
+    | Action::OnlyWasted
+    | Action::Extract
+    | Action::Warnings = a
+    {
+        if s.data.is_some() {
+            s.ui.message = Some("not available in diff mode".into());
+        }
+        return None;
+    }
+    match host::action(s, a) {
+        Shared::No => {}
+        Shared::Done => return None,
+        Shared::Layer(l) => {
+            set_layer(s, l);
+            return None;
+        }
+        Shared::Details => return Some(DiffMsg::Action(Action::Details)),
+    }
     let data = s.data.clone()?;
-    let t = &data.diff.tree;
-    let row = s.tree.selected;
     match a {
-        Action::Quit => {}
         Action::Help => s.popup = Some(DiffPopup::Help { scroll: 0 }),
-        Action::FocusNext | Action::FocusPrev => {
-            s.focus = match s.focus {
-                DiffFocus::Layers => DiffFocus::Tree,
-                DiffFocus::Tree => DiffFocus::Layers,
-            }
-        }
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Home
-        | Action::End => {
-            let d: isize = match a {
-                Action::Up | Action::PageUp => -1,
-                _ => 1,
-            };
-            match s.focus {
-                DiffFocus::Tree => match a {
-                    Action::Home => s.tree.home(),
-                    Action::End => s.tree.end(),
-                    Action::PageUp | Action::PageDown => s.tree.page(d),
-                    _ => s.tree.move_by(d),
-                },
-                DiffFocus::Layers => {
-                    let page = s.layers_height.max(1) as isize;
-                    let target = match a {
-                        Action::Home => 0,
-                        Action::End => isize::MAX / 2,
-                        Action::PageUp | Action::PageDown => s.layer as isize + d * page,
-                        _ => s.layer as isize + d,
-                    };
-                    set_layer(s, target);
-                }
-            }
-        }
-        Action::Collapse => {
-            s.focus = DiffFocus::Tree;
-            s.tree.collapse_or_parent(t, row);
-        }
-        Action::Expand => {
-            s.focus = DiffFocus::Tree;
-            s.tree.set_collapsed(t, row, false);
-        }
-        Action::Toggle => s.tree.toggle(t, row),
-        Action::Open => {
-            if s.focus == DiffFocus::Layers {
-                s.focus = DiffFocus::Tree;
-            } else if s.tree.has_children(row) {
-                s.tree.toggle(t, row);
-            } else {
-                return Some(DiffMsg::Action(Action::Details));
-            }
-        }
-        Action::CollapseAll => {
-            s.expand_depth = 0;
-            s.tree.collapse_from_depth(t, 0);
-        }
-        Action::ExpandAll => s.tree.expand_all(t),
-        Action::ExpandDepth => {
-            s.expand_depth = s.tree.expand_deeper(t, s.expand_depth);
-            s.message = Some(format!("expanded to depth {}", s.expand_depth));
-        }
-        Action::CycleMode
-        | Action::MarkRange
-        | Action::OnlyWasted
-        | Action::Extract
-        | Action::Warnings => {
-            s.message = Some("not available in diff mode".into());
-        }
-        Action::Search => open_search(s),
-        Action::NextMatch => jump_to_match(s, 1),
-        Action::PrevMatch => jump_to_match(s, -1),
-        Action::JumpPath => open_prompt(s, PromptKind::Jump, String::new()),
-        Action::FilterRegex => open_prompt(s, PromptKind::Filter, s.filter.text.clone()),
-        Action::FilterSize => open_prompt(s, PromptKind::Size, s.filter.size_text.clone()),
-        Action::ToggleAdded
-        | Action::ToggleModified
-        | Action::ToggleDeleted
-        | Action::ToggleMetadata
-        | Action::ToggleUnchanged => {
-            let i = match a {
-                Action::ToggleAdded => 0,
-                Action::ToggleModified => 1,
-                Action::ToggleDeleted => 2,
-                Action::ToggleMetadata => 3,
-                _ => 4,
-            };
-            s.filter.statuses[i] = !s.filter.statuses[i];
-            s.recompute_order();
-        }
-        Action::ClearFilters => {
-            // Everything shown, unchanged paths included.
-            s.filter = Filter::default();
-            s.search = Default::default();
-            s.recompute_order();
-        }
-        Action::SortKey => {
-            s.sort.key = match s.sort.key {
-                DiffSortKey::Name => DiffSortKey::Size,
-                DiffSortKey::Size => DiffSortKey::Delta,
-                DiffSortKey::Delta => DiffSortKey::Name,
-            };
-            s.sort.descending = s.sort.key != DiffSortKey::Name;
-            s.recompute_order();
-        }
-        Action::SortDirection => {
-            s.sort.descending = !s.sort.descending;
-            s.recompute_order();
-        }
         Action::Details => {
             if let Some(idx) = s.selected_entry() {
                 s.popup = Some(DiffPopup::Details { idx, scroll: 0 });
@@ -340,7 +211,7 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
             };
             if !regular(data.old_attrs(idx)) && !regular(data.new_attrs(idx)) {
                 let p = data.entry(idx).map_or("", |e| e.path.as_str());
-                s.message = Some(format!("{p} is not a regular file on either side"));
+                s.ui.message = Some(format!("{p} is not a regular file on either side"));
                 return None;
             }
             s.popup = Some(DiffPopup::Content(Box::new(ContentView {
@@ -353,55 +224,19 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         Action::ImageDetails => s.popup = Some(DiffPopup::Summary { scroll: 0 }),
         Action::CopyPath => {
             if let Some(e) = s.selected_entry().and_then(|i| data.entry(i)) {
-                s.message = Some(format!("copied {}", e.path));
+                s.ui.message = Some(format!("copied {}", e.path));
                 s.effects.push(DiffEffect::Clipboard(e.path.clone()));
             }
         }
+        // The shared actions, handled above.
+        _ => {}
     }
     None
 }
 
 fn mouse(s: &mut DiffState, m: MouseEvent) -> Option<DiffMsg> {
-    let data = s.data.clone()?;
-    let (x, y) = (m.column, m.row);
-    let a = s.areas;
-    if s.popup.is_some() {
-        let act = match m.kind {
-            MouseEventKind::ScrollDown => Action::Down,
-            MouseEventKind::ScrollUp => Action::Up,
-            _ => return None,
-        };
-        return popup_key(s, KeyEvent::from(KeyCode::Null), Some(act));
-    }
-    let in_layers = hit(a.old_layers, x, y) || hit(a.new_layers, x, y);
-    match m.kind {
-        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-            let d = if m.kind == MouseEventKind::ScrollDown {
-                3
-            } else {
-                -3
-            };
-            if hit(a.tree, x, y) {
-                s.tree.scroll_by(d);
-            } else if in_layers {
-                set_layer(s, s.layer as isize + d.signum());
-            }
-        }
-        MouseEventKind::Down(MouseButton::Left) => {
-            if hit(a.tree, x, y) {
-                s.focus = DiffFocus::Tree;
-                if let Some(r) = view::tree_row_at(s, a.tree, y) {
-                    s.tree.click(&data.diff.tree, r);
-                }
-            } else if in_layers {
-                s.focus = DiffFocus::Layers;
-                let r = a.old_layers;
-                if y > r.y && y + 1 < r.bottom() {
-                    set_layer(s, (s.layer_scroll + (y - r.y - 1) as usize) as isize);
-                }
-            }
-        }
-        _ => {}
+    if let Shared::Layer(l) = host::mouse(s, m) {
+        set_layer(s, l);
     }
     None
 }

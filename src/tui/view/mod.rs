@@ -6,68 +6,34 @@ pub mod details;
 pub mod layers;
 pub mod popups;
 pub mod status;
+pub mod table;
 pub mod tree;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget, Wrap};
 
 use super::config::Theme;
-use super::state::{AppState, Areas};
-
-/// Smallest usable screen.
-pub const MIN_WIDTH: u16 = 50;
-pub const MIN_HEIGHT: u16 = 12;
-
-/// Where each pane goes.
-pub fn layout(s: &AppState, area: Rect) -> Areas {
-    if area.height < 3 {
-        return Areas::default();
-    }
-    let title = Rect::new(area.x, area.y, area.width, 1);
-    let status = Rect::new(area.x, area.bottom() - 1, area.width, 1);
-    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 2);
-    let left_w = (area.width * 38 / 100).clamp(30, 60).min(area.width / 2);
-    let left = Rect::new(body.x, body.y, left_w, body.height);
-    let tree = Rect::new(body.x + left_w, body.y, body.width - left_w, body.height);
-    let n = s.data.as_ref().map_or(0, |d| d.layer_count()) as u16;
-    let layers_h = (n + 2).min((body.height * 2 / 5).max(4)).min(body.height);
-    let rest = body.height - layers_h;
-    let details_h = (rest * 55 / 100).min(16).max(rest.min(6));
-    let image_h = rest - details_h;
-    Areas {
-        title,
-        layers: Rect::new(left.x, left.y, left.width, layers_h),
-        layer_details: Rect::new(left.x, left.y + layers_h, left.width, details_h),
-        image: Rect::new(left.x, left.y + layers_h + details_h, left.width, image_h),
-        tree,
-        status,
-    }
-}
+use super::layout::{self, Areas, MIN_HEIGHT, MIN_WIDTH};
+use super::state::AppState;
 
 /// Draw the whole screen.
 pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
     if too_small(area, buf) {
         return;
     }
-    let a = layout(s, area);
+    let a: Areas = layout::explorer(area, s.layer_count());
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
-    let body = Rect::new(
-        area.x,
-        area.y + 1,
-        area.width,
-        area.height.saturating_sub(2),
-    );
     if s.data.is_none() {
-        status::loading(s, body, buf);
+        status::loading(s, layout::body(area), buf);
         return;
     }
     layers::render(s, a.layers, buf);
-    details::layer(s, a.layer_details, buf);
-    details::image(s, a.image, buf);
+    details::layer(s, a.details, buf);
+    details::image(s, a.summary, buf);
     tree::render(s, a.tree, buf);
     popups::render(s, area, buf);
 }
@@ -75,12 +41,6 @@ pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
 /// A bordered block with a title, highlighted when focused.
 pub fn block<'a>(s: &AppState, title: &'a str, focused: bool) -> Block<'a> {
     themed_block(s.theme(), title, focused)
-}
-
-/// Is a screen of `area` below the minimum size (an empty one is not known
-/// yet)?
-pub fn is_too_small(area: Rect) -> bool {
-    area.area() > 0 && (area.width < MIN_WIDTH || area.height < MIN_HEIGHT)
 }
 
 /// Say so instead of drawing when the terminal is below the minimum size.
@@ -123,13 +83,23 @@ pub fn cursor_style(t: &Theme, focused: bool) -> Style {
     }
 }
 
-/// A pane row's style: the cursor's on the selected row, else plain.
-pub fn row_style(t: &Theme, selected: bool, focused: bool) -> Style {
-    if selected {
-        cursor_style(t, focused)
-    } else {
-        Style::default()
+/// A list pane's row `width` columns wide: the cursor's style, padded
+/// across the pane, on the selected row; plain elsewhere.
+pub fn list_row(
+    t: &Theme,
+    mut spans: Vec<Span<'static>>,
+    selected: bool,
+    focused: bool,
+    width: usize,
+) -> Line<'static> {
+    if !selected {
+        return Line::from(spans);
     }
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    if used < width {
+        spans.push(Span::raw(" ".repeat(width - used)));
+    }
+    Line::from(spans).style(cursor_style(t, focused))
 }
 
 /// Human size (binary units), as the text report prints it.
@@ -259,20 +229,12 @@ pub fn short_command(cmd: &str) -> String {
     let c = c.strip_prefix("#(nop) ").unwrap_or(c);
     let c = c.trim();
     let c = c.strip_suffix("# buildkit").unwrap_or(c).trim();
-    c.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Archive text: escapes, not terminal controls (issue 12).
+    let c = c.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::text::display_safe(&c).into_owned()
 }
 
-/// Centred rectangle of `pw`% x `ph`% (at least the given minimum).
-pub fn centred(area: Rect, pw: u16, ph: u16) -> Rect {
-    let w = (area.width * pw / 100).max(40).min(area.width);
-    let h = (area.height * ph / 100).max(8).min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
+pub use super::layout::centred;
 
 /// A label/value line.
 pub fn kv<'a>(s: &AppState, k: &'a str, v: String) -> Line<'a> {

@@ -13,8 +13,9 @@ use crate::analysis::DuplicateGroup;
 use crate::error::clean;
 use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
-use crate::tui::config::{Theme, ACTIONS};
+use crate::tui::config::{Action, KeyMap, PopupAction, Theme, ACTIONS};
 use crate::tui::state::{AppState, ContentView, Popup};
+use crate::tui::untrusted::{self, or_dash, Untrusted};
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
@@ -28,8 +29,8 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
         }
-        Some(Popup::Error(e)) => message(s, "Error", e, area, buf),
-        Some(Popup::Notice { title, text }) => message(s, title, text, area, buf),
+        Some(Popup::Error(e)) => message(s, "Error", e, centred(area, 60, 30), buf),
+        Some(Popup::Notice { title, text }) => message(s, title, text, centred(area, 60, 30), buf),
         Some(Popup::ConfirmExtract(c)) => {
             let title = if c.preview.conflict_count > 0 {
                 "Extract and replace? (y: yes, n/esc: no)"
@@ -42,25 +43,19 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
                 .map(|d| d.path(c.id).to_string())
                 .unwrap_or_default();
             let text = confirm_text(&path, c.layer, &c.preview).join("\n");
-            let r = centred(area, 80, 70);
-            Clear.render(r, buf);
-            let b = block(s, title, true);
-            let inner = b.inner(r);
-            b.render(r, buf);
-            Paragraph::new(text)
-                .wrap(Wrap { trim: false })
-                .render(inner, buf);
+            message(s, title, &text, centred(area, 80, 70), buf);
         }
     }
 }
 
-fn message(s: &AppState, title: &str, text: &str, area: Rect, buf: &mut Buffer) {
-    let r = centred(area, 60, 30);
+/// A framed text in `r` (errors, notices, the extract confirmation).
+fn message(s: &AppState, title: &str, text: &str, r: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let b = block(s, title, true);
     let inner = b.inner(r);
     b.render(r, buf);
-    Paragraph::new(text.to_string())
+    // Errors and notices quote paths and warnings from the archive.
+    Paragraph::new(untrusted::lines(text))
         .wrap(Wrap { trim: false })
         .render(inner, buf);
 }
@@ -152,55 +147,88 @@ pub fn markers_legend(t: &Theme) -> Line<'static> {
     Line::from(legend)
 }
 
+/// The help's list of actions with their keys (from the key map), each
+/// action's text as `text_of` gives it (None: not in this mode).
+pub fn action_lines(
+    t: &Theme,
+    keys: &KeyMap,
+    width: usize,
+    text_of: impl Fn(Action, &'static str) -> Option<&'static str>,
+) -> Vec<Line<'static>> {
+    ACTIONS
+        .iter()
+        .filter_map(|(a, name, _, text)| {
+            let text = text_of(*a, text)?;
+            Some(help_key_line(t, &keys.keys_label(*a), width, name, text))
+        })
+        .collect()
+}
+
+/// The help's end: a blank line, `notes` (dim), a blank line, the status
+/// markers and `layers` saying what the layer list marks.
+pub fn help_tail(t: &Theme, notes: Vec<String>, layers: &'static str) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::raw("")];
+    lines.extend(notes.into_iter().map(|n| Line::styled(n, t.dim)));
+    lines.push(Line::raw(""));
+    lines.push(markers_legend(t));
+    lines.push(Line::styled(layers, t.dim));
+    lines
+}
+
+/// How a popup closes, for its title: the first quit key or Esc (ctrl-c
+/// quits from a popup).
+pub fn closes(k: &KeyMap) -> String {
+    format!("{} or esc closes", k.first_label(Action::Quit))
+}
+
+/// [`closes`], shorter, for a title that lists many keys.
+pub fn closes_short(k: &KeyMap) -> String {
+    format!("{}/esc closes", k.first_label(Action::Quit))
+}
+
+/// The help's note on the prompts.
+pub const PROMPT_KEYS: &str = "Prompts: enter apply, esc cancel, ctrl-u clear";
+
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
-    let mut lines = Vec::new();
-    lines.push(Line::styled(
+    let k = &s.ui.config.keys;
+    let mut lines = vec![Line::styled(
         format!(
             "{:>12}  {:<NAME_W$} {}",
             "keys", "config name", "what it does"
         ),
         t.dim,
-    ));
-    for (a, name, _, text) in ACTIONS {
-        lines.push(help_key_line(
-            t,
-            &s.config.keys.keys_label(*a),
-            12,
-            name,
-            text,
-        ));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Content viewer: x hex/text, [ ] previous/next 64 KiB window, g G start/end of file, : byte offset",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Image details: ↑↓ select wasted path, enter jump to it, J/K scroll",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Prompts: enter apply, esc cancel, ctrl-u clear",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Mouse: click selects (a directory toggles), wheel scrolls",
-        t.dim,
-    ));
-    lines.push(Line::raw(""));
-    lines.push(markers_legend(t));
-    lines.push(Line::styled(
+    )];
+    lines.extend(action_lines(t, k, 12, |_, text| Some(text)));
+    use PopupAction::*;
+    let notes = vec![
+        format!(
+            "Content viewer: {} hex/text, {} {} previous/next 64 KiB window, g G start/end of file, : byte offset",
+            k.popup_label(ViewerHex),
+            k.popup_label(ViewerPrev),
+            k.popup_label(ViewerNext)
+        ),
+        format!(
+            "Image details: ↑↓ select wasted path, {} jump to it, {}/{} scroll",
+            k.popup_label(JumpToPath),
+            k.popup_label(ScrollDown),
+            k.popup_label(ScrollUp)
+        ),
+        PROMPT_KEYS.into(),
+        "Mouse: click selects (a directory toggles), wheel scrolls".into(),
+    ];
+    lines.extend(help_tail(
+        t,
+        notes,
         "Layers: ! ships much waste (≥ 1 MiB, or ≥ 16 KiB and a quarter of the layer), A/B range ends",
-        t.dim,
     ));
-    let cfg = s
-        .config
-        .path
-        .as_ref()
-        .map_or("(no config directory)".to_string(), |p| {
-            p.display().to_string()
-        });
+    let cfg =
+        s.ui.config
+            .path
+            .as_ref()
+            .map_or("(no config directory)".to_string(), |p| {
+                crate::text::display_safe(&p.display().to_string()).into_owned()
+            });
     lines.push(Line::from(vec![
         Span::styled("Config: ", t.dim),
         Span::raw(cfg),
@@ -211,7 +239,14 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
 fn warnings(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let w = &data.loaded.image.warnings;
-    let title = format!("{} load warnings (q or esc closes, j/k scroll)", w.len());
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "{} load warnings ({}, {}/{} scroll)",
+        w.len(),
+        closes(k),
+        k.first_label(Action::Down),
+        k.first_label(Action::Up)
+    );
     let inner = frame(s, &title, area, buf);
     let lines: Vec<Line> = w
         .iter()
@@ -225,7 +260,14 @@ fn warnings(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
 }
 
 fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
-    let inner = frame(s, "Help (q or esc closes, j/k scroll)", area, buf);
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "Help ({}, {}/{} scroll)",
+        closes(k),
+        k.first_label(Action::Down),
+        k.first_label(Action::Up)
+    );
+    let inner = frame(s, &title, area, buf);
     let mut lines = help_lines(s);
     // Two columns when wide enough: keys on the left, the rest on the right.
     let (left, right) = if inner.width >= 130 {
@@ -251,13 +293,6 @@ fn help(s: &AppState, scroll: usize, area: Rect, buf: &mut Buffer) {
             Rect::new(inner.x + half, inner.y, inner.width - half, inner.height),
             buf,
         );
-}
-
-/// Other paths that are hardlinks to the same content as `id`.
-pub fn hardlink_group(s: &AppState, id: NodeId) -> Vec<NodeId> {
-    s.data
-        .as_ref()
-        .map_or_else(Vec::new, |d| d.loaded.tree.hardlink_group(id, s.info.layer))
 }
 
 pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Line<'static>> {
@@ -298,11 +333,7 @@ pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Lin
             lines.push(kv(s, "SHA-256:   ", hex::encode(h)));
         }
         if let Some(l) = tree.link(a) {
-            lines.push(kv(
-                s,
-                "Link:      ",
-                String::from_utf8_lossy(l).into_owned(),
-            ));
+            lines.push(kv(s, "Link:      ", Untrusted::lossy(l).to_string()));
         }
     }
     if s.info.size.get(id as usize).is_some_and(|&n| n > 0)
@@ -358,7 +389,8 @@ fn file_details(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let inner = frame(s, "File details (q or esc closes)", area, buf);
+    let title = format!("File details ({})", closes(&s.ui.config.keys));
+    let inner = frame(s, &title, area, buf);
     let lines = file_details_lines(s, id, links);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     Paragraph::new(lines)
@@ -368,27 +400,13 @@ fn file_details(
 }
 
 /// Lines of a content window: numbered text or a hex dump.
-/// Rows inside a popup frame on a screen of `area`.
-pub fn popup_body_height(area: Rect) -> usize {
-    (centred(area, 90, 88).height as usize).saturating_sub(2)
-}
-
-/// How many lines [`content_lines`] makes of the window.
-pub fn content_line_count(cv: &ContentView) -> usize {
-    match &cv.window {
-        Some(Ok(w)) if cv.hex => w.bytes.len().div_ceil(16),
-        Some(Ok(w)) => String::from_utf8_lossy(&w.bytes).lines().count().max(1),
-        _ => 1,
-    }
-}
-
 pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     let Some(w) = &cv.window else {
         return vec![Line::raw("reading…")];
     };
     let w = match w {
         Ok(w) => w,
-        Err(e) => return vec![Line::raw(format!("cannot read: {e}"))],
+        Err(e) => return vec![Line::raw(format!("cannot read: {}", Untrusted::new(e)))],
     };
     if w.bytes.is_empty() {
         return vec![Line::styled("(empty)", dim)];
@@ -423,9 +441,11 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     } else {
         let text = String::from_utf8_lossy(&w.bytes);
         for (i, l) in text.lines().enumerate() {
+            // The file's bytes: tabs as spaces, every other control (an
+            // ESC sequence in a script) as a visible escape.
             out.push(Line::from(vec![
                 Span::styled(format!("{:>6} ", i + 1), dim),
-                Span::raw(l.replace('\t', "    ")),
+                Untrusted::owned(l.replace('\t', "    ")).into(),
             ]));
         }
     }
@@ -434,6 +454,7 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
 
 fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
+    let k = &s.ui.config.keys;
     let (range, total) = match &cv.window {
         Some(Ok(w)) => (
             format!("bytes {}–{}", w.offset, w.offset + w.bytes.len() as u64),
@@ -445,7 +466,11 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     let path = if src.chain.is_empty() {
         data.path(cv.id).to_string()
     } else {
-        src.chain.join(" → ")
+        src.chain
+            .iter()
+            .map(|c| Untrusted::new(c).to_string())
+            .collect::<Vec<_>>()
+            .join(" → ")
     };
     let from = match src.deleted_in {
         Some(d) => format!(
@@ -455,8 +480,12 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         None => format!("from layer {}", src.shipped_in),
     };
     let title = format!(
-        "{path} · {from} · {range}{total}{} · q/esc closes · x hex · [ ] window · g G ends · : offset",
-        if cv.hex { " · hex" } else { "" }
+        "{path} · {from} · {range}{total}{} · {} · {} hex · {} {} window · g G ends · : offset",
+        if cv.hex { " · hex" } else { "" },
+        closes_short(k),
+        k.popup_label(PopupAction::ViewerHex),
+        k.popup_label(PopupAction::ViewerPrev),
+        k.popup_label(PopupAction::ViewerNext)
     );
     let inner = frame(s, &title, area, buf);
     let lines = content_lines(cv, s.theme().dim);
@@ -479,32 +508,30 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
     let img = &data.loaded.image;
     let c = &img.config;
     let mut lines = vec![Line::styled("Config", t.title)];
+    // Every config value is archive text.
     let list = |v: &[String]| {
         if v.is_empty() {
             "-".to_string()
         } else {
-            v.join(" ")
+            Untrusted::owned(v.join(" ")).to_string()
         }
     };
     lines.push(kv(s, "Entrypoint: ", list(&c.entrypoint)));
     lines.push(kv(s, "Cmd:        ", list(&c.cmd)));
-    lines.push(kv(s, "User:       ", c.user.clone().unwrap_or("-".into())));
-    lines.push(kv(
-        s,
-        "Workdir:    ",
-        c.workdir.clone().unwrap_or("-".into()),
-    ));
+    lines.push(kv(s, "User:       ", or_dash(c.user.as_deref())));
+    lines.push(kv(s, "Workdir:    ", or_dash(c.workdir.as_deref())));
     lines.push(kv(s, "Ports:      ", list(&c.exposed_ports)));
+    lines.push(kv(s, "Created:    ", or_dash(c.created.as_deref())));
     lines.push(kv(
         s,
-        "Created:    ",
-        c.created.clone().unwrap_or("-".into()),
+        "Config:     ",
+        Untrusted::new(&img.config_digest).to_string(),
     ));
-    lines.push(kv(s, "Config:     ", img.config_digest.clone()));
     for e in &c.env {
-        lines.push(kv(s, "Env:        ", e.clone()));
+        lines.push(kv(s, "Env:        ", Untrusted::new(e).to_string()));
     }
     for (k, v) in &c.labels {
+        let (k, v) = (Untrusted::new(k), Untrusted::new(v));
         lines.push(kv(s, "Label:      ", format!("{k}={v}")));
     }
     let dups = &data.analysis.corrected.duplicate_groups;
@@ -527,7 +554,10 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{tag} "), t.dim),
-            Span::styled(format!("{} ", h.created.as_deref().unwrap_or("")), t.dim),
+            Span::styled(
+                format!("{} ", Untrusted::new(h.created.as_deref().unwrap_or(""))),
+                t.dim,
+            ),
             Span::raw(short_command(&h.created_by)),
         ]));
     }
@@ -535,7 +565,7 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Warnings", t.waste));
         for w in &img.warnings {
-            lines.push(Line::raw(w.clone()));
+            lines.push(Line::raw(Untrusted::new(w).to_string()));
         }
     }
     lines
@@ -549,11 +579,15 @@ pub const DUPLICATE_PATHS_SHOWN: usize = 100;
 /// One duplicate group: size, count and (the first) paths.
 pub fn duplicate_line(g: &DuplicateGroup) -> String {
     let shown = g.paths.len().min(DUPLICATE_PATHS_SHOWN);
+    let paths: Vec<String> = g.paths[..shown]
+        .iter()
+        .map(|p| Untrusted::new(p).to_string())
+        .collect();
     let mut text = format!(
         "{:>10} × {}  {}",
         size(g.size_bytes),
         g.paths.len(),
-        g.paths[..shown].join(", ")
+        paths.join(", ")
     );
     if shown < g.paths.len() {
         text.push_str(&format!(", … and {} more", g.paths.len() - shown));
@@ -564,21 +598,24 @@ pub fn duplicate_line(g: &DuplicateGroup) -> String {
 fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
     let t = s.theme();
-    let inner = frame(
-        s,
-        "Image details (↑↓ enter: jump to wasted path, J/K scroll, q or esc closes)",
-        area,
-        buf,
+    let k = &s.ui.config.keys;
+    let title = format!(
+        "Image details (↑↓ {}: jump to wasted path, {}/{} scroll, {})",
+        k.popup_label(PopupAction::JumpToPath),
+        k.popup_label(PopupAction::ScrollDown),
+        k.popup_label(PopupAction::ScrollUp),
+        closes(k)
     );
+    let inner = frame(s, &title, area, buf);
     let img = &data.loaded.image;
     let a = &data.analysis;
     let w = inner.width as usize;
     let mut top = vec![
         Line::from(vec![
             Span::styled("Name: ", t.dim),
-            Span::raw(img.name.clone().unwrap_or("(untagged)".into())),
+            Untrusted::new(img.name.as_deref().unwrap_or("(untagged)")).into(),
             Span::styled("  Platform: ", t.dim),
-            Span::raw(img.config.platform()),
+            Untrusted::owned(img.config.platform()).into(),
             Span::styled("  Layers: ", t.dim),
             Span::raw(img.layers.len().to_string()),
         ]),
@@ -622,7 +659,7 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
             &format!(
                 "{:>10}  {}  (layers {})",
                 size(wp.wasted_bytes),
-                wp.path,
+                Untrusted::new(&wp.path),
                 layers.join(",")
             ),
             w,

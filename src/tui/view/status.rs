@@ -12,14 +12,19 @@ use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
 use super::{block, centred, fit, size, themed_block, truncate};
 use crate::load::Phase;
+use crate::text::display_safe;
 use crate::tree::Status;
 use crate::tui::config::Theme;
-use crate::tui::state::{AppState, Filter, Prompt, PromptKind, Search};
+use crate::tui::config::{Action, KeyMap};
+use crate::tui::host::Ui;
+use crate::tui::prompt::PromptKind;
+use crate::tui::state::AppState;
+use crate::tui::table::{Filter, Search};
 
 /// Active filters in words, e.g. `regex "apt" · hide unchanged · >10M`.
 pub fn filter_summary(s: &AppState) -> String {
-    let mut parts = filter_parts(&s.filter);
-    if s.filter.only_wasted {
+    let mut parts = filter_parts(&s.tree.filter);
+    if s.tree.filter.only_wasted {
         parts.push("only wasted".into());
     }
     parts.join(" · ")
@@ -29,7 +34,7 @@ pub fn filter_summary(s: &AppState) -> String {
 pub fn filter_parts(f: &Filter) -> Vec<String> {
     let mut parts = Vec::new();
     if f.regex.is_some() {
-        parts.push(format!("regex \"{}\"", f.text));
+        parts.push(format!("regex \"{}\"", display_safe(&f.text)));
     }
     let hidden: Vec<&str> = Status::ALL
         .iter()
@@ -41,7 +46,7 @@ pub fn filter_parts(f: &Filter) -> Vec<String> {
         parts.push(format!("hide {}", hidden.join(",")));
     }
     if !f.size_text.is_empty() {
-        parts.push(format!("size {}", f.size_text));
+        parts.push(format!("size {}", display_safe(&f.size_text)));
     }
     parts
 }
@@ -53,23 +58,27 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
+    let name = display_safe(&name).into_owned();
     let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
     // An image from a daemon or registry says which one (a file's name is
     // its own answer).
     if let Some(o) = s.data.as_ref().map(|d| &d.loaded.image.origin) {
         if o.kind.takes_reference() {
             let at = o.endpoint.as_deref().unwrap_or_default();
-            spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
+            spans.push(Span::styled(
+                format!("  from {} {}", o.kind, display_safe(at)),
+                t.dim,
+            ));
         }
     }
     // Load warnings are easy to miss at the end of the image popup: a
     // marker on the main screen names the key that lists them.
     let warnings = s.data.as_ref().map_or(0, |d| d.loaded.image.warnings.len());
     if warnings > 0 {
-        let key = s
-            .config
-            .keys
-            .keys_label(crate::tui::config::Action::Warnings);
+        let key =
+            s.ui.config
+                .keys
+                .keys_label(crate::tui::config::Action::Warnings);
         let key = key.split(", ").next().unwrap_or("").to_string();
         let what = if warnings == 1 { "warning" } else { "warnings" };
         spans.push(Span::styled(
@@ -96,85 +105,107 @@ pub fn render_title(
 }
 
 pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
-    let hints: &[(&str, &str)] = if s.data.is_none() {
-        &[("q", "quit")]
+    use Action::*;
+    let hints: &[(Action, &str)] = if s.data.is_none() {
+        &[(Quit, "quit")]
     } else {
         &[
-            ("q", "quit"),
-            ("?", "help"),
-            ("tab", "pane"),
-            ("v", "mode"),
-            ("m", "range"),
-            ("/", "search"),
-            ("f", "filter"),
-            ("1-5", "status"),
-            ("s", "sort"),
-            ("d", "details"),
-            ("o", "view"),
-            ("i", "image"),
+            (Quit, "quit"),
+            (Help, "help"),
+            (FocusNext, "pane"),
+            (CycleMode, "mode"),
+            (MarkRange, "range"),
+            (Search, "search"),
+            (FilterRegex, "filter"),
+            (ToggleAdded, "status"),
+            (SortKey, "sort"),
+            (Details, "details"),
+            (Content, "view"),
+            (ImageDetails, "image"),
         ]
     };
-    let parts = StatusParts {
-        prompt: s.prompt.as_ref(),
-        message: s.message.as_deref(),
-        search: &s.search,
-        hints,
-    };
-    render_status(s.theme(), parts, area, buf);
+    render_status(&s.ui, &s.tree.search, hints, area, buf);
 }
 
-/// What the status line shows, in both modes.
-pub struct StatusParts<'a> {
-    pub prompt: Option<&'a Prompt>,
-    pub message: Option<&'a str>,
-    pub search: &'a Search,
-    /// Key hints (key, what it does), shown when nothing else is.
-    pub hints: &'a [(&'a str, &'a str)],
+/// The key of each hint, from the key map; `ToggleAdded` stands for the
+/// five status toggles (`1-5`).
+fn hint_keys(keys: &KeyMap, a: Action) -> String {
+    if a != Action::ToggleAdded {
+        return keys.first_label(a);
+    }
+    let toggles = [
+        Action::ToggleAdded,
+        Action::ToggleModified,
+        Action::ToggleDeleted,
+        Action::ToggleMetadata,
+        Action::ToggleUnchanged,
+    ]
+    .map(|a| keys.first_label(a));
+    if toggles == ["1", "2", "3", "4", "5"] {
+        "1-5".into()
+    } else {
+        toggles.join("")
+    }
 }
 
 /// The status line: the open prompt, else the message, else the search
-/// position and the key hints.
-pub fn render_status(t: &Theme, p: StatusParts, area: Rect, buf: &mut Buffer) {
+/// position and the key hints (what `hints`' actions do, with their keys).
+/// The prompt's text (Tab completes archive paths into it), the message
+/// (it quotes paths) and the query are shown sanitised, whoever made them.
+pub fn render_status(
+    ui: &Ui,
+    search: &Search,
+    hints: &[(Action, &str)],
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &ui.config.theme;
     let w = area.width as usize;
-    let line = if let Some(pr) = p.prompt {
+    let line = if let Some(pr) = &ui.prompt {
         let mut spans = vec![
             Span::styled(pr.kind.label(), t.key),
-            Span::raw(pr.text.clone()),
+            Span::raw(display_safe(&pr.text).into_owned()),
             Span::styled("█", t.dim),
         ];
         if pr.kind == PromptKind::Search {
             spans.push(Span::styled(
-                format!("  {} matches", p.search.matches.len()),
+                format!("  {} matches", search.matches.len()),
                 t.dim,
             ));
         }
-        if let Some(m) = p.message {
-            spans.push(Span::styled(format!("  {m}"), t.waste));
+        if let Some(m) = &ui.message {
+            spans.push(Span::styled(format!("  {}", display_safe(m)), t.waste));
         }
         Line::from(spans)
-    } else if let Some(m) = p.message {
-        Line::styled(truncate(m, w), t.key)
+    } else if let Some(m) = &ui.message {
+        Line::styled(truncate(&display_safe(m), w), t.key)
     } else {
         let mut spans = Vec::new();
-        if !p.search.query.is_empty() {
-            let cur = p.search.current.map_or(0, |c| c + 1);
+        if !search.query.is_empty() {
+            let cur = search.current.map_or(0, |c| c + 1);
             spans.push(Span::styled(
-                format!("/{} {}/{}  ", p.search.query, cur, p.search.matches.len()),
+                format!(
+                    "/{} {}/{}  ",
+                    display_safe(&search.query),
+                    cur,
+                    search.matches.len()
+                ),
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
         // Whole hints only: the last one that fits, then `…` when some
         // did not (the rest are in `?`).
         let mut used: usize = spans.iter().map(Span::width).sum();
-        for (i, (k, d)) in p.hints.iter().enumerate() {
+        for (i, (a, d)) in hints.iter().enumerate() {
+            let k = hint_keys(&ui.config.keys, *a);
             let hint_w = k.chars().count() + d.chars().count() + 3;
-            let last = i + 1 == p.hints.len();
+            let last = i + 1 == hints.len();
             if used + hint_w > w || (!last && used + hint_w + 1 > w) {
                 spans.push(Span::styled("…", t.dim));
                 break;
             }
             used += hint_w;
-            spans.push(Span::styled(*k, t.key));
+            spans.push(Span::styled(k, t.key));
             spans.push(Span::raw(format!(" {d}  ")));
         }
         Line::from(spans)
@@ -188,7 +219,7 @@ pub fn load_error(t: &Theme, title: &str, e: &str, r: Rect, buf: &mut Buffer) {
     let inner = b.inner(r);
     b.render(r, buf);
     Paragraph::new(vec![
-        Line::styled(e.to_string(), t.waste),
+        Line::styled(display_safe(e).into_owned(), t.waste),
         Line::raw(""),
         Line::styled("Press q to quit.", t.dim),
     ])
@@ -224,8 +255,8 @@ pub fn ratio(done: u64, total: u64) -> f64 {
 pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
-    if let Some(e) = &s.load_error {
-        load_error(t, "Could not load the image", e, r, buf);
+    if let Some(e) = &s.ui.load_error {
+        load_error(t, "Could not load the image", &e.to_string(), r, buf);
         return;
     }
     let p = &s.progress;
@@ -242,7 +273,7 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     // A daemon exports to a temp file before its first byte: say so
     // rather than show a frozen bar, then count what streams in.
     let first = match (opened, p.note()) {
-        (false, Some(note)) => (note, 0.0),
+        (false, Some(note)) => (display_safe(&note).into_owned(), 0.0),
         (false, None) if bytes_done > 0 => (format!("Receiving image   {}", size(bytes_done)), 0.0),
         _ => (
             format!("Reading manifest  {}", if opened { "done" } else { "…" }),
@@ -286,8 +317,11 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
         ),
     ];
     let mut y = inner.y;
-    Paragraph::new(Line::raw(truncate(&s.image_path, inner.width as usize)))
-        .render(Rect::new(inner.x, y, inner.width, 1), buf);
+    Paragraph::new(Line::raw(truncate(
+        &display_safe(&s.image_path),
+        inner.width as usize,
+    )))
+    .render(Rect::new(inner.x, y, inner.width, 1), buf);
     y += 2;
     for (label, r) in rows {
         if y + 1 >= inner.bottom() {

@@ -12,8 +12,10 @@ use crate::diff::LayerBrief;
 use crate::tree::Status;
 use crate::tui::config::Theme;
 use crate::tui::diff::pair::ImagePair;
-use crate::tui::diff::state::{DiffFocus, DiffState};
-use crate::tui::view::{row_style, short_command, size, truncate};
+use crate::tui::diff::state::DiffState;
+use crate::tui::host::Focus;
+use crate::tui::untrusted::Untrusted;
+use crate::tui::view::{list_row, short_command, size, truncate};
 
 use super::{block, delta, side_name};
 
@@ -42,7 +44,7 @@ fn layer_line(l: Option<&LayerBrief>, same: bool, t: &Theme, w: usize) -> Vec<Sp
 
 pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf: &mut Buffer) {
     let t = s.theme();
-    let focused = s.focus == DiffFocus::Layers;
+    let focused = s.ui.focus == Focus::Layers;
     let ld = &data.diff.layers;
     let d = &data.diff;
     let old_title = format!(
@@ -62,13 +64,8 @@ pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf:
         b.render(area, buf);
         let w = inner.width as usize;
         let mut lines = Vec::new();
-        for (i, r) in ld
-            .rows
-            .iter()
-            .enumerate()
-            .skip(s.layer_scroll)
-            .take(inner.height as usize)
-        {
+        for i in s.ui.layers.shown(inner.height as usize, ld.rows.len()) {
+            let r = &ld.rows[i];
             let brief = if is_old {
                 r.old.as_ref()
             } else {
@@ -79,12 +76,7 @@ pub(super) fn layers(s: &DiffState, data: &ImagePair, old: Rect, new: Rect, buf:
                 let st = if is_old { t.statuses[2] } else { t.statuses[0] };
                 spans[0] = Span::styled(if is_old { "- " } else { "+ " }, st);
             }
-            let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-            let style = row_style(t, i == s.layer, focused);
-            if i == s.layer && used < w {
-                spans.push(Span::raw(" ".repeat(w - used)));
-            }
-            lines.push(Line::from(spans).style(style));
+            lines.push(list_row(t, spans, i == s.ui.layers.selected, focused, w));
         }
         Paragraph::new(lines).render(inner, buf);
     }
@@ -95,7 +87,7 @@ pub(super) fn layer_details(s: &DiffState, data: &ImagePair, area: Rect, buf: &m
     let b = block(t, "Layer pair", false);
     let inner = b.inner(area);
     b.render(area, buf);
-    let Some(r) = data.diff.layers.rows.get(s.layer) else {
+    let Some(r) = data.diff.layers.rows.get(s.ui.layers.selected) else {
         return;
     };
     let w = inner.width as usize;
@@ -124,7 +116,7 @@ pub(super) fn layer_details(s: &DiffState, data: &ImagePair, area: Rect, buf: &m
                 ]));
                 lines.push(Line::raw(format!(
                     "  {}",
-                    truncate(&l.diff_id, w.saturating_sub(2))
+                    truncate(&Untrusted::new(&l.diff_id).display(), w.saturating_sub(2))
                 )));
                 lines.push(Line::styled(
                     format!("  {}", short_command(&l.command)),

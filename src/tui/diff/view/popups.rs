@@ -9,29 +9,33 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::diff::SideInfo;
 use crate::tree::{Attrs, FileTree, Status};
-use crate::tui::config::{Action, ACTIONS};
+use crate::tui::config::{Action, PopupAction};
 use crate::tui::diff::pair::{ContentDiff, ImagePair, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
-use crate::tui::view::popups::{help_key_line, markers_legend, popup_frame};
+use crate::tui::untrusted::Untrusted;
+use crate::tui::view::popups::{
+    action_lines, closes, closes_short, help_tail, popup_frame, PROMPT_KEYS,
+};
 use crate::tui::view::{mode_string, short_command, size, truncate};
 
 use super::delta;
 
 pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
     let Some(p) = &s.popup else { return };
+    let closes = closes(&s.ui.config.keys);
     let (title, lines, scroll) = match p {
         DiffPopup::Help { scroll } => (
-            "Help: diff mode (q or esc closes)".to_string(),
+            format!("Help: diff mode ({closes})"),
             help_lines(s),
             *scroll,
         ),
         DiffPopup::Details { idx, scroll } => (
-            "Old and new (q or esc closes)".to_string(),
+            format!("Old and new ({closes})"),
             details_lines(s, data, *idx),
             *scroll,
         ),
         DiffPopup::Summary { scroll } => (
-            "Diff summary: images, config, growth (q or esc closes)".to_string(),
+            format!("Diff summary: images, config, growth ({closes})"),
             summary_lines(s, data),
             *scroll,
         ),
@@ -51,44 +55,40 @@ pub(super) fn popups(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buff
 /// Help text of the diff mode: the explorer's actions that apply here.
 pub fn help_lines(s: &DiffState) -> Vec<Line<'static>> {
     let t = s.theme();
-    let mut lines = Vec::new();
-    for (a, name, _, text) in ACTIONS {
-        let text = match a {
-            Action::CycleMode
-            | Action::MarkRange
-            | Action::OnlyWasted
-            | Action::Extract
-            | Action::Warnings => continue,
-            Action::Details => "old and new metadata side by side",
-            Action::Content => "line diff of old vs new (binary: sizes and hashes)",
-            Action::ImageDetails => "both images, config changes, biggest growth",
-            Action::SortKey => "sort by name / size / size change",
-            Action::ToggleUnchanged => "show/hide unchanged (hidden at start)",
-            Action::FocusNext => "layers / files pane",
-            _ => text,
-        };
-        lines.push(help_key_line(
-            t,
-            &s.config.keys.keys_label(*a),
-            16,
-            name,
-            text,
+    let k = &s.ui.config.keys;
+    let mut lines = action_lines(t, k, 16, |a, text| match a {
+        Action::CycleMode
+        | Action::MarkRange
+        | Action::OnlyWasted
+        | Action::Extract
+        | Action::Warnings => None,
+        Action::Details => Some("old and new metadata side by side"),
+        Action::Content => Some("line diff of old vs new (binary: sizes and hashes)"),
+        Action::ImageDetails => Some("both images, config changes, biggest growth"),
+        Action::SortKey => Some("sort by name / size / size change"),
+        Action::ToggleUnchanged => Some("show/hide unchanged (hidden at start)"),
+        Action::FocusNext => Some("layers / files pane"),
+        _ => Some(text),
+    });
+    let (next, prev) = (
+        k.popup_labels(PopupAction::NextChange),
+        k.popup_labels(PopupAction::PrevChange),
+    );
+    let first = |v: &[String]| v.first().cloned().unwrap_or_default();
+    let mut change = format!("Line diff: ↑↓ scroll, {} {}", first(&next), first(&prev));
+    let (more_next, more_prev) = (next.get(1..).unwrap_or(&[]), prev.get(1..).unwrap_or(&[]));
+    if !more_next.is_empty() || !more_prev.is_empty() {
+        change.push_str(&format!(
+            " ({} {})",
+            more_next.join(" "),
+            more_prev.join(" ")
         ));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        "Line diff: ↑↓ scroll, ] [ (n N) next/previous change",
-        t.dim,
-    ));
-    lines.push(Line::styled(
-        "Prompts: enter apply, esc cancel, ctrl-u clear",
-        t.dim,
-    ));
-    lines.push(Line::raw(""));
-    lines.push(markers_legend(t));
-    lines.push(Line::styled(
+    change.push_str(" next/previous change");
+    lines.extend(help_tail(
+        t,
+        vec![change, PROMPT_KEYS.into()],
         "Layers: = same layer at this index, ≈ shared at another index, - only in old, + only in new",
-        t.dim,
     ));
     lines
 }
@@ -115,7 +115,7 @@ fn attr_cells(tree: &FileTree, a: Option<&Attrs>) -> [String; 6] {
             a.sha256
                 .map_or(String::new(), |h| hex::encode(&h[..12]) + "…"),
             tree.link(a)
-                .map_or(String::new(), |l| String::from_utf8_lossy(l).into_owned()),
+                .map_or(String::new(), |l| Untrusted::lossy(l).to_string()),
         ],
     }
 }
@@ -145,7 +145,7 @@ pub fn details_lines(s: &DiffState, data: &ImagePair, idx: u32) -> Vec<Line<'sta
         return Vec::new();
     };
     let (oa, na) = (data.old_attrs(idx), data.new_attrs(idx));
-    let mut head = vec![Span::styled(e.path.clone(), t.title)];
+    let mut head = vec![Span::styled(data.path(idx).to_string(), t.title)];
     if e.status != Status::Unchanged {
         head.push(Span::styled(
             format!("  {} {}", e.status.marker(), e.status.as_str()),
@@ -239,9 +239,9 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
             Span::styled(format!("{label}: "), st),
             Span::raw(format!(
                 "{} · {} · {} · {} in {} layers",
-                i.name.as_deref().unwrap_or("(untagged)"),
-                i.source,
-                i.platform,
+                Untrusted::new(i.name.as_deref().unwrap_or("(untagged)")),
+                Untrusted::new(&i.source),
+                Untrusted::new(&i.platform),
                 size(i.size_bytes),
                 i.layer.map_or(0, |l| l + 1)
             )),
@@ -269,10 +269,16 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
     }
     for c in &d.config {
         let st = c.status();
-        let text = match (&c.old, &c.new) {
-            (Some(o), Some(n)) => format!("{}: {o} → {n}", c.field),
-            (None, Some(v)) | (Some(v), None) => format!("{}: {v}", c.field),
-            (None, None) => c.field.clone(),
+        // Fields name labels and env variables: all of it archive text.
+        let (field, old, new) = (
+            Untrusted::new(&c.field),
+            c.old.as_deref().map(Untrusted::new),
+            c.new.as_deref().map(Untrusted::new),
+        );
+        let text = match (old, new) {
+            (Some(o), Some(n)) => format!("{field}: {o} → {n}"),
+            (None, Some(v)) | (Some(v), None) => format!("{field}: {v}"),
+            (None, None) => field.to_string(),
         };
         lines.push(Line::styled(
             format!("{} {text}", st.marker()),
@@ -287,7 +293,11 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
     for g in &d.summary.growth {
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", g.status.marker()), t.status(g.status)),
-            Span::raw(format!("{:>11}  {}", delta(g.delta_bytes), g.path)),
+            Span::raw(format!(
+                "{:>11}  {}",
+                delta(g.delta_bytes),
+                Untrusted::new(&g.path)
+            )),
         ]));
     }
     let warnings: Vec<String> = std::iter::once(&data.old)
@@ -296,7 +306,7 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
             l.image
                 .warnings
                 .iter()
-                .map(move |w| format!("{}: {w}", l.image.source))
+                .map(move |w| format!("{}: {}", Untrusted::new(&l.image.source), Untrusted::new(w)))
         })
         .collect();
     if !warnings.is_empty() {
@@ -331,7 +341,7 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
     };
     let cd = match r {
         Ok(c) => c,
-        Err(e) => return vec![Line::raw(format!("cannot read: {e}"))],
+        Err(e) => return vec![Line::raw(format!("cannot read: {}", Untrusted::new(e)))],
     };
     match cd {
         ContentDiff::Binary { old, new } => {
@@ -370,7 +380,8 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
                     };
                     Line::from(vec![
                         Span::styled(format!("{:>6} {:>6} ", no(l.old_no), no(l.new_no)), t.dim),
-                        Span::styled(format!("{} {}", l.tag, l.text), style),
+                        // File content: each line sanitised, as names are.
+                        Span::styled(format!("{} {}", l.tag, Untrusted::new(&l.text)), style),
                     ])
                 })
                 .collect()
@@ -379,7 +390,8 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
 }
 
 fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &mut Buffer) {
-    let path = data.entry(cv.idx).map_or("", |e| e.path.as_str());
+    let path = data.path(cv.idx);
+    let k = &s.ui.config.keys;
     let info = match &cv.result {
         Some(Ok(ContentDiff::Text {
             added,
@@ -397,14 +409,19 @@ fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &
                 String::new()
             };
             format!(
-                " · +{added} -{removed} lines · {} change{}{cut} · ] [ next/prev",
+                " · +{added} -{removed} lines · {} change{}{cut} · {} {} next/prev",
                 hunks.len(),
-                if hunks.len() == 1 { "" } else { "s" }
+                if hunks.len() == 1 { "" } else { "s" },
+                k.popup_label(PopupAction::NextChange),
+                k.popup_label(PopupAction::PrevChange)
             )
         }
         _ => String::new(),
     };
-    let title = format!("{path}: old → new{info} · q/esc closes");
+    let title = format!(
+        "{path}: old → new{info} · {}",
+        closes_short(&s.ui.config.keys)
+    );
     let inner = popup_frame(s.theme(), &title, area, buf);
     let lines = content_lines(s, cv);
     let scroll = cv

@@ -10,9 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::load::{Phase, Progress};
+use crate::tui::config::Action;
 use crate::tui::diff::state::DiffState;
+use crate::tui::untrusted::Untrusted;
 use crate::tui::view::status::{
-    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title, StatusParts,
+    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title,
 };
 use crate::tui::view::{centred, size, truncate};
 
@@ -20,9 +22,9 @@ use super::{block, side_name};
 
 /// Active filters in words.
 pub fn filter_summary(s: &DiffState) -> String {
-    let mut parts = filter_parts(&s.filter);
+    let mut parts = filter_parts(&s.tree.filter);
     if !s.paths_text.is_empty() {
-        parts.push(format!("paths {}", s.paths_text));
+        parts.push(format!("paths {}", Untrusted::new(&s.paths_text)));
     }
     parts.join(" · ")
 }
@@ -31,7 +33,10 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let (old, new) = match &s.data {
         Some(d) => (side_name(&d.diff.old), side_name(&d.diff.new)),
-        None => (s.old_path.clone(), s.new_path.clone()),
+        None => (
+            Untrusted::new(&s.old_path).to_string(),
+            Untrusted::new(&s.new_path).to_string(),
+        ),
     };
     let spans = vec![
         Span::styled(" layerscope diff ", t.title),
@@ -44,37 +49,32 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
-    let hints: &[(&str, &str)] = if s.data.is_none() {
-        &[("q", "quit")]
+    use Action::*;
+    let hints: &[(Action, &str)] = if s.data.is_none() {
+        &[(Quit, "quit")]
     } else {
         &[
-            ("q", "quit"),
-            ("?", "help"),
-            ("tab", "pane"),
-            ("/", "search"),
-            ("f", "filter"),
-            ("1-5", "status"),
-            ("s", "sort"),
-            ("d", "details"),
-            ("o", "diff"),
-            ("i", "summary"),
+            (Quit, "quit"),
+            (Help, "help"),
+            (FocusNext, "pane"),
+            (Search, "search"),
+            (FilterRegex, "filter"),
+            (ToggleAdded, "status"),
+            (SortKey, "sort"),
+            (Details, "details"),
+            (Content, "diff"),
+            (ImageDetails, "summary"),
         ]
     };
-    let parts = StatusParts {
-        prompt: s.prompt.as_ref(),
-        message: s.message.as_deref(),
-        search: &s.search,
-        hints,
-    };
-    render_status(s.theme(), parts, area, buf);
+    render_status(&s.ui, &s.tree.search, hints, area, buf);
 }
 
 /// One progress bar per image, then "comparing".
 pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let r = centred(area, 70, 60);
-    if let Some(e) = &s.load_error {
-        load_error(t, "Could not compare the images", e, r, buf);
+    if let Some(e) = &s.ui.load_error {
+        load_error(t, "Could not compare the images", &e.to_string(), r, buf);
         return;
     }
     let b = block(t, "Loading both images", true);
@@ -90,7 +90,7 @@ pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
             break;
         }
         let (text, r) = progress_line(p);
-        let head = format!("{label}: {}  {text}", path);
+        let head = format!("{label}: {}  {text}", Untrusted::new(path));
         gauge_row(t, inner, y, truncate(&head, inner.width as usize), r, buf);
         y += 3;
     }
@@ -110,7 +110,7 @@ fn progress_line(p: &Progress) -> (String, f64) {
     let lt = p.layers_total.load(Ordering::Relaxed) as u64;
     match p.phase() {
         Phase::Opening => match p.note() {
-            Some(note) => (note, 0.0),
+            Some(note) => (Untrusted::owned(note).to_string(), 0.0),
             None if bd > 0 => (format!("receiving image {}", size(bd)), 0.0),
             None => ("reading manifest …".into(), 0.0),
         },

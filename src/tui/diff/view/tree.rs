@@ -1,29 +1,26 @@
-//! The merged diff tree: one row per visible entry with its status marker,
-//! old and new size, the delta, and per directory the changes below it.
+//! The merged diff tree: the tree table over the diff's entries, each row
+//! with its status marker, old and new size, the delta, and per directory
+//! the changes below it (or a changed entry's changed fields) as notes.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::style::Style;
 
-use crate::diff::Entry;
 use crate::tree::Status;
-use crate::tui::config::Theme;
-use crate::tui::diff::entries::DiffSortKey;
+use crate::tui::config::{Action, KeyMap, Theme};
+use crate::tui::diff::entries::EntryRows;
 use crate::tui::diff::pair::ImagePair;
-use crate::tui::diff::state::{DiffFocus, DiffState};
-use crate::tui::view::{cursor_style, size, truncate};
+use crate::tui::diff::state::DiffState;
+use crate::tui::host::Focus;
+use crate::tui::table::{Filter, TableSort};
+use crate::tui::untrusted::Untrusted;
+use crate::tui::view::size;
+use crate::tui::view::table::{self, Cells, Frame, RowView};
 
-use super::{block, delta};
+use super::delta;
 
-fn entry_style(t: &Theme, e: &Entry) -> Style {
-    if e.status == Status::Unchanged {
-        Style::default()
-    } else {
-        t.status(e.status)
-    }
-}
+/// Old and New both fit an 80-column screen's tree pane (50 wide).
+const OLD_COLUMN_WIDTH: usize = 46;
 
 /// ` -> target` for a symlink (the new side's), with the old target when
 /// it changed: ` -> new (was old)`.
@@ -42,70 +39,47 @@ fn symlink_text(data: &ImagePair, i: u32) -> Option<String> {
     }
 }
 
-pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
-    let t = s.theme();
-    let focused = s.focus == DiffFocus::Tree;
-    let sort = match (s.sort.key, s.sort.descending) {
-        (DiffSortKey::Name, false) => "name ↑",
-        (DiffSortKey::Name, true) => "name ↓",
-        (DiffSortKey::Size, false) => "size ↑",
-        (DiffSortKey::Size, true) => "size ↓",
-        (DiffSortKey::Delta, false) => "Δ ↑",
-        (DiffSortKey::Delta, true) => "Δ ↓",
-    };
-    let title = format!(
-        "Files: old → new · {} rows · sort {sort}",
-        s.tree.rows.len()
-    );
-    let b = block(t, &title, focused);
-    let inner = b.inner(area);
-    b.render(area, buf);
-    if inner.height == 0 {
-        return;
+impl RowView for EntryRows<'_> {
+    fn header(&self, width: usize) -> String {
+        let mut header = String::from("S ");
+        if width >= OLD_COLUMN_WIDTH {
+            header.push_str(&format!("{:>10} ", "Old"));
+        }
+        header.push_str(&format!("{:>10} {:>11}  Name", "New", "Δ"));
+        header
     }
-    let w = inner.width as usize;
-    // Old and New both fit an 80-column screen's tree pane (50 wide).
-    let show_old = w >= 46;
-    let mut header = String::from("S ");
-    if show_old {
-        header.push_str(&format!("{:>10} ", "Old"));
-    }
-    header.push_str(&format!("{:>10} {:>11}  Name", "New", "Δ"));
-    let mut lines = vec![Line::styled(
-        truncate(&header, w),
-        t.dim.add_modifier(Modifier::BOLD),
-    )];
-    if s.tree.rows.is_empty() {
-        lines.push(Line::styled(
-            if data.diff.tree.is_empty() && s.filter.statuses[4] {
-                "  (the trees are identical)"
-            } else if data.diff.tree.is_empty() {
-                "  (no differences; 5 shows unchanged paths)"
-            } else {
-                "  (nothing matches the filter; F clears it)"
-            },
-            t.dim,
-        ));
-    }
-    let current = s.search.current_key();
-    for row in s.tree.shown(inner.height as usize - 1) {
-        let Some(r) = s.tree.entry(row) else { break };
-        let Some(e) = data.entry(r.idx) else { break };
-        let marker = if e.status == Status::Unchanged {
-            ' '
+
+    fn empty(&self, filter: &Filter, keys: &KeyMap) -> String {
+        if self.data.diff.tree.is_empty() && filter.statuses[4] {
+            "  (the trees are identical)".into()
+        } else if self.data.diff.tree.is_empty() {
+            format!(
+                "  (no differences; {} shows unchanged paths)",
+                keys.first_label(Action::ToggleUnchanged)
+            )
         } else {
-            e.status.marker()
+            format!(
+                "  (nothing matches the filter; {} clears it)",
+                keys.first_label(Action::ClearFilters)
+            )
+        }
+    }
+
+    fn cells(&self, idx: u32, _has_children: bool, width: usize, t: &Theme) -> Cells {
+        let Some(e) = self.data.entry(idx) else {
+            return Cells {
+                columns: String::new(),
+                name: Untrusted::default(),
+                notes: String::new(),
+                style: Style::default(),
+            };
         };
+        let unchanged = e.status == Status::Unchanged;
+        let marker = if unchanged { ' ' } else { e.status.marker() };
         // "-": absent on that side (an empty directory shows 0 B).
-        let sz = |present: bool, n: u64| {
-            if !present {
-                "-".to_string()
-            } else {
-                size(n)
-            }
-        };
+        let sz = |present: bool, n: u64| if present { size(n) } else { "-".into() };
         let mut text = format!("{marker} ");
-        if show_old {
+        if width >= OLD_COLUMN_WIDTH {
             text.push_str(&format!(
                 "{:>10} ",
                 sz(e.old_attrs.is_some(), e.old_bytes())
@@ -117,26 +91,16 @@ pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer
             "{:>10} {dtext:>11}  ",
             sz(e.new_attrs.is_some(), e.new_bytes())
         ));
-        text.push_str(&"  ".repeat(r.depth as usize));
-        text.push_str(if s.tree.has_children(row) {
-            if s.tree.collapsed.contains(&r.idx) {
-                "▸ "
-            } else {
-                "▾ "
-            }
-        } else {
-            "  "
-        });
-        text.push_str(data.name(r.idx));
+        let mut name = self.data.name(idx).to_string();
         if e.is_dir() {
-            text.push('/');
+            name.push('/');
         }
-        if let Some(link) = symlink_text(data, r.idx) {
-            text.push_str(&link);
+        if let Some(link) = symlink_text(self.data, idx) {
+            name.push_str(&link);
         }
-        let mut extra = String::new();
+        let mut notes = String::new();
         if !e.changed.is_empty() && e.status != Status::Added && e.status != Status::Deleted {
-            extra = format!("  ({})", e.changed.names().join(", "));
+            notes = format!("  ({})", e.changed.names().join(", "));
         } else if let Some(tot) = e.totals.filter(|t| t.changes() > 0 && e.is_dir()) {
             let parts: Vec<String> = [
                 ('+', tot.added),
@@ -148,29 +112,36 @@ pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer
             .filter(|(_, n)| *n > 0)
             .map(|(m, n)| format!("{m}{n}"))
             .collect();
-            extra = format!("  {}", parts.join(" "));
+            notes = format!("  {}", parts.join(" "));
         }
-        let mut style = entry_style(t, e);
-        if current == Some(r.idx) {
-            style = style.add_modifier(Modifier::UNDERLINED);
+        Cells {
+            columns: text,
+            name: Untrusted::owned(name),
+            notes,
+            style: if unchanged {
+                Style::default()
+            } else {
+                t.status(e.status)
+            },
         }
-        let mut spans;
-        if row == s.tree.selected {
-            let mut all = truncate(&(text + &extra), w);
-            let n = all.chars().count();
-            if n < w {
-                all.push_str(&" ".repeat(w - n));
-            }
-            spans = vec![Span::styled(all, cursor_style(t, focused))];
-        } else {
-            let text = truncate(&text, w);
-            let rest = w.saturating_sub(text.chars().count());
-            spans = vec![Span::styled(text, style)];
-            if rest > 0 && !extra.is_empty() {
-                spans.push(Span::styled(truncate(&extra, rest), t.dim));
-            }
-        }
-        lines.push(Line::from(std::mem::take(&mut spans)));
     }
-    Paragraph::new(lines).render(inner, buf);
+}
+
+pub(super) fn tree(s: &DiffState, data: &ImagePair, area: Rect, buf: &mut Buffer) {
+    let title = format!(
+        "Files: old → new · {} rows · sort {}",
+        s.tree.rows.len(),
+        s.tree.sort.label()
+    );
+    let rows = EntryRows {
+        data,
+        paths: s.paths.as_ref(),
+    };
+    let frame = Frame {
+        title: &title,
+        focused: s.ui.focus == Focus::Tree,
+        theme: s.theme(),
+        keys: &s.ui.config.keys,
+    };
+    table::render(&s.tree, &rows, frame, area, buf);
 }

@@ -1,20 +1,19 @@
-//! The visible-rows model shared by the explorer's tree ([`super::layer_view`])
-//! and the diff tree ([`super::diff::entries`]): a depth-first order of
-//! entries keyed by `u32` (a node id or an entry index), the rows left
-//! visible once collapsed subtrees are skipped, and the cursor and scroll
-//! over them. It knows nothing of what the keys name; parents come from a
-//! [`Parents`] source, so both trees share one cursor/paging/collapse code.
+//! The rows of a tree table, knowing nothing of what the keys name: a
+//! depth-first order of [`Entry`]s keyed by `u32` (a node id or an entry
+//! index), the rows left visible once collapsed subtrees are skipped, and
+//! the cursor and scroll over them. Parents come from a [`Parents`] source.
 
 use std::collections::HashSet;
 
 /// One entry of a depth-first order.
-pub trait OrderEntry: Copy {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
     /// What the entry names (node id or entry index).
-    fn key(&self) -> u32;
-    fn depth(&self) -> u16;
+    pub key: u32,
+    /// Depth below the top level (top-level entries: 0).
+    pub depth: u16,
     /// Index in the order just past this entry's subtree.
-    fn end(&self) -> u32;
-    fn set_end(&mut self, end: u32);
+    pub end: u32,
 }
 
 /// Where the parent of a key is found (None at the top level).
@@ -23,10 +22,10 @@ pub trait Parents {
 }
 
 /// Order, visible rows, collapsed set and cursor.
-#[derive(Debug)]
-pub struct VisibleRows<E> {
+#[derive(Debug, Default)]
+pub struct VisibleRows {
     /// Depth-first order of the entries passing the filter (root excluded).
-    pub order: Vec<E>,
+    pub order: Vec<Entry>,
     /// Index in `order` of each key (u32::MAX: not in the order).
     pos: Vec<u32>,
     /// Visible rows: indices into `order`.
@@ -41,25 +40,11 @@ pub struct VisibleRows<E> {
     pub height: usize,
 }
 
-impl<E> Default for VisibleRows<E> {
-    fn default() -> Self {
-        VisibleRows {
-            order: Vec::new(),
-            pos: Vec::new(),
-            rows: Vec::new(),
-            collapsed: HashSet::new(),
-            selected: 0,
-            scroll: 0,
-            height: 0,
-        }
-    }
-}
-
-impl<E: OrderEntry> VisibleRows<E> {
+impl VisibleRows {
     /// Set the order to `full` narrowed to the entries `keep` accepts
     /// (ancestors of kept entries must be kept too, so depths stay valid;
     /// only the subtree ends change), over `keys` possible keys.
-    pub fn set_order(&mut self, full: &[E], keep: Option<&[bool]>, keys: usize) {
+    pub fn set_order(&mut self, full: &[Entry], keep: Option<&[bool]>, keys: usize) {
         if self.pos.len() != keys {
             self.pos = vec![u32::MAX; keys];
         } else {
@@ -70,22 +55,22 @@ impl<E: OrderEntry> VisibleRows<E> {
             None => self.order.extend_from_slice(full),
             Some(k) => {
                 let mut open: Vec<usize> = Vec::new();
-                for e in full.iter().filter(|e| k[e.key() as usize]) {
+                for e in full.iter().filter(|e| k[e.key as usize]) {
                     let idx = self.order.len();
-                    close_ends(&mut self.order, &mut open, e.depth(), idx);
+                    close_ends(&mut self.order, &mut open, e.depth, idx);
                     let mut e = *e;
-                    e.set_end(idx as u32 + 1);
+                    e.end = idx as u32 + 1;
                     self.order.push(e);
                     open.push(idx);
                 }
                 let total = self.order.len() as u32;
                 for i in open {
-                    self.order[i].set_end(total);
+                    self.order[i].end = total;
                 }
             }
         }
         for (i, e) in self.order.iter().enumerate() {
-            self.pos[e.key() as usize] = i as u32;
+            self.pos[e.key as usize] = i as u32;
         }
     }
 
@@ -102,8 +87,8 @@ impl<E: OrderEntry> VisibleRows<E> {
                 let e = self.order[i];
                 // Only entries with children can hide anything: leaves
                 // (most rows) skip the set lookup.
-                let end = e.end() as usize;
-                i = if end > i + 1 && self.collapsed.contains(&e.key()) {
+                let end = e.end as usize;
+                i = if end > i + 1 && self.collapsed.contains(&e.key) {
                     end
                 } else {
                     i + 1
@@ -143,13 +128,13 @@ impl<E: OrderEntry> VisibleRows<E> {
             .map(|&p| p as usize)
     }
 
-    pub fn entry(&self, row: usize) -> Option<E> {
+    pub fn entry(&self, row: usize) -> Option<Entry> {
         self.rows.get(row).map(|&i| self.order[i as usize])
     }
 
     /// The key under the cursor.
     pub fn selected_key(&self) -> Option<u32> {
-        self.entry(self.selected).map(|e| e.key())
+        self.entry(self.selected).map(|e| e.key)
     }
 
     /// The rows a pane `height` rows tall shows from the scroll offset.
@@ -161,7 +146,7 @@ impl<E: OrderEntry> VisibleRows<E> {
     pub fn has_children(&self, row: usize) -> bool {
         self.rows
             .get(row)
-            .is_some_and(|&i| self.order[i as usize].end() > i + 1)
+            .is_some_and(|&i| self.order[i as usize].end > i + 1)
     }
 
     fn clamp(&mut self) {
@@ -231,24 +216,24 @@ impl<E: OrderEntry> VisibleRows<E> {
     /// Collapse or expand the directory at `row`.
     pub fn toggle<P: Parents + ?Sized>(&mut self, parents: &P, row: usize) {
         let Some(e) = self.entry(row) else { return };
-        if !self.collapsed.remove(&e.key()) {
+        if !self.collapsed.remove(&e.key) {
             if !self.has_children(row) {
                 return;
             }
-            self.collapsed.insert(e.key());
+            self.collapsed.insert(e.key);
         }
-        self.rebuild_rows(parents, Some(e.key()));
+        self.rebuild_rows(parents, Some(e.key));
     }
 
     pub fn set_collapsed<P: Parents + ?Sized>(&mut self, parents: &P, row: usize, collapse: bool) {
         let Some(e) = self.entry(row) else { return };
         let changed = if collapse {
-            self.has_children(row) && self.collapsed.insert(e.key())
+            self.has_children(row) && self.collapsed.insert(e.key)
         } else {
-            self.collapsed.remove(&e.key())
+            self.collapsed.remove(&e.key)
         };
         if changed {
-            self.rebuild_rows(parents, Some(e.key()));
+            self.rebuild_rows(parents, Some(e.key));
         }
     }
 
@@ -257,8 +242,8 @@ impl<E: OrderEntry> VisibleRows<E> {
         let keep = self.selected_key();
         self.collapsed.clear();
         for (i, e) in self.order.iter().enumerate() {
-            if e.depth() >= depth && e.end() as usize > i + 1 {
-                self.collapsed.insert(e.key());
+            if e.depth >= depth && e.end as usize > i + 1 {
+                self.collapsed.insert(e.key);
             }
         }
         self.rebuild_rows(parents, keep);
@@ -287,7 +272,7 @@ impl<E: OrderEntry> VisibleRows<E> {
     /// Expand to one level deeper than `depth` (back to 1 past the
     /// deepest entry); returns the new depth.
     pub fn expand_deeper<P: Parents + ?Sized>(&mut self, parents: &P, depth: u16) -> u16 {
-        let max = self.order.iter().map(|e| e.depth()).max().unwrap_or(0);
+        let max = self.order.iter().map(|e| e.depth).max().unwrap_or(0);
         let depth = if depth > max { 1 } else { depth + 1 };
         self.collapse_from_depth(parents, depth);
         depth
@@ -302,10 +287,31 @@ impl<E: OrderEntry> VisibleRows<E> {
         }
     }
 
+    /// Expand the ancestors of `key` and put the cursor on it; false when
+    /// the key is not in the order (outside the view, or filtered out).
+    pub fn reveal<P: Parents + ?Sized>(&mut self, parents: &P, key: u32) -> bool {
+        if !self.contains(key) {
+            return false;
+        }
+        let mut changed = false;
+        let mut p = parents.parent_of(key);
+        while let Some(a) = p {
+            changed |= self.collapsed.remove(&a);
+            p = parents.parent_of(a);
+        }
+        if changed {
+            self.rebuild_rows(parents, Some(key));
+        } else if let Some(r) = self.row_of(key) {
+            self.selected = r;
+            self.ensure_visible();
+        }
+        true
+    }
+
     /// The row's parent directory row.
     pub fn parent_row<P: Parents + ?Sized>(&self, parents: &P, row: usize) -> Option<usize> {
         let e = self.entry(row)?;
-        self.row_of(parents.parent_of(e.key())?)
+        self.row_of(parents.parent_of(e.key)?)
     }
 }
 
@@ -324,10 +330,10 @@ pub fn scroll_to_show(selected: usize, scroll: usize, height: usize, len: usize)
 }
 
 /// Close the open subtrees at `depth` or deeper: they end at `idx`.
-pub fn close_ends<E: OrderEntry>(order: &mut [E], open: &mut Vec<usize>, depth: u16, idx: usize) {
+pub fn close_ends(order: &mut [Entry], open: &mut Vec<usize>, depth: u16, idx: usize) {
     while let Some(&i) = open.last() {
-        if order[i].depth() >= depth {
-            order[i].set_end(idx as u32);
+        if order[i].depth >= depth {
+            order[i].end = idx as u32;
             open.pop();
         } else {
             break;
