@@ -34,7 +34,23 @@ pub struct Loaded {
 /// reference, or a prefixed form (`docker://nginx`), resolved by
 /// [`crate::source::open`].
 pub fn load(input: &Path, opts: &LoadOptions, progress: &Progress) -> Result<Loaded> {
-    load_sharing(input, opts, progress, None)
+    load_sharing(input, opts, progress, None, None)
+}
+
+/// Picks among the images a selection leaves (their indices in the
+/// source's candidates, two or more): the one to load, or None to give up
+/// with the error [`Source::select`] gives. The explorer asks the user.
+pub type Chooser<'a> = dyn Fn(&Source, &[usize]) -> Option<usize> + Sync + 'a;
+
+/// [`load`], with `choose` picking when the source holds several images
+/// and the options pick none of them.
+pub fn load_choosing(
+    input: &Path,
+    opts: &LoadOptions,
+    progress: &Progress,
+    choose: &Chooser,
+) -> Result<Loaded> {
+    load_sharing(input, opts, progress, None, Some(choose))
 }
 
 fn load_sharing(
@@ -42,6 +58,7 @@ fn load_sharing(
     opts: &LoadOptions,
     progress: &Progress,
     shared: Option<&SharedScans>,
+    choose: Option<&Chooser>,
 ) -> Result<Loaded> {
     // Dropped on every way out, so the other side never waits for layers
     // this one will not announce.
@@ -53,14 +70,29 @@ fn load_sharing(
         origin,
         scans,
     } = opened;
+    let chosen = choose.and_then(|c| chosen(&source, opts, c));
     load_inner(
         Arc::new(source),
         origin,
         scans,
-        opts,
+        chosen.as_ref().unwrap_or(opts),
         progress,
         side.as_ref(),
     )
+}
+
+/// The options with `choose`'s pick as the selection, when the selection
+/// leaves several images (None: it leaves one or none, or no pick).
+fn chosen(source: &Source, opts: &LoadOptions, choose: &Chooser) -> Option<LoadOptions> {
+    let pool = source.matching(&opts.selector).ok()?;
+    if pool.len() < 2 {
+        return None;
+    }
+    let i = choose(source, &pool)?;
+    let mut o = opts.clone();
+    // The index picks it among what the platform (if any) left.
+    o.selector.image = Some(i.to_string());
+    Some(o)
 }
 
 /// One side of a comparison: where, how, and its progress.
@@ -71,6 +103,23 @@ pub type Side<'a> = (&'a Path, &'a LoadOptions, &'a Progress);
 /// A layer both images hold (the same blob, by digest) is read and parsed
 /// once, by whichever side gets to it first, and replayed by both.
 pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Loaded>)> {
+    load_pair_with(first, second, [None, None])
+}
+
+/// [`load_pair`], each side's `choose` picking when it holds several images.
+pub fn load_pair_choosing(
+    first: Side,
+    second: Option<Side>,
+    choose: [&Chooser; 2],
+) -> Result<(Loaded, Option<Loaded>)> {
+    load_pair_with(first, second, choose.map(Some))
+}
+
+fn load_pair_with(
+    first: Side,
+    second: Option<Side>,
+    choose: [Option<&Chooser>; 2],
+) -> Result<(Loaded, Option<Loaded>)> {
     if let Some((p2, _, _)) = second {
         if first.0 == Path::new("-") && p2 == Path::new("-") {
             return Err(Error::Usage(
@@ -81,8 +130,9 @@ pub fn load_pair(first: Side, second: Option<Side>) -> Result<(Loaded, Option<Lo
     let shared = SharedScans::default();
     let shared = second.is_some().then_some(&shared);
     std::thread::scope(|s| {
-        let other = second.map(|(p, o, pr)| s.spawn(move || load_sharing(p, o, pr, shared)));
-        let a = load_sharing(first.0, first.1, first.2, shared);
+        let other =
+            second.map(|(p, o, pr)| s.spawn(move || load_sharing(p, o, pr, shared, choose[1])));
+        let a = load_sharing(first.0, first.1, first.2, shared, choose[0]);
         let b = match other {
             // A panic on the other thread is a bug: let it surface as one.
             Some(h) => Some(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?),

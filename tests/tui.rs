@@ -18,7 +18,7 @@ use layerscope::tui::effects;
 use layerscope::tui::image_data::ImageData;
 use layerscope::tui::layer_view::{SortKey, ViewMode};
 use layerscope::tui::state::{AppState, Effect, Focus, Popup};
-use layerscope::tui::update::{apply, Msg};
+use layerscope::tui::update::{apply, Msg, Reply};
 use layerscope::tui::view;
 use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
@@ -482,7 +482,7 @@ fn issue_15_extraction_warnings_are_shown() {
             "skipped: /etc/fifo: FIFOs are not created",
         ]
     );
-    apply(&mut a.s, Msg::Extracted(r));
+    apply(&mut a.s, Msg::Reply(Reply::Extracted(r)));
     assert_eq!(a.s.ui.message.as_deref(), Some(summary.as_str()));
     let Some(Popup::Notice { text, .. }) = &a.s.popup else {
         panic!("no notice: {:?}", a.s.popup);

@@ -459,6 +459,27 @@ impl Source {
 
     /// Pick one image according to the selector.
     pub fn select(&self, sel: &Selector) -> Result<&Candidate> {
+        let pool = self.matching(sel)?;
+        match pool.as_slice() {
+            [i] => Ok(&self.candidates[*i]),
+            _ => Err(Error::Selection {
+                path: self.store.display.clone(),
+                msg: format!(
+                    "holds {} images; choose one with --image NAME|DIGEST|N or --platform OS/ARCH: {}",
+                    pool.len(),
+                    pool.iter()
+                        .map(|&i| self.candidates[i].label(i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// The indices of the images the selector leaves (more than one:
+    /// ambiguous; the explorer then lets the user pick). An error when
+    /// it leaves none.
+    pub fn matching(&self, sel: &Selector) -> Result<Vec<usize>> {
         let sel_err = |msg: String| Error::Selection {
             path: self.store.display.clone(),
             msg,
@@ -513,17 +534,7 @@ impl Source {
                 pool = on_host;
             }
         }
-        match pool.as_slice() {
-            [(_, c)] => Ok(c),
-            _ => Err(sel_err(format!(
-                "holds {} images; choose one with --image NAME|DIGEST|N or --platform OS/ARCH: {}",
-                pool.len(),
-                pool.iter()
-                    .map(|(i, c)| c.label(*i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
+        Ok(pool.into_iter().map(|(i, _)| i).collect())
     }
 }
 

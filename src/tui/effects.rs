@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::image_data::ImageData;
 use super::state::{AppState, Effect, WINDOW_BYTES};
-use super::update::Msg;
+use super::update::{Msg, Reply};
 use crate::error::clean;
 use crate::tree::NodeId;
 
@@ -36,7 +36,9 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
         } => {
             let tx = tx.clone();
             std::thread::spawn(move || {
-                let _ = tx.send(Msg::Extracted(extract(&data, id, layer, &dest, force)));
+                let _ = tx.send(Msg::Reply(Reply::Extracted(extract(
+                    &data, id, layer, &dest, force,
+                ))));
             });
         }
     }
@@ -46,7 +48,7 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
 pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64) -> Msg {
     let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES)
         .map_err(|e| e.to_string());
-    Msg::Content { id, offset, result }
+    Msg::Reply(Reply::Content { id, offset, result })
 }
 
 /// Extract a file or directory, as it is after `layer`, under `dest` with

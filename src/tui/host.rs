@@ -1,8 +1,11 @@
-//! What both explorers do alike with keys and the mouse, over a [`Host`]
-//! (the explorer's or the diff's state): routing a key to the prompt, the
-//! open popup or an action; the pane focus; the layer list cursor; the
-//! tree table's actions and prompts; clicks and the wheel on the panes.
+//! What both explorers do alike, over a [`Host`] (the explorer's or the
+//! diff's state): the [`Msg`] they take and the [`update`] that applies
+//! it; routing a key to the prompt, the open popup or an action; closing
+//! popups; the pane focus; the layer list cursor; the tree table's actions
+//! and prompts; clicks and the wheel on the panes; taking the loaded data.
 //! Each mode handles what is its own (popups, layer changes, effects).
+
+use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton};
 use crossterm::event::{MouseEvent, MouseEventKind};
@@ -11,6 +14,7 @@ use ratatui::layout::{Position, Rect};
 use super::config::{Action, Config, Key};
 use super::layout::{self, Areas};
 use super::list::ListCursor;
+use super::picker::{Picked, Picker};
 use super::prompt::{open_prompt, prompt_key, Prompt, PromptKind};
 use super::table::{Acted, RowSource, TableSort, TreeTable};
 
@@ -34,6 +38,9 @@ pub struct Ui {
     pub areas: Areas,
     /// The whole screen at the last resize (empty until the first).
     pub screen: Rect,
+    /// Archives of several images waiting for the user's pick (the first
+    /// is shown).
+    pub pickers: Vec<Picker>,
     pub quit: bool,
     pub load_error: Option<crate::Error>,
 }
@@ -51,6 +58,7 @@ impl Ui {
             message,
             areas: Areas::default(),
             screen: Rect::default(),
+            pickers: Vec::new(),
             quit: false,
             load_error: None,
         }
@@ -68,8 +76,25 @@ pub(crate) struct Parts<'a, So, C, S> {
     pub popup_open: bool,
 }
 
+/// A message to either explorer: terminal input and actions (routed by
+/// the shared code), the loaded data `D` or why loading failed, what the
+/// mode's workers send back (`R`), and ticks.
+pub enum Msg<D, R> {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Action(Action),
+    Loaded(Result<Arc<D>, crate::Error>),
+    Reply(R),
+    Tick,
+}
+
 /// A mode's state, as the shared handling sees it.
 pub(crate) trait Host {
+    /// What the loader delivers.
+    type Data;
+    /// What the mode's workers send back.
+    type Reply;
     type Sort: TableSort;
     type Orders: Default;
     type Src<'a>: RowSource<Sort = Self::Sort, Orders = Self::Orders>
@@ -78,8 +103,29 @@ pub(crate) trait Host {
     fn parts(&mut self) -> Parts<'_, Self::Sort, Self::Orders, Self::Src<'_>>;
     /// Where the mode's panes go on a screen of `area`.
     fn layout(&self, area: Rect) -> Areas;
-    /// A key while a popup is open (with its action, if it has one); a
-    /// returned action is done next.
+    /// Take the loaded data and build the table's rows for it.
+    fn take_data(&mut self, d: Arc<Self::Data>);
+    /// A worker's reply.
+    fn reply(&mut self, r: Self::Reply);
+    /// Select a row of the layer list.
+    fn select_layer(&mut self, row: usize);
+    /// Do an action that is the mode's own; a returned action is done next.
+    fn own_action(&mut self, a: Action) -> Option<Action>;
+    /// Why the mode never does `a` (None: it may).
+    fn refuses(&self, _a: Action) -> Option<&'static str> {
+        None
+    }
+    /// Stop loading (the user quit).
+    fn cancel(&self);
+    /// Look at a key before it is routed; true when the mode took it.
+    fn take_key(&mut self, _k: &KeyEvent) -> bool {
+        false
+    }
+    /// The action whose keys opened the open popup (they close it again).
+    fn popup_opener(&self) -> Option<Action>;
+    fn close_popup(&mut self);
+    /// A key while a popup is open (with its action, if it has one) that
+    /// does not close it; a returned action is done next.
     fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action>;
     /// Submit a prompt the shared code does not handle (extraction).
     fn submit_other(&mut self, _p: Prompt) {}
@@ -100,12 +146,145 @@ pub(crate) enum Unseen {
     Path(u32),
 }
 
+/// Apply `msg`; a returned message is applied next (TEA chaining).
+pub(crate) fn update<H: Host>(
+    h: &mut H,
+    msg: Msg<H::Data, H::Reply>,
+) -> Option<Msg<H::Data, H::Reply>> {
+    match msg {
+        Msg::Key(k) => {
+            if pick_key(h, &k) || h.take_key(&k) {
+                return None;
+            }
+            key(h, k).map(Msg::Action)
+        }
+        Msg::Mouse(m) => {
+            if let Shared::Layer(l) = mouse(h, m) {
+                h.select_layer(l);
+            }
+            None
+        }
+        Msg::Resize(w, height) => {
+            resize(h, Rect::new(0, 0, w, height));
+            None
+        }
+        Msg::Action(a) => act(h, a).map(Msg::Action),
+        Msg::Loaded(Ok(d)) => {
+            loaded(h, d);
+            relayout(h);
+            None
+        }
+        Msg::Loaded(Err(e)) => {
+            // Quitting in a picker makes its loader give up: not an error.
+            let ui = h.parts().ui;
+            if !ui.quit {
+                ui.load_error = Some(e);
+            }
+            None
+        }
+        Msg::Reply(r) => {
+            h.reply(r);
+            None
+        }
+        Msg::Tick => None,
+    }
+}
+
+/// A key while a picker is shown: it has every key but ctrl-c (which
+/// quits as everywhere); true when it took the key.
+fn pick_key<H: Host>(h: &mut H, k: &KeyEvent) -> bool {
+    let ui = h.parts().ui;
+    let Some(p) = ui.pickers.first_mut() else {
+        return false;
+    };
+    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+        return false;
+    }
+    match p.key(k, &ui.config.keys, ui.screen) {
+        Picked::Open => {}
+        Picked::Chosen => {
+            ui.pickers.remove(0);
+        }
+        Picked::Quit => {
+            // Dropping the pickers lets the waiting loaders end.
+            ui.pickers.clear();
+            ui.quit = true;
+            h.cancel();
+        }
+    }
+    true
+}
+
+/// Apply a message and everything it chains to.
+pub(crate) fn apply<H: Host>(h: &mut H, msg: Msg<H::Data, H::Reply>) {
+    let mut next = Some(msg);
+    while let Some(m) = next {
+        next = update(h, m);
+    }
+}
+
+/// Take loaded data: the mode's rows, then the config's starting depth,
+/// and the layer cursor on screen.
+pub(crate) fn loaded<H: Host>(h: &mut H, d: Arc<H::Data>) {
+    h.take_data(d);
+    let p = h.parts();
+    let depth = p.ui.config.view.collapse_depth;
+    if depth > 0 {
+        if let Some(src) = &p.src {
+            p.table.collapse_from_depth(src, depth);
+        }
+    }
+    p.ui.layers.ensure_visible(p.layer_count);
+}
+
+/// The filter or the sort changed: rebuild the table's rows (once loaded).
+pub(crate) fn rebuild<H: Host>(h: &mut H) {
+    let p = h.parts();
+    if let Some(src) = &p.src {
+        p.table.rebuild(src);
+    }
+}
+
+/// Do an action: quitting, the shared ones, then the mode's own.
+fn act<H: Host>(h: &mut H, a: Action) -> Option<Action> {
+    if a == Action::Quit {
+        h.parts().ui.quit = true;
+        h.cancel();
+        return None;
+    }
+    if let Some(why) = h.refuses(a) {
+        let p = h.parts();
+        if p.src.is_some() {
+            p.ui.message = Some(why.into());
+        }
+        return None;
+    }
+    match action(h, a) {
+        Shared::No => h.own_action(a),
+        Shared::Done => None,
+        Shared::Layer(l) => {
+            h.select_layer(l);
+            None
+        }
+        Shared::Details => Some(Action::Details),
+    }
+}
+
 /// A key, routed: the action to do next, if any.
 pub(crate) fn key<H: Host>(h: &mut H, k: KeyEvent) -> Option<Action> {
     match route_key(h, k) {
         KeyRoute::Done => None,
         KeyRoute::Quit => Some(Action::Quit),
-        KeyRoute::Popup(act) => h.popup_key(k, act),
+        KeyRoute::Popup(act) => {
+            // `q` and Esc close a popup, as in less and man (ctrl-c still
+            // quits), and so do the keys that opened it.
+            let opener = act.is_some() && act == h.popup_opener();
+            if k.code == KeyCode::Esc || act == Some(Action::Quit) || opener {
+                h.close_popup();
+                return None;
+            }
+            h.popup_key(k, act)
+        }
         KeyRoute::Action(act) => act,
     }
 }

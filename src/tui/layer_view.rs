@@ -641,22 +641,7 @@ mod tests {
     use super::*;
     use crate::layer::{Action, RawEntry};
     use crate::tree::Replay;
-    use crate::tui::table::VisibleRows;
-
-    fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
-        RawEntry {
-            path: path.as_bytes().into(),
-            action: Action::Put,
-            kind,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
-            link: None,
-            sha256: (kind == Kind::File).then_some([size as u8; 32]),
-        }
-    }
+    use crate::tui::table::testing::{raw as e, Model};
 
     /// `/a/{x,y}`, `/b`, `/c/d/z`.
     fn base() -> [RawEntry; 7] {
@@ -672,24 +657,7 @@ mod tests {
     }
 
     /// The order cache and the rows, as a tree table keeps them.
-    #[derive(Default)]
-    struct TreeModel {
-        orders: LayerOrders,
-        vis: VisibleRows,
-    }
-
-    impl std::ops::Deref for TreeModel {
-        type Target = VisibleRows;
-        fn deref(&self) -> &VisibleRows {
-            &self.vis
-        }
-    }
-
-    impl std::ops::DerefMut for TreeModel {
-        fn deref_mut(&mut self) -> &mut VisibleRows {
-            &mut self.vis
-        }
-    }
+    type TreeModel = Model<LayerOrders>;
 
     impl TreeModel {
         fn rebuild_order(

@@ -13,6 +13,7 @@ pub mod image_data;
 pub mod layer_view;
 pub mod layout;
 pub mod list;
+pub mod picker;
 pub mod prompt;
 pub mod state;
 pub mod table;
@@ -34,11 +35,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use crate::archive::Source;
 use crate::load::{LoadOptions, Progress};
 use config::Config;
+use host::Host;
 use image_data::ImageData;
 use state::AppState;
-use update::{apply, Msg};
+use update::Msg;
 
 /// Run the explorer on an image, with the default config file.
 pub fn run(image: PathBuf, opts: LoadOptions) -> crate::Result<()> {
@@ -71,8 +74,8 @@ pub fn run_with_config(
 /// reported against `path`.
 pub(crate) fn run_app<A: EventApp>(
     state: A,
-    rx: Receiver<A::Msg>,
-    tx: Sender<A::Msg>,
+    rx: Receiver<AppMsg<A>>,
+    tx: Sender<AppMsg<A>>,
     path: &Path,
 ) -> crate::Result<()> {
     let guard = TerminalGuard::enter().map_err(|e| io_err(path, e))?;
@@ -88,9 +91,19 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
     }
 }
 
-fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
+/// Load on a worker thread, sending [`Msg::Loaded`] on `tx`; an archive of
+/// several images first sends the picker and waits for the choice (used by
+/// [`run`], and by tests through the real channel).
+pub fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
-        let res = crate::load::load(&image, &opts, &progress).map(|l| Arc::new(ImageData::new(l)));
+        let ask = |source: &Source, pool: &[usize]| {
+            let (choose, chosen) = mpsc::channel();
+            let p = picker::Picker::new("It", picker::choices(source, pool), choose);
+            tx.send(Msg::Reply(update::Reply::Pick(p))).ok()?;
+            chosen.recv().ok()
+        };
+        let res = crate::load::load_choosing(&image, &opts, &progress, &ask)
+            .map(|l| Arc::new(ImageData::new(l)));
         let _ = tx.send(Msg::Loaded(res));
     });
 }
@@ -130,18 +143,16 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// What the shared event loop needs of a mode's state (explorer or diff).
-pub(crate) trait EventApp: Sized {
-    type Msg: From<Input>;
-    fn apply(&mut self, m: Self::Msg);
+/// What the shared event loop needs of a mode's state (explorer or diff)
+/// beyond the [`Host`]: drawing it and running its effects.
+pub(crate) trait EventApp: Host {
     fn draw(&self, area: Rect, buf: &mut Buffer);
-    /// Still loading: redraw every tick for the progress bars.
-    fn loading(&self) -> bool;
-    fn quit(&self) -> bool;
     /// Run the queued effects; results come back on `tx`.
-    fn run_effects(&mut self, tx: &Sender<Self::Msg>);
-    fn take_load_error(&mut self) -> Option<crate::Error>;
+    fn run_effects(&mut self, tx: &Sender<AppMsg<Self>>);
 }
+
+/// A mode's messages.
+pub(crate) type AppMsg<A> = host::Msg<<A as Host>::Data, <A as Host>::Reply>;
 
 /// The terminal events both modes handle.
 pub enum Input {
@@ -161,37 +172,24 @@ impl Input {
     }
 }
 
-impl From<Input> for Msg {
-    fn from(i: Input) -> Msg {
+impl<D, R> From<Input> for host::Msg<D, R> {
+    fn from(i: Input) -> Self {
         match i {
-            Input::Key(k) => Msg::Key(k),
-            Input::Mouse(m) => Msg::Mouse(m),
-            Input::Resize(w, h) => Msg::Resize(w, h),
+            Input::Key(k) => host::Msg::Key(k),
+            Input::Mouse(m) => host::Msg::Mouse(m),
+            Input::Resize(w, h) => host::Msg::Resize(w, h),
         }
     }
 }
 
 impl EventApp for AppState {
-    type Msg = Msg;
-    fn apply(&mut self, m: Msg) {
-        apply(self, m);
-    }
     fn draw(&self, area: Rect, buf: &mut Buffer) {
         view::draw(self, area, buf);
-    }
-    fn loading(&self) -> bool {
-        self.data.is_none()
-    }
-    fn quit(&self) -> bool {
-        self.ui.quit
     }
     fn run_effects(&mut self, tx: &Sender<Msg>) {
         for e in std::mem::take(&mut self.effects) {
             effects::run(self, e, tx);
         }
-    }
-    fn take_load_error(&mut self) -> Option<crate::Error> {
-        self.ui.load_error.take()
     }
 }
 
@@ -199,17 +197,19 @@ impl EventApp for AppState {
 /// run effects until the state says quit.
 fn event_loop<A: EventApp>(
     mut s: A,
-    rx: Receiver<A::Msg>,
-    tx: Sender<A::Msg>,
+    rx: Receiver<AppMsg<A>>,
+    tx: Sender<AppMsg<A>>,
 ) -> io::Result<crate::Result<()>> {
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     term.clear()?;
     let size = term.size()?;
-    s.apply(Input::Resize(size.width, size.height).into());
+    host::apply(&mut s, Input::Resize(size.width, size.height).into());
     let mut dirty = true;
     let tick = Duration::from_millis(80);
+    let quit = |s: &mut A| s.parts().ui.quit;
     loop {
-        if dirty || s.loading() {
+        // Still loading: redraw every tick for the progress bars.
+        if dirty || s.parts().src.is_none() {
             term.draw(|f| {
                 s.draw(f.area(), f.buffer_mut());
                 // The last line of defence before the bytes go out: a cell
@@ -224,24 +224,24 @@ fn event_loop<A: EventApp>(
             // Drain what is queued so a burst of keys costs one frame.
             loop {
                 if let Some(i) = Input::of(event::read()?) {
-                    s.apply(i.into());
+                    host::apply(&mut s, i.into());
                     dirty = true;
                 }
-                if s.quit() || !event::poll(Duration::ZERO)? {
+                if quit(&mut s) || !event::poll(Duration::ZERO)? {
                     break;
                 }
             }
         }
         while let Ok(m) = rx.try_recv() {
-            s.apply(m);
+            host::apply(&mut s, m);
             dirty = true;
         }
         s.run_effects(&tx);
-        if s.quit() {
+        if quit(&mut s) {
             break;
         }
     }
-    Ok(match s.take_load_error() {
+    Ok(match s.parts().ui.load_error.take() {
         Some(e) => Err(e),
         None => Ok(()),
     })

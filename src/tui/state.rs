@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::config::{Config, Theme};
+use super::config::{Action, Config, Theme};
 use super::host::Ui;
 use super::image_data::ImageData;
-use super::layer_view::{LayerOrders, LayerRows, Sort, SortKey, ViewInfo, ViewMode};
+use super::layer_view::{LayerOrders, Sort, SortKey, ViewInfo, ViewMode};
 use super::table::{Filter, TreeTable};
 use crate::content::Window;
 use crate::load::Progress;
@@ -73,6 +73,20 @@ pub enum Popup {
         title: String,
         text: String,
     },
+}
+
+impl Popup {
+    /// The action whose keys open the popup (and close it again).
+    pub fn opener(&self) -> Option<Action> {
+        match self {
+            Popup::Help { .. } => Some(Action::Help),
+            Popup::Warnings { .. } => Some(Action::Warnings),
+            Popup::FileDetails { .. } => Some(Action::Details),
+            Popup::ImageDetails { .. } => Some(Action::ImageDetails),
+            Popup::Content(_) => Some(Action::Content),
+            Popup::Error(_) | Popup::ConfirmExtract(_) | Popup::Notice { .. } => None,
+        }
+    }
 }
 
 /// An extraction planned by [`crate::extract::preview`], shown before it runs.
@@ -180,7 +194,7 @@ impl AppState {
             Arc::new(Progress::default()),
             config,
         );
-        s.set_data(Arc::new(data));
+        super::host::loaded(&mut s, Arc::new(data));
         s
     }
 
@@ -197,18 +211,13 @@ impl AppState {
         self.data.as_ref().map_or(0, |d| d.layer_count())
     }
 
+    /// New data: the last layer selected, the view built for it (the
+    /// host then applies the config's starting depth).
     pub fn set_data(&mut self, data: Arc<ImageData>) {
         self.ui.layers.selected = data.layer_count().saturating_sub(1);
         self.tree.forget();
         self.data = Some(data);
         self.recompute_view();
-        let d = self.ui.config.view.collapse_depth;
-        if d > 0 {
-            if let Some(data) = self.data.clone() {
-                self.tree.collapse_from_depth(&data.loaded.tree, d);
-            }
-        }
-        self.ensure_layer_visible();
     }
 
     /// Stage 1: layer or mode changed.
@@ -229,16 +238,7 @@ impl AppState {
 
     /// Stage 2: filter or sort changed.
     pub fn recompute_order(&mut self) {
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let rows = LayerRows {
-            data: &data,
-            info: &self.info,
-            mode: self.mode,
-            generation: self.view_generation,
-        };
-        self.tree.rebuild(&rows);
+        super::host::rebuild(self);
     }
 
     pub fn selected_node(&self) -> Option<NodeId> {

@@ -1,18 +1,20 @@
-//! Messages and the one function that changes [`AppState`]: key, mouse,
-//! resize, loader and worker events come in as [`Msg`]; keys go through the
-//! configurable key map to [`Action`]s. Side effects (reading file content,
-//! clipboard, extraction) are queued in `state.effects` for the runtime.
+//! The explorer's side of [`host::update`], the one function that changes
+//! [`AppState`]: its workers' replies, its popups' keys, its own actions
+//! (modes, range, details, content, extraction, copying) and where a path
+//! not in this view is. Side effects (reading file content, clipboard,
+//! extraction) are queued in `state.effects` for the runtime.
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::config::{Action, Key, PopupAction};
-use super::host::{self, Host, Parts, Shared, Unseen};
+use super::host::{self, Host, Parts, Unseen};
 use super::image_data::ImageData;
 use super::layer_view::{LayerOrders, LayerRows, Sort, ViewMode};
 use super::layout::{self, Areas};
+use super::picker::Picker;
 use super::prompt::{open_prompt, Prompt, PromptKind};
 use super::state::{
     AppState, ContentView, Effect, ExtractConfirm, Focus, Offer, Popup, WINDOW_BYTES,
@@ -21,12 +23,9 @@ use super::table::has_upper;
 use crate::content::Window;
 use crate::tree::NodeId;
 
-pub enum Msg {
-    Key(KeyEvent),
-    Mouse(MouseEvent),
-    Resize(u16, u16),
-    Action(Action),
-    Loaded(Result<Arc<ImageData>, crate::Error>),
+/// What the explorer's workers send back.
+pub enum Reply {
+    /// A content window.
     Content {
         id: NodeId,
         offset: u64,
@@ -34,38 +33,27 @@ pub enum Msg {
     },
     /// An extraction's summary and its warnings, or its error.
     Extracted(Result<(String, Vec<String>), String>),
-    Tick,
+    /// The archive holds several images: the loader waits for a pick.
+    Pick(Picker),
 }
+
+/// The explorer's messages.
+pub type Msg = host::Msg<ImageData, Reply>;
 
 /// Apply `msg`; a returned message is applied next (TEA chaining).
 pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
-    match msg {
-        Msg::Key(k) => {
-            // An offer stands until the next key: Enter takes it.
-            if let Some(o) = s.offer.take() {
-                if k.code == KeyCode::Enter && s.ui.prompt.is_none() && s.popup.is_none() {
-                    take_offer(s, o);
-                    return None;
-                }
-            }
-            host::key(s, k).map(Msg::Action)
-        }
-        Msg::Mouse(m) => mouse(s, m),
-        Msg::Resize(w, h) => {
-            host::resize(s, Rect::new(0, 0, w, h));
-            None
-        }
-        Msg::Action(a) => action(s, a),
-        Msg::Loaded(Ok(d)) => {
-            s.set_data(d);
-            host::relayout(s);
-            None
-        }
-        Msg::Loaded(Err(e)) => {
-            s.ui.load_error = Some(e);
-            None
-        }
-        Msg::Content { id, offset, result } => {
+    host::update(s, msg)
+}
+
+/// Apply a message and everything it chains to.
+pub fn apply(s: &mut AppState, msg: Msg) {
+    host::apply(s, msg);
+}
+
+/// A worker's reply: a content window arrived, an extraction finished.
+fn reply(s: &mut AppState, r: Reply) {
+    match r {
+        Reply::Content { id, offset, result } => {
             let body = layout::popup_body_height(s.ui.screen);
             if let Some(Popup::Content(cv)) = &mut s.popup {
                 if cv.id == id && cv.offset == offset {
@@ -82,35 +70,25 @@ pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
                     }
                 }
             }
-            None
         }
-        Msg::Extracted(r) => {
-            match r {
-                Ok((summary, notes)) if notes.is_empty() => s.ui.message = Some(summary),
-                Ok((summary, notes)) => {
-                    s.popup = Some(Popup::Notice {
-                        title: "Extracted (esc closes)".into(),
-                        text: format!("{summary}\n\n{}", notes.join("\n")),
-                    });
-                    s.ui.message = Some(summary);
-                }
-                Err(e) => s.popup = Some(Popup::Error(e)),
+        Reply::Pick(p) => s.ui.pickers.push(p),
+        Reply::Extracted(r) => match r {
+            Ok((summary, notes)) if notes.is_empty() => s.ui.message = Some(summary),
+            Ok((summary, notes)) => {
+                s.popup = Some(Popup::Notice {
+                    title: "Extracted (esc closes)".into(),
+                    text: format!("{summary}\n\n{}", notes.join("\n")),
+                });
+                s.ui.message = Some(summary);
             }
-            None
-        }
-        Msg::Tick => None,
-    }
-}
-
-/// Apply a message and everything it chains to.
-pub fn apply(s: &mut AppState, msg: Msg) {
-    let mut next = Some(msg);
-    while let Some(m) = next {
-        next = update(s, m);
+            Err(e) => s.popup = Some(Popup::Error(e)),
+        },
     }
 }
 
 impl Host for AppState {
+    type Data = ImageData;
+    type Reply = Reply;
     type Sort = Sort;
     type Orders = LayerOrders;
     type Src<'a> = LayerRows<'a>;
@@ -131,6 +109,40 @@ impl Host for AppState {
     }
     fn layout(&self, area: Rect) -> Areas {
         layout::explorer(area, self.layer_count())
+    }
+    fn take_data(&mut self, d: Arc<ImageData>) {
+        self.set_data(d);
+    }
+    fn reply(&mut self, r: Reply) {
+        reply(self, r);
+    }
+    fn select_layer(&mut self, row: usize) {
+        set_layer(self, row);
+    }
+    fn own_action(&mut self, a: Action) -> Option<Action> {
+        action(self, a)
+    }
+    fn cancel(&self) {
+        self.progress
+            .cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn take_key(&mut self, k: &KeyEvent) -> bool {
+        // An offer stands until the next key: Enter takes it.
+        let Some(o) = self.offer.take() else {
+            return false;
+        };
+        let take = k.code == KeyCode::Enter && self.ui.prompt.is_none() && self.popup.is_none();
+        if take {
+            take_offer(self, o);
+        }
+        take
+    }
+    fn popup_opener(&self) -> Option<Action> {
+        self.popup.as_ref()?.opener()
+    }
+    fn close_popup(&mut self) {
+        self.popup = None;
     }
     fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
         popup_key(self, k, act)
@@ -326,21 +338,6 @@ fn take_offer(s: &mut AppState, o: Offer) {
 
 fn popup_key(s: &mut AppState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
-    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
-    let close = k.code == KeyCode::Esc
-        || act == Some(Action::Quit)
-        || matches!(
-            (&s.popup, act),
-            (Some(Popup::Help { .. }), Some(Action::Help))
-                | (Some(Popup::Warnings { .. }), Some(Action::Warnings))
-                | (Some(Popup::FileDetails { .. }), Some(Action::Details))
-                | (Some(Popup::ImageDetails { .. }), Some(Action::ImageDetails))
-                | (Some(Popup::Content(_)), Some(Action::Content))
-        );
-    if close {
-        s.popup = None;
-        return None;
-    }
     let wasted_len = s
         .data
         .as_ref()
@@ -531,23 +528,8 @@ fn set_layer(s: &mut AppState, layer: usize) {
     s.ensure_layer_visible();
 }
 
-fn action(s: &mut AppState, a: Action) -> Option<Msg> {
-    if a == Action::Quit {
-        s.ui.quit = true;
-        s.progress
-            .cancel
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        return None;
-    }
-    match host::action(s, a) {
-        Shared::No => {}
-        Shared::Done => return None,
-        Shared::Layer(l) => {
-            set_layer(s, l);
-            return None;
-        }
-        Shared::Details => return Some(Msg::Action(Action::Details)),
-    }
+/// The explorer's own actions (the shared ones are done by the host).
+fn action(s: &mut AppState, a: Action) -> Option<Action> {
     let data = s.data.clone()?;
     match a {
         Action::Help => s.popup = Some(Popup::Help { scroll: 0 }),
@@ -669,11 +651,4 @@ pub(crate) fn scroll_delta(act: Option<Action>, page: isize) -> Option<isize> {
 /// Move a scroll offset by `d`, stopping at the top.
 pub(crate) fn scroll_offset(sc: &mut usize, d: isize) {
     *sc = (*sc as isize).saturating_add(d).max(0) as usize;
-}
-
-fn mouse(s: &mut AppState, m: MouseEvent) -> Option<Msg> {
-    if let Shared::Layer(l) = host::mouse(s, m) {
-        set_layer(s, l);
-    }
-    None
 }

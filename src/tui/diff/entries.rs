@@ -212,51 +212,11 @@ impl RowSource for EntryRows<'_> {
 mod tests {
     use super::*;
     use crate::diff::{diff_trees_with, TreeOptions};
-    use crate::layer::{Action, Kind, RawEntry};
-    use crate::tree::{FileTree, Replay};
-    use crate::tui::table::VisibleRows;
+    use crate::layer::Kind;
+    use crate::tui::table::testing::{raw as e, replay as tree, Model};
 
-    fn e(path: &str, kind: Kind, size: u64) -> RawEntry {
-        RawEntry {
-            path: path.as_bytes().into(),
-            action: Action::Put,
-            kind,
-            size,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
-            link: None,
-            sha256: (kind == Kind::File).then_some([size as u8; 32]),
-        }
-    }
-
-    fn tree(entries: &[RawEntry]) -> FileTree {
-        let mut r = Replay::new();
-        r.apply(entries);
-        r.finish().0
-    }
-
-    /// old: a/x(5) a/y(50) b(20) c/d/z(1); new: a/x(5) a/y(70) c/d/z(1) c/w(300)
     /// The order cache and the rows, as a tree table keeps them.
-    #[derive(Default)]
-    struct DiffTree {
-        orders: EntryOrders,
-        vis: VisibleRows,
-    }
-
-    impl std::ops::Deref for DiffTree {
-        type Target = VisibleRows;
-        fn deref(&self) -> &VisibleRows {
-            &self.vis
-        }
-    }
-
-    impl std::ops::DerefMut for DiffTree {
-        fn deref_mut(&mut self) -> &mut VisibleRows {
-            &mut self.vis
-        }
-    }
+    type DiffTree = Model<EntryOrders>;
 
     impl DiffTree {
         fn rebuild_order(&mut self, t: &TreeDiff, keep: Option<&[bool]>, sort: Sort) {
@@ -267,6 +227,7 @@ mod tests {
         }
     }
 
+    /// old: a/x(5) a/y(50) b(20) c/d/z(1); new: a/x(5) a/y(70) c/d/z(1) c/w(300)
     fn model(sort: Sort) -> (TreeDiff, DiffTree) {
         let old = tree(&[
             e("a", Kind::Dir, 0),

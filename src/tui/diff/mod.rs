@@ -22,10 +22,12 @@ use crate::tui::config::Config;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use crate::tui::{run_app, EventApp, Input};
+use crate::archive::Source;
+use crate::tui::picker::{self, Picker};
+use crate::tui::{run_app, EventApp};
 use pair::ImagePair;
 use state::{DiffEffect, DiffState};
-use update::{apply, DiffMsg};
+use update::{DiffMsg, DiffReply};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -60,19 +62,35 @@ pub fn run(req: DiffRequest, config: Option<&Path>) -> crate::Result<()> {
     run_app(state, rx, tx, &old)
 }
 
-/// Load both sides in parallel, then compare.
-fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
+/// Load both sides in parallel, then compare; a side holding several
+/// images first sends a picker and waits for the choice (used by [`run`],
+/// and by tests through the real channel).
+pub fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<DiffMsg>) {
     std::thread::spawn(move || {
         let [po, pn] = progress;
         let new = req.new.as_ref().map(|(p, o)| (p.as_path(), o, &*pn));
-        let res =
-            crate::load::load_pair((&req.old, &req.old_opts, &po), new).and_then(|(old, new)| {
-                if new.is_none() {
-                    // One image: the "new" bar mirrors the old one.
-                    pn.set_phase(crate::load::Phase::Done);
-                }
-                ImagePair::build(old, new, req.old_layer, req.new_layer)
-            });
+        let ask = |what: &'static str| {
+            let tx = tx.clone();
+            move |source: &Source, pool: &[usize]| {
+                let (choose, chosen) = mpsc::channel();
+                let p = Picker::new(what, picker::choices(source, pool), choose);
+                tx.send(DiffMsg::Reply(DiffReply::Pick(p))).ok()?;
+                chosen.recv().ok()
+            }
+        };
+        let choosers = [ask("The old image"), ask("The new image")];
+        let res = crate::load::load_pair_choosing(
+            (&req.old, &req.old_opts, &po),
+            new,
+            [&choosers[0], &choosers[1]],
+        )
+        .and_then(|(old, new)| {
+            if new.is_none() {
+                // One image: the "new" bar mirrors the old one.
+                pn.set_phase(crate::load::Phase::Done);
+            }
+            ImagePair::build(old, new, req.old_layer, req.new_layer)
+        });
         let _ = tx.send(DiffMsg::Loaded(res.map(Arc::new)));
     });
 }
@@ -97,42 +115,19 @@ pub fn run_effect(s: &DiffState, e: DiffEffect, tx: &Sender<DiffMsg>) {
 
 /// Compare one entry's two versions synchronously (also used by tests).
 pub fn read_diff(data: &Arc<ImagePair>, idx: u32) -> DiffMsg {
-    DiffMsg::Content {
+    DiffMsg::Reply(DiffReply::Content {
         idx,
         result: pair::content_diff(data, idx),
-    }
-}
-
-impl From<Input> for DiffMsg {
-    fn from(i: Input) -> DiffMsg {
-        match i {
-            Input::Key(k) => DiffMsg::Key(k),
-            Input::Mouse(m) => DiffMsg::Mouse(m),
-            Input::Resize(w, h) => DiffMsg::Resize(w, h),
-        }
-    }
+    })
 }
 
 impl EventApp for DiffState {
-    type Msg = DiffMsg;
-    fn apply(&mut self, m: DiffMsg) {
-        apply(self, m);
-    }
     fn draw(&self, area: Rect, buf: &mut Buffer) {
         view::draw(self, area, buf);
-    }
-    fn loading(&self) -> bool {
-        self.data.is_none()
-    }
-    fn quit(&self) -> bool {
-        self.ui.quit
     }
     fn run_effects(&mut self, tx: &Sender<DiffMsg>) {
         for e in std::mem::take(&mut self.effects) {
             run_effect(self, e, tx);
         }
-    }
-    fn take_load_error(&mut self) -> Option<crate::Error> {
-        self.ui.load_error.take()
     }
 }

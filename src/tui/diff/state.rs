@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
-use super::entries::{EntryOrders, EntryRows, Sort};
+use super::entries::{EntryOrders, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use crate::diff::PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
-use crate::tui::config::{Config, Theme};
+use crate::tui::config::{Action, Config, Theme};
 use crate::tui::host::{Focus, Ui};
 use crate::tui::table::{Filter, TreeTable};
 
@@ -28,6 +28,18 @@ pub enum DiffPopup {
     Details { idx: u32, scroll: usize },
     Content(Box<ContentView>),
     Summary { scroll: usize },
+}
+
+impl DiffPopup {
+    /// The action whose keys open the popup (and close it again).
+    pub fn opener(&self) -> Action {
+        match self {
+            DiffPopup::Help { .. } => Action::Help,
+            DiffPopup::Details { .. } => Action::Details,
+            DiffPopup::Content(_) => Action::Content,
+            DiffPopup::Summary { .. } => Action::ImageDetails,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +101,7 @@ impl DiffState {
         let new = data.new_side().image.source.clone();
         let p = || Arc::new(Progress::default());
         let mut s = DiffState::new(old, new, [p(), p()], config);
-        s.set_data(Arc::new(data));
+        crate::tui::host::loaded(&mut s, Arc::new(data));
         s
     }
 
@@ -122,6 +134,8 @@ impl DiffState {
         Ok(())
     }
 
+    /// New data: the first layer where the sides diverge selected, the
+    /// rows built (the host then applies the config's starting depth).
     pub fn set_data(&mut self, data: Arc<ImagePair>) {
         self.ui.layers.selected = data
             .diff
@@ -132,26 +146,11 @@ impl DiffState {
         self.tree.forget();
         self.data = Some(data);
         self.recompute_order();
-        // The config's starting depth, as in the explorer.
-        let d = self.ui.config.view.collapse_depth;
-        if d > 0 {
-            if let Some(data) = self.data.clone() {
-                self.tree.collapse_from_depth(&data.diff.tree, d);
-            }
-        }
-        self.ensure_layer_visible();
     }
 
     /// Filter or sort changed.
     pub fn recompute_order(&mut self) {
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let rows = EntryRows {
-            data: &data,
-            paths: self.paths.as_ref(),
-        };
-        self.tree.rebuild(&rows);
+        crate::tui::host::rebuild(self);
     }
 
     pub fn selected_entry(&self) -> Option<u32> {

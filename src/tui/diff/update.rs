@@ -1,89 +1,76 @@
-//! Messages and the one function that changes [`DiffState`]. Keys go
-//! through the explorer's key map; actions that make no sense for a diff
-//! (view mode, range, waste, extraction) say so on the status line.
+//! The diff explorer's side of [`host::update`], the one function that
+//! changes [`DiffState`]: the line diff's arrival, its popups' keys and its
+//! own actions. Keys go through the explorer's key map; actions that make
+//! no sense for a diff (view mode, range, waste, extraction, load warnings)
+//! say so on the status line.
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use super::entries::{EntryOrders, EntryRows, Sort};
 use super::pair::{ContentDiff, ImagePair};
 use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
 use crate::tui::config::{Action, Key, PopupAction};
-use crate::tui::host::{self, Host, Parts, Shared};
+use crate::tui::host::{self, Host, Parts};
 use crate::tui::layout::{self, Areas};
+use crate::tui::picker::Picker;
 use crate::tui::update::{scroll_delta, scroll_offset};
 
 /// Lines shown above a change the viewer jumps to.
 const CONTEXT: usize = 3;
 
-pub enum DiffMsg {
-    Key(KeyEvent),
-    Mouse(MouseEvent),
-    Resize(u16, u16),
-    Action(Action),
-    Loaded(Result<Arc<ImagePair>, crate::Error>),
+/// What the diff explorer's workers send back.
+pub enum DiffReply {
+    /// A line diff.
     Content {
         idx: u32,
         result: Result<ContentDiff, String>,
     },
-    Tick,
+    /// A side holds several images: its loader waits for a pick.
+    Pick(Picker),
 }
+
+/// The diff explorer's messages.
+pub type DiffMsg = host::Msg<ImagePair, DiffReply>;
 
 /// Apply `msg`; a returned message is applied next.
 pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
-    match msg {
-        DiffMsg::Key(k) => host::key(s, k).map(DiffMsg::Action),
-        DiffMsg::Mouse(m) => mouse(s, m),
-        DiffMsg::Resize(w, h) => {
-            host::resize(s, Rect::new(0, 0, w, h));
-            None
-        }
-        DiffMsg::Action(a) => action(s, a),
-        DiffMsg::Loaded(Ok(d)) => {
-            s.set_data(d);
-            host::relayout(s);
-            None
-        }
-        DiffMsg::Loaded(Err(e)) => {
-            s.ui.load_error = Some(e);
-            None
-        }
-        DiffMsg::Content { idx, result } => {
-            if let Some(DiffPopup::Content(cv)) = &mut s.popup {
-                if cv.idx == idx {
-                    // Open at the first change, with a little context.
-                    cv.scroll = match &result {
-                        Ok(ContentDiff::Text { hunks, .. }) => {
-                            hunks.first().map_or(0, |h| h.saturating_sub(CONTEXT))
-                        }
-                        _ => 0,
-                    };
-                    cv.result = Some(result);
-                }
-            }
-            None
-        }
-        DiffMsg::Tick => None,
-    }
+    host::update(s, msg)
 }
 
 /// Apply a message and everything it chains to.
 pub fn apply(s: &mut DiffState, msg: DiffMsg) {
-    let mut next = Some(msg);
-    while let Some(m) = next {
-        next = update(s, m);
+    host::apply(s, msg);
+}
+
+/// A line diff arrived: open it at the first change, with a little
+/// context; or a side asks which of its images to load.
+fn reply(s: &mut DiffState, r: DiffReply) {
+    let (idx, result) = match r {
+        DiffReply::Content { idx, result } => (idx, result),
+        DiffReply::Pick(p) => {
+            s.ui.pickers.push(p);
+            return;
+        }
+    };
+    if let Some(DiffPopup::Content(cv)) = &mut s.popup {
+        if cv.idx == idx {
+            cv.scroll = match &result {
+                Ok(ContentDiff::Text { hunks, .. }) => {
+                    hunks.first().map_or(0, |h| h.saturating_sub(CONTEXT))
+                }
+                _ => 0,
+            };
+            cv.result = Some(result);
+        }
     }
 }
 
 impl Host for DiffState {
-    fn layout(&self, area: Rect) -> Areas {
-        layout::diff(area, self.layer_rows())
-    }
-    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
-        popup_key(self, k, act)
-    }
+    type Data = ImagePair;
+    type Reply = DiffReply;
     type Sort = Sort;
     type Orders = EntryOrders;
     type Src<'a> = EntryRows<'a>;
@@ -100,24 +87,51 @@ impl Host for DiffState {
             popup_open: self.popup.is_some(),
         }
     }
+    fn layout(&self, area: Rect) -> Areas {
+        layout::diff(area, self.layer_rows())
+    }
+    fn take_data(&mut self, d: Arc<ImagePair>) {
+        self.set_data(d);
+    }
+    fn reply(&mut self, r: DiffReply) {
+        reply(self, r);
+    }
+    fn select_layer(&mut self, row: usize) {
+        self.ui.layers.selected = row.min(self.layer_rows().saturating_sub(1));
+        self.ensure_layer_visible();
+    }
+    fn own_action(&mut self, a: Action) -> Option<Action> {
+        action(self, a)
+    }
+    fn refuses(&self, a: Action) -> Option<&'static str> {
+        matches!(
+            a,
+            Action::CycleMode
+                | Action::MarkRange
+                | Action::OnlyWasted
+                | Action::Extract
+                | Action::Warnings
+        )
+        .then_some("not available in diff mode")
+    }
+    fn cancel(&self) {
+        for p in &self.progress {
+            p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn popup_opener(&self) -> Option<Action> {
+        self.popup.as_ref().map(DiffPopup::opener)
+    }
+    fn close_popup(&mut self) {
+        self.popup = None;
+    }
+    fn popup_key(&mut self, k: KeyEvent, act: Option<Action>) -> Option<Action> {
+        popup_key(self, k, act)
+    }
 }
 
 fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Action> {
     let delta = scroll_delta(act, s.tree.height.max(1) as isize);
-    // `q` and Esc close a popup, as in less and man; ctrl-c still quits.
-    let close = k.code == KeyCode::Esc
-        || act == Some(Action::Quit)
-        || matches!(
-            (&s.popup, act),
-            (Some(DiffPopup::Help { .. }), Some(Action::Help))
-                | (Some(DiffPopup::Details { .. }), Some(Action::Details))
-                | (Some(DiffPopup::Summary { .. }), Some(Action::ImageDetails))
-                | (Some(DiffPopup::Content(_)), Some(Action::Content))
-        );
-    if close {
-        s.popup = None;
-        return None;
-    }
     match s.popup.as_mut()? {
         DiffPopup::Help { scroll }
         | DiffPopup::Details { scroll, .. }
@@ -158,39 +172,8 @@ fn popup_key(s: &mut DiffState, k: KeyEvent, act: Option<Action>) -> Option<Acti
     None
 }
 
-fn set_layer(s: &mut DiffState, row: usize) {
-    s.ui.layers.selected = row.min(s.layer_rows().saturating_sub(1));
-    s.ensure_layer_visible();
-}
-
-fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
-    if a == Action::Quit {
-        s.ui.quit = true;
-        for p in &s.progress {
-            p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        return None;
-    }
-    if let Action::CycleMode
-    | Action::MarkRange
-    | Action::OnlyWasted
-    | Action::Extract
-    | Action::Warnings = a
-    {
-        if s.data.is_some() {
-            s.ui.message = Some("not available in diff mode".into());
-        }
-        return None;
-    }
-    match host::action(s, a) {
-        Shared::No => {}
-        Shared::Done => return None,
-        Shared::Layer(l) => {
-            set_layer(s, l);
-            return None;
-        }
-        Shared::Details => return Some(DiffMsg::Action(Action::Details)),
-    }
+/// The diff explorer's own actions (the shared ones are done by the host).
+fn action(s: &mut DiffState, a: Action) -> Option<Action> {
     let data = s.data.clone()?;
     match a {
         Action::Help => s.popup = Some(DiffPopup::Help { scroll: 0 }),
@@ -230,13 +213,6 @@ fn action(s: &mut DiffState, a: Action) -> Option<DiffMsg> {
         }
         // The shared actions, handled above.
         _ => {}
-    }
-    None
-}
-
-fn mouse(s: &mut DiffState, m: MouseEvent) -> Option<DiffMsg> {
-    if let Shared::Layer(l) = host::mouse(s, m) {
-        set_layer(s, l);
     }
     None
 }

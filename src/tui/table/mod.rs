@@ -12,6 +12,8 @@
 
 pub mod filter;
 pub mod rows;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::ops::{Deref, DerefMut};
 

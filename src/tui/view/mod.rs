@@ -4,6 +4,7 @@
 
 pub mod details;
 pub mod layers;
+pub mod picker;
 pub mod popups;
 pub mod status;
 pub mod table;
@@ -28,7 +29,9 @@ pub fn draw(s: &AppState, area: Rect, buf: &mut Buffer) {
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
     if s.data.is_none() {
-        status::loading(s, layout::body(area), buf);
+        if !picker::render(&s.ui, area, buf) {
+            status::loading(s, layout::body(area), buf);
+        }
         return;
     }
     layers::render(s, a.layers, buf);

@@ -122,6 +122,15 @@ pub fn popup_frame(t: &Theme, title: &str, area: Rect, buf: &mut Buffer) -> Rect
     inner
 }
 
+/// Draw the `inner.height` lines from `scroll` on (kept so the last line
+/// can reach the bottom, not past it): the viewers' unwrapped pages.
+pub fn scrolled_lines(lines: Vec<Line<'static>>, scroll: usize, inner: Rect, buf: &mut Buffer) {
+    let h = inner.height as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(h));
+    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(h).collect();
+    Paragraph::new(visible).render(inner, buf);
+}
+
 /// A help line: an action's keys right-aligned in `width`, the action's
 /// name as the config file's `keys:` takes it, then what it does.
 pub fn help_key_line(t: &Theme, keys: &str, width: usize, name: &str, text: &str) -> Line<'static> {
@@ -488,16 +497,7 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
         k.popup_label(PopupAction::ViewerNext)
     );
     let inner = frame(s, &title, area, buf);
-    let lines = content_lines(cv, s.theme().dim);
-    let scroll = cv
-        .scroll
-        .min(lines.len().saturating_sub(inner.height as usize));
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(inner.height as usize)
-        .collect();
-    Paragraph::new(visible).render(inner, buf);
+    scrolled_lines(content_lines(cv, s.theme().dim), cv.scroll, inner, buf);
 }
 
 pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {

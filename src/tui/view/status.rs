@@ -105,26 +105,37 @@ pub fn render_title(
 }
 
 pub fn status_line(s: &AppState, area: Rect, buf: &mut Buffer) {
+    let hints = hints(s.data.is_some(), |_, label| Some(label));
+    render_status(&s.ui, &s.tree.search, &hints, area, buf);
+}
+
+/// The key hints of the status line, in the order they are dropped from
+/// the end when the line is short; each mode names what `label_of` says
+/// (None: not in this mode). Before loading only quitting is hinted.
+pub fn hints(
+    loaded: bool,
+    label_of: impl Fn(Action, &'static str) -> Option<&'static str>,
+) -> Vec<(Action, &'static str)> {
     use Action::*;
-    let hints: &[(Action, &str)] = if s.data.is_none() {
-        &[(Quit, "quit")]
-    } else {
-        &[
-            (Quit, "quit"),
-            (Help, "help"),
-            (FocusNext, "pane"),
-            (CycleMode, "mode"),
-            (MarkRange, "range"),
-            (Search, "search"),
-            (FilterRegex, "filter"),
-            (ToggleAdded, "status"),
-            (SortKey, "sort"),
-            (Details, "details"),
-            (Content, "view"),
-            (ImageDetails, "image"),
-        ]
-    };
-    render_status(&s.ui, &s.tree.search, hints, area, buf);
+    const HINTS: &[(Action, &str)] = &[
+        (Quit, "quit"),
+        (Help, "help"),
+        (FocusNext, "pane"),
+        (CycleMode, "mode"),
+        (MarkRange, "range"),
+        (Search, "search"),
+        (FilterRegex, "filter"),
+        (ToggleAdded, "status"),
+        (SortKey, "sort"),
+        (Details, "details"),
+        (Content, "view"),
+        (ImageDetails, "image"),
+    ];
+    let shown = if loaded { HINTS } else { &HINTS[..1] };
+    shown
+        .iter()
+        .filter_map(|&(a, label)| Some((a, label_of(a, label)?)))
+        .collect()
 }
 
 /// The key of each hint, from the key map; `ToggleAdded` stands for the

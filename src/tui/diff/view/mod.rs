@@ -37,7 +37,9 @@ pub fn draw(s: &DiffState, area: Rect, buf: &mut Buffer) {
     status::title(s, a.title, buf);
     status::status_line(s, a.status, buf);
     let Some(data) = &s.data else {
-        status::loading(s, layout::body(area), buf);
+        if !crate::tui::view::picker::render(&s.ui, area, buf) {
+            status::loading(s, layout::body(area), buf);
+        }
         return;
     };
     layers::layers(s, data, a.layers, a.new_layers, buf);

@@ -14,7 +14,7 @@ use crate::tui::diff::pair::{ContentDiff, ImagePair, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
 use crate::tui::untrusted::Untrusted;
 use crate::tui::view::popups::{
-    action_lines, closes, closes_short, help_tail, popup_frame, PROMPT_KEYS,
+    action_lines, closes, closes_short, help_tail, popup_frame, scrolled_lines, PROMPT_KEYS,
 };
 use crate::tui::view::{mode_string, short_command, size, truncate};
 
@@ -423,14 +423,5 @@ fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &
         closes_short(&s.ui.config.keys)
     );
     let inner = popup_frame(s.theme(), &title, area, buf);
-    let lines = content_lines(s, cv);
-    let scroll = cv
-        .scroll
-        .min(lines.len().saturating_sub(inner.height as usize));
-    let visible: Vec<Line> = lines
-        .into_iter()
-        .skip(scroll)
-        .take(inner.height as usize)
-        .collect();
-    Paragraph::new(visible).render(inner, buf);
+    scrolled_lines(content_lines(s, cv), cv.scroll, inner, buf);
 }

@@ -14,7 +14,7 @@ use crate::tui::config::Action;
 use crate::tui::diff::state::DiffState;
 use crate::tui::untrusted::Untrusted;
 use crate::tui::view::status::{
-    filter_parts, gauge_row, load_error, quit_hint, ratio, render_status, render_title,
+    filter_parts, gauge_row, hints, load_error, quit_hint, ratio, render_status, render_title,
 };
 use crate::tui::view::{centred, size, truncate};
 
@@ -49,24 +49,13 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
 }
 
 pub(super) fn status_line(s: &DiffState, area: Rect, buf: &mut Buffer) {
-    use Action::*;
-    let hints: &[(Action, &str)] = if s.data.is_none() {
-        &[(Quit, "quit")]
-    } else {
-        &[
-            (Quit, "quit"),
-            (Help, "help"),
-            (FocusNext, "pane"),
-            (Search, "search"),
-            (FilterRegex, "filter"),
-            (ToggleAdded, "status"),
-            (SortKey, "sort"),
-            (Details, "details"),
-            (Content, "diff"),
-            (ImageDetails, "summary"),
-        ]
-    };
-    render_status(&s.ui, &s.tree.search, hints, area, buf);
+    let hints = hints(s.data.is_some(), |a, label| match a {
+        Action::CycleMode | Action::MarkRange => None,
+        Action::Content => Some("diff"),
+        Action::ImageDetails => Some("summary"),
+        _ => Some(label),
+    });
+    render_status(&s.ui, &s.tree.search, &hints, area, buf);
 }
 
 /// One progress bar per image, then "comparing".
