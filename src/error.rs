@@ -77,6 +77,15 @@ pub enum Error {
     /// failed while providing it: `nginx:latest: not found in …`.
     #[error("{}: {}", clean(input), clean(msg))]
     Source { input: String, msg: String },
+    /// A container engine (the Docker daemon, podman, containerd) that
+    /// could not be asked for an image, or answered with an error: which
+    /// one, and a [`DaemonFault`] to match on. The resolution turns it into
+    /// one place in its `not found in …` line ([`Error::Source`]).
+    #[error("{}: {}", clean(daemon), clean(&fault.to_string()))]
+    Daemon {
+        daemon: &'static str,
+        fault: DaemonFault,
+    },
     /// A report that could not be rendered: its serializer refused the data.
     #[error("rendering the {format} report: {}", clean(&source.to_string()))]
     Render {
@@ -120,6 +129,32 @@ pub enum LayerFault {
     Cancelled,
     /// A bug, said plainly rather than panicking: a reading thread died.
     Internal(&'static str),
+}
+
+/// Why a container engine could not give an answer, before
+/// [`Error::Daemon`] adds which engine: a kind to match on with the words
+/// that say the rest. A field of the one error type, not an error of its own.
+#[derive(Debug)]
+pub enum DaemonFault {
+    /// There is nothing to ask, or it cannot be reached: no socket, a socket
+    /// nobody listens on, permission denied, no answer in time, the program
+    /// not installed. `source` is the I/O error (its kind says which).
+    Unreachable { msg: String, source: std::io::Error },
+    /// It was reached and answered with an error: an HTTP error status, a
+    /// command that failed (its last line of stderr).
+    Answer(String),
+    /// The variable naming it is malformed (`DOCKER_HOST=ftp://…`).
+    Config(String),
+}
+
+impl std::fmt::Display for DaemonFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DaemonFault::Unreachable { msg, .. }
+            | DaemonFault::Answer(msg)
+            | DaemonFault::Config(msg) => f.write_str(msg),
+        }
+    }
 }
 
 impl std::fmt::Display for LayerFault {
