@@ -46,8 +46,7 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
 
 /// Read one window synchronously (also used by tests).
 pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64) -> Msg {
-    let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES)
-        .map_err(|e| e.to_string());
+    let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES);
     Msg::Reply(Reply::Content { id, offset, result })
 }
 

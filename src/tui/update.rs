@@ -29,7 +29,7 @@ pub enum Reply {
     Content {
         id: NodeId,
         offset: u64,
-        result: Result<Window, String>,
+        result: crate::Result<Window>,
     },
     /// An extraction's summary and its warnings, or its error.
     Extracted(Result<(String, Vec<String>), String>),
@@ -63,7 +63,7 @@ fn reply(s: &mut AppState, r: Reply) {
                             cv.hex = looks_binary(&w.bytes);
                         }
                     }
-                    cv.window = Some(result);
+                    cv.window = Some(result.map_err(Arc::new));
                     cv.scroll = 0;
                     if std::mem::take(&mut cv.to_end) {
                         cv.scroll = max_scroll(cv, body);

@@ -415,7 +415,14 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     };
     let w = match w {
         Ok(w) => w,
-        Err(e) => return vec![Line::raw(format!("cannot read: {}", Untrusted::new(e)))],
+        // The core's words may quote the archive: sanitised here, the
+        // one place they become text.
+        Err(e) => {
+            return vec![Line::raw(format!(
+                "cannot read: {}",
+                Untrusted::owned(e.to_string())
+            ))]
+        }
     };
     if w.bytes.is_empty() {
         return vec![Line::styled("(empty)", dim)];

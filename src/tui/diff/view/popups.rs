@@ -341,7 +341,14 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
     };
     let cd = match r {
         Ok(c) => c,
-        Err(e) => return vec![Line::raw(format!("cannot read: {}", Untrusted::new(e)))],
+        // The core's words may quote the archive: sanitised here, the
+        // one place they become text.
+        Err(e) => {
+            return vec![Line::raw(format!(
+                "cannot read: {}",
+                Untrusted::owned(e.to_string())
+            ))]
+        }
     };
     match cd {
         ContentDiff::Binary { old, new } => {
