@@ -34,7 +34,7 @@ pub enum Error {
     },
     /// A problem while streaming one layer: which layer of which input, and
     /// what went wrong ([`LayerFault`], a kind to match on).
-    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(&fault.to_string()))]
+    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(&fault.within(path)))]
     Layer {
         path: PathBuf,
         index: usize,
@@ -182,6 +182,32 @@ impl std::fmt::Display for LayerFault {
 }
 
 impl LayerFault {
+    /// The fault's words inside [`Error::Layer`] for the input `path`: an
+    /// open failure that names the same input says what and why without
+    /// naming it again (`FILE: layer 0 (…): blobs/sha256/…: why`, not
+    /// `FILE: layer 0 (…): FILE: blobs/sha256/…: why`).
+    fn within(&self, path: &std::path::Path) -> String {
+        match self {
+            LayerFault::Open(e) => match &**e {
+                Error::Member {
+                    path: p,
+                    member,
+                    msg,
+                } if p == path => format!("{member}: {msg}"),
+                Error::Io { path: p, source } if p == path => source.to_string(),
+                Error::Format { path: p, msg }
+                | Error::Limit { path: p, msg }
+                | Error::Selection { path: p, msg }
+                    if p == path =>
+                {
+                    msg.clone()
+                }
+                e => e.to_string(),
+            },
+            fault => fault.to_string(),
+        }
+    }
+
     /// The same fault with its message changed by `f` (context added by a
     /// caller that knows more); kinds without a message are kept as they are.
     pub fn map_msg(self, f: impl FnOnce(String) -> String) -> LayerFault {
@@ -296,6 +322,38 @@ mod tests {
         );
         let source = std::error::Error::source(&e).expect("source");
         assert!(source.is::<serde_json::Error>());
+    }
+
+    /// See: issue 11.
+    #[test]
+    fn a_layer_that_cannot_be_opened_names_the_input_once() {
+        use super::{Error, LayerFault};
+        let path = std::path::PathBuf::from("/img/layout");
+        let open = |inner: Error| Error::Layer {
+            path: path.clone(),
+            index: 0,
+            digest: "sha256:ab".into(),
+            fault: LayerFault::Open(Box::new(inner)),
+        };
+        let e = open(Error::Member {
+            path: path.clone(),
+            member: "blobs/sha256/ab".into(),
+            msg: "Is a directory (os error 21)".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "/img/layout: layer 0 (sha256:ab): blobs/sha256/ab: Is a directory (os error 21)"
+        );
+        // Another input (a registry's blob, say) keeps its own name.
+        let e = open(Error::Member {
+            path: "registry.example/app".into(),
+            member: "blobs/sha256/ab".into(),
+            msg: "HTTP 404".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "/img/layout: layer 0 (sha256:ab): registry.example/app: blobs/sha256/ab: HTTP 404"
+        );
     }
 
     #[test]
