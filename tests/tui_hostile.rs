@@ -331,7 +331,12 @@ fn explorer_prompts_and_messages_show_archive_text_as_escapes() {
     assert_shows(&sc, "extract plan", &["/d@/g@.txt (as after layer 1)"]);
     keys(&mut a.s, "n");
     // An error popup quoting archive text.
-    a.s.popup = Some(Popup::Error(p("cannot extract /d@/g@.txt: refused")));
+    a.s.popup = Some(Popup::Error(std::sync::Arc::new(
+        layerscope::Error::Extract {
+            path: p("cannot extract /d@/g@.txt").into(),
+            msg: p("refused"),
+        },
+    )));
     assert_shows(&screen(&a.s), "error popup", &["cannot extract /d@/g@.txt"]);
 }
 

@@ -67,7 +67,9 @@ pub enum Popup {
         selected: usize,
         scroll: usize,
     },
-    Error(String),
+    /// A failure of the core (an extraction), shared so the state stays
+    /// `Clone`; the view makes it text.
+    Error(Arc<crate::Error>),
     /// An extraction waiting for `y`: what it would replace, create and warn about.
     ConfirmExtract(Box<ExtractConfirm>),
     /// Something to read and dismiss (an extraction's warnings).

@@ -32,7 +32,7 @@ pub enum Reply {
         result: crate::Result<Window>,
     },
     /// An extraction's summary and its warnings, or its error.
-    Extracted(Result<(String, Vec<String>), String>),
+    Extracted(crate::Result<(String, Vec<String>)>),
     /// The archive holds several images: the loader waits for a pick.
     Pick(Picker),
 }
@@ -81,7 +81,7 @@ fn reply(s: &mut AppState, r: Reply) {
                 });
                 s.ui.message = Some(summary);
             }
-            Err(e) => s.popup = Some(Popup::Error(e)),
+            Err(e) => s.popup = Some(Popup::Error(Arc::new(e))),
         },
     }
 }

@@ -29,7 +29,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
         }
-        Some(Popup::Error(e)) => message(s, "Error", e, centred(area, 60, 30), buf),
+        Some(Popup::Error(e)) => message(s, "Error", &e.to_string(), centred(area, 60, 30), buf),
         Some(Popup::Notice { title, text }) => message(s, title, text, centred(area, 60, 30), buf),
         Some(Popup::ConfirmExtract(c)) => {
             let title = if c.preview.conflict_count > 0 {
