@@ -34,7 +34,7 @@ pub enum Error {
     },
     /// A problem while streaming one layer: which layer of which input, and
     /// what went wrong ([`LayerFault`], a kind to match on).
-    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(&fault.to_string()))]
+    #[error("{}: layer {index} ({}): {}", clean(&path.display().to_string()), clean(digest), clean(&fault.within(path)))]
     Layer {
         path: PathBuf,
         index: usize,
@@ -77,6 +77,15 @@ pub enum Error {
     /// failed while providing it: `nginx:latest: not found in …`.
     #[error("{}: {}", clean(input), clean(msg))]
     Source { input: String, msg: String },
+    /// A container engine (the Docker daemon, podman, containerd) that
+    /// could not be asked for an image, or answered with an error: which
+    /// one, and a [`DaemonFault`] to match on. The resolution turns it into
+    /// one place in its `not found in …` line ([`Error::Source`]).
+    #[error("{}: {}", clean(daemon), clean(&fault.to_string()))]
+    Daemon {
+        daemon: &'static str,
+        fault: DaemonFault,
+    },
     /// A report that could not be rendered: its serializer refused the data.
     #[error("rendering the {format} report: {}", clean(&source.to_string()))]
     Render {
@@ -122,6 +131,32 @@ pub enum LayerFault {
     Internal(&'static str),
 }
 
+/// Why a container engine could not give an answer, before
+/// [`Error::Daemon`] adds which engine: a kind to match on with the words
+/// that say the rest. A field of the one error type, not an error of its own.
+#[derive(Debug)]
+pub enum DaemonFault {
+    /// There is nothing to ask, or it cannot be reached: no socket, a socket
+    /// nobody listens on, permission denied, no answer in time, the program
+    /// not installed. `source` is the I/O error (its kind says which).
+    Unreachable { msg: String, source: std::io::Error },
+    /// It was reached and answered with an error: an HTTP error status, a
+    /// command that failed (its last line of stderr).
+    Answer(String),
+    /// The variable naming it is malformed (`DOCKER_HOST=ftp://…`).
+    Config(String),
+}
+
+impl std::fmt::Display for DaemonFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DaemonFault::Unreachable { msg, .. }
+            | DaemonFault::Answer(msg)
+            | DaemonFault::Config(msg) => f.write_str(msg),
+        }
+    }
+}
+
 impl std::fmt::Display for LayerFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -147,6 +182,32 @@ impl std::fmt::Display for LayerFault {
 }
 
 impl LayerFault {
+    /// The fault's words inside [`Error::Layer`] for the input `path`: an
+    /// open failure that names the same input says what and why without
+    /// naming it again (`FILE: layer 0 (…): blobs/sha256/…: why`, not
+    /// `FILE: layer 0 (…): FILE: blobs/sha256/…: why`).
+    fn within(&self, path: &std::path::Path) -> String {
+        match self {
+            LayerFault::Open(e) => match &**e {
+                Error::Member {
+                    path: p,
+                    member,
+                    msg,
+                } if p == path => format!("{member}: {msg}"),
+                Error::Io { path: p, source } if p == path => source.to_string(),
+                Error::Format { path: p, msg }
+                | Error::Limit { path: p, msg }
+                | Error::Selection { path: p, msg }
+                    if p == path =>
+                {
+                    msg.clone()
+                }
+                e => e.to_string(),
+            },
+            fault => fault.to_string(),
+        }
+    }
+
     /// The same fault with its message changed by `f` (context added by a
     /// caller that knows more); kinds without a message are kept as they are.
     pub fn map_msg(self, f: impl FnOnce(String) -> String) -> LayerFault {
@@ -261,6 +322,38 @@ mod tests {
         );
         let source = std::error::Error::source(&e).expect("source");
         assert!(source.is::<serde_json::Error>());
+    }
+
+    /// See: issue 11.
+    #[test]
+    fn a_layer_that_cannot_be_opened_names_the_input_once() {
+        use super::{Error, LayerFault};
+        let path = std::path::PathBuf::from("/img/layout");
+        let open = |inner: Error| Error::Layer {
+            path: path.clone(),
+            index: 0,
+            digest: "sha256:ab".into(),
+            fault: LayerFault::Open(Box::new(inner)),
+        };
+        let e = open(Error::Member {
+            path: path.clone(),
+            member: "blobs/sha256/ab".into(),
+            msg: "Is a directory (os error 21)".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "/img/layout: layer 0 (sha256:ab): blobs/sha256/ab: Is a directory (os error 21)"
+        );
+        // Another input (a registry's blob, say) keeps its own name.
+        let e = open(Error::Member {
+            path: "registry.example/app".into(),
+            member: "blobs/sha256/ab".into(),
+            msg: "HTTP 404".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "/img/layout: layer 0 (sha256:ab): registry.example/app: blobs/sha256/ab: HTTP 404"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - [`analysis::Analysis`]: dive-compatible and corrected figures;
 //! - [`report`]: text, JSON and dive-JSON renderings; [`ci`]: rules and verdicts;
 //! - [`source::registry`]: images read straight from a registry, as an OCI layout over HTTP;
-//! - [`Error`]: the one error type; a layer's problem is a [`LayerFault`] to match on.
+//! - [`Error`]: the one error type; a layer's problem is a [`LayerFault`] to match on,
+//!   a container engine's a [`DaemonFault`].
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -33,6 +34,6 @@ pub mod tarstream;
 pub mod text;
 pub mod tree;
 
-pub use error::{Error, LayerFault, Result};
+pub use error::{DaemonFault, Error, LayerFault, Result};
 #[cfg(feature = "tui")]
 pub mod tui;

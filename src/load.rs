@@ -226,9 +226,10 @@ fn load_inner(
             last_of.insert(first, i);
         }
     }
-    // Each layer's size once: the per-layer bars, and the total of the
-    // blobs to read (a repeated blob is read once). A compression we do
-    // not read is named by the scan, from the magic bytes it reads anyway.
+    // Each layer's size once: the per-layer bars, the sharing keys, and the
+    // total of the blobs to read (a repeated blob is read once). A
+    // compression we do not read is named by the scan, from the magic bytes
+    // it reads anyway, so no layer is opened twice.
     let mut total = 0u64;
     let mut sizes = Vec::with_capacity(cand.layers.len());
     for (i, l) in cand.layers.iter().enumerate() {
@@ -243,12 +244,12 @@ fn load_inner(
         if first_of[i] == i {
             total += size;
         }
-        sizes.push((0, size));
+        sizes.push(size);
     }
     *progress
         .layer_bytes
         .lock()
-        .unwrap_or_else(|e| e.into_inner()) = sizes;
+        .unwrap_or_else(|e| e.into_inner()) = sizes.iter().map(|&n| (0, n)).collect();
     progress.bytes_total.store(total, Ordering::Relaxed);
     progress
         .layers_total
@@ -298,7 +299,7 @@ fn load_inner(
                 (None, Some(d)) => format!("diff ID {d}"),
                 (None, None) => return None,
             };
-            let size = store.size(&l.member).ok()?;
+            let size = sizes[i];
             Some(format!(
                 "{id} {size} {:?} {:?}",
                 l.media_type,

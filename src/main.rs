@@ -1,6 +1,7 @@
 //! The `layerscope` binary: parse arguments, run one command, map the
 //! outcome to an exit code (0 ok, 1 a CI rule failed or images differ with
-//! `--exit-code`, 2 error). Everything else lives in the library.
+//! `--exit-code`, 2 error). The command line is in `cli/`, the work in the
+//! library.
 
 mod cli;
 

@@ -733,3 +733,27 @@ fn a_hard_linked_blob_is_never_quoted() {
         }
     }
 }
+
+/// A directory where a layer blob should be is refused before any layer
+/// is read, in one line naming the layout once and the blob (root opens
+/// any file, so a directory is what fails even here). An open that fails
+/// later (a race, a registry) is `Error::Layer` with `LayerFault::Open`,
+/// which names the input once too (see the unit test in src/error.rs).
+// See: issue 11.
+#[test]
+fn a_layer_blob_that_is_a_directory_names_the_input_once() {
+    let (_tmp, dir, layer) = layout_dir();
+    std::fs::remove_file(&layer).expect("rm");
+    std::fs::create_dir(&layer).expect("mkdir");
+    let d = dir.to_str().expect("utf-8");
+    let rel = layer.strip_prefix(&dir).expect("rel").display().to_string();
+    for extra in [&["--no-verify"][..], &[][..]] {
+        let mut args = vec!["report", d];
+        args.extend(extra);
+        let r = run_bounded(&args, None, 1024, 60);
+        assert_eq!(
+            one_error(&r, &dir),
+            format!("layerscope: IMAGE: {rel}: is a directory, not a blob")
+        );
+    }
+}

@@ -136,6 +136,60 @@ fn missing_daemons_are_one_line_naming_what_was_tried() {
     );
 }
 
+/// A malformed host variable, a `ctr` that is not installed and a `ctr`
+/// that fails each keep their words in the one "not found in" line (the
+/// library carries them as `Error::Daemon` with a `DaemonFault` of their
+/// kind until then).
+// See: issue 11.
+#[test]
+fn daemon_faults_keep_their_words_in_the_not_found_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(bin(dir.path())
+        .env("DOCKER_HOST", "ftp://example")
+        .args(["report", "docker://nginx"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "layerscope: nginx: not found in the Docker daemon (DOCKER_HOST=ftp://example: only unix:// and tcp:// are supported)\n"
+    );
+    let (_, _, err) = run(bin(dir.path())
+        .env("CONTAINER_HOST", "ftp://example")
+        .args(["report", "podman://nginx"]));
+    assert_eq!(
+        err,
+        "layerscope: nginx: not found in podman (CONTAINER_HOST=ftp://example: only unix:// and tcp:// are supported)\n"
+    );
+    // A socket path that exists, so `ctr` is asked.
+    let sock = dir.path().join("containerd.sock");
+    std::fs::write(&sock, b"").unwrap();
+    let (code, _, err) = run(bin(dir.path())
+        .env("CONTAINERD_ADDRESS", &sock)
+        .env("LAYERSCOPE_CTR", dir.path().join("no-ctr"))
+        .args(["report", "containerd://nginx"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "layerscope: nginx: not found in containerd (ctr is not installed)\n"
+    );
+    let fake = dir.path().join("ctr");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'ctr: something went wrong' >&2\necho 'ctr: connection error: desc = refused' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, _, err) = run(bin(dir.path())
+        .env("CONTAINERD_ADDRESS", &sock)
+        .env("LAYERSCOPE_CTR", &fake)
+        .args(["report", "containerd://nginx"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "layerscope: nginx: not found in containerd (ctr failed: ctr: connection error: desc = refused)\n"
+    );
+}
+
 /// A fake Engine API: answers `/images/NAME/json` for `name` and streams
 /// `body` for `/images/NAME/get`, cut after `cut` bytes when given.
 fn fake_daemon(

@@ -883,32 +883,29 @@ fn layer_errors_keep_their_kind() {
 
     // Over --max-entries and over --max-path-bytes (the tar reader's own
     // limit): limits, not malformed data.
-    let mut opts = LoadOptions::default();
-    opts.scan.max_entries = 1;
-    let two = end([file("a", b"1"), file("b", b"2")].concat());
-    match load_fault(&image(&[plain(two)]), &opts) {
-        Error::Layer {
-            fault: LayerFault::Limit(m),
-            ..
-        } => assert_eq!(
-            m,
-            "more than 1 entries (raise the limit with --max-entries)"
-        ),
-        other => panic!("{other:?}"),
-    }
-    let mut opts = LoadOptions::default();
-    opts.scan.max_path_bytes = 10;
-    let long = end(file("a-name-of-twenty-bytes", b"1"));
-    match load_fault(&image(&[plain(long)]), &opts) {
-        Error::Layer {
-            fault: LayerFault::Limit(m),
-            ..
-        } => assert_eq!(
-            m,
-            "entry #1 has a 22-byte path, over the 10-byte limit (--max-path-bytes)"
-        ),
-        other => panic!("{other:?}"),
-    }
+    let limit = |tar: Vec<u8>, set: fn(&mut LoadOptions)| {
+        let mut opts = LoadOptions::default();
+        set(&mut opts);
+        match load_fault(&image(&[plain(tar)]), &opts) {
+            Error::Layer {
+                fault: LayerFault::Limit(m),
+                ..
+            } => m,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        limit(end([file("a", b"1"), file("b", b"2")].concat()), |o| {
+            o.scan.max_entries = 1
+        }),
+        "more than 1 entries (raise the limit with --max-entries)"
+    );
+    assert_eq!(
+        limit(end(file("a-name-of-twenty-bytes", b"1")), |o| {
+            o.scan.max_path_bytes = 10
+        }),
+        "entry #1 has a 22-byte path, over the 10-byte limit (--max-path-bytes)"
+    );
 
     // A diff ID the content does not have: a mismatch with both digests.
     let wrong = end(file("b", b"2"));

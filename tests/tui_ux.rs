@@ -819,3 +819,35 @@ fn the_waste_marker_needs_much_waste_not_a_large_share_of_a_tiny_layer() {
         "{sc}"
     );
 }
+
+/// A window that cannot be read keeps the core's error (its kind) in the
+/// state and becomes one sanitised line only on the screen.
+// See: issue 11.
+#[test]
+fn a_window_that_cannot_be_read_keeps_the_core_error_until_the_view() {
+    let mut a = sample();
+    // The archive is cut away under the loaded image.
+    std::fs::File::create(&a._archive.path).expect("truncate");
+    goto(&mut a.s, "/app/cache/a.bin");
+    keys(&mut a.s, "o");
+    run_reads(&mut a.s);
+    let e = match viewer(&a.s).window.clone() {
+        Some(Err(e)) => e,
+        other => panic!("read: {other:?}"),
+    };
+    // Layer 3 shipped it: the failure is that layer's, with its kind.
+    assert!(
+        matches!(*e, layerscope::Error::Layer { index: 3, .. }),
+        "{e:?}"
+    );
+    let sc = screen(&a.s, 160, 30);
+    let line = sc
+        .lines()
+        .find(|l| l.contains("cannot read: "))
+        .unwrap_or_else(|| panic!("{sc}"));
+    let want = format!(
+        "cannot read: {}: layer 3 (sha256:",
+        a._archive.path.display()
+    );
+    assert!(line.contains(&want), "{line}\n{e}");
+}

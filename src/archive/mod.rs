@@ -292,11 +292,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Compressions `docker load` accepts that we leave to other tools.
-fn unsupported_compression(magic: &[u8]) -> Option<&'static str> {
-    crate::layer::Compression::unsupported(magic)
-}
-
 fn unsupported_msg(what: &str) -> String {
     format!(
         "the archive is compressed with {what}, which layerscope does not read; decompress it first (gzip and zstd are read directly)"
@@ -345,7 +340,7 @@ fn spool_limited(
     let mut buf = std::io::BufReader::with_capacity(1 << 16, counting);
     // Stdin and pipes cannot be sniffed before spooling: look here.
     let head = std::io::BufRead::fill_buf(&mut buf).map_err(io_err)?;
-    if let Some(what) = unsupported_compression(head) {
+    if let Some(what) = crate::layer::Compression::unsupported(head) {
         return Err(Error::Format {
             path: display.to_path_buf(),
             msg: unsupported_msg(what),
@@ -433,7 +428,7 @@ impl Source {
                     path: display.clone(),
                     source,
                 })?;
-                if let Some(what) = unsupported_compression(&magic) {
+                if let Some(what) = crate::layer::Compression::unsupported(&magic) {
                     return Err(Error::Format {
                         path: display,
                         msg: unsupported_msg(what),

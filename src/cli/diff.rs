@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use layerscope::load::{self, LoadOptions};
+use layerscope::load;
 use layerscope::report::Units;
 
 use super::load::{load_pair, side_options, LoadArgs};
@@ -79,16 +79,20 @@ pub(super) fn run(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> 
     let filter = diff::PathFilter::new(&d.paths, &d.status)?;
     let old_opts = side_options(load_args, &d.old_image, &d.old_platform);
     // On a terminal, without an output format or file, the TUI's diff mode
-    // takes over; piped or redirected output stays text.
-    let interactive = d.format.is_none()
+    // takes over; piped or redirected output stays text (always, in a build
+    // without the TUI).
+    #[cfg(feature = "tui")]
+    if d.format.is_none()
         && !d.stat
         && !d.exit_code
         && d.output.is_none()
         && std::io::stdout().is_terminal()
-        && std::io::stdin().is_terminal();
-    if cfg!(feature = "tui") && interactive {
+        && std::io::stdin().is_terminal()
+    {
         return run_diff_tui(d, load_args, old_opts, config);
     }
+    #[cfg(not(feature = "tui"))]
+    let _ = config;
     let bars = progress::wanted(load_args.quiet);
     let (old, new, result) = match &d.new {
         Some(newp) => {
@@ -166,7 +170,7 @@ pub(super) fn run(d: &DiffArgs, load_args: &LoadArgs, config: Option<&Path>) -> 
 fn run_diff_tui(
     d: &DiffArgs,
     load_args: &LoadArgs,
-    old_opts: LoadOptions,
+    old_opts: load::LoadOptions,
     config: Option<&Path>,
 ) -> Result<ExitCode> {
     use layerscope::tui::diff::{run, DiffRequest};
@@ -201,14 +205,4 @@ fn run_diff_tui(
     };
     run(req, config)?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(not(feature = "tui"))]
-fn run_diff_tui(
-    _d: &DiffArgs,
-    _load_args: &LoadArgs,
-    _old_opts: LoadOptions,
-    _config: Option<&Path>,
-) -> Result<ExitCode> {
-    anyhow::bail!("this build has no terminal UI: use --format text or json")
 }

@@ -40,7 +40,7 @@ pub(super) fn run(r: &ReportArgs, load: &LoadArgs) -> Result<ExitCode> {
     if let Some(p) = &r.dive_json {
         write_out(
             Some(p),
-            &ensure_newline(report::dive_json::render(&subject)),
+            &ensure_newline(report::dive_json::render(&subject)?),
         )?;
     }
     let units = if r.bytes { Units::Bytes } else { Units::Human };

@@ -63,8 +63,9 @@ struct FileRef {
     file: String,
 }
 
-/// dive's JSON document, pretty-printed as dive prints it.
-pub fn render(s: &Subject) -> String {
+/// dive's JSON document, pretty-printed as dive prints it; a serializer
+/// failure is an error, never an empty document.
+pub fn render(s: &Subject) -> crate::Result<String> {
     let img = &s.loaded.image;
     let d = &s.analysis.dive;
     let export = Export {
@@ -100,7 +101,10 @@ pub fn render(s: &Subject) -> String {
                 .collect(),
         },
     };
-    serde_json::to_string_pretty(&export).unwrap_or_default()
+    serde_json::to_string_pretty(&export).map_err(|e| crate::Error::Render {
+        format: "dive JSON",
+        source: Box::new(e),
+    })
 }
 
 /// dive names a layer by the first component of its member name

@@ -171,8 +171,16 @@ pub fn write(s: &Subject, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn render(s: &Subject) -> String {
-    let mut v = Vec::new();
-    let _ = write(s, &mut v);
-    String::from_utf8(v).unwrap_or_default()
+/// The report as a string (`write` streams it); a serializer failure is an
+/// error, never an empty document.
+pub fn render(s: &Subject) -> crate::Result<String> {
+    serde_json::to_string_pretty(&build(s))
+        .map(|mut t| {
+            t.push('\n');
+            t
+        })
+        .map_err(|e| crate::Error::Render {
+            format: "JSON",
+            source: Box::new(e),
+        })
 }

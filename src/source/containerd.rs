@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{Lookup, Opened, Origin, Reference, SourceKind};
-use crate::error::{Error, Result};
+use crate::error::{DaemonFault, Error, Result};
 use crate::progress::Progress;
 use crate::source::options::LoadOptions;
 
@@ -34,15 +34,23 @@ fn ctr(address: &str) -> Command {
     c
 }
 
-/// Run `ctr` and return its stdout, or why it failed.
-fn ctr_output(address: &str, args: &[&str]) -> std::result::Result<String, String> {
-    let out = ctr(address)
-        .args(args)
-        .output()
-        .map_err(|e| match e.kind() {
+/// How containerd is named in errors and in the "not found in" line.
+const NAME: &str = "containerd";
+
+/// Run `ctr` and return its stdout; [`Error::Daemon`] when it cannot be
+/// run or fails.
+fn ctr_output(address: &str, args: &[&str]) -> Result<String> {
+    let fault = |fault| Error::Daemon {
+        daemon: NAME,
+        fault,
+    };
+    let out = ctr(address).args(args).output().map_err(|e| {
+        let msg = match e.kind() {
             io::ErrorKind::NotFound => "ctr is not installed".to_string(),
             _ => format!("ctr: {e}"),
-        })?;
+        };
+        fault(DaemonFault::Unreachable { msg, source: e })
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let last = err
@@ -50,13 +58,16 @@ fn ctr_output(address: &str, args: &[&str]) -> std::result::Result<String, Strin
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
-        return Err(format!("ctr failed: {}", last.trim()));
+        return Err(fault(DaemonFault::Answer(format!(
+            "ctr failed: {}",
+            last.trim()
+        ))));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// One row of `ctr images ls`: the reference and its target digest.
-fn images(address: &str, ns: &str) -> std::result::Result<Vec<(String, String)>, String> {
+fn images(address: &str, ns: &str) -> Result<Vec<(String, String)>> {
     let out = ctr_output(address, &["-n", ns, "images", "ls"])?;
     Ok(out
         .lines()
@@ -102,9 +113,7 @@ pub(crate) fn containerd(
 ) -> Result<Lookup> {
     let address = address();
     if !Path::new(&address).exists() {
-        return Ok(Lookup::Missing(format!(
-            "containerd (no socket at {address})"
-        )));
+        return Ok(Lookup::Missing(format!("{NAME} (no socket at {address})")));
     }
     progress.set_note(Some(format!(
         "asking containerd for {}…",
@@ -112,14 +121,14 @@ pub(crate) fn containerd(
     )));
     let existing: Vec<String> = match ctr_output(&address, &["namespaces", "ls", "-q"]) {
         Ok(out) => out.lines().map(|l| l.trim().to_string()).collect(),
-        Err(why) => return Ok(Lookup::Missing(format!("containerd ({why})"))),
+        Err(e) => return super::daemon::missing(e),
     };
     let (namespaces, rest) = namespaces_and_rest(reference.input(), &existing);
     let inner = Reference::parse(rest)?;
     for ns in &namespaces {
         let list = match images(&address, ns) {
             Ok(l) => l,
-            Err(why) => return Ok(Lookup::Missing(format!("containerd ({why})"))),
+            Err(e) => return super::daemon::missing(e),
         };
         let want = inner.normalized();
         let by_digest = |d: &str| {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::http::{self, Endpoint};
 use super::{stream, Lookup, Opened, Origin, Reference, SourceKind};
-use crate::error::{Error, Result};
+use crate::error::{DaemonFault, Error, Result};
 use crate::progress::Progress;
 use crate::source::options::LoadOptions;
 
@@ -52,8 +52,9 @@ enum Probe {
     Found { query: String, id: String },
     /// It answered and has no such image.
     Missing,
-    /// It could not be asked (why, for the "not found in" line).
-    Down(String),
+    /// It could not be asked, or answered with an error (why, for the
+    /// "not found in" line).
+    Down(DaemonFault),
 }
 
 fn where_(ep: &Endpoint) -> String {
@@ -63,30 +64,30 @@ fn where_(ep: &Endpoint) -> String {
     }
 }
 
+/// Why a connection to `ep` failed, in the words of the "not found in" line.
+fn unreachable(ep: &Endpoint, e: io::Error) -> DaemonFault {
+    let msg = match e.kind() {
+        io::ErrorKind::NotFound => format!("no socket at {}", where_(ep)),
+        io::ErrorKind::ConnectionRefused => {
+            format!("not running: {} refuses connections", where_(ep))
+        }
+        io::ErrorKind::PermissionDenied => format!("permission denied on {}", where_(ep)),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+            "{} did not answer within {}s",
+            where_(ep),
+            LOOKUP_TIMEOUT.as_secs()
+        ),
+        _ => format!("{}: {e}", where_(ep)),
+    };
+    DaemonFault::Unreachable { msg, source: e }
+}
+
 fn probe(ep: &Endpoint, reference: &Reference) -> Probe {
     for q in queries(reference) {
         let path = format!("/images/{}/json", http::encode_name(&q));
         let resp = match http::request(ep, "GET", &path, None, Some(LOOKUP_TIMEOUT)) {
             Ok(r) => r,
-            Err(e) => {
-                return Probe::Down(match e.kind() {
-                    io::ErrorKind::NotFound => format!("no socket at {}", where_(ep)),
-                    io::ErrorKind::ConnectionRefused => {
-                        format!("not running: {} refuses connections", where_(ep))
-                    }
-                    io::ErrorKind::PermissionDenied => {
-                        format!("permission denied on {}", where_(ep))
-                    }
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                        format!(
-                            "{} did not answer within {}s",
-                            where_(ep),
-                            LOOKUP_TIMEOUT.as_secs()
-                        )
-                    }
-                    _ => format!("{}: {e}", where_(ep)),
-                })
-            }
+            Err(e) => return Probe::Down(unreachable(ep, e)),
         };
         match resp.status {
             200 => {
@@ -98,10 +99,26 @@ fn probe(ep: &Endpoint, reference: &Reference) -> Probe {
                 return Probe::Found { query: q, id };
             }
             404 => continue,
-            _ => return Probe::Down(format!("{}: {}", where_(ep), resp.error_message())),
+            _ => {
+                return Probe::Down(DaemonFault::Answer(format!(
+                    "{}: {}",
+                    where_(ep),
+                    resp.error_message()
+                )))
+            }
         }
     }
     Probe::Missing
+}
+
+/// A lookup's failure to ask its engine (an [`Error::Daemon`]) as the
+/// place in the "not found in" line: `the Docker daemon (no socket at …)`.
+/// Any other error (an export that failed) stays an error.
+pub(crate) fn missing(e: Error) -> Result<Lookup> {
+    match e {
+        Error::Daemon { daemon, fault } => Ok(Lookup::Missing(format!("{daemon} ({fault})"))),
+        other => Err(other),
+    }
 }
 
 /// A container engine reached through its Engine API: which kind of
@@ -126,51 +143,55 @@ const PODMAN: Engine = Engine {
 };
 
 impl Engine {
+    fn fault(self, fault: DaemonFault) -> Error {
+        Error::Daemon {
+            daemon: self.name,
+            fault,
+        }
+    }
+
     /// The endpoint its host variable names; `None` when unset or empty.
-    fn env_endpoint(self) -> Option<std::result::Result<Endpoint, String>> {
+    fn env_endpoint(self) -> Option<Result<Endpoint>> {
         let h = std::env::var(self.host_var)
             .ok()
             .filter(|h| !h.is_empty())?;
         Some(Endpoint::parse(&h).ok_or_else(|| {
-            format!(
+            self.fault(DaemonFault::Config(format!(
                 "{}={h}: only unix:// and tcp:// are supported",
                 self.host_var
-            )
+            )))
         }))
     }
 
     /// Ask the endpoints in order; the first that answers decides (found,
-    /// or missing there). `Ok(Err(why))` when none answers.
+    /// or missing there). [`Error::Daemon`] with the last one's fault when
+    /// none answers; the export's own failures are other errors.
     fn ask(
         self,
         eps: &[Endpoint],
         reference: &Reference,
         opts: &LoadOptions,
         progress: &Progress,
-    ) -> Result<std::result::Result<Lookup, String>> {
+    ) -> Result<Lookup> {
         progress.set_note(Some(format!(
             "asking {} for {}…",
             self.name,
             reference.input()
         )));
-        let mut why = String::new();
+        let mut why = None;
         for ep in eps {
             match probe(ep, reference) {
                 Probe::Found { query, id } => {
                     let opened = self.export(ep, &query, id, reference, opts, progress)?;
-                    return Ok(Ok(Lookup::Found(Box::new(opened))));
+                    return Ok(Lookup::Found(Box::new(opened)));
                 }
                 Probe::Missing => {
-                    return Ok(Ok(Lookup::Missing(format!(
-                        "{} ({})",
-                        self.name,
-                        where_(ep)
-                    ))))
+                    return Ok(Lookup::Missing(format!("{} ({})", self.name, where_(ep))))
                 }
-                Probe::Down(w) => why = w,
+                Probe::Down(fault) => why = Some(fault),
             }
         }
-        Ok(Err(why))
+        Err(self.fault(why.unwrap_or_else(|| DaemonFault::Config("no endpoint to ask".into()))))
     }
 
     /// Export `query` from the engine at `ep` and receive it.
@@ -221,11 +242,11 @@ pub(crate) fn docker(
     let ep = match DOCKER.env_endpoint() {
         None => Endpoint::Unix(PathBuf::from("/var/run/docker.sock")),
         Some(Ok(ep)) => ep,
-        Some(Err(why)) => return Ok(Lookup::Missing(format!("{} ({why})", DOCKER.name))),
+        Some(Err(e)) => return missing(e),
     };
-    Ok(DOCKER
-        .ask(&[ep], reference, opts, progress)?
-        .unwrap_or_else(|why| Lookup::Missing(format!("{} ({why})", DOCKER.name))))
+    DOCKER
+        .ask(&[ep], reference, opts, progress)
+        .or_else(missing)
 }
 
 /// Look the reference up in podman: through the first socket that answers
@@ -238,7 +259,7 @@ pub(crate) fn podman(
 ) -> Result<Lookup> {
     let (eps, from_env) = match PODMAN.env_endpoint() {
         Some(Ok(ep)) => (vec![ep], true),
-        Some(Err(why)) => return Ok(Lookup::Missing(format!("{} ({why})", PODMAN.name))),
+        Some(Err(e)) => return missing(e),
         None => {
             let mut eps = Vec::new();
             if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
@@ -248,13 +269,13 @@ pub(crate) fn podman(
             (eps, false)
         }
     };
-    match PODMAN.ask(&eps, reference, opts, progress)? {
-        Ok(found) => Ok(found),
-        Err(_) if from_env => Ok(Lookup::Missing(format!(
+    match PODMAN.ask(&eps, reference, opts, progress) {
+        Err(Error::Daemon { .. }) if from_env => Ok(Lookup::Missing(format!(
             "{} (CONTAINER_HOST does not answer)",
             PODMAN.name
         ))),
-        Err(_) => podman_command(reference, opts, progress),
+        Err(Error::Daemon { .. }) => podman_command(reference, opts, progress),
+        other => other,
     }
 }
 
@@ -364,5 +385,26 @@ pub(crate) fn receive_from_child(
         Ok(_) => Err(fail(format!("{from} failed ({status}): {last}"))),
         Err(e) if !last.is_empty() => Err(fail(format!("{e} ({from}: {last})"))),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_engine_that_cannot_be_asked_is_a_place_in_the_not_found_line() {
+        let e = DOCKER.fault(DaemonFault::Config("DOCKER_HOST=x: bad".into()));
+        assert_eq!(e.to_string(), "the Docker daemon: DOCKER_HOST=x: bad");
+        match missing(e) {
+            Ok(Lookup::Missing(m)) => assert_eq!(m, "the Docker daemon (DOCKER_HOST=x: bad)"),
+            other => panic!("{other:?}"),
+        }
+        // Any other error (an export that failed) stays an error.
+        let e = Error::Source {
+            input: "a".into(),
+            msg: "b".into(),
+        };
+        assert!(matches!(missing(e), Err(Error::Source { .. })));
     }
 }

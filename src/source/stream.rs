@@ -144,8 +144,10 @@ pub(crate) fn receive(
                 let Some(name) = name.filter(|_| layer_like && is_file) else {
                     continue;
                 };
+                let len = h.size;
                 let mut entry = rd.data();
-                let first = fill(&mut entry, CHUNK)?;
+                let mut first = Vec::new();
+                fill(&mut entry, &mut first)?;
                 let is_layer = layer::Compression::detect(&first) != layer::Compression::None
                     || first.get(257..262) == Some(b"ustar".as_slice());
                 if !is_layer {
@@ -157,11 +159,12 @@ pub(crate) fn receive(
                     }
                 }
                 let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
+                let (back_tx, back_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUE + 2);
                 running.push_back(s.spawn(move || {
-                    let r = ChunkStream::new(rx);
+                    let r = ChunkStream::new(rx, back_tx, len);
                     (name, layer::scan(r, None, scan_opts, |_| {}).ok())
                 }));
-                feed(tx, first, &mut entry)?;
+                feed(tx, &back_rx, first, &mut entry)?;
             }
         }
         // The end-of-archive marker is not the end of the stream: read the
@@ -220,34 +223,58 @@ fn finish(h: ScanJob<'_>, scans: &mut Scans) {
     }
 }
 
-/// Read up to `n` bytes (fewer only at the end).
-fn fill(r: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(n);
-    r.by_ref().take(n as u64).read_to_end(&mut buf)?;
-    Ok(buf)
+/// Read up to [`CHUNK`] bytes into `buf` (fewer only at the end).
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    buf.reserve(CHUNK);
+    r.by_ref().take(CHUNK as u64).read_to_end(buf)?;
+    Ok(())
 }
 
-/// Hand an entry's bytes to its scanner in full chunks. A scanner that
-/// stopped early (a bad layer) no longer listens; the bytes still pass to
-/// the spool.
-fn feed(tx: SyncSender<Vec<u8>>, first: Vec<u8>, entry: &mut impl Read) -> io::Result<()> {
+/// Hand an entry's bytes to its scanner in full chunks, in buffers the
+/// scanner gives back: a fresh 256 KiB buffer per chunk is a fresh mapping
+/// (over glibc's mmap threshold), and faulting its pages in cost more
+/// system time than all the rest of the copying. A scanner that stopped
+/// early (a bad layer) no longer listens; the bytes still pass to the
+/// spool.
+fn feed(
+    tx: SyncSender<Vec<u8>>,
+    back: &Receiver<Vec<u8>>,
+    first: Vec<u8>,
+    entry: &mut impl Read,
+) -> io::Result<()> {
     let mut listening = tx.send(first).is_ok();
+    let mut spare = Vec::new();
     loop {
-        let chunk = fill(entry, CHUNK)?;
+        let mut chunk = back
+            .try_recv()
+            .unwrap_or_else(|_| std::mem::take(&mut spare));
+        fill(entry, &mut chunk)?;
         if chunk.is_empty() {
             return Ok(());
         }
         if listening {
-            listening = tx.send(chunk).is_ok();
+            if let Err(mpsc::SendError(c)) = tx.send(chunk) {
+                listening = false;
+                spare = c;
+            }
+        } else {
+            spare = chunk;
         }
     }
 }
 
 /// A layer's bytes arriving in chunks: readable once, seekable forward (a
 /// skip) and back within the current chunk (the scanner rewinds after
-/// sniffing the compression from the first bytes).
+/// sniffing the compression from the first bytes). Its length is the tar
+/// header's, so asking for it (the scanner does, for its sparse-file
+/// budget) reads nothing: draining the stream to learn it made every early
+/// scan fail, and every layer was read again from the spool.
 struct ChunkStream {
     rx: Receiver<Vec<u8>>,
+    /// Spent chunks go back to the feeder for reuse.
+    back: SyncSender<Vec<u8>>,
+    len: u64,
     cur: Vec<u8>,
     /// Offset of `cur[0]` in the stream.
     cur_start: u64,
@@ -256,9 +283,11 @@ struct ChunkStream {
 }
 
 impl ChunkStream {
-    fn new(rx: Receiver<Vec<u8>>) -> Self {
+    fn new(rx: Receiver<Vec<u8>>, back: SyncSender<Vec<u8>>, len: u64) -> Self {
         ChunkStream {
             rx,
+            back,
+            len,
             cur: Vec::new(),
             cur_start: 0,
             pos: 0,
@@ -275,7 +304,9 @@ impl ChunkStream {
             match self.rx.recv() {
                 Ok(next) => {
                     self.cur_start += self.cur.len() as u64;
-                    self.cur = next;
+                    let spent = std::mem::replace(&mut self.cur, next);
+                    // The feeder may be gone or have enough: then drop it.
+                    let _ = self.back.try_send(spent);
                 }
                 Err(_) => {
                     self.ended = true;
@@ -305,14 +336,7 @@ impl Seek for ChunkStream {
         let target = match to {
             SeekFrom::Start(n) => Some(n),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-            SeekFrom::End(d) => {
-                // Only the no-hash scan asks, to learn the size: drain.
-                while !self.ended {
-                    self.pos = self.cur_start + self.cur.len() as u64;
-                    self.reach();
-                }
-                (self.cur_start + self.cur.len() as u64).checked_add_signed(d)
-            }
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
         let target = target
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
@@ -336,7 +360,8 @@ mod tests {
         for c in chunks {
             tx.send(c.to_vec()).unwrap();
         }
-        ChunkStream::new(rx)
+        let len = chunks.iter().map(|c| c.len() as u64).sum();
+        ChunkStream::new(rx, mpsc::sync_channel(4).0, len)
     }
 
     #[test]
@@ -357,8 +382,55 @@ mod tests {
         assert_eq!(rest, "fghij");
         assert!(s.seek(SeekFrom::Start(1)).is_err());
 
+        // The length is known without reading: the start is still there.
         let mut s = stream(&[b"abcd", b"efgh", b"ij"]);
+        assert_eq!(s.read(&mut b).unwrap(), 3);
         assert_eq!(s.seek(SeekFrom::End(0)).unwrap(), 10);
-        assert_eq!(s.read(&mut b).unwrap(), 0);
+        s.seek(SeekFrom::Start(0)).unwrap();
+        let mut all = String::new();
+        s.read_to_string(&mut all).unwrap();
+        assert_eq!(all, "abcdefghij");
+        assert_eq!(s.seek(SeekFrom::End(-2)).unwrap(), 8);
+        assert_eq!(s.read(&mut b).unwrap(), 2);
+        assert_eq!(&b[..2], b"ij");
+    }
+
+    #[test]
+    fn every_layer_is_scanned_while_it_streams() {
+        // See: issue #13 "decode and hash each layer as it passes". A
+        // layer whose early scan fails is read again from the spool after
+        // the stream: correct, but the stream's decoding is wasted.
+        use layerscope_synth::{Compression, ImageBuilder, LayerBuilder};
+        let img = ImageBuilder::new()
+            .tag("app:1")
+            .layer(
+                LayerBuilder::new("ADD rootfs /")
+                    .file("bin/tool", &layerscope_synth::pseudo_bytes(1, 700_000)),
+            )
+            .layer(LayerBuilder::new("RUN a").file("a", b"a\n"))
+            .layer(LayerBuilder::new("RUN b").whiteout("a"));
+        for (what, bytes) in [
+            ("docker legacy", img.docker_legacy()),
+            ("docker OCI-style, zstd", img.docker_oci(Compression::Zstd)),
+            ("OCI archive, gzip", img.oci_archive(Compression::Gzip)),
+        ] {
+            let (source, scans) = receive(
+                "app:1",
+                "a test",
+                io::Cursor::new(bytes),
+                &LoadOptions::default(),
+                &Progress::default(),
+            )
+            .unwrap();
+            let cand = source.select(&Default::default()).unwrap();
+            let mut want: Vec<&str> = cand.layers.iter().map(|l| l.member.as_str()).collect();
+            let mut got: Vec<&str> = scans.keys().map(String::as_str).collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{what}");
+            let blob = &scans[&cand.layers[0].member];
+            assert_eq!(blob.entries.len(), 1, "{what}");
+            assert!(!blob.diff_id.is_empty(), "{what}");
+        }
     }
 }

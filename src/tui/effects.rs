@@ -46,28 +46,27 @@ pub fn run(s: &AppState, e: Effect, tx: &Sender<Msg>) {
 
 /// Read one window synchronously (also used by tests).
 pub fn read_content(data: &Arc<ImageData>, id: NodeId, layer: usize, offset: u64) -> Msg {
-    let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES)
-        .map_err(|e| e.to_string());
+    let result = crate::content::read_window(&data.loaded, id, layer, offset, WINDOW_BYTES);
     Msg::Reply(Reply::Content { id, offset, result })
 }
 
 /// Extract a file or directory, as it is after `layer`, under `dest` with
 /// the core extractor (never outside `dest`; existing files replaced only
 /// with `force`, after the user confirmed). The summary line, and the
-/// warnings and skipped paths the CLI would print, escaped for the screen.
+/// warnings and skipped paths the CLI would print, escaped for the screen;
+/// or the core's error, made text by the view.
 pub fn extract(
     data: &ImageData,
     id: NodeId,
     layer: usize,
     dest: &Path,
     force: bool,
-) -> Result<(String, Vec<String>), String> {
+) -> crate::Result<(String, Vec<String>)> {
     let opts = crate::extract::Options {
         force,
         ..Default::default()
     };
-    let r =
-        crate::extract::extract(&data.loaded, id, layer, dest, &opts).map_err(|e| e.to_string())?;
+    let r = crate::extract::extract(&data.loaded, id, layer, dest, &opts)?;
     let summary = format!(
         "extracted {} files, {} dirs, {} links ({} bytes) to {}",
         r.files,

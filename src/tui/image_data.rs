@@ -4,9 +4,10 @@
 //! name order and packed versions for the tree pane).
 
 use super::layer_view::{NameOrder, VersionTable};
+use super::untrusted::Untrusted;
 use crate::analysis::{analyse, Analysis};
 use crate::load::Loaded;
-use crate::tree::{NodeId, ROOT};
+use crate::tree::{Attrs, NodeId, ROOT};
 
 #[derive(Debug)]
 pub struct ImageData {
@@ -83,7 +84,15 @@ impl ImageData {
             .filter(|&p| p != ROOT)
     }
 
-    pub fn path(&self, id: NodeId) -> &str {
+    /// The node's absolute path, as archive text: it shows only
+    /// sanitised (issue 12).
+    pub fn path(&self, id: NodeId) -> Untrusted<'_> {
+        Untrusted::new(self.path_raw(id))
+    }
+
+    /// The node's path as the archive has it: for matching, the clipboard
+    /// and lookups, never for the screen (that is [`ImageData::path`]).
+    pub fn path_raw(&self, id: NodeId) -> &str {
         if (id as usize) < self.paths.len() {
             self.paths.get(id as usize)
         } else {
@@ -91,10 +100,20 @@ impl ImageData {
         }
     }
 
+    /// The node's own name (lossy UTF-8), as archive text.
+    pub fn name(&self, id: NodeId) -> Untrusted<'_> {
+        Untrusted::lossy(self.loaded.tree.name(id))
+    }
+
+    /// A link's target, as archive text.
+    pub fn link<'a>(&'a self, a: &'a Attrs) -> Option<Untrusted<'a>> {
+        self.loaded.tree.link(a).map(Untrusted::lossy)
+    }
+
     /// The node's path lower-cased.
     pub fn lower(&self, id: NodeId) -> &str {
         match self.lower.get(id as usize) {
-            "" => self.path(id),
+            "" => self.path_raw(id),
             l => l,
         }
     }
@@ -172,6 +191,6 @@ impl LowerPaths for ImageData {
         self.lower(i as NodeId)
     }
     fn path_of(&self, i: usize) -> &str {
-        self.path(i as NodeId)
+        self.path_raw(i as NodeId)
     }
 }

@@ -532,7 +532,7 @@ impl RowSource for LayerRows<'_> {
                 .is_some_and(|a| a.kind == Kind::Dir)
     }
     fn path(&self, id: NodeId) -> &str {
-        self.data.path(id)
+        self.data.path_raw(id)
     }
     fn lower(&self, id: NodeId) -> &str {
         self.data.lower(id)

@@ -17,6 +17,7 @@ pub mod picker;
 pub mod prompt;
 pub mod state;
 pub mod table;
+pub mod untrusted;
 pub mod update;
 pub mod view;
 
@@ -209,7 +210,14 @@ fn event_loop<A: EventApp>(
     loop {
         // Still loading: redraw every tick for the progress bars.
         if dirty || s.parts().src.is_none() {
-            term.draw(|f| s.draw(f.area(), f.buffer_mut()))?;
+            term.draw(|f| {
+                s.draw(f.area(), f.buffer_mut());
+                // The last line of defence before the bytes go out: a cell
+                // still holding a control is a view that forgot to sanitise
+                // archive text (issue 12); loud in debug builds.
+                let leaked = untrusted::scrub(f.buffer_mut());
+                debug_assert_eq!(leaked, 0, "{leaked} cells held terminal controls");
+            })?;
             dirty = false;
         }
         if event::poll(tick)? {

@@ -25,7 +25,9 @@ pub struct ContentView {
     /// Where the bytes come from: the chain followed, the shipping layer.
     pub source: crate::content::Source,
     pub offset: u64,
-    pub window: Option<Result<Window, String>>,
+    /// The window, or why it could not be read (the core's error, shared
+    /// so the state stays `Clone`; made text only by the view).
+    pub window: Option<Result<Window, Arc<crate::Error>>>,
     pub hex: bool,
     pub scroll: usize,
     /// Scroll to the window's end when it arrives (`G` / End).
@@ -65,7 +67,9 @@ pub enum Popup {
         selected: usize,
         scroll: usize,
     },
-    Error(String),
+    /// A failure of the core (an extraction), shared so the state stays
+    /// `Clone`; the view makes it text.
+    Error(Arc<crate::Error>),
     /// An extraction waiting for `y`: what it would replace, create and warn about.
     ConfirmExtract(Box<ExtractConfirm>),
     /// Something to read and dismiss (an extraction's warnings).

@@ -29,10 +29,10 @@ pub enum Reply {
     Content {
         id: NodeId,
         offset: u64,
-        result: Result<Window, String>,
+        result: crate::Result<Window>,
     },
     /// An extraction's summary and its warnings, or its error.
-    Extracted(Result<(String, Vec<String>), String>),
+    Extracted(crate::Result<(String, Vec<String>)>),
     /// The archive holds several images: the loader waits for a pick.
     Pick(Picker),
 }
@@ -63,7 +63,7 @@ fn reply(s: &mut AppState, r: Reply) {
                             cv.hex = looks_binary(&w.bytes);
                         }
                     }
-                    cv.window = Some(result);
+                    cv.window = Some(result.map_err(Arc::new));
                     cv.scroll = 0;
                     if std::mem::take(&mut cv.to_end) {
                         cv.scroll = max_scroll(cv, body);
@@ -81,7 +81,7 @@ fn reply(s: &mut AppState, r: Reply) {
                 });
                 s.ui.message = Some(summary);
             }
-            Err(e) => s.popup = Some(Popup::Error(e)),
+            Err(e) => s.popup = Some(Popup::Error(Arc::new(e))),
         },
     }
 }
@@ -159,7 +159,7 @@ impl Host for AppState {
                 let lq = q.to_lowercase();
                 let hits = tree.ids().skip(1).filter(|&id| {
                     if exact {
-                        data.path(id).contains(q.as_str())
+                        data.path_raw(id).contains(q.as_str())
                     } else {
                         data.lower(id).contains(lq.as_str())
                     }
@@ -171,10 +171,13 @@ impl Host for AppState {
                     return;
                 };
                 let fold = self.tree.filter.fold_case;
-                let hits = tree
-                    .ids()
-                    .skip(1)
-                    .filter(|&id| re.is_match(if fold { data.lower(id) } else { data.path(id) }));
+                let hits = tree.ids().skip(1).filter(|&id| {
+                    re.is_match(if fold {
+                        data.lower(id)
+                    } else {
+                        data.path_raw(id)
+                    })
+                });
                 let what = format!("filter `{}`", self.tree.filter.text);
                 offer_layers(self, &what, hits, None);
             }
@@ -607,9 +610,11 @@ fn action(s: &mut AppState, a: Action) -> Option<Action> {
         }
         Action::CopyPath => {
             if let Some(id) = s.selected_node() {
-                let p = data.path(id).to_string();
+                // The clipboard gets the path as it is (OSC 52 carries it
+                // base64-encoded); the message shows it sanitised.
+                let p = data.path(id);
                 s.ui.message = Some(format!("copied {p}"));
-                s.effects.push(Effect::Clipboard(p));
+                s.effects.push(Effect::Clipboard(p.raw().to_string()));
             }
         }
         // The shared actions, handled above.

@@ -20,7 +20,14 @@ pub fn config(theme: ThemeName) -> Config {
 /// trailing blanks cut.
 pub fn render(w: u16, h: u16, draw: impl FnOnce(Rect, &mut Buffer)) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| draw(f.area(), f.buffer_mut())).expect("draw");
+    t.draw(|f| {
+        draw(f.area(), f.buffer_mut());
+        // What the event loop does after each draw; here any cell it has to
+        // replace fails the test (a view forgot to sanitise archive text).
+        let leaked = layerscope::tui::untrusted::scrub(f.buffer_mut());
+        assert_eq!(leaked, 0, "{leaked} cells held terminal controls");
+    })
+    .expect("draw");
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {

@@ -3,6 +3,7 @@
 //! view), lower-cased entry paths for search and filters, and the line diff
 //! of one file's two versions (computed on a worker thread).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use similar::{Algorithm, ChangeTag, TextDiff};
@@ -12,6 +13,7 @@ use crate::layer::Kind;
 use crate::load::Loaded;
 use crate::tree::Attrs;
 use crate::tui::image_data::{LowerPaths, PathTable};
+use crate::tui::untrusted::Untrusted;
 use crate::tui::update::looks_binary;
 
 /// Bytes read from each side for the content diff.
@@ -120,9 +122,17 @@ impl ImagePair {
     }
 
     /// The entry's name (last path component).
-    pub fn name(&self, i: u32) -> &str {
-        self.entry(i)
-            .map_or("", |e| e.path.rsplit('/').next().unwrap_or(&e.path))
+    /// Entry `i`'s own name, as archive text (shown only sanitised).
+    pub fn name(&self, i: u32) -> Untrusted<'_> {
+        Untrusted::new(
+            self.entry(i)
+                .map_or("", |e| e.path.rsplit('/').next().unwrap_or(&e.path)),
+        )
+    }
+
+    /// Entry `i`'s path, as archive text (shown only sanitised).
+    pub fn path(&self, i: u32) -> Untrusted<'_> {
+        Untrusted::new(self.entry(i).map_or("", |e| e.path.as_str()))
     }
 
     /// The entry at an absolute path.
@@ -180,6 +190,31 @@ pub enum ContentDiff {
     },
 }
 
+/// Why an entry's line diff cannot be shown: a kind, with the core's
+/// error kept whole (shared, so the viewer's state stays `Clone`). Turned
+/// into text only by the view, which sanitises it.
+#[derive(Debug, Clone)]
+pub enum ContentError {
+    /// No entry has that index.
+    NoEntry,
+    /// A directory, link or device on both sides: its path.
+    NotAFile(String),
+    /// Reading one side's bytes failed.
+    Read(Arc<crate::Error>),
+}
+
+impl std::fmt::Display for ContentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContentError::NoEntry => f.write_str("no such entry"),
+            ContentError::NotAFile(path) => {
+                write!(f, "{path} is not a regular file on either side")
+            }
+            ContentError::Read(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 fn regular(a: Option<&Attrs>) -> bool {
     a.is_some_and(|a| matches!(a.kind, Kind::File | Kind::Hardlink))
 }
@@ -189,14 +224,15 @@ fn read_side(
     id: Option<u32>,
     layer: Option<usize>,
     attrs: Option<&Attrs>,
-) -> Result<Option<(Vec<u8>, SideContent)>, String> {
+) -> Result<Option<(Vec<u8>, SideContent)>, ContentError> {
     let (Some(id), Some(layer)) = (id, layer) else {
         return Ok(None);
     };
     if !regular(attrs) {
         return Ok(None);
     }
-    let w = crate::content::read_window(l, id, layer, 0, DIFF_WINDOW).map_err(|e| e.to_string())?;
+    let w = crate::content::read_window(l, id, layer, 0, DIFF_WINDOW)
+        .map_err(|e| ContentError::Read(Arc::new(e)))?;
     let side = SideContent {
         size: w.total_size,
         sha256: attrs.and_then(|a| a.sha256),
@@ -207,11 +243,11 @@ fn read_side(
 
 /// Read both versions of entry `i` (bounded) and compare them: a line diff
 /// for text, sizes and hashes for binary content.
-pub fn content_diff(data: &ImagePair, i: u32) -> Result<ContentDiff, String> {
-    let e = data.entry(i).ok_or("no such entry")?;
+pub fn content_diff(data: &ImagePair, i: u32) -> Result<ContentDiff, ContentError> {
+    let e = data.entry(i).ok_or(ContentError::NoEntry)?;
     let (oa, na) = (data.old_attrs(i), data.new_attrs(i));
     if !regular(oa) && !regular(na) {
-        return Err(format!("{} is not a regular file on either side", e.path));
+        return Err(ContentError::NotAFile(e.path.to_string()));
     }
     let old = read_side(&data.old, e.old, data.diff.old.layer, oa)?;
     let new = read_side(data.new_side(), e.new, data.diff.new.layer, na)?;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::entries::{EntryOrders, Sort};
-use super::pair::{ContentDiff, ImagePair};
+use super::pair::{ContentDiff, ContentError, ImagePair};
 use crate::diff::PathFilter;
 use crate::load::Progress;
 use crate::tree::Status;
@@ -18,7 +18,7 @@ use crate::tui::table::{Filter, TreeTable};
 #[derive(Debug, Clone)]
 pub struct ContentView {
     pub idx: u32,
-    pub result: Option<Result<ContentDiff, String>>,
+    pub result: Option<Result<ContentDiff, ContentError>>,
     pub scroll: usize,
 }
 

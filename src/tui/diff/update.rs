@@ -10,7 +10,7 @@ use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use super::entries::{EntryOrders, EntryRows, Sort};
-use super::pair::{ContentDiff, ImagePair};
+use super::pair::{ContentDiff, ContentError, ImagePair};
 use super::state::{ContentView, DiffEffect, DiffPopup, DiffState};
 use crate::tui::config::{Action, Key, PopupAction};
 use crate::tui::host::{self, Host, Parts};
@@ -26,7 +26,7 @@ pub enum DiffReply {
     /// A line diff.
     Content {
         idx: u32,
-        result: Result<ContentDiff, String>,
+        result: Result<ContentDiff, ContentError>,
     },
     /// A side holds several images: its loader waits for a pick.
     Pick(Picker),

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{block, fit, kv, render_clipped, size, truncate};
 use crate::tree::Status;
 use crate::tui::state::AppState;
+use crate::tui::untrusted::Untrusted;
 
 pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     let Some(data) = &s.data else { return };
@@ -23,7 +24,7 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
     let w = inner.width as usize;
     let mut lines = vec![Line::from(vec![
         Span::styled("Command: ", t.dim),
-        Span::raw(crate::text::display_safe(l.command.trim()).into_owned()),
+        Untrusted::new(l.command.trim()).into(),
     ])];
     if let Some(f) = data.analysis.layers.get(s.layer()) {
         for st in Status::ALL {
@@ -40,17 +41,11 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
             ]));
         }
     }
-    lines.push(kv(s, "Digest:  ", truncate(&l.digest, w.saturating_sub(9))));
-    lines.push(kv(
-        s,
-        "Diff ID: ",
-        truncate(&l.diff_id, w.saturating_sub(9)),
-    ));
-    lines.push(kv(
-        s,
-        "Type:    ",
-        truncate(&l.media_type, w.saturating_sub(9)),
-    ));
+    // Digests and the media type come from the manifest: archive text.
+    let field = |v: &str| truncate(&Untrusted::new(v).display(), w.saturating_sub(9));
+    lines.push(kv(s, "Digest:  ", field(&l.digest)));
+    lines.push(kv(s, "Diff ID: ", field(&l.diff_id)));
+    lines.push(kv(s, "Type:    ", field(&l.media_type)));
     lines.push(kv(
         s,
         "Size:    ",
@@ -62,10 +57,10 @@ pub fn layer(s: &AppState, area: Rect, buf: &mut Buffer) {
         ),
     ));
     if let Some(c) = &l.created {
-        lines.push(kv(s, "Created: ", c.clone()));
+        lines.push(kv(s, "Created: ", Untrusted::new(c).to_string()));
     }
     if let Some(c) = &l.comment {
-        lines.push(kv(s, "Comment: ", c.clone()));
+        lines.push(kv(s, "Comment: ", Untrusted::new(c).to_string()));
     }
     render_clipped(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
@@ -92,11 +87,15 @@ pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
             s,
             "Name:     ",
             truncate(
-                img.name.as_deref().unwrap_or("(untagged)"),
+                &Untrusted::new(img.name.as_deref().unwrap_or("(untagged)")).display(),
                 w.saturating_sub(10),
             ),
         ),
-        kv(s, "Platform: ", img.config.platform()),
+        kv(
+            s,
+            "Platform: ",
+            Untrusted::new(&img.config.platform()).to_string(),
+        ),
         kv(
             s,
             "Size:     ",
@@ -133,7 +132,10 @@ pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
         lines.push(Line::styled("Top wasted:", t.dim));
         for wp in &a.corrected.top_wasted {
             let head = format!("{:>10} ", size(wp.wasted_bytes));
-            let p = truncate(&wp.path, w.saturating_sub(head.len()));
+            let p = truncate(
+                &Untrusted::new(&wp.path).display(),
+                w.saturating_sub(head.len()),
+            );
             lines.push(Line::from(vec![Span::styled(head, t.waste), Span::raw(p)]));
         }
     }

@@ -15,6 +15,7 @@ use crate::layer::Kind;
 use crate::tree::{NodeId, Status};
 use crate::tui::config::{Action, KeyMap, PopupAction, Theme, ACTIONS};
 use crate::tui::state::{AppState, ContentView, Popup};
+use crate::tui::untrusted::{self, or_dash, Untrusted};
 
 pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
     match &s.popup {
@@ -28,7 +29,7 @@ pub fn render(s: &AppState, area: Rect, buf: &mut Buffer) {
         Some(Popup::ImageDetails { selected, scroll }) => {
             image_details(s, *selected, *scroll, area, buf)
         }
-        Some(Popup::Error(e)) => message(s, "Error", e, centred(area, 60, 30), buf),
+        Some(Popup::Error(e)) => message(s, "Error", &e.to_string(), centred(area, 60, 30), buf),
         Some(Popup::Notice { title, text }) => message(s, title, text, centred(area, 60, 30), buf),
         Some(Popup::ConfirmExtract(c)) => {
             let title = if c.preview.conflict_count > 0 {
@@ -53,7 +54,8 @@ fn message(s: &AppState, title: &str, text: &str, r: Rect, buf: &mut Buffer) {
     let b = block(s, title, true);
     let inner = b.inner(r);
     b.render(r, buf);
-    Paragraph::new(text.to_string())
+    // Errors and notices quote paths and warnings from the archive.
+    Paragraph::new(untrusted::lines(text))
         .wrap(Wrap { trim: false })
         .render(inner, buf);
 }
@@ -234,7 +236,7 @@ pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
             .path
             .as_ref()
             .map_or("(no config directory)".to_string(), |p| {
-                p.display().to_string()
+                crate::text::display_safe(&p.display().to_string()).into_owned()
             });
     lines.push(Line::from(vec![
         Span::styled("Config: ", t.dim),
@@ -340,11 +342,7 @@ pub fn file_details_lines(s: &AppState, id: NodeId, group: &[NodeId]) -> Vec<Lin
             lines.push(kv(s, "SHA-256:   ", hex::encode(h)));
         }
         if let Some(l) = tree.link(a) {
-            lines.push(kv(
-                s,
-                "Link:      ",
-                String::from_utf8_lossy(l).into_owned(),
-            ));
+            lines.push(kv(s, "Link:      ", Untrusted::lossy(l).to_string()));
         }
     }
     if s.info.size.get(id as usize).is_some_and(|&n| n > 0)
@@ -417,7 +415,14 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     };
     let w = match w {
         Ok(w) => w,
-        Err(e) => return vec![Line::raw(format!("cannot read: {e}"))],
+        // The core's words may quote the archive: sanitised here, the
+        // one place they become text.
+        Err(e) => {
+            return vec![Line::raw(format!(
+                "cannot read: {}",
+                Untrusted::owned(e.to_string())
+            ))]
+        }
     };
     if w.bytes.is_empty() {
         return vec![Line::styled("(empty)", dim)];
@@ -452,9 +457,11 @@ pub fn content_lines(cv: &ContentView, dim: Style) -> Vec<Line<'static>> {
     } else {
         let text = String::from_utf8_lossy(&w.bytes);
         for (i, l) in text.lines().enumerate() {
+            // The file's bytes: tabs as spaces, every other control (an
+            // ESC sequence in a script) as a visible escape.
             out.push(Line::from(vec![
                 Span::styled(format!("{:>6} ", i + 1), dim),
-                Span::raw(l.replace('\t', "    ")),
+                Untrusted::owned(l.replace('\t', "    ")).into(),
             ]));
         }
     }
@@ -475,7 +482,11 @@ fn content(s: &AppState, cv: &ContentView, area: Rect, buf: &mut Buffer) {
     let path = if src.chain.is_empty() {
         data.path(cv.id).to_string()
     } else {
-        src.chain.join(" → ")
+        src.chain
+            .iter()
+            .map(|c| Untrusted::new(c).to_string())
+            .collect::<Vec<_>>()
+            .join(" → ")
     };
     let from = match src.deleted_in {
         Some(d) => format!(
@@ -504,32 +515,30 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
     let img = &data.loaded.image;
     let c = &img.config;
     let mut lines = vec![Line::styled("Config", t.title)];
+    // Every config value is archive text.
     let list = |v: &[String]| {
         if v.is_empty() {
             "-".to_string()
         } else {
-            v.join(" ")
+            Untrusted::owned(v.join(" ")).to_string()
         }
     };
     lines.push(kv(s, "Entrypoint: ", list(&c.entrypoint)));
     lines.push(kv(s, "Cmd:        ", list(&c.cmd)));
-    lines.push(kv(s, "User:       ", c.user.clone().unwrap_or("-".into())));
-    lines.push(kv(
-        s,
-        "Workdir:    ",
-        c.workdir.clone().unwrap_or("-".into()),
-    ));
+    lines.push(kv(s, "User:       ", or_dash(c.user.as_deref())));
+    lines.push(kv(s, "Workdir:    ", or_dash(c.workdir.as_deref())));
     lines.push(kv(s, "Ports:      ", list(&c.exposed_ports)));
+    lines.push(kv(s, "Created:    ", or_dash(c.created.as_deref())));
     lines.push(kv(
         s,
-        "Created:    ",
-        c.created.clone().unwrap_or("-".into()),
+        "Config:     ",
+        Untrusted::new(&img.config_digest).to_string(),
     ));
-    lines.push(kv(s, "Config:     ", img.config_digest.clone()));
     for e in &c.env {
-        lines.push(kv(s, "Env:        ", e.clone()));
+        lines.push(kv(s, "Env:        ", Untrusted::new(e).to_string()));
     }
     for (k, v) in &c.labels {
+        let (k, v) = (Untrusted::new(k), Untrusted::new(v));
         lines.push(kv(s, "Label:      ", format!("{k}={v}")));
     }
     let dups = &data.analysis.corrected.duplicate_groups;
@@ -552,7 +561,10 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{tag} "), t.dim),
-            Span::styled(format!("{} ", h.created.as_deref().unwrap_or("")), t.dim),
+            Span::styled(
+                format!("{} ", Untrusted::new(h.created.as_deref().unwrap_or(""))),
+                t.dim,
+            ),
             Span::raw(short_command(&h.created_by)),
         ]));
     }
@@ -560,7 +572,7 @@ pub fn image_details_lines(s: &AppState) -> Vec<Line<'static>> {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Warnings", t.waste));
         for w in &img.warnings {
-            lines.push(Line::raw(w.clone()));
+            lines.push(Line::raw(Untrusted::new(w).to_string()));
         }
     }
     lines
@@ -574,11 +586,15 @@ pub const DUPLICATE_PATHS_SHOWN: usize = 100;
 /// One duplicate group: size, count and (the first) paths.
 pub fn duplicate_line(g: &DuplicateGroup) -> String {
     let shown = g.paths.len().min(DUPLICATE_PATHS_SHOWN);
+    let paths: Vec<String> = g.paths[..shown]
+        .iter()
+        .map(|p| Untrusted::new(p).to_string())
+        .collect();
     let mut text = format!(
         "{:>10} × {}  {}",
         size(g.size_bytes),
         g.paths.len(),
-        g.paths[..shown].join(", ")
+        paths.join(", ")
     );
     if shown < g.paths.len() {
         text.push_str(&format!(", … and {} more", g.paths.len() - shown));
@@ -604,9 +620,9 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
     let mut top = vec![
         Line::from(vec![
             Span::styled("Name: ", t.dim),
-            Span::raw(img.name.clone().unwrap_or("(untagged)".into())),
+            Untrusted::new(img.name.as_deref().unwrap_or("(untagged)")).into(),
             Span::styled("  Platform: ", t.dim),
-            Span::raw(img.config.platform()),
+            Untrusted::owned(img.config.platform()).into(),
             Span::styled("  Layers: ", t.dim),
             Span::raw(img.layers.len().to_string()),
         ]),
@@ -650,7 +666,7 @@ fn image_details(s: &AppState, selected: usize, scroll: usize, area: Rect, buf: 
             &format!(
                 "{:>10}  {}  (layers {})",
                 size(wp.wasted_bytes),
-                wp.path,
+                Untrusted::new(&wp.path),
                 layers.join(",")
             ),
             w,

@@ -12,6 +12,7 @@ use ratatui::widgets::{Gauge, Paragraph, Widget, Wrap};
 
 use super::{block, centred, fit, size, themed_block, truncate};
 use crate::load::Phase;
+use crate::text::display_safe;
 use crate::tree::Status;
 use crate::tui::config::Theme;
 use crate::tui::config::{Action, KeyMap};
@@ -33,7 +34,7 @@ pub fn filter_summary(s: &AppState) -> String {
 pub fn filter_parts(f: &Filter) -> Vec<String> {
     let mut parts = Vec::new();
     if f.regex.is_some() {
-        parts.push(format!("regex \"{}\"", f.text));
+        parts.push(format!("regex \"{}\"", display_safe(&f.text)));
     }
     let hidden: Vec<&str> = Status::ALL
         .iter()
@@ -45,7 +46,7 @@ pub fn filter_parts(f: &Filter) -> Vec<String> {
         parts.push(format!("hide {}", hidden.join(",")));
     }
     if !f.size_text.is_empty() {
-        parts.push(format!("size {}", f.size_text));
+        parts.push(format!("size {}", display_safe(&f.size_text)));
     }
     parts
 }
@@ -57,14 +58,17 @@ pub fn title(s: &AppState, area: Rect, buf: &mut Buffer) {
         .as_ref()
         .and_then(|d| d.loaded.image.name.clone())
         .unwrap_or_else(|| s.image_path.clone());
-    let name = crate::text::display_safe(&name).into_owned();
+    let name = display_safe(&name).into_owned();
     let mut spans = vec![Span::styled(" layerscope ", t.title), Span::raw(name)];
     // An image from a daemon or registry says which one (a file's name is
     // its own answer).
     if let Some(o) = s.data.as_ref().map(|d| &d.loaded.image.origin) {
         if o.kind.takes_reference() {
             let at = o.endpoint.as_deref().unwrap_or_default();
-            spans.push(Span::styled(format!("  from {} {at}", o.kind), t.dim));
+            spans.push(Span::styled(
+                format!("  from {} {}", o.kind, display_safe(at)),
+                t.dim,
+            ));
         }
     }
     // Load warnings are easy to miss at the end of the image popup: a
@@ -157,6 +161,8 @@ fn hint_keys(keys: &KeyMap, a: Action) -> String {
 
 /// The status line: the open prompt, else the message, else the search
 /// position and the key hints (what `hints`' actions do, with their keys).
+/// The prompt's text (Tab completes archive paths into it), the message
+/// (it quotes paths) and the query are shown sanitised, whoever made them.
 pub fn render_status(
     ui: &Ui,
     search: &Search,
@@ -169,7 +175,7 @@ pub fn render_status(
     let line = if let Some(pr) = &ui.prompt {
         let mut spans = vec![
             Span::styled(pr.kind.label(), t.key),
-            Span::raw(pr.text.clone()),
+            Span::raw(display_safe(&pr.text).into_owned()),
             Span::styled("█", t.dim),
         ];
         if pr.kind == PromptKind::Search {
@@ -179,17 +185,22 @@ pub fn render_status(
             ));
         }
         if let Some(m) = &ui.message {
-            spans.push(Span::styled(format!("  {m}"), t.waste));
+            spans.push(Span::styled(format!("  {}", display_safe(m)), t.waste));
         }
         Line::from(spans)
     } else if let Some(m) = &ui.message {
-        Line::styled(truncate(m, w), t.key)
+        Line::styled(truncate(&display_safe(m), w), t.key)
     } else {
         let mut spans = Vec::new();
         if !search.query.is_empty() {
             let cur = search.current.map_or(0, |c| c + 1);
             spans.push(Span::styled(
-                format!("/{} {}/{}  ", search.query, cur, search.matches.len()),
+                format!(
+                    "/{} {}/{}  ",
+                    display_safe(&search.query),
+                    cur,
+                    search.matches.len()
+                ),
                 t.key.add_modifier(Modifier::BOLD),
             ));
         }
@@ -219,7 +230,7 @@ pub fn load_error(t: &Theme, title: &str, e: &str, r: Rect, buf: &mut Buffer) {
     let inner = b.inner(r);
     b.render(r, buf);
     Paragraph::new(vec![
-        Line::styled(e.to_string(), t.waste),
+        Line::styled(display_safe(e).into_owned(), t.waste),
         Line::raw(""),
         Line::styled("Press q to quit.", t.dim),
     ])
@@ -273,7 +284,7 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
     // A daemon exports to a temp file before its first byte: say so
     // rather than show a frozen bar, then count what streams in.
     let first = match (opened, p.note()) {
-        (false, Some(note)) => (note, 0.0),
+        (false, Some(note)) => (display_safe(&note).into_owned(), 0.0),
         (false, None) if bytes_done > 0 => (format!("Receiving image   {}", size(bytes_done)), 0.0),
         _ => (
             format!("Reading manifest  {}", if opened { "done" } else { "…" }),
@@ -317,8 +328,11 @@ pub fn loading(s: &AppState, area: Rect, buf: &mut Buffer) {
         ),
     ];
     let mut y = inner.y;
-    Paragraph::new(Line::raw(truncate(&s.image_path, inner.width as usize)))
-        .render(Rect::new(inner.x, y, inner.width, 1), buf);
+    Paragraph::new(Line::raw(truncate(
+        &display_safe(&s.image_path),
+        inner.width as usize,
+    )))
+    .render(Rect::new(inner.x, y, inner.width, 1), buf);
     y += 2;
     for (label, r) in rows {
         if y + 1 >= inner.bottom() {

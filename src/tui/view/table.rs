@@ -15,14 +15,16 @@ use super::{cursor_style, themed_block, truncate};
 use crate::text::display_safe;
 use crate::tui::config::{KeyMap, Theme};
 use crate::tui::table::{Filter, RowSource, TableSort, TreeTable};
+use crate::tui::untrusted::Untrusted;
 
 /// One row's text, as its source shows it.
 pub struct Cells {
     /// The columns before the name (status marker, sizes…).
     pub columns: String,
-    /// The name, with `/` on directories and a link's target.
-    pub name: String,
-    /// Notes after the name, drawn dim.
+    /// The name, with `/` on directories and a link's target: archive
+    /// text, shown only sanitised.
+    pub name: Untrusted<'static>,
+    /// Notes after the name, drawn dim (sanitised too: they may quote).
     pub notes: String,
     pub style: Style,
 }
@@ -82,9 +84,9 @@ pub fn render<So: TableSort, C: Default, S: RowView<Sort = So, Orders = C>>(
         text.push_str(&"  ".repeat(e.depth as usize));
         text.push_str(branch);
         // Names and link targets are archive text: escapes, not controls.
-        text.push_str(&display_safe(&c.name));
+        text.push_str(&c.name.display());
         let spans = if row == table.selected {
-            text.push_str(&c.notes);
+            text.push_str(&display_safe(&c.notes));
             let mut all = truncate(&text, w);
             let n = all.chars().count();
             if n < w {
@@ -100,7 +102,7 @@ pub fn render<So: TableSort, C: Default, S: RowView<Sort = So, Orders = C>>(
             let rest = w.saturating_sub(text.chars().count());
             let mut spans = vec![Span::styled(text, style)];
             if rest > 0 && !c.notes.is_empty() {
-                spans.push(Span::styled(truncate(&c.notes, rest), t.dim));
+                spans.push(Span::styled(truncate(&display_safe(&c.notes), rest), t.dim));
             }
             spans
         };

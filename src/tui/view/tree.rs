@@ -15,6 +15,7 @@ use crate::tui::config::{Action, KeyMap, Theme};
 use crate::tui::layer_view::{LayerRows, ViewMode};
 use crate::tui::state::{AppState, Focus};
 use crate::tui::table::{Filter, TableSort};
+use crate::tui::untrusted::Untrusted;
 
 /// Which columns fit.
 fn columns(width: usize) -> (bool, bool) {
@@ -95,14 +96,15 @@ impl RowView for LayerRows<'_> {
             size(sz)
         };
         text.push_str(&format!("{sz_text:>10}  "));
-        let mut name = String::from_utf8_lossy(tree.name(id)).into_owned();
+        // Raw here, shown sanitised by the table (`Cells::name`).
+        let mut name = self.data.name(id).raw().to_owned();
         if is_dir {
             name.push('/');
         }
-        if let Some(link) = attrs.and_then(|a| tree.link(a)) {
+        if let Some(link) = attrs.and_then(|a| self.data.link(a)) {
             let hard = attrs.is_some_and(|a| a.kind == Kind::Hardlink);
             name.push_str(if hard { " => /" } else { " -> " });
-            name.push_str(&String::from_utf8_lossy(link));
+            name.push_str(link.raw());
         }
         let style = match status {
             Some(st) => t.status(st),
@@ -111,7 +113,7 @@ impl RowView for LayerRows<'_> {
         };
         Cells {
             columns: text,
-            name,
+            name: Untrusted::owned(name),
             notes: String::new(),
             style,
         }

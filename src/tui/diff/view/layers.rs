@@ -14,6 +14,7 @@ use crate::tui::config::Theme;
 use crate::tui::diff::pair::ImagePair;
 use crate::tui::diff::state::DiffState;
 use crate::tui::host::Focus;
+use crate::tui::untrusted::Untrusted;
 use crate::tui::view::{list_row, short_command, size, truncate};
 
 use super::{block, delta, side_name};
@@ -115,7 +116,7 @@ pub(super) fn layer_details(s: &DiffState, data: &ImagePair, area: Rect, buf: &m
                 ]));
                 lines.push(Line::raw(format!(
                     "  {}",
-                    truncate(&l.diff_id, w.saturating_sub(2))
+                    truncate(&Untrusted::new(&l.diff_id).display(), w.saturating_sub(2))
                 )));
                 lines.push(Line::styled(
                     format!("  {}", short_command(&l.command)),

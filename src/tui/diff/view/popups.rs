@@ -12,6 +12,7 @@ use crate::tree::{Attrs, FileTree, Status};
 use crate::tui::config::{Action, PopupAction};
 use crate::tui::diff::pair::{ContentDiff, ImagePair, SideContent, DIFF_WINDOW};
 use crate::tui::diff::state::{ContentView, DiffPopup, DiffState};
+use crate::tui::untrusted::Untrusted;
 use crate::tui::view::popups::{
     action_lines, closes, closes_short, help_tail, popup_frame, scrolled_lines, PROMPT_KEYS,
 };
@@ -114,7 +115,7 @@ fn attr_cells(tree: &FileTree, a: Option<&Attrs>) -> [String; 6] {
             a.sha256
                 .map_or(String::new(), |h| hex::encode(&h[..12]) + "…"),
             tree.link(a)
-                .map_or(String::new(), |l| String::from_utf8_lossy(l).into_owned()),
+                .map_or(String::new(), |l| Untrusted::lossy(l).to_string()),
         ],
     }
 }
@@ -144,7 +145,7 @@ pub fn details_lines(s: &DiffState, data: &ImagePair, idx: u32) -> Vec<Line<'sta
         return Vec::new();
     };
     let (oa, na) = (data.old_attrs(idx), data.new_attrs(idx));
-    let mut head = vec![Span::styled(e.path.clone(), t.title)];
+    let mut head = vec![Span::styled(data.path(idx).to_string(), t.title)];
     if e.status != Status::Unchanged {
         head.push(Span::styled(
             format!("  {} {}", e.status.marker(), e.status.as_str()),
@@ -238,9 +239,9 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
             Span::styled(format!("{label}: "), st),
             Span::raw(format!(
                 "{} · {} · {} · {} in {} layers",
-                i.name.as_deref().unwrap_or("(untagged)"),
-                i.source,
-                i.platform,
+                Untrusted::new(i.name.as_deref().unwrap_or("(untagged)")),
+                Untrusted::new(&i.source),
+                Untrusted::new(&i.platform),
                 size(i.size_bytes),
                 i.layer.map_or(0, |l| l + 1)
             )),
@@ -268,10 +269,16 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
     }
     for c in &d.config {
         let st = c.status();
-        let text = match (&c.old, &c.new) {
-            (Some(o), Some(n)) => format!("{}: {o} → {n}", c.field),
-            (None, Some(v)) | (Some(v), None) => format!("{}: {v}", c.field),
-            (None, None) => c.field.clone(),
+        // Fields name labels and env variables: all of it archive text.
+        let (field, old, new) = (
+            Untrusted::new(&c.field),
+            c.old.as_deref().map(Untrusted::new),
+            c.new.as_deref().map(Untrusted::new),
+        );
+        let text = match (old, new) {
+            (Some(o), Some(n)) => format!("{field}: {o} → {n}"),
+            (None, Some(v)) | (Some(v), None) => format!("{field}: {v}"),
+            (None, None) => field.to_string(),
         };
         lines.push(Line::styled(
             format!("{} {text}", st.marker()),
@@ -286,7 +293,11 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
     for g in &d.summary.growth {
         lines.push(Line::from(vec![
             Span::styled(format!("{} ", g.status.marker()), t.status(g.status)),
-            Span::raw(format!("{:>11}  {}", delta(g.delta_bytes), g.path)),
+            Span::raw(format!(
+                "{:>11}  {}",
+                delta(g.delta_bytes),
+                Untrusted::new(&g.path)
+            )),
         ]));
     }
     let warnings: Vec<String> = std::iter::once(&data.old)
@@ -295,7 +306,7 @@ pub fn summary_lines(s: &DiffState, data: &ImagePair) -> Vec<Line<'static>> {
             l.image
                 .warnings
                 .iter()
-                .map(move |w| format!("{}: {w}", l.image.source))
+                .map(move |w| format!("{}: {}", Untrusted::new(&l.image.source), Untrusted::new(w)))
         })
         .collect();
     if !warnings.is_empty() {
@@ -330,7 +341,14 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
     };
     let cd = match r {
         Ok(c) => c,
-        Err(e) => return vec![Line::raw(format!("cannot read: {e}"))],
+        // The core's words may quote the archive: sanitised here, the
+        // one place they become text.
+        Err(e) => {
+            return vec![Line::raw(format!(
+                "cannot read: {}",
+                Untrusted::owned(e.to_string())
+            ))]
+        }
     };
     match cd {
         ContentDiff::Binary { old, new } => {
@@ -369,7 +387,8 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
                     };
                     Line::from(vec![
                         Span::styled(format!("{:>6} {:>6} ", no(l.old_no), no(l.new_no)), t.dim),
-                        Span::styled(format!("{} {}", l.tag, l.text), style),
+                        // File content: each line sanitised, as names are.
+                        Span::styled(format!("{} {}", l.tag, Untrusted::new(&l.text)), style),
                     ])
                 })
                 .collect()
@@ -378,7 +397,7 @@ pub fn content_lines(s: &DiffState, cv: &ContentView) -> Vec<Line<'static>> {
 }
 
 fn content(s: &DiffState, data: &ImagePair, cv: &ContentView, area: Rect, buf: &mut Buffer) {
-    let path = data.entry(cv.idx).map_or("", |e| e.path.as_str());
+    let path = data.path(cv.idx);
     let k = &s.ui.config.keys;
     let info = match &cv.result {
         Some(Ok(ContentDiff::Text {

@@ -12,6 +12,7 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::load::{Phase, Progress};
 use crate::tui::config::Action;
 use crate::tui::diff::state::DiffState;
+use crate::tui::untrusted::Untrusted;
 use crate::tui::view::status::{
     filter_parts, gauge_row, hints, load_error, quit_hint, ratio, render_status, render_title,
 };
@@ -23,7 +24,7 @@ use super::{block, side_name};
 pub fn filter_summary(s: &DiffState) -> String {
     let mut parts = filter_parts(&s.tree.filter);
     if !s.paths_text.is_empty() {
-        parts.push(format!("paths {}", s.paths_text));
+        parts.push(format!("paths {}", Untrusted::new(&s.paths_text)));
     }
     parts.join(" · ")
 }
@@ -32,7 +33,10 @@ pub(super) fn title(s: &DiffState, area: Rect, buf: &mut Buffer) {
     let t = s.theme();
     let (old, new) = match &s.data {
         Some(d) => (side_name(&d.diff.old), side_name(&d.diff.new)),
-        None => (s.old_path.clone(), s.new_path.clone()),
+        None => (
+            Untrusted::new(&s.old_path).to_string(),
+            Untrusted::new(&s.new_path).to_string(),
+        ),
     };
     let spans = vec![
         Span::styled(" layerscope diff ", t.title),
@@ -75,7 +79,7 @@ pub(super) fn loading(s: &DiffState, area: Rect, buf: &mut Buffer) {
             break;
         }
         let (text, r) = progress_line(p);
-        let head = format!("{label}: {}  {text}", path);
+        let head = format!("{label}: {}  {text}", Untrusted::new(path));
         gauge_row(t, inner, y, truncate(&head, inner.width as usize), r, buf);
         y += 3;
     }
@@ -95,7 +99,7 @@ fn progress_line(p: &Progress) -> (String, f64) {
     let lt = p.layers_total.load(Ordering::Relaxed) as u64;
     match p.phase() {
         Phase::Opening => match p.note() {
-            Some(note) => (note, 0.0),
+            Some(note) => (Untrusted::owned(note).to_string(), 0.0),
             None if bd > 0 => (format!("receiving image {}", size(bd)), 0.0),
             None => ("reading manifest …".into(), 0.0),
         },

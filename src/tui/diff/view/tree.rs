@@ -13,6 +13,7 @@ use crate::tui::diff::pair::ImagePair;
 use crate::tui::diff::state::DiffState;
 use crate::tui::host::Focus;
 use crate::tui::table::{Filter, TableSort};
+use crate::tui::untrusted::Untrusted;
 use crate::tui::view::size;
 use crate::tui::view::table::{self, Cells, Frame, RowView};
 
@@ -68,7 +69,7 @@ impl RowView for EntryRows<'_> {
         let Some(e) = self.data.entry(idx) else {
             return Cells {
                 columns: String::new(),
-                name: String::new(),
+                name: Untrusted::default(),
                 notes: String::new(),
                 style: Style::default(),
             };
@@ -115,7 +116,7 @@ impl RowView for EntryRows<'_> {
         }
         Cells {
             columns: text,
-            name,
+            name: Untrusted::owned(name),
             notes,
             style: if unchanged {
                 Style::default()
