@@ -186,6 +186,29 @@ impl KeyMemo {
         self
     }
 
+    /// [`KeyMemo::with`] for a substring query: when `pattern` extends the
+    /// remembered one (a search typed a character further), a key whose
+    /// path lacked the shorter query lacks this one too, so its "no" is
+    /// kept and only the former "yes" keys are asked again. The search
+    /// typed live thus asks each character only of the last one's matches.
+    pub fn narrowed(&mut self, pattern: &str, keys: usize) -> &mut Self {
+        if self.pattern != pattern
+            && self.answers.len() == keys
+            && !self.pattern.is_empty()
+            && pattern.starts_with(self.pattern.as_str())
+        {
+            self.pattern.clear();
+            self.pattern.push_str(pattern);
+            for a in &mut self.answers {
+                if *a == 2 {
+                    *a = 0;
+                }
+            }
+            return self;
+        }
+        self.with(pattern, keys)
+    }
+
     /// The answer for `key`, asking `ask` the first time.
     pub fn get(&mut self, key: u32, ask: impl FnOnce() -> bool) -> bool {
         let a = &mut self.answers[key as usize];
@@ -243,7 +266,7 @@ impl Search {
             self.query.to_lowercase()
         };
         let memo_key = format!("{}{q}", if exact { 's' } else { 'i' });
-        let hits = self.hits.with(&memo_key, src.keys());
+        let hits = self.hits.narrowed(&memo_key, src.keys());
         self.matches
             .extend(rows.order.iter().map(|e| e.key).filter(|&k| {
                 hits.get(k, || {
@@ -259,5 +282,50 @@ impl Search {
                 self.current = Some(i.min(self.matches.len() - 1));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyMemo;
+
+    #[test]
+    fn narrowed_memo_keeps_the_shorter_querys_misses_only() {
+        let paths = ["/a/file1", "/a/file2", "/b/other", "/b/fil"];
+        let mut memo = KeyMemo::default();
+        let mut asked = 0;
+        let hits = |memo: &mut KeyMemo, q: &str, asked: &mut usize| -> Vec<bool> {
+            let m = memo.narrowed(&format!("i{q}"), paths.len());
+            (0..paths.len() as u32)
+                .map(|k| {
+                    m.get(k, || {
+                        *asked += 1;
+                        paths[k as usize].contains(q)
+                    })
+                })
+                .collect()
+        };
+        assert_eq!(
+            hits(&mut memo, "fil", &mut asked),
+            [true, true, false, true]
+        );
+        assert_eq!(asked, 4);
+        // One character further: only the three former matches are asked.
+        assert_eq!(
+            hits(&mut memo, "file", &mut asked),
+            [true, true, false, false]
+        );
+        assert_eq!(asked, 7);
+        assert_eq!(
+            hits(&mut memo, "file2", &mut asked),
+            [false, true, false, false]
+        );
+        assert_eq!(asked, 9);
+        // A shorter query (backspace) is not an extension: all asked again.
+        assert_eq!(
+            hits(&mut memo, "file", &mut asked),
+            [true, true, false, false]
+        );
+        assert_eq!(asked, 13);
     }
 }
