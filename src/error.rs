@@ -230,40 +230,16 @@ pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     // Long enough for our own longest message (a config error listing all
     // 40 action names), short enough to cut a quoted garbage header.
     const MAX: usize = 1000;
-    if s.len() <= MAX && !s.chars().any(crate::text::is_unsafe) {
-        return std::borrow::Cow::Borrowed(s);
+    match s.char_indices().nth(MAX) {
+        None => crate::text::display_safe(s),
+        Some((cut, _)) => format!("{}…", crate::text::display_safe(&s[..cut])).into(),
     }
-    let mut out = String::with_capacity(s.len().min(MAX + 8));
-    for (n, c) in s.chars().enumerate() {
-        if n >= MAX {
-            out.push('…');
-            break;
-        }
-        if crate::text::is_unsafe(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Make multi-line text from an archive safe for a terminal: like [`clean`]
 /// but keeps newlines and tabs, and does not cut.
 pub fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| crate::text::is_unsafe(c) && c != '\n' && c != '\t';
-    if !s.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        if bad(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    crate::text::escape_unless(s, |c| c == '\n' || c == '\t')
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -21,12 +21,19 @@ pub(crate) fn is_unsafe(c: char) -> bool {
 /// `s` with every unsafe character shown as a visible escape (`\n`, `\t`,
 /// `\u{1b}`, `\u{202e}`); borrowed when nothing needed escaping.
 pub fn display_safe(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    escape_unless(s, |_| false)
+}
+
+/// Like [`display_safe`], but the unsafe characters `keep` accepts stay as
+/// they are (multi-line text keeps its line feeds and tabs).
+pub(crate) fn escape_unless(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let bad = |c: char| is_unsafe(c) && !keep(c);
+    if !s.chars().any(bad) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if is_unsafe(c) {
+        if bad(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
