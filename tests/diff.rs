@@ -577,12 +577,7 @@ fn cli_selects_an_image_per_side() {
         .arg(&a.path)
         .output()
         .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 6 paths changed"));
 }
 

@@ -227,12 +227,7 @@ fn never_overwrites_without_force_and_never_writes_through_symlinks() {
         .arg(&dest)
         .output()
         .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!(

@@ -387,12 +387,7 @@ fn members_sized_only_by_pax_records_read_from_a_file_and_from_stdin() {
         .write_stdin(bytes)
         .output()
         .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
 }
 
 #[test]

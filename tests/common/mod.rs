@@ -97,3 +97,13 @@ pub fn load_bytes_kept(bytes: &[u8]) -> (Loaded, TempArchive) {
     let loaded = load_path(&a.path).expect("load");
     (loaded, a)
 }
+
+/// A command that must have succeeded: exit 0, or its stderr in the failure.
+pub fn assert_success(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
