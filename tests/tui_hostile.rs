@@ -551,7 +551,10 @@ fn the_real_binary_never_writes_archive_controls() {
     let bin = shell_quote(Path::new(env!("CARGO_BIN_EXE_layerscope")));
 
     let log = dir.path().join("explorer.log");
-    let cmd = format!("sleep 1; exec {bin} {}", shell_quote(&new));
+    let cmd = format!(
+        "sleep 1; XDG_CONFIG_HOME=/nonexistent exec {bin} {}",
+        shell_quote(&new)
+    );
     let bytes = tmux_run(
         &cmd,
         &[
@@ -570,7 +573,7 @@ fn the_real_binary_never_writes_archive_controls() {
 
     let log = dir.path().join("diff.log");
     let cmd = format!(
-        "sleep 1; exec {bin} diff {} {}",
+        "sleep 1; XDG_CONFIG_HOME=/nonexistent exec {bin} diff {} {}",
         shell_quote(&old),
         shell_quote(&new)
     );

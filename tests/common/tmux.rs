@@ -20,8 +20,12 @@ impl Tmux {
         t
     }
 
+    /// The server inherits this process's environment; `CI` is removed so
+    /// that a CI runner's `CI=true` does not turn `layerscope IMAGE` into
+    /// dive's CI mode inside the pane.
     pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
+            .env_remove("CI")
             .arg("-L")
             .arg(&self.socket)
             .args(args)
