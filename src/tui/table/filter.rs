@@ -112,7 +112,15 @@ impl Filter {
         let n = src.keys();
         let mut regex = self.regex.as_ref().map(|re| {
             let fold = if self.fold_case { "i" } else { "s" };
-            (re, memo.with(&format!("{fold}{}", re.as_str()), n))
+            let pattern = format!("{fold}{}", re.as_str());
+            // A pattern without regex syntax is a substring: typed one
+            // character further, only the shorter one's matches can match.
+            let memo = if regex::escape(re.as_str()) == re.as_str() {
+                memo.narrowed(&pattern, n)
+            } else {
+                memo.with(&pattern, n)
+            };
+            (re, memo)
         });
         let mut keep = vec![false; n];
         for key in 1..n as u32 {
@@ -126,12 +134,13 @@ impl Filter {
             ok = ok && (!self.only_wasted || src.wasted(key));
             if ok {
                 if let Some((re, memo)) = regex.as_mut() {
-                    let hay = if self.fold_case {
-                        src.lower(key)
-                    } else {
-                        src.path(key)
-                    };
-                    ok = memo.get(key, || re.is_match(hay));
+                    ok = memo.get(key, || {
+                        re.is_match(if self.fold_case {
+                            src.lower(key)
+                        } else {
+                            src.path(key)
+                        })
+                    });
                 }
             }
             keep[key as usize] = ok && src.passes_own_filter(key);
@@ -287,7 +296,104 @@ impl Search {
 
 #[cfg(test)]
 mod tests {
-    use super::KeyMemo;
+    use std::cell::Cell;
+
+    use super::super::{Entry, Parents, RowSource, TableSort};
+    use super::{Filter, KeyMemo};
+    use crate::tree::Status;
+
+    /// Flat top-level paths (key 0 the root) counting how often a path
+    /// is read.
+    struct Flat {
+        paths: Vec<&'static str>,
+        reads: Cell<usize>,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct NoSort;
+
+    impl TableSort for NoSort {
+        fn next_key(self) -> Self {
+            self
+        }
+        fn reversed(self) -> Self {
+            self
+        }
+        fn label(self) -> String {
+            String::new()
+        }
+    }
+
+    impl Parents for Flat {
+        fn parent_of(&self, _key: u32) -> Option<u32> {
+            None
+        }
+    }
+
+    impl RowSource for Flat {
+        type Sort = NoSort;
+        type Orders = ();
+        fn keys(&self) -> usize {
+            self.paths.len()
+        }
+        fn in_view(&self, _key: u32) -> bool {
+            true
+        }
+        fn status(&self, _key: u32) -> Option<Status> {
+            Some(Status::Added)
+        }
+        fn size(&self, _key: u32) -> u64 {
+            0
+        }
+        fn is_dir(&self, _key: u32) -> bool {
+            false
+        }
+        fn path(&self, key: u32) -> &str {
+            self.reads.set(self.reads.get() + 1);
+            self.paths[key as usize]
+        }
+        fn lower(&self, key: u32) -> &str {
+            self.path(key)
+        }
+        fn find(&self, _path: &str) -> Option<u32> {
+            None
+        }
+        fn order<'a>(&'a self, _: &'a mut (), _: NoSort) -> (&'a [Entry], Option<&'a [bool]>) {
+            (&[], None)
+        }
+    }
+
+    /// The keys a filter keeps (the root excluded) and the paths it read.
+    fn kept(f: &mut Filter, src: &Flat, memo: &mut KeyMemo, text: &str) -> (Vec<u32>, usize) {
+        f.set_regex(text).expect("valid regex");
+        src.reads.set(0);
+        let keep = f.keep(src, memo).expect("a filter is set");
+        let keys = (1..keep.len() as u32)
+            .filter(|&k| keep[k as usize])
+            .collect();
+        (keys, src.reads.get())
+    }
+
+    #[test]
+    fn a_literal_filter_typed_further_reads_only_the_last_matches() {
+        let src = Flat {
+            paths: vec!["/", "/pkg1/a", "/pkg1/b", "/pkg2/a", "/other"],
+            reads: Cell::new(0),
+        };
+        let (mut f, mut memo) = (Filter::default(), KeyMemo::default());
+        assert_eq!(kept(&mut f, &src, &mut memo, "pkg"), (vec![1, 2, 3], 4));
+        assert_eq!(kept(&mut f, &src, &mut memo, "pkg1"), (vec![1, 2], 3));
+        assert_eq!(kept(&mut f, &src, &mut memo, "pkg1/b"), (vec![2], 2));
+        // Regex syntax is no substring: `pkg1/b|` matches everything.
+        assert_eq!(
+            kept(&mut f, &src, &mut memo, "pkg1/b|"),
+            (vec![1, 2, 3, 4], 4)
+        );
+        // Backspace is not an extension: all read again.
+        assert_eq!(kept(&mut f, &src, &mut memo, "pkg"), (vec![1, 2, 3], 4));
+        // A capital switches to matching case: a new question.
+        assert_eq!(kept(&mut f, &src, &mut memo, "pkgA"), (vec![], 4));
+    }
 
     #[test]
     fn narrowed_memo_keeps_the_shorter_querys_misses_only() {
