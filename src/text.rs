@@ -27,6 +27,10 @@ pub fn display_safe(s: &str) -> Cow<'_, str> {
 /// Like [`display_safe`], but the unsafe characters `keep` accepts stay as
 /// they are (multi-line text keeps its line feeds and tabs).
 pub(crate) fn escape_unless(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    // Most names are printable ASCII: one byte scan, no decoding.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let bad = |c: char| is_unsafe(c) && !keep(c);
     if !s.chars().any(bad) {
         return Cow::Borrowed(s);
