@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{block, fit, kv, render_clipped, size, truncate};
+use super::{block, fit, kv, render_clipped, render_lines, size, truncate};
 use crate::tree::Status;
 use crate::tui::state::AppState;
 use crate::tui::untrusted::Untrusted;
@@ -140,5 +140,5 @@ pub fn image(s: &AppState, area: Rect, buf: &mut Buffer) {
         }
     }
     let lines: Vec<Line> = lines.into_iter().map(|l| fit(l, w)).collect();
-    render_clipped(Paragraph::new(lines), inner, buf, t);
+    render_lines(&lines, inner, buf, t);
 }

@@ -209,6 +209,25 @@ pub fn fit_title(title: &str, area: Rect) -> String {
     truncate(title, (area.width as usize).saturating_sub(4))
 }
 
+/// [`render_clipped`] for lines that do not wrap (each already fit to the
+/// width), set straight into the buffer without a Paragraph's re-flow.
+pub fn render_lines(lines: &[Line<'_>], area: Rect, buf: &mut Buffer, t: &Theme) {
+    let h = area.height as usize;
+    let shown = if lines.len() > h {
+        h.saturating_sub(1)
+    } else {
+        lines.len()
+    };
+    for (line, y) in lines[..shown].iter().zip(area.y..) {
+        buf.set_line(area.x, y, line, area.width);
+    }
+    if shown < lines.len() && h > 0 {
+        let more = format!("… {} more lines", lines.len() - shown);
+        let more = Line::styled(truncate(&more, area.width as usize), t.dim);
+        buf.set_line(area.x, area.bottom() - 1, &more, area.width);
+    }
+}
+
 /// Render `para` into `area`; when it needs more rows than there are, the
 /// last row says how many lines are hidden instead of cutting silently.
 pub fn render_clipped(para: Paragraph<'_>, area: Rect, buf: &mut Buffer, t: &Theme) {

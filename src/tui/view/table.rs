@@ -9,7 +9,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::Widget;
 
 use super::{cursor_style, themed_block, truncate};
 use crate::text::display_safe;
@@ -63,12 +63,21 @@ pub fn render<So: TableSort, C: Default, S: RowView<Sort = So, Orders = C>>(
         return;
     }
     let w = inner.width as usize;
-    let mut lines = vec![Line::styled(
+    // One line per row, each set straight into the buffer: a Paragraph
+    // would re-flow every line the pane shows on each frame.
+    let mut y = inner.y;
+    let mut put = |line: Line| {
+        if y < inner.bottom() {
+            buf.set_line(inner.x, y, &line, inner.width);
+            y += 1;
+        }
+    };
+    put(Line::styled(
         truncate(&src.header(w), w),
         t.dim.add_modifier(Modifier::BOLD),
-    )];
+    ));
     if table.rows.is_empty() {
-        lines.push(Line::styled(src.empty(&table.filter, f.keys), t.dim));
+        put(Line::styled(src.empty(&table.filter, f.keys), t.dim));
     }
     let current = table.search.current_key();
     for row in table.shown(inner.height as usize - 1) {
@@ -106,7 +115,6 @@ pub fn render<So: TableSort, C: Default, S: RowView<Sort = So, Orders = C>>(
             }
             spans
         };
-        lines.push(Line::from(spans));
+        put(Line::from(spans));
     }
-    Paragraph::new(lines).render(inner, buf);
 }
