@@ -122,6 +122,7 @@ impl Filter {
             };
             (re, memo)
         });
+        let own = src.own_filter();
         let mut keep = vec![false; n];
         for key in 1..n as u32 {
             if !src.in_view(key) {
@@ -143,7 +144,7 @@ impl Filter {
                     });
                 }
             }
-            keep[key as usize] = ok && src.passes_own_filter(key);
+            keep[key as usize] = ok && (!own || src.passes_own_filter(key));
         }
         for key in (1..n as u32).rev() {
             if keep[key as usize] {
