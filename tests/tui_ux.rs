@@ -185,6 +185,9 @@ fn search_and_filter_are_both_smart_case() {
     };
     assert!(help.contains("search (text, smart case)"), "{help}");
     assert!(help.contains("filter (regex, smart case)"), "{help}");
+    // The prompts' keys are at the end of the help: a taller screen.
+    let tall = screen(&a.s, 120, 90);
+    assert!(tall.contains("tab completes a path (in :)"), "{tall}");
 }
 
 // ---- layer numbering, cut text, scrolled-out layers ----

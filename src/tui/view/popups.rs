@@ -196,7 +196,8 @@ pub fn closes_short(k: &KeyMap) -> String {
 }
 
 /// The help's note on the prompts.
-pub const PROMPT_KEYS: &str = "Prompts: enter apply, esc cancel, ctrl-u clear";
+pub const PROMPT_KEYS: &str =
+    "Prompts: enter apply, esc cancel, ctrl-u clear, tab completes a path (in :)";
 
 pub fn help_lines(s: &AppState) -> Vec<Line<'static>> {
     let t = s.theme();
