@@ -209,10 +209,9 @@ impl KeyMemo {
         {
             self.pattern.clear();
             self.pattern.push_str(pattern);
+            // Branch-free, so it compiles to a vector loop.
             for a in &mut self.answers {
-                if *a == 2 {
-                    *a = 0;
-                }
+                *a = if *a == 2 { 0 } else { *a };
             }
             return self;
         }
