@@ -903,6 +903,41 @@ fn bearer_token_flow_with_a_credential_helper() {
     assert_eq!(tokens.issued(), pushed + 1);
     assert_eq!(tokens.log().last().map(String::as_str), Some("GET basic"));
 
+    // -v says each step, and no secret: not the password, not the basic
+    // header, not the token (a JWT: `eyJ`…).
+    let (code, _, err) = run_keeping(
+        env.layerscope().env("PATH", &path).args([
+            "-v",
+            "report",
+            &format!("registry://{reference}"),
+        ]),
+        "builder pass",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let base = format!("http://{}", reg.addr);
+    let lines: Vec<&str> = err.lines().collect();
+    for want in [
+        format!("GET {base}/v2/: 401 Unauthorized"),
+        format!("GET {base}/v2/team/app/manifests/3: 401 Unauthorized"),
+        format!("{base}: bearer token asked from "),
+        "; the credentials from docker-credential-layerscopetest".to_string(),
+        "token for repository:team/app:pull from ".to_string(),
+        format!("GET {base}/v2/team/app/manifests/3: 200 OK"),
+        ": from the blob cache (".to_string(),
+        ": found in registry".to_string(),
+    ] {
+        assert!(err.contains(&want), "no {want:?} in:\n{err}");
+    }
+    assert!(lines.iter().all(|l| l.starts_with("layerscope: ")), "{err}");
+    for secret in [
+        "eyJ".to_string(),
+        base64_encode(b"bob:builder pass"),
+        "Basic ".into(),
+        "Bearer ".into(),
+    ] {
+        assert!(!err.contains(&secret), "{secret:?} printed:\n{err}");
+    }
+
     // Without the helper: anonymous, and the token endpoint refuses.
     let err = fails(
         env.layerscope()

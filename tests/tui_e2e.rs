@@ -109,6 +109,42 @@ fn load_error_is_shown_then_quit_exits_2() {
     assert!(squash(&s).contains(&squash(&want)), "{s}");
 }
 
+/// `-v` in the explorer: the lines are held while the TUI owns the screen
+/// and printed once it has left it.
+#[test]
+fn verbose_lines_wait_until_the_explorer_quits() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping the end-to-end TUI test");
+        return;
+    }
+    let archive = common::write_archive(
+        &layerscope_synth::sample_image().docker_legacy(),
+        "sample.tar",
+    );
+    let bin = env!("CARGO_BIN_EXE_layerscope");
+    let cmd = format!(
+        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} -v {}; echo EXITED=$?; sleep 30",
+        shell_quote(Path::new(bin)),
+        shell_quote(&archive.path)
+    );
+    let t = Tmux::start(
+        format!("layerscope-e2e-v-{}", std::process::id()),
+        110,
+        32,
+        &cmd,
+    );
+    let line = format!(
+        "layerscope: {}: reading it as archive",
+        archive.path.display()
+    );
+    let s = t.wait_for("Layer 5 of 0–5");
+    assert!(!s.contains("reading it as"), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED=0");
+    let squash = |t: &str| t.split_whitespace().collect::<String>();
+    assert!(squash(&s).contains(&squash(&line)), "{s}");
+}
+
 #[test]
 fn bad_config_file_is_an_error_before_the_terminal_is_touched() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -203,6 +203,6 @@ fn run_diff_tui(
         paths: d.paths.clone(),
         statuses: d.status.clone(),
     };
-    run(req, config)?;
+    super::verbose::holding(|| run(req, config))?;
     Ok(ExitCode::SUCCESS)
 }

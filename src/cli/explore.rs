@@ -22,7 +22,9 @@ pub(super) fn sample_image() -> Result<PathBuf> {
 
 #[cfg(feature = "tui")]
 pub(super) fn run(image: &Path, args: &LoadArgs, config: Option<&Path>) -> Result<ExitCode> {
-    layerscope::tui::run_with_config(image.to_path_buf(), args.options(), config)?;
+    super::verbose::holding(|| {
+        layerscope::tui::run_with_config(image.to_path_buf(), args.options(), config)
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

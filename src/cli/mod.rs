@@ -14,6 +14,7 @@ mod output;
 mod progress;
 mod report;
 mod shell;
+mod verbose;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,8 +36,7 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), env!("LAYERSCOPE_VE
 #[derive(Parser, Debug)]
 #[command(
     name = "layerscope",
-    version = VERSION,
-    args_conflicts_with_subcommands = true
+    version = VERSION
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,6 +49,10 @@ pub struct Cli {
     /// $XDG_CONFIG_HOME/layerscope/config.yaml.
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// Say on stderr what is done to reach the image: sources tried,
+    /// requests and answers, auth steps (never a secret), the cache.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(flatten)]
     load: LoadArgs,
 }
@@ -87,6 +91,7 @@ enum Format {
 
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    verbose::init(cli.verbose);
     let ci_env = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     match cli.command {
         Some(Command::Report(r)) => report::run(&r, &cli.load),

@@ -44,6 +44,7 @@ fn ctr_output(address: &str, args: &[&str]) -> Result<String> {
         daemon: NAME,
         fault,
     };
+    log::info!("running ctr --address {address} {}", args.join(" "));
     let out = ctr(address).args(args).output().map_err(|e| {
         let msg = match e.kind() {
             io::ErrorKind::NotFound => "ctr is not installed".to_string(),
@@ -168,6 +169,7 @@ pub(crate) fn containerd(
             "containerd is exporting {}…",
             reference.input()
         )));
+        log::info!("running ctr --address {address} -n {ns} images export - {name}");
         let child = ctr(&address)
             .args(["-n", ns, "images", "export", "-", &name])
             .stdout(Stdio::piped())

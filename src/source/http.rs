@@ -166,7 +166,12 @@ pub fn request(
         }
     }
     conn.flush()?;
-    read_response(BufReader::with_capacity(1 << 18, conn))
+    let resp = read_response(BufReader::with_capacity(1 << 18, conn));
+    match &resp {
+        Ok(r) => log::info!("{method} {}{path}: {} {}", ep.url(), r.status, r.reason),
+        Err(e) => log::info!("{method} {}{path}: {e}", ep.url()),
+    }
+    resp
 }
 
 fn bad(msg: impl Into<String>) -> io::Error {

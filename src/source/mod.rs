@@ -191,6 +191,7 @@ pub fn open(input: &OsStr, opts: &LoadOptions, progress: &Progress) -> Result<Op
             } else {
                 SourceKind::Archive
             };
+            log::info!("{}: reading it as {kind}", path.display());
             let origin = Origin::path(kind, &path.display().to_string());
             Ok(Opened {
                 source,
@@ -211,9 +212,16 @@ pub fn open(input: &OsStr, opts: &LoadOptions, progress: &Progress) -> Result<Op
                         msg: "cancelled".into(),
                     });
                 }
+                log::info!("{}: asking {kind}", reference.input());
                 match lookup(*kind, &reference, opts, progress)? {
-                    Lookup::Found(o) => return Ok(*o),
-                    Lookup::Missing(why) => tried.push(why),
+                    Lookup::Found(o) => {
+                        log::info!("{}: found in {kind}", reference.input());
+                        return Ok(*o);
+                    }
+                    Lookup::Missing(why) => {
+                        log::info!("{}: not found in {why}", reference.input());
+                        tried.push(why);
+                    }
                 }
             }
             Err(not_found(&reference, &tried))

@@ -87,6 +87,7 @@ impl Cache {
             return None;
         }
         let _ = file.set_modified(SystemTime::now());
+        log::info!("{digest}: from the blob cache ({})", path.display());
         Some(CachedBlob {
             file,
             path,

@@ -152,7 +152,12 @@ impl Client {
             stall: opts.stall_timeout,
         };
         // Ping: says whether TLS works and which challenge to expect.
-        match client.agent.get(format!("{}/v2/", client.base)).call() {
+        let ping = client.agent.get(format!("{}/v2/", client.base)).call();
+        match &ping {
+            Ok(r) => log::info!("GET {}/v2/: {}", client.base, r.status()),
+            Err(e) => log::info!("GET {}/v2/: {}", client.base, describe(e)),
+        }
+        match ping {
             Ok(_) => {}
             Err(e) if insecure || is_loopback(registry) => {
                 // Loopback and insecure registries may speak plain HTTP,
@@ -161,7 +166,12 @@ impl Client {
                 // A TLS server answers plain HTTP with a 400: only a
                 // registry's own answers (200, or 401 with a challenge)
                 // count.
-                let why = match client.agent.get(format!("{}/v2/", client.base)).call() {
+                let plain = client.agent.get(format!("{}/v2/", client.base)).call();
+                match &plain {
+                    Ok(r) => log::info!("GET {}/v2/: {}", client.base, r.status()),
+                    Err(e2) => log::info!("GET {}/v2/: {}", client.base, describe(e2)),
+                }
+                let why = match plain {
                     Ok(r) if r.status().is_success() || r.status() == StatusCode::UNAUTHORIZED => {
                         None
                     }
@@ -248,7 +258,12 @@ impl Client {
         if let Some(a) = auth {
             req = req.header("Authorization", a);
         }
-        match req.call() {
+        let result = req.call();
+        match &result {
+            Ok(resp) => log::info!("GET {}{}: {}", redact(url), range_note(from), resp.status()),
+            Err(e) => log::info!("GET {}{}: {}", redact(url), range_note(from), describe(e)),
+        }
+        match result {
             Ok(resp) => {
                 let s = resp.status();
                 if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS {
@@ -270,6 +285,21 @@ impl Client {
     /// Answer a challenge: basic with the credentials, or fetch a bearer
     /// token (anonymous, with the credentials, or with an identity token).
     fn authenticate(&self, c: &Challenge) -> Result<()> {
+        let with = match &self.creds {
+            // Where the credentials came from, never what they are.
+            Some(cr) => format!("the credentials from {}", cr.origin),
+            None => "no credentials (anonymous)".into(),
+        };
+        match c {
+            Challenge::Basic => log::info!("{}: basic auth asked; {with}", self.base),
+            Challenge::Bearer { realm, .. } => {
+                log::info!(
+                    "{}: bearer token asked from {}; {with}",
+                    self.base,
+                    redact(realm)
+                )
+            }
+        }
         let value = match c {
             Challenge::Basic => match &self.creds {
                 Some(cr) => cr.basic(),
@@ -321,6 +351,7 @@ impl Client {
         }
         .map_err(|e| self.err(format!("token endpoint {realm}: {}", describe(&e))))?;
         let status = resp.status();
+        log::info!("token for {scope} from {}: {status}", redact(realm));
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let whose = self
                 .creds
@@ -421,9 +452,43 @@ pub(super) fn describe(e: &ureq::Error) -> String {
     }
 }
 
+/// A URL for a log line: any `user:password@` in it replaced.
+fn redact(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.into();
+    };
+    let host_end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    match url[start..host_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &url[..start], &url[start + at + 1..]).into(),
+        None => url.into(),
+    }
+}
+
+/// ` (from byte N)` for a resumed download.
+fn range_note(from: u64) -> String {
+    if from > 0 {
+        format!(" (from byte {from})")
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_hide_a_urls_user_and_password() {
+        assert_eq!(
+            redact("https://u:secret@auth.example/token?scope=x"),
+            "https://***@auth.example/token?scope=x"
+        );
+        assert_eq!(
+            redact("http://127.0.0.1:5000/v2/a@b/manifests/x"),
+            "http://127.0.0.1:5000/v2/a@b/manifests/x"
+        );
+        assert_eq!(redact("no scheme"), "no scheme");
+    }
 
     #[test]
     fn retry_after_is_obeyed_within_bounds() {
