@@ -14,13 +14,26 @@ use common::tmux::{have_tmux, shell_quote, Tmux};
 /// The explorer on `image` in a `width` x `height` tmux session; the shell
 /// prints `EXITED=<code>` when it quits.
 fn explorer(socket: String, image: &Path, width: u16, height: u16) -> Tmux {
+    explorer_with(socket, "", image, width, height)
+}
+
+/// [`explorer`] with `flags` before the image.
+fn explorer_with(socket: String, flags: &str, image: &Path, width: u16, height: u16) -> Tmux {
     let bin = env!("CARGO_BIN_EXE_layerscope");
     let cmd = format!(
-        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {}; echo EXITED=$?; sleep 30",
+        "env -u CI NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} {flags} {}; echo EXITED=$?; sleep 30",
         shell_quote(Path::new(bin)),
         shell_quote(image)
     );
     Tmux::start(socket, width, height, &cmd)
+}
+
+/// The sample image as a `docker save` archive.
+fn sample_archive() -> common::TempArchive {
+    common::write_archive(
+        &layerscope_synth::sample_image().docker_legacy(),
+        "sample.tar",
+    )
 }
 
 #[test]
@@ -29,10 +42,7 @@ fn explore_the_sample_image_in_a_terminal() {
         eprintln!("tmux is not installed: skipping the end-to-end TUI test");
         return;
     }
-    let archive = common::write_archive(
-        &layerscope_synth::sample_image().docker_legacy(),
-        "sample.tar",
-    );
+    let archive = sample_archive();
     let t = explorer(
         format!("layerscope-e2e-{}", std::process::id()),
         &archive.path,
@@ -117,21 +127,13 @@ fn verbose_lines_wait_until_the_explorer_quits() {
         eprintln!("tmux is not installed: skipping the end-to-end TUI test");
         return;
     }
-    let archive = common::write_archive(
-        &layerscope_synth::sample_image().docker_legacy(),
-        "sample.tar",
-    );
-    let bin = env!("CARGO_BIN_EXE_layerscope");
-    let cmd = format!(
-        "env NO_COLOR=1 XDG_CONFIG_HOME=/nonexistent {} -v {}; echo EXITED=$?; sleep 30",
-        shell_quote(Path::new(bin)),
-        shell_quote(&archive.path)
-    );
-    let t = Tmux::start(
+    let archive = sample_archive();
+    let t = explorer_with(
         format!("layerscope-e2e-v-{}", std::process::id()),
+        "-v",
+        &archive.path,
         110,
         32,
-        &cmd,
     );
     let line = format!(
         "layerscope: {}: reading it as archive",
