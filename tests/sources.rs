@@ -280,6 +280,30 @@ fn a_daemon_stream_reports_like_the_archive() {
     }
 }
 
+/// `-v`: each source asked, each daemon request with its status.
+#[test]
+fn verbose_says_each_source_and_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = image("app:1").docker_legacy();
+    let sock = dir.path().join("fake.sock");
+    let server = fake_daemon(sock.clone(), "app:1", archive, None);
+    let (code, _, err) = run(bin(dir.path())
+        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
+        .args(["-v", "report", "app:1"]));
+    server.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    let ep = format!("unix://{}", sock.display());
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "layerscope: app:1: asking docker".to_string(),
+            format!("layerscope: GET {ep}/images/app:1/json: 200 OK"),
+            format!("layerscope: GET {ep}/images/app:1/get: 200 OK"),
+            "layerscope: app:1: found in docker".to_string(),
+        ]
+    );
+}
+
 #[test]
 fn the_spool_is_bounded_by_max_input_bytes() {
     let dir = tempfile::tempdir().unwrap();
