@@ -280,19 +280,23 @@ fn a_daemon_stream_reports_like_the_archive() {
     }
 }
 
+/// Run layerscope with `args` against a fake Docker daemon serving app:1:
+/// the exit code, stderr and the daemon's endpoint.
+fn with_fake_daemon(args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("fake.sock");
+    let server = fake_daemon(sock.clone(), "app:1", image("app:1").docker_legacy(), None);
+    let ep = format!("unix://{}", sock.display());
+    let (code, _, err) = run(bin(dir.path()).env("DOCKER_HOST", &ep).args(args));
+    server.join().unwrap();
+    (code, err, ep)
+}
+
 /// `-v`: each source asked, each daemon request with its status.
 #[test]
 fn verbose_says_each_source_and_request() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = image("app:1").docker_legacy();
-    let sock = dir.path().join("fake.sock");
-    let server = fake_daemon(sock.clone(), "app:1", archive, None);
-    let (code, _, err) = run(bin(dir.path())
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .args(["-v", "report", "app:1"]));
-    server.join().unwrap();
+    let (code, err, ep) = with_fake_daemon(&["-v", "report", "app:1"]);
     assert_eq!(code, 0, "{err}");
-    let ep = format!("unix://{}", sock.display());
     assert_eq!(
         err.lines().collect::<Vec<_>>(),
         [
@@ -306,14 +310,8 @@ fn verbose_says_each_source_and_request() {
 
 #[test]
 fn the_spool_is_bounded_by_max_input_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = image("app:1").docker_legacy();
-    let sock = dir.path().join("fake.sock");
-    let server = fake_daemon(sock.clone(), "app:1", archive, None);
-    let (code, _, err) = run(bin(dir.path())
-        .env("DOCKER_HOST", format!("unix://{}", sock.display()))
-        .args(["report", "docker://app:1", "--max-input-bytes", "20000"]));
-    server.join().unwrap();
+    let (code, err, _) =
+        with_fake_daemon(&["report", "docker://app:1", "--max-input-bytes", "20000"]);
     assert_eq!(code, 2);
     assert_eq!(
         err,
