@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::app::{app_from, keys, press, App};
+
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -22,34 +24,8 @@ use layerscope::tui::update::{apply, Msg, Reply};
 use layerscope::tui::view;
 use layerscope_synth::{self as synth, ImageBuilder, LayerBuilder};
 
-struct App {
-    s: AppState,
-    _archive: common::TempArchive,
-}
-
-fn app_from(bytes: &[u8], theme: ThemeName) -> App {
-    let archive = common::write_archive(bytes, "image.tar");
-    let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(ImageData::new(loaded), common::screen::config(theme));
-    apply(&mut s, Msg::Resize(100, 30));
-    App {
-        s,
-        _archive: archive,
-    }
-}
-
 fn sample() -> App {
     app_from(&synth::sample_image().docker_legacy(), ThemeName::None)
-}
-
-fn press(s: &mut AppState, code: KeyCode) {
-    apply(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn keys(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        press(s, KeyCode::Char(c));
-    }
 }
 
 fn screen(s: &AppState, w: u16, h: u16) -> String {

@@ -6,51 +6,25 @@
 
 mod common;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::app::{app_from, ctrl, keys, press, App};
+
+use crossterm::event::KeyCode;
 
 use layerscope::tui::config::ThemeName;
-use layerscope::tui::image_data::ImageData;
+
 use layerscope::tui::layer_view::{SortKey, ViewMode};
 use layerscope::tui::state::AppState;
-use layerscope::tui::update::{apply, Msg};
+
 use layerscope_synth as synth;
 
-struct App {
-    s: AppState,
-    _archive: common::TempArchive,
-}
-
 fn sample() -> App {
-    let archive = common::write_archive(&synth::sample_image().docker_legacy(), "image.tar");
-    let loaded = common::load_path(&archive.path).expect("load");
-    let mut s = AppState::ready(
-        ImageData::new(loaded),
-        common::screen::config(ThemeName::None),
-    );
-    apply(&mut s, Msg::Resize(100, 30));
-    App {
-        s,
-        _archive: archive,
-    }
-}
-
-fn press(s: &mut AppState, code: KeyCode) {
-    apply(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn keys(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        press(s, KeyCode::Char(c));
-    }
+    app_from(&synth::sample_image().docker_legacy(), ThemeName::None)
 }
 
 /// Open a prompt with `open`, replace its text with `text` and submit.
 fn prompt(s: &mut AppState, open: char, text: &str) {
     press(s, KeyCode::Char(open));
-    apply(
-        s,
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-    );
+    ctrl(s, 'u');
     keys(s, text);
     press(s, KeyCode::Enter);
 }

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::app::{app_with, ctrl, keys, press, App};
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -20,9 +22,9 @@ use layerscope::tui::diff::pair::ImagePair;
 use layerscope::tui::diff::state::{DiffEffect, DiffPopup, DiffState};
 use layerscope::tui::diff::update::{apply as diff_apply, DiffMsg};
 use layerscope::tui::effects;
-use layerscope::tui::image_data::ImageData;
+
 use layerscope::tui::state::{AppState, Effect, Popup};
-use layerscope::tui::update::{apply, Msg};
+use layerscope::tui::update::apply;
 use layerscope_synth::{ImageBuilder, LayerBuilder};
 
 /// Every attack at once: window title, clipboard write, clear screen (7-bit
@@ -97,51 +99,25 @@ fn assert_shows(sc: &str, what: &str, want: &[&str]) {
 
 // ---- the explorer ----
 
-struct App {
-    s: AppState,
-    _archive: common::TempArchive,
-}
-
 fn explorer() -> App {
-    let archive = common::write_archive(&image(2).docker_legacy(), "image.tar");
-    let mut loaded = common::load_path(&archive.path).expect("load");
-    // A load warning quoting a hostile path (as the tar reader's do).
-    loaded
-        .image
-        .warnings
-        .push(p("layer 0: entry d@/x: warned about"));
-    let mut s = AppState::ready(
-        ImageData::new(loaded),
-        common::screen::config(ThemeName::None),
-    );
-    apply(&mut s, Msg::Resize(W, H));
-    App {
-        s,
-        _archive: archive,
-    }
-}
-
-fn press(s: &mut AppState, code: KeyCode) {
-    apply(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn keys(s: &mut AppState, text: &str) {
-    for c in text.chars() {
-        press(s, KeyCode::Char(c));
-    }
-}
-
-fn ctrl_u(s: &mut AppState) {
-    apply(
-        s,
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-    );
+    app_with(
+        &image(2).docker_legacy(),
+        ThemeName::None,
+        (W, H),
+        |loaded| {
+            // A load warning quoting a hostile path (as the tar reader's do).
+            loaded
+                .image
+                .warnings
+                .push(p("layer 0: entry d@/x: warned about"));
+        },
+    )
 }
 
 /// `:` PATH Enter (the path typed as it is, controls and all).
 fn goto(s: &mut AppState, path: &str) {
     keys(s, ":");
-    ctrl_u(s);
+    ctrl(s, 'u');
     keys(s, path);
     press(s, KeyCode::Enter);
 }
@@ -261,7 +237,7 @@ fn explorer_prompts_and_messages_show_archive_text_as_escapes() {
     // Tab completion fills the prompt with archive names, and lists them
     // on the status line when there are several.
     keys(&mut a.s, ":");
-    ctrl_u(&mut a.s);
+    ctrl(&mut a.s, 'u');
     keys(&mut a.s, "/d");
     press(&mut a.s, KeyCode::Tab);
     assert_shows(&screen(&a.s), "completed prompt", &["go to path: /d@/"]);
@@ -300,10 +276,10 @@ fn explorer_prompts_and_messages_show_archive_text_as_escapes() {
     // The filter regex echoes in the title; an invalid one's error (which
     // quotes the pattern over several lines) stays one escaped line.
     keys(&mut a.s, "f");
-    ctrl_u(&mut a.s);
+    ctrl(&mut a.s, 'u');
     keys(&mut a.s, &p("g@"));
     assert_shows(&screen(&a.s), "bad regex", &["filter regex: g@█  regex: "]);
-    ctrl_u(&mut a.s);
+    ctrl(&mut a.s, 'u');
     keys(&mut a.s, "g\x1b]0;PWNED\x07");
     press(&mut a.s, KeyCode::Enter);
     assert_shows(
@@ -319,7 +295,7 @@ fn explorer_prompts_and_messages_show_archive_text_as_escapes() {
     assert_clean(&screen(&a.s), "extract prompt");
     let dir = tempfile::tempdir().expect("tempdir");
     let dest = dir.path().join("a").join("b");
-    ctrl_u(&mut a.s);
+    ctrl(&mut a.s, 'u');
     keys(&mut a.s, &dest.display().to_string());
     press(&mut a.s, KeyCode::Enter);
     assert!(

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "tui")]
+pub mod app;
+#[cfg(feature = "tui")]
 pub mod screen;
 pub mod tmux;
 
