@@ -74,7 +74,7 @@ fn draw(p: &Picker, t: &Theme, keys: &KeyMap, screen: Rect, buf: &mut Buffer) {
             &c.index.to_string(),
             &name,
             &display_safe(&c.platform),
-            &c.digest,
+            &display_safe(&c.digest),
         );
         let spans = vec![Span::raw(truncate(&text, w))];
         lines.push(list_row(t, spans, here, true, w));

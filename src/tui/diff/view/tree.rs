@@ -91,7 +91,7 @@ impl RowView for EntryRows<'_> {
             "{:>10} {dtext:>11}  ",
             sz(e.new_attrs.is_some(), e.new_bytes())
         ));
-        let mut name = self.data.name(idx).to_string();
+        let mut name = self.data.name(idx).raw().to_owned();
         if e.is_dir() {
             name.push('/');
         }
