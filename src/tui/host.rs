@@ -86,7 +86,6 @@ pub enum Msg<D, R> {
     Action(Action),
     Loaded(Result<Arc<D>, crate::Error>),
     Reply(R),
-    Tick,
 }
 
 /// A mode's state, as the shared handling sees it.
@@ -186,7 +185,6 @@ pub(crate) fn update<H: Host>(
             h.reply(r);
             None
         }
-        Msg::Tick => None,
     }
 }
 

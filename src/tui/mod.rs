@@ -1,5 +1,5 @@
 //! The interactive terminal UI (feature `tui`), in The Elm Architecture:
-//! [`state::AppState`] is changed only by [`update::update`] from messages
+//! [`state::AppState`] is changed only by [`host::update`] from messages
 //! (keys, mouse, resize, loader, workers); [`view`] renders it purely.
 //! This module owns the terminal (raw mode, alternate screen, mouse; restored
 //! on every exit path, panics included) and the event loop, which waits on

@@ -1,5 +1,5 @@
 //! `AppState`: everything the explorer shows, changed only by
-//! [`super::update::update`]. View state (collapse, filters, cursor) lives
+//! [`super::host::update`]. View state (collapse, filters, cursor) lives
 //! here keyed by `NodeId`, never in the core tree.
 
 use std::sync::Arc;

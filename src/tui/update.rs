@@ -40,11 +40,6 @@ pub enum Reply {
 /// The explorer's messages.
 pub type Msg = host::Msg<ImageData, Reply>;
 
-/// Apply `msg`; a returned message is applied next (TEA chaining).
-pub fn update(s: &mut AppState, msg: Msg) -> Option<Msg> {
-    host::update(s, msg)
-}
-
 /// Apply a message and everything it chains to.
 pub fn apply(s: &mut AppState, msg: Msg) {
     host::apply(s, msg);

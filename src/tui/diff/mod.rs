@@ -2,7 +2,7 @@
 //! layer lists side by side with shared layers marked, one tree of both
 //! merged trees with the diff statuses, the explorer's filters, search and
 //! sort, old/new details side by side and a line diff of text files. Same
-//! Elm shape as the explorer: [`state::DiffState`], [`update::update`],
+//! Elm shape as the explorer: [`state::DiffState`], [`super::host::update`],
 //! pure [`view`]; both images load on worker threads with progress, and the
 //! explorer's terminal guard and event loop serve here too.
 

@@ -1,5 +1,5 @@
 //! `DiffState`: everything the diff explorer shows, changed only by
-//! [`super::update::update`]. The tree is the shared tree table over the
+//! [`crate::tui::host::update`]. The tree is the shared tree table over the
 //! diff's entries ([`EntryRows`]); prompts, focus, the layer cursor and
 //! the config work as in the explorer.
 

@@ -35,11 +35,6 @@ pub enum DiffReply {
 /// The diff explorer's messages.
 pub type DiffMsg = host::Msg<ImagePair, DiffReply>;
 
-/// Apply `msg`; a returned message is applied next.
-pub fn update(s: &mut DiffState, msg: DiffMsg) -> Option<DiffMsg> {
-    host::update(s, msg)
-}
-
 /// Apply a message and everything it chains to.
 pub fn apply(s: &mut DiffState, msg: DiffMsg) {
     host::apply(s, msg);
