@@ -152,11 +152,9 @@ impl Client {
             stall: opts.stall_timeout,
         };
         // Ping: says whether TLS works and which challenge to expect.
-        let ping = client.agent.get(format!("{}/v2/", client.base)).call();
-        match &ping {
-            Ok(r) => log::info!("GET {}/v2/: {}", client.base, r.status()),
-            Err(e) => log::info!("GET {}/v2/: {}", client.base, describe(e)),
-        }
+        let url = format!("{}/v2/", client.base);
+        let ping = client.agent.get(url.as_str()).call();
+        log_get(&url, 0, &ping);
         match ping {
             Ok(_) => {}
             Err(e) if insecure || is_loopback(registry) => {
@@ -166,11 +164,9 @@ impl Client {
                 // A TLS server answers plain HTTP with a 400: only a
                 // registry's own answers (200, or 401 with a challenge)
                 // count.
-                let plain = client.agent.get(format!("{}/v2/", client.base)).call();
-                match &plain {
-                    Ok(r) => log::info!("GET {}/v2/: {}", client.base, r.status()),
-                    Err(e2) => log::info!("GET {}/v2/: {}", client.base, describe(e2)),
-                }
+                let url = format!("{}/v2/", client.base);
+                let plain = client.agent.get(url.as_str()).call();
+                log_get(&url, 0, &plain);
                 let why = match plain {
                     Ok(r) if r.status().is_success() || r.status() == StatusCode::UNAUTHORIZED => {
                         None
@@ -259,10 +255,7 @@ impl Client {
             req = req.header("Authorization", a);
         }
         let result = req.call();
-        match &result {
-            Ok(resp) => log::info!("GET {}{}: {}", redact(url), range_note(from), resp.status()),
-            Err(e) => log::info!("GET {}{}: {}", redact(url), range_note(from), describe(e)),
-        }
+        log_get(url, from, &result);
         match result {
             Ok(resp) => {
                 let s = resp.status();
@@ -464,12 +457,16 @@ fn redact(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// ` (from byte N)` for a resumed download.
-fn range_note(from: u64) -> String {
-    if from > 0 {
+/// The `-v` line of a GET from byte `from` and its answer.
+fn log_get(url: &str, from: u64, result: &std::result::Result<Response<Body>, ureq::Error>) {
+    let range = if from > 0 {
         format!(" (from byte {from})")
     } else {
         String::new()
+    };
+    match result {
+        Ok(resp) => log::info!("GET {}{range}: {}", redact(url), resp.status()),
+        Err(e) => log::info!("GET {}{range}: {}", redact(url), describe(e)),
     }
 }
 
