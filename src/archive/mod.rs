@@ -58,15 +58,19 @@ impl Candidate {
             s.push(' ');
             s.push_str(p);
         }
-        if let Some(d) = self
-            .manifest_digest
-            .as_ref()
-            .or(self.config_digest.as_ref())
-        {
+        if let Some(d) = self.short_digest() {
             s.push(' ');
-            s.push_str(short_digest(d));
+            s.push_str(d);
         }
         s
+    }
+
+    /// The manifest's (else the config's) short digest.
+    pub fn short_digest(&self) -> Option<&str> {
+        self.manifest_digest
+            .as_deref()
+            .or(self.config_digest.as_deref())
+            .map(short_digest)
     }
 }
 

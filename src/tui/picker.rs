@@ -14,7 +14,7 @@ use ratatui::layout::Rect;
 use super::config::{Action, Key, KeyMap};
 use super::layout;
 use super::list::ListCursor;
-use crate::archive::{short_digest, Candidate, Source};
+use crate::archive::{Candidate, Source};
 
 /// One image of the archive, as the picker lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,13 +35,24 @@ impl Choice {
             index,
             name: c.names.first().cloned().unwrap_or_default(),
             platform: c.platform.clone().unwrap_or_default(),
-            digest: c
-                .manifest_digest
-                .as_deref()
-                .or(c.config_digest.as_deref())
-                .map_or(String::new(), |d| short_digest(d).to_string()),
+            digest: c.short_digest().unwrap_or_default().to_string(),
         }
     }
+}
+
+/// Hand a picker of the images of `source` at `pool` to the UI through
+/// `send`, and wait for the choice (None: the UI is gone or quit).
+pub fn ask(
+    what: &'static str,
+    source: &Source,
+    pool: &[usize],
+    send: impl FnOnce(Picker) -> bool,
+) -> Option<usize> {
+    let (choose, chosen) = std::sync::mpsc::channel();
+    if !send(Picker::new(what, choices(source, pool), choose)) {
+        return None;
+    }
+    chosen.recv().ok()
 }
 
 /// The images of `source` at the `pool`'s indices, as the picker lists them.
