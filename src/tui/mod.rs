@@ -97,10 +97,9 @@ fn io_err(path: &Path, e: io::Error) -> crate::Error {
 pub fn spawn_loader(image: PathBuf, opts: LoadOptions, progress: Arc<Progress>, tx: Sender<Msg>) {
     std::thread::spawn(move || {
         let ask = |source: &Source, pool: &[usize]| {
-            let (choose, chosen) = mpsc::channel();
-            let p = picker::Picker::new("It", picker::choices(source, pool), choose);
-            tx.send(Msg::Reply(update::Reply::Pick(p))).ok()?;
-            chosen.recv().ok()
+            picker::ask("It", source, pool, |p| {
+                tx.send(Msg::Reply(update::Reply::Pick(p))).is_ok()
+            })
         };
         let res = crate::load::load_choosing(&image, &opts, &progress, &ask)
             .map(|l| Arc::new(ImageData::new(l)));

@@ -23,7 +23,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use crate::archive::Source;
-use crate::tui::picker::{self, Picker};
+use crate::tui::picker;
 use crate::tui::{run_app, EventApp};
 use pair::ImagePair;
 use state::{DiffEffect, DiffState};
@@ -72,10 +72,9 @@ pub fn spawn_loader(req: DiffRequest, progress: [Arc<Progress>; 2], tx: Sender<D
         let ask = |what: &'static str| {
             let tx = tx.clone();
             move |source: &Source, pool: &[usize]| {
-                let (choose, chosen) = mpsc::channel();
-                let p = Picker::new(what, picker::choices(source, pool), choose);
-                tx.send(DiffMsg::Reply(DiffReply::Pick(p))).ok()?;
-                chosen.recv().ok()
+                picker::ask(what, source, pool, |p| {
+                    tx.send(DiffMsg::Reply(DiffReply::Pick(p))).is_ok()
+                })
             }
         };
         let choosers = [ask("The old image"), ask("The new image")];
